@@ -1,0 +1,352 @@
+package inventory
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// model is what every format decodes into before hosts are resolved: hosts
+// with their own vars, groups with vars, children and direct hosts.
+type model struct {
+	errs    *errList
+	baseDir string // directory relative paths are resolved against
+	ansible bool   // vars carry ansible_* connection settings
+	hosts   map[string]*mHost
+	groups  map[string]*mGroup
+	// expanded counts host names produced by range expansion so far
+	expanded int
+	// native defaults and per-host settings (patchflow format only)
+	defaults settings
+}
+
+// mVar is one var as written, with where it was written.
+type mVar struct {
+	value string
+	pos   pos
+}
+
+type mHost struct {
+	name     string
+	pos      pos
+	vars     map[string]mVar
+	settings settings // native format only
+	direct   map[string]bool
+}
+
+type mGroup struct {
+	name     string
+	pos      pos
+	defined  bool // has a section or definition of its own
+	vars     map[string]mVar
+	children map[string]pos
+	hosts    map[string]bool
+	depth    int
+}
+
+func newModel(file, baseDir string, ansible bool) *model {
+	m := &model{
+		errs:    &errList{file: file},
+		baseDir: baseDir,
+		ansible: ansible,
+		hosts:   map[string]*mHost{},
+		groups:  map[string]*mGroup{},
+	}
+	m.group(GroupAll, pos{}).defined = true
+	m.group(GroupUngrouped, pos{}).defined = true
+	return m
+}
+
+// group returns the named group, creating an undefined one on first use.
+func (m *model) group(name string, p pos) *mGroup {
+	g := m.groups[name]
+	if g == nil {
+		g = &mGroup{name: name, pos: p, vars: map[string]mVar{}, children: map[string]pos{}, hosts: map[string]bool{}}
+		m.groups[name] = g
+	}
+	return g
+}
+
+// host returns the named host, adding it (and checking the name and the
+// host limit) on first use; nil when it cannot be added.
+func (m *model) host(name string, p pos) *mHost {
+	if h := m.hosts[name]; h != nil {
+		return h
+	}
+	if err := ValidHostName(name); err != nil {
+		m.errs.add(p, "", "%v", err)
+		return nil
+	}
+	if len(m.hosts) >= MaxHosts {
+		m.errs.add(p, hostObj(name), "inventory holds more than %d hosts; split it", MaxHosts)
+		return nil
+	}
+	h := &mHost{name: name, pos: p, vars: map[string]mVar{}, direct: map[string]bool{}}
+	m.hosts[name] = h
+	return h
+}
+
+// setHostVar records a host var; a host defined twice must not disagree.
+func (m *model) setHostVar(h *mHost, key, value string, p pos) {
+	if old, ok := h.vars[key]; ok && old.value != value {
+		m.errs.add(p, hostObj(h.name), "%s is set twice with different values: %q at line %d and %q", key, old.value, old.pos.line, value)
+		return
+	}
+	if m.checkVar(hostObj(h.name), key, value, p) {
+		h.vars[key] = mVar{value: value, pos: p}
+	}
+}
+
+// setGroupVar records a group var; later definitions win, as in Ansible.
+func (m *model) setGroupVar(g *mGroup, key, value string, p pos) {
+	if m.checkVar(groupObj(g.name), key, value, p) {
+		g.vars[key] = mVar{value: value, pos: p}
+	}
+}
+
+// addChild records that child is a child group of parent.
+func (m *model) addChild(parent *mGroup, child string, p pos) {
+	if err := ValidGroupName(child); err != nil {
+		m.errs.add(p, groupObj(parent.name), "%v", err)
+		return
+	}
+	if child == GroupAll {
+		m.errs.add(p, groupObj(parent.name), "%q cannot be a child group; every group is already inside it", GroupAll)
+		return
+	}
+	if child == parent.name {
+		m.errs.add(p, groupObj(parent.name), "a group cannot be its own child")
+		return
+	}
+	m.group(child, p)
+	if _, ok := parent.children[child]; !ok {
+		parent.children[child] = p
+	}
+}
+
+// resolve turns the model into hosts: group membership with ancestors,
+// merged labels and connection settings.
+func (m *model) resolve(source string) (*Inventory, error) {
+	if m.errs.failed() {
+		return nil, m.errs.err()
+	}
+	m.checkGroups()
+	if m.errs.failed() {
+		return nil, m.errs.err()
+	}
+	if len(m.hosts) == 0 {
+		m.errs.add(pos{}, "", "inventory has no hosts")
+		return nil, m.errs.err()
+	}
+	parents := map[string][]string{}
+	for _, g := range sortedGroups(m.groups) {
+		for c := range g.children {
+			parents[c] = append(parents[c], g.name)
+		}
+	}
+	m.computeDepths(parents)
+
+	inv := &Inventory{Source: source}
+	cache := map[string][]string{}
+	for _, name := range sortedKeys(m.hosts) {
+		h := m.hosts[name]
+		groups := m.ancestors(h, parents, cache)
+		host := m.buildHost(h, groups)
+		inv.Hosts = append(inv.Hosts, host)
+	}
+	for name := range m.groups {
+		inv.GroupNames = append(inv.GroupNames, name)
+	}
+	sort.Strings(inv.GroupNames)
+	m.checkAddresses(inv.Hosts)
+	if m.errs.failed() {
+		return nil, m.errs.err()
+	}
+	return inv, nil
+}
+
+// checkGroups reports groups used but never defined and cycles of children.
+func (m *model) checkGroups() {
+	var defined []string
+	for _, g := range m.groups {
+		if g.defined {
+			defined = append(defined, g.name)
+		}
+	}
+	sort.Strings(defined)
+	for _, g := range sortedGroups(m.groups) {
+		if !g.defined {
+			m.errs.add(g.pos, groupObj(g.name), "group is used but never defined%s", suggest(g.name, defined))
+		}
+	}
+	// Depth-first search for a cycle; state 1 = on the stack, 2 = done.
+	state := map[string]int{}
+	var stack []string
+	var visit func(name string) bool
+	visit = func(name string) bool {
+		state[name] = 1
+		stack = append(stack, name)
+		g := m.groups[name]
+		for _, c := range sortedKeys(g.children) {
+			switch state[c] {
+			case 1:
+				i := indexOf(stack, c)
+				cycle := append(append([]string(nil), stack[i:]...), c)
+				m.errs.add(g.children[c], groupObj(name), "child groups form a loop: %s", strings.Join(cycle, " -> "))
+				return true
+			case 0:
+				if visit(c) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = 2
+		return false
+	}
+	for _, name := range sortedKeys(m.groups) {
+		if state[name] == 0 && visit(name) {
+			return
+		}
+	}
+}
+
+// computeDepths sets each group's depth to its longest distance from "all",
+// as Ansible does, so vars of deeper groups override shallower ones.
+func (m *model) computeDepths(parents map[string][]string) {
+	memo := map[string]int{}
+	var depth func(name string) int
+	depth = func(name string) int {
+		if d, ok := memo[name]; ok {
+			return d
+		}
+		d := 1
+		if name == GroupAll {
+			d = 0
+		}
+		for _, p := range parents[name] {
+			d = max(d, depth(p)+1)
+		}
+		memo[name] = d
+		return d
+	}
+	for name, g := range m.groups {
+		g.depth = depth(name)
+	}
+}
+
+// ancestors returns every group containing h (not "all"), sorted, adding
+// "ungrouped" when there is no other. Each group's own ancestry is computed
+// once (cache), so large inventories with deep group trees stay linear.
+func (m *model) ancestors(h *mHost, parents map[string][]string, cache map[string][]string) []string {
+	var up func(g string) []string
+	up = func(g string) []string {
+		if a, ok := cache[g]; ok {
+			return a
+		}
+		set := map[string]bool{g: true}
+		for _, p := range parents[g] {
+			for _, a := range up(p) {
+				set[a] = true
+			}
+		}
+		delete(set, GroupAll)
+		a := sortedKeys(set)
+		cache[g] = a
+		return a
+	}
+	seen := map[string]bool{}
+	for g := range h.direct {
+		for _, a := range up(g) {
+			seen[a] = true
+		}
+	}
+	delete(seen, GroupUngrouped)
+	if len(seen) == 0 {
+		seen[GroupUngrouped] = true
+	}
+	return sortedKeys(seen)
+}
+
+// mergedVars applies group vars in Ansible's order (all first, then by
+// depth, priority and name) and host vars last.
+func (m *model) mergedVars(h *mHost, groups []string) map[string]mVar {
+	gs := []*mGroup{m.groups[GroupAll]}
+	for _, name := range groups {
+		gs = append(gs, m.groups[name])
+	}
+	sort.SliceStable(gs, func(i, j int) bool {
+		a, b := gs[i], gs[j]
+		if a.depth != b.depth {
+			return a.depth < b.depth
+		}
+		if pa, pb := a.priority(), b.priority(); pa != pb {
+			return pa < pb
+		}
+		return a.name < b.name
+	})
+	out := map[string]mVar{}
+	for _, g := range gs {
+		for k, v := range g.vars {
+			out[k] = v
+		}
+	}
+	for k, v := range h.vars {
+		out[k] = v
+	}
+	return out
+}
+
+func (g *mGroup) priority() int {
+	v, ok := g.vars["ansible_group_priority"]
+	if !ok {
+		return 1
+	}
+	n := 0
+	fmt.Sscanf(v.value, "%d", &n)
+	return n
+}
+
+// checkAddresses refuses two SSH hosts that reach the same address and port:
+// patchflow locks a machine through its host name (workflow host/<name>), so
+// one machine under two names could be patched twice at once.
+func (m *model) checkAddresses(hosts []Host) {
+	seen := map[string]string{}
+	for _, h := range hosts {
+		if h.Transport != TransportSSH {
+			continue
+		}
+		key := fmt.Sprintf("%s|%d", strings.ToLower(h.Address), h.Port)
+		if other, ok := seen[key]; ok {
+			m.errs.add(m.hosts[h.Name].pos, hostObj(h.Name), "reaches %s port %d like host %q; one machine must have one name, because patchflow locks hosts by name", h.Address, h.Port, other)
+			continue
+		}
+		seen[key] = h.Name
+	}
+}
+
+func sortedGroups(groups map[string]*mGroup) []*mGroup {
+	out := make([]*mGroup, 0, len(groups))
+	for _, name := range sortedKeys(groups) {
+		out = append(out, groups[name])
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
