@@ -1,0 +1,162 @@
+package policies
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+)
+
+// Cron is a parsed standard 5-field cron expression (minute hour
+// day-of-month month day-of-week), as bit sets of the values each field
+// matches. Names (jan..dec, sun..sat), lists, ranges and steps are read;
+// day-of-week 7 is Sunday. Restricting both day-of-month and day-of-week is
+// refused: Vixie cron ORs them while calendar specs (Temporal) AND them, and
+// a maintenance window must not depend on which reading applies.
+type Cron struct {
+	Expr   string // normalised 5-field form (macros expanded)
+	fields [5]uint64
+}
+
+type cronField struct {
+	name     string
+	min, max int
+	names    []string // names[i] is value min+i
+}
+
+var cronFields = [5]cronField{
+	{name: "minute", min: 0, max: 59},
+	{name: "hour", min: 0, max: 23},
+	{name: "day-of-month", min: 1, max: 31},
+	{name: "month", min: 1, max: 12, names: []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
+	{name: "day-of-week", min: 0, max: 7, names: []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
+}
+
+var cronMacros = map[string]string{
+	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+}
+
+// ParseCron parses expr, a 5-field cron expression or one of @yearly,
+// @monthly, @weekly, @daily, @hourly.
+func ParseCron(expr string) (*Cron, error) {
+	s := strings.TrimSpace(expr)
+	if m, ok := cronMacros[strings.ToLower(s)]; ok {
+		s = m
+	}
+	parts := strings.Fields(s)
+	if len(parts) != 5 {
+		if strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ=") {
+			return nil, fmt.Errorf("time zone prefixes are not allowed in cron; set window.timezone")
+		}
+		return nil, fmt.Errorf("cron needs 5 fields (minute hour day-of-month month day-of-week), found %d", len(parts))
+	}
+	c := &Cron{Expr: strings.Join(parts, " ")}
+	for i, part := range parts {
+		set, err := parseCronField(part, cronFields[i])
+		if err != nil {
+			return nil, err
+		}
+		c.fields[i] = set
+	}
+	// Fold day-of-week 7 into 0 (both Sunday).
+	if c.fields[4]&(1<<7) != 0 {
+		c.fields[4] = c.fields[4]&^(1<<7) | 1
+	}
+	if parts[2] != "*" && parts[4] != "*" {
+		return nil, fmt.Errorf("cron restricts both day-of-month (%s) and day-of-week (%s); cron implementations disagree on what that means, restrict only one", parts[2], parts[4])
+	}
+	if !c.canMatch() {
+		return nil, fmt.Errorf("cron day-of-month %s never occurs in month %s", parts[2], parts[3])
+	}
+	return c, nil
+}
+
+func parseCronField(s string, f cronField) (uint64, error) {
+	var set uint64
+	for _, item := range strings.Split(s, ",") {
+		if item == "" {
+			return 0, fmt.Errorf("cron %s field %q has an empty list item", f.name, s)
+		}
+		rng, stepStr, hasStep := strings.Cut(item, "/")
+		step := 1
+		if hasStep {
+			n, err := strconv.Atoi(stepStr)
+			if err != nil || n < 1 || n > f.max {
+				return 0, fmt.Errorf("cron %s field: step must be 1-%d, got %q", f.name, f.max, stepStr)
+			}
+			step = n
+		}
+		lo, hi := f.min, f.max
+		if rng != "*" {
+			a, b, isRange := strings.Cut(rng, "-")
+			var err error
+			if lo, err = cronValue(a, f); err != nil {
+				return 0, err
+			}
+			hi = lo
+			if isRange {
+				if hi, err = cronValue(b, f); err != nil {
+					return 0, err
+				}
+				if hi < lo {
+					return 0, fmt.Errorf("cron %s field: range %q runs backwards", f.name, rng)
+				}
+			} else if hasStep {
+				hi = f.max // "a/n" means from a to the end, every n
+			}
+		}
+		for v := lo; v <= hi; v += step {
+			set |= 1 << uint(v)
+		}
+	}
+	return set, nil
+}
+
+func cronValue(s string, f cronField) (int, error) {
+	for i, name := range f.names {
+		if strings.EqualFold(s, name) {
+			return f.min + i, nil
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("cron %s field: %q is not a number or name", f.name, s)
+	}
+	if n < f.min || n > f.max {
+		return 0, fmt.Errorf("cron %s field: %d is out of range %d-%d", f.name, n, f.min, f.max)
+	}
+	return n, nil
+}
+
+var monthDays = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// canMatch reports whether some listed day-of-month exists in some listed
+// month (February counted with 29 days), so "0 0 31 2 *" is refused.
+func (c *Cron) canMatch() bool {
+	for m := 1; m <= 12; m++ {
+		if c.fields[3]&(1<<uint(m)) == 0 {
+			continue
+		}
+		for d := 1; d <= monthDays[m]; d++ {
+			if c.fields[2]&(1<<uint(d)) != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchesDay reports whether the cron may fire on the given date.
+func (c *Cron) matchesDay(month, day, weekday int) bool {
+	return c.fields[3]&(1<<uint(month)) != 0 && c.fields[2]&(1<<uint(day)) != 0 && c.fields[4]&(1<<uint(weekday)) != 0
+}
+
+// values lists the members of field i in ascending order.
+func (c *Cron) values(i int) []int {
+	var out []int
+	for set := c.fields[i]; set != 0; set &= set - 1 {
+		out = append(out, bits.TrailingZeros64(set))
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package policies
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxNodes bounds the values the schema walk visits, so aliases that expand a
+// small file into millions of values are refused instead of exhausting memory.
+const maxNodes = 200_000
+
+var durationType = reflect.TypeOf(Duration(0))
+
+// walker checks a YAML node tree against the Go schema before anything is
+// decoded: unknown keys (with a did-you-mean), duplicate keys, nulls and
+// wrong types, each at its position. It also records the position of every
+// value by schema path, the mirror the validation pass reports with.
+type walker struct {
+	file    string
+	errs    Errors
+	at      map[string]pos
+	visited int
+}
+
+func (w *walker) errorf(n *yaml.Node, object, format string, args ...any) {
+	w.errs = append(w.errs, &Error{File: w.file, Line: n.Line, Col: n.Column, Object: object, Problem: fmt.Sprintf(format, args...)})
+}
+
+// describe renders a node for a "got ..." suffix.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return quote(n.Value)
+}
+
+// quote renders a user value in errors, shortened so a huge value cannot
+// flood the output.
+func quote(s string) string {
+	const max = 60
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// walk checks node n, the value of field label inside object, against type t.
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string) {
+	w.visited++
+	if w.visited > maxNodes {
+		if w.visited == maxNodes+1 {
+			w.errorf(n, object, "document expands to more than %d values (anchors and aliases?); policies are far smaller", maxNodes)
+		}
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			w.errorf(n, object, "%s refers to an unknown anchor, got %s", label, quote(n.Value))
+			return
+		}
+		n = n.Alias
+	}
+	if _, seen := w.at[path]; !seen {
+		w.at[path] = pos{n.Line, n.Column}
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		w.errorf(n, object, "%s has no value; remove the key to use the default, or give a value", label)
+		return
+	}
+	if t == durationType {
+		w.duration(n, object, label)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		w.walk(n, t.Elem(), path, object, label)
+		w.visited--
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			w.errorf(n, object, "%s must be a mapping of fields, got %s", label, describe(n))
+			return
+		}
+		w.mapping(n, t, path, childObject(object, label))
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			extra := ""
+			if t.Elem().Kind() == reflect.String && n.Kind == yaml.ScalarNode && strings.Contains(path, "hooks[") {
+				extra = " (an argv list such as [systemctl, stop, nginx], not a shell string)"
+			}
+			w.errorf(n, object, "%s must be a list%s, got %s", label, extra, describe(n))
+			return
+		}
+		for i, item := range n.Content {
+			ip := fmt.Sprintf("%s[%d]", path, i)
+			w.walk(item, t.Elem(), ip, itemObject(object, label, t.Elem(), i, item), fmt.Sprintf("%s[%d]", label, i))
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.errorf(n, object, "%s must be a mapping, got %s", label, describe(n))
+			return
+		}
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				w.errorf(k, object, "%s keys must be strings, got %s", label, describe(k))
+				continue
+			}
+			if first, dup := seen[k.Value]; dup {
+				w.errorf(k, object, "%s: duplicate key %s (first at %d:%d)", label, quote(k.Value), first.Line, first.Column)
+				continue
+			}
+			seen[k.Value] = k
+			w.walk(v, t.Elem(), path+"."+k.Value, object, label+"."+k.Value)
+		}
+	default:
+		w.scalar(n, t, object, label)
+	}
+}
+
+func (w *walker) duration(n *yaml.Node, object, label string) {
+	if n.Kind != yaml.ScalarNode {
+		w.errorf(n, object, "%s must be a duration such as 30m or 1d, got %s", label, describe(n))
+		return
+	}
+	if n.Tag == "!!int" || n.Tag == "!!float" {
+		if n.Value == "0" {
+			return
+		}
+		w.errorf(n, object, "%s needs a unit (ns, us, ms, s, m, h, d, w), e.g. %sm, got %s", label, n.Value, n.Value)
+		return
+	}
+	if _, err := ParseDuration(n.Value); err != nil {
+		w.errorf(n, object, "%s: %v", label, err)
+	}
+}
+
+func (w *walker) scalar(n *yaml.Node, t reflect.Type, object, label string) {
+	if n.Kind != yaml.ScalarNode {
+		w.errorf(n, object, "%s must be a single value, got %s", label, describe(n))
+		return
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return // any scalar reads as text
+	case reflect.Bool:
+		if n.Tag != "!!bool" {
+			w.errorf(n, object, "%s must be true or false, got %s", label, quote(n.Value))
+		}
+	case reflect.Int:
+		var v int
+		if n.Tag != "!!int" || n.Decode(&v) != nil {
+			w.errorf(n, object, "%s must be an integer, got %s", label, quote(n.Value))
+		}
+	case reflect.Float64:
+		var v float64
+		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil {
+			w.errorf(n, object, "%s must be a number, got %s", label, quote(n.Value))
+		}
+	default:
+		w.errorf(n, object, "%s has a type the schema cannot read (%s); this is a bug in patchflow", label, t)
+	}
+}
+
+// pair is one key/value of a mapping after merge keys are expanded.
+type pair struct{ k, v *yaml.Node }
+
+// pairs returns the explicit pairs of a mapping, reporting duplicates, then
+// the pairs brought in by merge keys (<<: *anchor) that are not overridden.
+func (w *walker) pairs(n *yaml.Node, object string) []pair {
+	var out, merged []pair
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merged = append(merged, w.mergeSources(v, object)...)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			w.errorf(k, object, "keys must be plain names, got %s", describe(k))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			w.errorf(k, object, "duplicate key %s (first at %d:%d)", quote(k.Value), first.Line, first.Column)
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, pair{k, v})
+	}
+	for _, p := range merged {
+		if _, overridden := seen[p.k.Value]; !overridden {
+			seen[p.k.Value] = p.k
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	switch v.Kind {
+	case yaml.MappingNode:
+		var out []pair
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if v.Content[i].Kind == yaml.ScalarNode {
+				out = append(out, pair{v.Content[i], v.Content[i+1]})
+			}
+		}
+		return out
+	case yaml.SequenceNode:
+		var out []pair
+		for _, item := range v.Content {
+			if item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode {
+				out = append(out, w.mergeSources(item, object)...)
+			} else {
+				w.errorf(item, object, "merge key (<<) list items must be aliases of mappings, got %s", describe(item))
+			}
+		}
+		return out
+	}
+	w.errorf(v, object, "merge key (<<) needs a mapping or an alias of one, got %s", describe(v))
+	return nil
+}
+
+// mapping checks the fields of a struct-typed mapping.
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path, object string) {
+	fields := yamlFields(t)
+	for _, p := range w.pairs(n, object) {
+		f, ok := fields[p.k.Value]
+		if !ok {
+			w.errorf(p.k, object, "unknown field %s%s", quote(p.k.Value), didYouMean(p.k.Value, fields))
+			continue
+		}
+		w.walk(p.v, f.Type, joinPath(path, p.k.Value), object, p.k.Value)
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// childObject names the object a nested mapping belongs to in errors.
+func childObject(parent, label string) string {
+	if parent == "policy" || parent == "" {
+		return label
+	}
+	return parent + "." + label
+}
+
+// itemObject names list items: waves and checks by their name when they
+// have one, since that is how an SRE refers to them.
+func itemObject(parent, label string, elem reflect.Type, i int, item *yaml.Node) string {
+	kind := ""
+	switch elem {
+	case reflect.TypeOf(Wave{}):
+		kind = "wave"
+	case reflect.TypeOf(Check{}):
+		kind = "check"
+	}
+	if kind != "" && item.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			if item.Content[j].Value == "name" && item.Content[j+1].Kind == yaml.ScalarNode && item.Content[j+1].Value != "" {
+				return kind + " " + strconv.Quote(item.Content[j+1].Value)
+			}
+		}
+	}
+	return fmt.Sprintf("%s[%d]", childObject(parent, label), i)
+}
+
+// yamlFields maps YAML key names to struct fields.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" || name == "" {
+			continue
+		}
+		out[name] = f
+	}
+	return out
+}
+
+// didYouMean suggests the known field nearest to an unknown key: the same
+// name spelt in another case or separator style, or one within a small edit
+// distance.
+func didYouMean(key string, fields map[string]reflect.StructField) string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	norm := func(s string) string {
+		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
+	}
+	best, bestD := "", 3
+	for _, name := range names {
+		if norm(name) == norm(key) {
+			return fmt.Sprintf(" (did you mean %q?)", name)
+		}
+		if d := editDistance(key, name); d < bestD && d <= len(name)/3+1 {
+			best, bestD = name, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return fmt.Sprintf(" (known fields: %s)", strings.Join(names, ", "))
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes; keys
+// longer than 64 bytes are never near misses, which keeps the cost bounded.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

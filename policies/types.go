@@ -1,0 +1,284 @@
+package policies
+
+// APIVersion and Kind identify a policy document; both are required at the top
+// of every policy file.
+const (
+	APIVersion = "patchflow/v1"
+	Kind       = "PatchPolicy"
+)
+
+// Policy is one parsed and validated patch policy. It holds plain values only
+// (no YAML nodes), so it can be passed to workflows as a typed, JSON- or
+// gob-serialisable value. JSON names are stable snake_case.
+type Policy struct {
+	APIVersion    string        `json:"api_version" yaml:"apiVersion"`
+	Kind          string        `json:"kind" yaml:"kind"`
+	Metadata      Metadata      `json:"metadata" yaml:"metadata"`
+	Targets       Targets       `json:"targets" yaml:"targets"`
+	Patches       Patches       `json:"patches" yaml:"patches"`
+	Approval      Approval      `json:"approval" yaml:"approval"`
+	Window        Window        `json:"window" yaml:"window"`
+	Rollout       Rollout       `json:"rollout" yaml:"rollout"`
+	Host          HostSteps     `json:"host" yaml:"host"`
+	Checks        []Check       `json:"checks" yaml:"checks"`
+	Rollback      Rollback      `json:"rollback" yaml:"rollback"`
+	SLA           SLA           `json:"sla" yaml:"sla"`
+	Notifications Notifications `json:"notifications" yaml:"notifications"`
+
+	// Source is the file the policy was read from ("" when parsed from
+	// memory); relative inventory paths are resolved against its directory.
+	Source string `json:"source" yaml:"-"`
+
+	// pos maps schema paths to source positions. It is unexported so it never
+	// travels to workflows; after serialisation errors simply carry no line.
+	pos positions
+}
+
+// Metadata names the policy.
+type Metadata struct {
+	// Name identifies the policy in workflow IDs (cycle/<name>/...), so it is
+	// restricted to [a-z0-9-], at most 63 characters.
+	Name        string            `json:"name" yaml:"name"`
+	Description string            `json:"description" yaml:"description"`
+	Labels      map[string]string `json:"labels" yaml:"labels"`
+}
+
+// Targets says which hosts the policy patches.
+type Targets struct {
+	// Inventory is a path relative to the policy file, or an http(s) URL.
+	Inventory string `json:"inventory" yaml:"inventory"`
+	// Select holds selector terms as given to --select ("group=web,env=prod");
+	// all terms apply (AND). Empty selects every host of the inventory.
+	Select []string `json:"select" yaml:"select"`
+	// Staging is the subset patched and verified before any wave.
+	Staging Staging `json:"staging" yaml:"staging"`
+}
+
+// Staging selects the hosts patched first. Hosts listed by name and hosts
+// matching Select are combined; Count, when set, caps the result (first hosts
+// by name). Staging hosts are never part of a wave.
+type Staging struct {
+	Select []string `json:"select" yaml:"select"`
+	Hosts  []string `json:"hosts" yaml:"hosts"`
+	Count  int      `json:"count" yaml:"count"`
+}
+
+// Patch classifications (DESIGN.md 2b). Critical means a security update of
+// severity critical.
+const (
+	ClassSecurity = "security"
+	ClassCritical = "critical"
+	ClassBugfix   = "bugfix"
+	ClassFeature  = "feature"
+)
+
+// Severities, most severe first.
+const (
+	SeverityCritical = "critical"
+	SeverityHigh     = "high"
+	SeverityMedium   = "medium"
+	SeverityLow      = "low"
+)
+
+// Patches selects which pending updates a cycle installs.
+type Patches struct {
+	Classifications []string `json:"classifications" yaml:"classifications"`
+	// MinSeverity drops updates below this severity (critical|high|medium|low).
+	MinSeverity string `json:"min_severity" yaml:"min_severity"`
+	// UnknownSeverity says how an update without a severity counts:
+	// "include" (always passes min_severity), "exclude", or "as:<level>".
+	UnknownSeverity string `json:"unknown_severity" yaml:"unknown_severity"`
+	// Include and Exclude are package-name globs (* ? [...]); Exclude wins.
+	Include []string `json:"include" yaml:"include"`
+	Exclude []string `json:"exclude" yaml:"exclude"`
+	// MinAge is how long an update must have been published before it is
+	// approved automatically; younger updates wait for a later cycle.
+	MinAge Duration `json:"min_age" yaml:"min_age"`
+	// Approve always includes, Reject never installs; entries are a package
+	// name or name=version.
+	Approve []string `json:"approve" yaml:"approve"`
+	Reject  []string `json:"reject" yaml:"reject"`
+}
+
+// Approval modes and timeout actions.
+const (
+	ApprovalAuto     = "auto"
+	ApprovalManual   = "manual"
+	OnTimeoutProceed = "proceed"
+	OnTimeoutAbort   = "abort"
+)
+
+// Approval says whether a planned cycle waits for an operator.
+type Approval struct {
+	Mode      string   `json:"mode" yaml:"mode"`
+	Timeout   Duration `json:"timeout" yaml:"timeout"`
+	OnTimeout string   `json:"on_timeout" yaml:"on_timeout"`
+}
+
+// Window is the maintenance window: when batches of hosts may start. Either
+// Cron or Calendar (not both); neither means cycles run whenever started.
+type Window struct {
+	Cron     string    `json:"cron" yaml:"cron"`
+	Calendar *Calendar `json:"calendar" yaml:"calendar"`
+	Duration Duration  `json:"duration" yaml:"duration"`
+	// Timezone is an IANA zone name; the window is in its local time.
+	Timezone string `json:"timezone" yaml:"timezone"`
+	// BlackoutDates (YYYY-MM-DD, local) are days on which no window starts.
+	BlackoutDates []string `json:"blackout_dates" yaml:"blackout_dates"`
+	Jitter        Duration `json:"jitter" yaml:"jitter"`
+	// CatchupWindow is how late a missed scheduled start may still run.
+	CatchupWindow Duration `json:"catchup_window" yaml:"catchup_window"`
+}
+
+// Calendar is a weekly window: the listed days at Start (HH:MM, local).
+type Calendar struct {
+	Days  []string `json:"days" yaml:"days"`
+	Start string   `json:"start" yaml:"start"`
+}
+
+// Budget breach actions.
+const (
+	BreachPause        = "pause"
+	BreachRollbackWave = "rollback_wave"
+	BreachRollbackAll  = "rollback_all"
+)
+
+// Rollout describes the waves after staging.
+type Rollout struct {
+	Waves []Wave `json:"waves" yaml:"waves"`
+	// MaxParallel is the default for waves that do not set their own.
+	MaxParallel    int           `json:"max_parallel" yaml:"max_parallel"`
+	FailureBudget  FailureBudget `json:"failure_budget" yaml:"failure_budget"`
+	OnBudgetBreach string        `json:"on_budget_breach" yaml:"on_budget_breach"`
+}
+
+// Wave is one step of the rollout: Count hosts or Percent of the fleet
+// (targets minus staging). After the last listed wave its size repeats until
+// every host is covered.
+type Wave struct {
+	Name        string   `json:"name" yaml:"name"`
+	Count       int      `json:"count" yaml:"count"`
+	Percent     float64  `json:"percent" yaml:"percent"`
+	MaxParallel int      `json:"max_parallel" yaml:"max_parallel"`
+	Bake        Duration `json:"bake" yaml:"bake"`
+}
+
+// FailureBudget is how many failed hosts the whole rollout tolerates; with
+// both set the smaller wins. A failure beyond the budget is a breach.
+type FailureBudget struct {
+	Count   int     `json:"count" yaml:"count"`
+	Percent float64 `json:"percent" yaml:"percent"`
+}
+
+// Reboot policies.
+const (
+	RebootIfRequired = "if_required"
+	RebootAlways     = "always"
+	RebootNever      = "never"
+)
+
+// HostSteps configures the per-host pipeline.
+type HostSteps struct {
+	// PreHooks and PostHooks are argv lists run on the host, never shell
+	// strings.
+	PreHooks  [][]string   `json:"pre_hooks" yaml:"pre_hooks"`
+	PostHooks [][]string   `json:"post_hooks" yaml:"post_hooks"`
+	Reboot    string       `json:"reboot" yaml:"reboot"`
+	Timeouts  HostTimeouts `json:"timeouts" yaml:"timeouts"`
+}
+
+// HostTimeouts bound each host step; Hook applies to each hook separately.
+type HostTimeouts struct {
+	Precheck Duration `json:"precheck" yaml:"precheck"`
+	Apply    Duration `json:"apply" yaml:"apply"`
+	Reboot   Duration `json:"reboot" yaml:"reboot"`
+	Verify   Duration `json:"verify" yaml:"verify"`
+	Hook     Duration `json:"hook" yaml:"hook"`
+}
+
+// Check types and scopes.
+const (
+	CheckCommand = "command"
+	CheckHTTP    = "http"
+	CheckTCP     = "tcp"
+	CheckPromQL  = "promql"
+	ScopeHost    = "host"
+	ScopeWave    = "wave"
+)
+
+// Check is one verification. Host-scoped checks run on or against each host
+// after it is patched ("{host}" in url/address is replaced by its address);
+// wave-scoped checks run after each wave's bake.
+type Check struct {
+	Name    string   `json:"name" yaml:"name"`
+	Type    string   `json:"type" yaml:"type"`
+	Scope   string   `json:"scope" yaml:"scope"`
+	Timeout Duration `json:"timeout" yaml:"timeout"`
+	// Command (type command) is an argv run on the host; exit 0 passes.
+	Command []string `json:"command" yaml:"command"`
+	// URL and ExpectStatus (type http).
+	URL          string `json:"url" yaml:"url"`
+	ExpectStatus int    `json:"expect_status" yaml:"expect_status"`
+	// Address (type tcp) is host:port; a connection passes.
+	Address string `json:"address" yaml:"address"`
+	// Prometheus, Query, Threshold and BeforeAfter (type promql).
+	Prometheus  string       `json:"prometheus" yaml:"prometheus"`
+	Query       string       `json:"query" yaml:"query"`
+	Threshold   *Threshold   `json:"threshold" yaml:"threshold"`
+	BeforeAfter *BeforeAfter `json:"before_after" yaml:"before_after"`
+}
+
+// Threshold passes when `<query value> <Op> <Value>` holds.
+type Threshold struct {
+	Op    string  `json:"op" yaml:"op"`
+	Value float64 `json:"value" yaml:"value"`
+}
+
+// BeforeAfter compares the query's value after a wave with its value before
+// it; the check fails when it grew by more than either limit.
+type BeforeAfter struct {
+	MaxIncrease        float64 `json:"max_increase" yaml:"max_increase"`
+	MaxIncreasePercent float64 `json:"max_increase_percent" yaml:"max_increase_percent"`
+}
+
+// Decision timeout actions.
+const (
+	DecisionSkip  = "skip"
+	DecisionAbort = "abort"
+)
+
+// Rollback says what happens to a host whose patch fails.
+type Rollback struct {
+	// OnHostFailure returns a failed host to its snapshot versions.
+	OnHostFailure bool `json:"on_host_failure" yaml:"on_host_failure"`
+	// DecisionTimeout is how long a failed host waits for retry or skip.
+	DecisionTimeout   Duration `json:"decision_timeout" yaml:"decision_timeout"`
+	OnDecisionTimeout string   `json:"on_decision_timeout" yaml:"on_decision_timeout"`
+}
+
+// SLA is the time to remediate per severity (0 = none).
+type SLA struct {
+	Critical Duration `json:"critical" yaml:"critical"`
+	High     Duration `json:"high" yaml:"high"`
+	Medium   Duration `json:"medium" yaml:"medium"`
+	Low      Duration `json:"low" yaml:"low"`
+	Unknown  Duration `json:"unknown" yaml:"unknown"`
+}
+
+// Notifications lists where events are sent.
+type Notifications struct {
+	Webhooks []Webhook `json:"webhooks" yaml:"webhooks"`
+}
+
+// Webhook receives a JSON POST per event; empty Events means every event.
+type Webhook struct {
+	URL    string   `json:"url" yaml:"url"`
+	Events []string `json:"events" yaml:"events"`
+}
+
+// Events a webhook can subscribe to.
+var Events = []string{
+	"cycle_started", "approval_needed", "cycle_approved", "wave_started",
+	"wave_finished", "host_failed", "host_rolled_back", "budget_breached",
+	"cycle_paused", "cycle_finished", "cycle_failed", "sla_breached",
+}
