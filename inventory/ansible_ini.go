@@ -15,17 +15,23 @@ const maxExpanded = 10 * MaxHosts
 
 var iniSectionRe = regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$`)
 
-// expand expands a host pattern within the file's remaining budget.
-func (m *model) expand(pattern string) ([]string, error) {
+// expand expands a host pattern within the file's budget, reporting a
+// problem at p; past the budget it reports once and expands nothing more.
+func (m *model) expand(pattern string, p pos, object string) ([]string, bool) {
+	if m.expanded > maxExpanded {
+		return nil, false
+	}
 	names, err := expandHostPattern(pattern, MaxHosts)
 	if err != nil {
-		return nil, err
+		m.errs.add(p, object, "%v", err)
+		return nil, false
 	}
 	m.expanded += len(names)
 	if m.expanded > maxExpanded {
-		return nil, fmt.Errorf("host patterns in this file expand to more than %d names; split the inventory", maxExpanded)
+		m.errs.add(p, object, "host patterns in this file expand to more than %d names; split the inventory", maxExpanded)
+		return nil, false
 	}
-	return names, nil
+	return names, true
 }
 
 // splitPatternPort splits "web1:2222" or "web[01:20]:2222" into the
@@ -87,6 +93,8 @@ func parseINI(data []byte, m *model) {
 			group = m.group(name, p)
 			if state != "vars" {
 				group.defined = true
+			} else if group.ref == "" {
+				group.ref = fmt.Sprintf("given a [%s:vars] section", name)
 			}
 			continue
 		}
@@ -140,9 +148,8 @@ func iniHostLine(m *model, group *mGroup, raw, line string, p pos) {
 		}
 		vars = append(vars, hv{k, v, wp})
 	}
-	names, err := m.expand(pattern)
-	if err != nil {
-		m.errs.add(p, groupObj(group.name), "%v", err)
+	names, ok := m.expand(pattern, p, groupObj(group.name))
+	if !ok {
 		return
 	}
 	for _, name := range names {

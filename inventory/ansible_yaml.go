@@ -55,7 +55,7 @@ func (d *ansibleYAML) group(name string, k, n *yaml.Node) *mGroup {
 				}
 			}
 		default:
-			d.errs.add(at(e.k), obj, "unknown key %q%s; a group has only hosts, vars and children (is it a group missing from children?)", e.key, suggest(e.key, ansibleGroupKeys))
+			d.errs.add(at(e.k), obj, "unknown key %q%s (a group has only hosts, vars and children; put child groups under children)", e.key, suggest(e.key, ansibleGroupKeys))
 		}
 	}
 	return g
@@ -80,9 +80,8 @@ func (d *ansibleYAML) hosts(g *mGroup, n *yaml.Node) {
 			}
 		}
 		pattern, port := splitPatternPort(e.key)
-		names, err := d.m.expand(pattern)
-		if err != nil {
-			d.errs.add(at(e.k), obj, "%v", err)
+		names, ok := d.m.expand(pattern, at(e.k), obj)
+		if !ok {
 			continue
 		}
 		for _, name := range names {

@@ -94,11 +94,17 @@ func groupObj(name string) string { return fmt.Sprintf("group %q", name) }
 // for s, else "".
 func suggest(s string, known []string) string {
 	best, bestD := "", 0
+	ls := strings.ToLower(s)
 	for _, k := range known {
-		d := distance(strings.ToLower(s), strings.ToLower(k))
+		lk := strings.ToLower(k)
+		d := distance(ls, lk)
 		limit := 2
 		if len(k) <= 4 {
 			limit = 1
+		}
+		// A key cut short (identity for identity_file) is a near miss too.
+		if d > limit && len(ls) >= 4 && (strings.HasPrefix(lk, ls) || strings.HasPrefix(ls, lk)) {
+			d = limit
 		}
 		if d <= limit && (best == "" || d < bestD) {
 			best, bestD = k, d
@@ -110,8 +116,10 @@ func suggest(s string, known []string) string {
 	return fmt.Sprintf(", did you mean %q?", best)
 }
 
-// distance is the Levenshtein edit distance; inputs are short keys and names,
-// and long ones are cut so a huge key cannot cost quadratic time.
+// distance is the edit distance counting a swap of neighbours as one edit
+// (optimal string alignment), since "wbe" for "web" is a typical typo.
+// Inputs are short keys and names; long ones are not compared, so a huge
+// key cannot cost quadratic time.
 func distance(a, b string) int {
 	const maxLen = 64
 	if len(a) > maxLen || len(b) > maxLen {
@@ -120,23 +128,27 @@ func distance(a, b string) int {
 		}
 		return maxLen
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // quoteList renders names for an error message, shortened when long.

@@ -37,7 +37,8 @@ type mHost struct {
 type mGroup struct {
 	name     string
 	pos      pos
-	defined  bool // has a section or definition of its own
+	defined  bool   // has a section or definition of its own
+	ref      string // where an undefined group was first named, for errors
 	vars     map[string]mVar
 	children map[string]pos
 	hosts    map[string]bool
@@ -118,7 +119,9 @@ func (m *model) addChild(parent *mGroup, child string, p pos) {
 		m.errs.add(p, groupObj(parent.name), "a group cannot be its own child")
 		return
 	}
-	m.group(child, p)
+	if c := m.group(child, p); c.ref == "" {
+		c.ref = fmt.Sprintf("named as a child of group %q", parent.name)
+	}
 	if _, ok := parent.children[child]; !ok {
 		parent.children[child] = p
 	}
@@ -127,9 +130,6 @@ func (m *model) addChild(parent *mGroup, child string, p pos) {
 // resolve turns the model into hosts: group membership with ancestors,
 // merged labels and connection settings.
 func (m *model) resolve(source string) (*Inventory, error) {
-	if m.errs.failed() {
-		return nil, m.errs.err()
-	}
 	m.checkGroups()
 	if m.errs.failed() {
 		return nil, m.errs.err()
@@ -176,7 +176,11 @@ func (m *model) checkGroups() {
 	sort.Strings(defined)
 	for _, g := range sortedGroups(m.groups) {
 		if !g.defined {
-			m.errs.add(g.pos, groupObj(g.name), "group is used but never defined%s", suggest(g.name, defined))
+			ref := g.ref
+			if ref == "" {
+				ref = "used"
+			}
+			m.errs.add(g.pos, "", "group %q is %s but never defined%s", g.name, ref, suggest(g.name, defined))
 		}
 	}
 	// Depth-first search for a cycle; state 1 = on the stack, 2 = done.

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -224,7 +225,9 @@ func (d *nativeDecoder) memberOf(h *mHost, group string, p pos) {
 		d.errs.add(p, hostObj(h.name), "%v", err)
 		return
 	}
-	d.m.group(group, p)
+	if g := d.m.group(group, p); g.ref == "" {
+		g.ref = fmt.Sprintf("named in the groups of host %q", h.name)
+	}
 	h.direct[group] = true
 }
 
