@@ -69,6 +69,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, fmt.Errorf("empty duration; use a number with a unit, e.g. 30m or 1d")
 	}
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("invalid duration %q: durations cannot be negative", s)
+	}
 	rest := s
 	var total float64
 	for rest != "" {

@@ -54,8 +54,9 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// walk checks node n, the value of field label inside object, against type t.
-func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string) {
+// walk checks node n, the value of field label inside object, against type
+// t; self names n in errors about its own fields when it is a mapping.
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label, self string) {
 	w.visited++
 	if w.visited > maxNodes {
 		if w.visited == maxNodes+1 {
@@ -83,14 +84,14 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string) 
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		w.walk(n, t.Elem(), path, object, label)
+		w.walk(n, t.Elem(), path, object, label, self)
 		w.visited--
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			w.errorf(n, object, "%s must be a mapping of fields, got %s", label, describe(n))
 			return
 		}
-		w.mapping(n, t, path, childObject(object, label))
+		w.mapping(n, t, path, self)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			extra := ""
@@ -102,7 +103,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string) 
 		}
 		for i, item := range n.Content {
 			ip := fmt.Sprintf("%s[%d]", path, i)
-			w.walk(item, t.Elem(), ip, itemObject(object, label, t.Elem(), i, item), fmt.Sprintf("%s[%d]", label, i))
+			w.walk(item, t.Elem(), ip, object, fmt.Sprintf("%s[%d]", label, i), itemObject(self, t.Elem(), i, item))
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -121,7 +122,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string) 
 				continue
 			}
 			seen[k.Value] = k
-			w.walk(v, t.Elem(), path+"."+k.Value, object, label+"."+k.Value)
+			w.walk(v, t.Elem(), path+"."+k.Value, object, label+"."+k.Value, self)
 		}
 	default:
 		w.scalar(n, t, object, label)
@@ -243,7 +244,7 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path, object string) {
 			w.errorf(p.k, object, "unknown field %s%s", quote(p.k.Value), didYouMean(p.k.Value, fields))
 			continue
 		}
-		w.walk(p.v, f.Type, joinPath(path, p.k.Value), object, p.k.Value)
+		w.walk(p.v, f.Type, joinPath(path, p.k.Value), object, p.k.Value, childObject(object, p.k.Value))
 	}
 }
 
@@ -264,7 +265,7 @@ func childObject(parent, label string) string {
 
 // itemObject names list items: waves and checks by their name when they
 // have one, since that is how an SRE refers to them.
-func itemObject(parent, label string, elem reflect.Type, i int, item *yaml.Node) string {
+func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) string {
 	kind := ""
 	switch elem {
 	case reflect.TypeOf(Wave{}):
@@ -279,7 +280,7 @@ func itemObject(parent, label string, elem reflect.Type, i int, item *yaml.Node)
 			}
 		}
 	}
-	return fmt.Sprintf("%s[%d]", childObject(parent, label), i)
+	return fmt.Sprintf("%s[%d]", list, i)
 }
 
 // yamlFields maps YAML key names to struct fields.

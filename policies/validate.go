@@ -182,7 +182,7 @@ func (v *validator) approval() {
 	default:
 		v.errf("approval.mode", "approval", "mode must be auto or manual, got %s", quote(a.Mode))
 	}
-	if a.OnTimeout != OnTimeoutProceed && a.OnTimeout != OnTimeoutAbort {
+	if a.Mode == ApprovalManual && a.OnTimeout != OnTimeoutProceed && a.OnTimeout != OnTimeoutAbort {
 		v.errf("approval.on_timeout", "approval", "on_timeout must be proceed or abort, got %s", quote(a.OnTimeout))
 	}
 }
@@ -225,8 +225,11 @@ func (v *validator) window() {
 			}
 		}
 		got := w.Cron
-		if w.Calendar != nil {
-			got = strings.Join(w.Calendar.Days, ",") + " " + w.Calendar.Start
+		switch path {
+		case "window.calendar.start":
+			got = w.Calendar.Start
+		case "window.calendar.days", "window.calendar":
+			got = strings.Join(w.Calendar.Days, ",")
 		}
 		v.errf(path, "window", "%v, got %s", err, quote(got))
 	}
@@ -273,7 +276,10 @@ func (v *validator) rollout() {
 			v.errf(path+".name", obj, "name is used by waves[%d] too; wave names must be unique, got %s", j, quote(w.Name))
 		}
 		names[w.Name] = i
-		hasCount, hasPercent := v.p.pos.has(path+".count"), v.p.pos.has(path+".percent")
+		// A value or a key present in the file counts as set, so "count: 0"
+		// is reported as zero rather than as missing.
+		hasCount := w.Count != 0 || v.p.pos.has(path+".count")
+		hasPercent := w.Percent != 0 || v.p.pos.has(path+".percent")
 		switch {
 		case hasCount && hasPercent:
 			v.errf(path, obj, "set count or percent, not both, got count %d and percent %g", w.Count, w.Percent)
@@ -284,12 +290,14 @@ func (v *validator) rollout() {
 		case hasPercent && (w.Percent <= 0 || w.Percent > 100):
 			v.errf(path+".percent", obj, "percent must be > 0 and <= 100, got %g", w.Percent)
 		}
-		if w.MaxParallel < 1 {
+		// An inherited rollout.max_parallel is reported once, at the rollout.
+		if w.MaxParallel < 1 && v.p.pos.has(path+".max_parallel") {
 			v.errf(path+".max_parallel", obj, "max_parallel must be >= 1, got %d", w.MaxParallel)
 		}
 		// Sizes of the same kind can be compared without the fleet; mixed
 		// count/percent waves are checked by Plan once the fleet is known.
-		if prev != nil {
+		valid := hasCount != hasPercent && (w.Count > 0 || (w.Percent > 0 && w.Percent <= 100))
+		if prev != nil && valid {
 			switch {
 			case w.Count > 0 && prev.Count > 0 && w.Count < prev.Count:
 				v.errf(path+".count", obj, "count is smaller than the previous wave's %d; waves should grow, got %d", prev.Count, w.Count)
@@ -297,7 +305,9 @@ func (v *validator) rollout() {
 				v.errf(path+".percent", obj, "percent is smaller than the previous wave's %g; waves should grow, got %g", prev.Percent, w.Percent)
 			}
 		}
-		prev = w
+		if valid {
+			prev = w // compare the next wave only with a valid one
+		}
 	}
 	b := r.FailureBudget
 	if b.Count < 0 {
