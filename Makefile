@@ -1,0 +1,42 @@
+# patchflow's short commands. `make test` is the README's test command and
+# what CI runs; `make check` adds formatting, vet and staticcheck.
+GO ?= /usr/local/go/bin/go
+export PATH := $(dir $(GO)):$(HOME)/go/bin:$(PATH)
+
+.PHONY: build test check fuzz deps demo dev clean
+
+build:
+	$(GO) build -o bin/patchflow ./cmd/patchflow
+
+# Every test, the real-fleet and real-server ones included (they need root;
+# under CI=true they fail instead of skipping). Packages run two at a time:
+# this is sized for 2 cores.
+test:
+	$(GO) test -p 2 -timeout 75m ./...
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# Bounded fuzzing of every parser of user input: package:FuzzTarget pairs.
+FUZZ_TARGETS ?=
+FUZZ_TIME ?= 15s
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t for $(FUZZ_TIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZ_TIME) ./$${t%%:*} || exit 1; \
+	done
+
+# Debian packages the tests and the demo fleet need (run as root).
+deps:
+	.ci/install-deps
+
+dev: build
+	bin/patchflow dev
+
+demo: build
+	bin/patchflow demo
+
+clean:
+	rm -rf bin

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/devserver"
+	"github.com/patchflow/patchflow/worker"
+)
+
+// DevOptions are the flags of `patchflow dev`.
+type DevOptions struct {
+	IO             IOStreams
+	IP             string
+	Port           int
+	UIPort         int
+	MetricsAddress string
+	DBFile         string
+	Ephemeral      bool
+	NoWorker       bool
+	Retention      time.Duration
+	LogLevel       string
+	// Ready, when set, is called with the running stack; tests use it to
+	// act while dev runs, then cancel Context.
+	Ready   func(*DevStack)
+	Context context.Context
+}
+
+// DevStack is what `patchflow dev` runs, for callers embedding it.
+type DevStack struct {
+	Server     *devserver.Server
+	MetricsURL string
+}
+
+// NewCmdDev builds `patchflow dev`.
+func NewCmdDev(f *Factory, runF func(*DevOptions) error) *cobra.Command {
+	opts := &DevOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run an embedded Temporal server, the Temporal UI and a patchflow worker",
+		Long: `Run an embedded Temporal server, the Temporal UI and a patchflow worker in one
+process, for trying patchflow and for small fleets.
+
+State lives in a SQLite file (default $XDG_DATA_HOME/patchflow/temporal.db, or
+~/.local/share/patchflow/temporal.db) and survives restarts; closed cycles stay
+inspectable for --retention. Stop it with Ctrl-C.`,
+		Args: wrapArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Ephemeral && cmd.Flags().Changed("db") {
+				return UsageError("--db and --ephemeral exclude each other: --ephemeral keeps state in memory")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return devRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.IP, "ip", "127.0.0.1", "address the server, UI and metrics listen on")
+	fl.IntVar(&opts.Port, "port", 7233, "Temporal frontend gRPC port")
+	fl.IntVar(&opts.UIPort, "ui-port", 8233, "Temporal UI port (0 disables the UI)")
+	fl.StringVar(&opts.MetricsAddress, "metrics-address", "127.0.0.1:9464", "host:port of the Prometheus /metrics endpoint")
+	fl.StringVar(&opts.DBFile, "db", defaultDBFile(), "SQLite file holding Temporal's state")
+	fl.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep state in memory only; it is lost on exit")
+	fl.BoolVar(&opts.NoWorker, "no-worker", false, "run only the server and UI, for workers in separate processes")
+	fl.DurationVar(&opts.Retention, "retention", 30*24*time.Hour, "how long closed cycles stay inspectable")
+	fl.StringVar(&opts.LogLevel, "log-level", "warn", "server log level: debug, info, warn or error")
+	return cmd
+}
+
+// defaultDBFile follows the XDG base directory convention.
+func defaultDBFile() string {
+	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
+		return filepath.Join(dir, "patchflow", "temporal.db")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "patchflow", "temporal.db")
+	}
+	return "temporal.db"
+}
+
+func devRun(opts *DevOptions) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
+		return UsageError("--log-level %q: want debug, info, warn or error", opts.LogLevel)
+	}
+	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	metrics, err := worker.NewMetrics()
+	if err != nil {
+		return err
+	}
+	// The metrics endpoint first: it is the cheapest port to find busy.
+	ms, err := worker.ServeMetrics(opts.MetricsAddress, "--metrics-address", metrics)
+	if err != nil {
+		return err
+	}
+	defer ms.Close()
+
+	dbFile := opts.DBFile
+	if opts.Ephemeral {
+		dbFile = ""
+	}
+	start := time.Now()
+	srv, err := devserver.Start(ctx, devserver.Options{
+		IP: opts.IP, Port: opts.Port, UIPort: opts.UIPort, DBFile: dbFile,
+		Retention: opts.Retention, SearchAttributes: worker.SearchAttributes,
+		Logger: logger, LogLevel: level,
+	})
+	if err != nil {
+		return devStartError(err)
+	}
+	defer srv.Stop()
+
+	stack := &DevStack{Server: srv, MetricsURL: "http://" + ms.Addr.String() + "/metrics"}
+	printDevBanner(opts, stack, dbFile, time.Since(start))
+
+	workerDone := make(chan error, 1)
+	if opts.NoWorker {
+		close(workerDone)
+	} else {
+		c, err := worker.Dial(ctx, worker.ConnectionConfig{
+			Address: srv.FrontendAddress(), Namespace: srv.Namespace(),
+			Logger: logger, MetricsHandler: metrics.SDK,
+		})
+		if err != nil {
+			return temporalError(err)
+		}
+		defer c.Close()
+		deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry)
+		defer closeDeps()
+		go func() {
+			workerDone <- worker.Run(ctx, worker.Options{
+				Client: c, Logger: logger,
+				Register: func(r worker.Registry) { worker.RegisterPatchflow(r, deps) },
+			})
+		}()
+	}
+	if opts.Ready != nil {
+		opts.Ready(stack)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(opts.IO.ErrOut, "stopping: waiting for the worker to finish its activities")
+	if err := <-workerDone; err != nil {
+		return err
+	}
+	return nil
+}
+
+func printDevBanner(opts *DevOptions, stack *DevStack, dbFile string, took time.Duration) {
+	w := opts.IO.ErrOut
+	state := dbFile
+	if state == "" {
+		state = "in memory (lost on exit)"
+	}
+	fmt.Fprintf(w, "patchflow dev ready in %s\n", took.Round(time.Millisecond))
+	fmt.Fprintf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
+	if url := stack.Server.UIURL(); url != "" {
+		fmt.Fprintf(w, "  Temporal UI        %s\n", url)
+	}
+	fmt.Fprintf(w, "  Metrics            %s\n", stack.MetricsURL)
+	fmt.Fprintf(w, "  State              %s\n", state)
+	if opts.NoWorker {
+		fmt.Fprintf(w, "  Worker             none (--no-worker): run `patchflow worker`\n")
+	} else {
+		fmt.Fprintf(w, "  Worker             task queue %s\n", worker.TaskQueue)
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// devStartError names the flag that moves a busy port.
+func devStartError(err error) error {
+	var busy *devserver.PortInUseError
+	if errors.As(err, &busy) {
+		flag := "--port"
+		if busy.What == "Temporal UI" {
+			flag = "--ui-port"
+		}
+		return fmt.Errorf("%w; is another `patchflow dev` or Temporal server running? choose another port with %s", err, flag)
+	}
+	return err
+}

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are where commands read and write, so tests can use buffers.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// IsTerminal reports whether w is an interactive terminal, which decides
+// between live progress and plain lines.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Factory holds what every command needs, built lazily so that commands
+// that never talk to Temporal (policy validate, inventory list) never dial.
+type Factory struct {
+	IO IOStreams
+	// Temporal holds the connection flags shared by every command that
+	// reaches a Temporal frontend.
+	Temporal TemporalFlags
+	// Version is the build's version string.
+	Version string
+}
+
+// NewFactory returns a Factory writing to the process's standard streams.
+func NewFactory(version string) *Factory {
+	return &Factory{
+		IO:      IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		Version: version,
+	}
+}
+
+// printJSON writes v as indented JSON: the `--json` convention prints the
+// whole result object with stable field names.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/worker"
+)
+
+// WorkerOptions are the flags of `patchflow worker`.
+type WorkerOptions struct {
+	IO                      IOStreams
+	Temporal                TemporalFlags
+	MetricsAddress          string
+	MaxConcurrentActivities int
+	LogLevel                string
+	Context                 context.Context
+}
+
+// NewCmdWorker builds `patchflow worker`.
+func NewCmdWorker(f *Factory, runF func(*WorkerOptions) error) *cobra.Command {
+	opts := &WorkerOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a patchflow worker against any Temporal cluster",
+		Long: `Run a patchflow worker: it polls the "patchflow" task queue and runs patch
+cycles. Run as many as the fleet needs; they share the work.
+
+The connection is configured the way the Temporal ecosystem does it:
+  TEMPORAL_ADDRESS      frontend host:port (default 127.0.0.1:7233)
+  TEMPORAL_NAMESPACE    namespace (default "default")
+  TEMPORAL_API_KEY      API key (Temporal Cloud)
+  TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH
+                        mTLS
+  TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE
+                        an envconfig profile (TOML) holding the same settings
+Flags override them. SIGINT or SIGTERM stops the worker gracefully.`,
+		Args: wrapArgs(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return workerRun(opts)
+		},
+	}
+	addTemporalFlags(cmd.Flags(), &opts.Temporal)
+	cmd.Flags().StringVar(&opts.MetricsAddress, "metrics-address", ":9464", "host:port of the Prometheus /metrics endpoint (empty disables it)")
+	cmd.Flags().IntVar(&opts.MaxConcurrentActivities, "max-concurrent-activities", 0, "activities in flight on this worker (0: SDK default)")
+	cmd.Flags().StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func workerRun(opts *WorkerOptions) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
+		return UsageError("--log-level %q: want debug, info, warn or error", opts.LogLevel)
+	}
+	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	metrics, err := worker.NewMetrics()
+	if err != nil {
+		return err
+	}
+	if opts.MetricsAddress != "" {
+		ms, err := worker.ServeMetrics(opts.MetricsAddress, "--metrics-address", metrics)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+		logger.Info("serving metrics", "url", fmt.Sprintf("http://%s/metrics", ms.Addr))
+	}
+	c, err := worker.Dial(ctx, opts.Temporal.connection(logger, metrics.SDK))
+	if err != nil {
+		return temporalError(err)
+	}
+	defer c.Close()
+	deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry)
+	defer closeDeps()
+	return worker.Run(ctx, worker.Options{
+		Client: c, Logger: logger, MaxConcurrentActivities: opts.MaxConcurrentActivities,
+		Register: func(r worker.Registry) { worker.RegisterPatchflow(r, deps) },
+	})
+}
