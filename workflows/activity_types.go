@@ -1,0 +1,148 @@
+package workflows
+
+import "time"
+
+// Activity names and payloads. The workflows call activities by these names
+// rather than through a nil *activities.Activities pointer, so that this
+// package depends on the SDK only: it compiles, tests and replays without the
+// transport and package-manager code. package activities implements one
+// method per name below (a test there checks every name resolves).
+const (
+	ActResolveTargets = "ResolveTargets"
+	ActScanHost       = "ScanHost"
+	ActPrecheck       = "Precheck"
+	ActSnapshot       = "Snapshot"
+	ActRunHook        = "RunHook"
+	ActApplyPins      = "ApplyPins"
+	ActReboot         = "Reboot"
+	ActWaitForHost    = "WaitForHost"
+	ActVerify         = "Verify"
+	ActRollback       = "Rollback"
+	ActRunChecks      = "RunChecks"
+	ActHostLock       = "HostLock"
+)
+
+// ActivityNames lists every activity the workflows call.
+var ActivityNames = []string{
+	ActResolveTargets, ActScanHost, ActPrecheck, ActSnapshot, ActRunHook,
+	ActApplyPins, ActReboot, ActWaitForHost, ActVerify, ActRollback,
+	ActRunChecks, ActHostLock,
+}
+
+// Non-retryable application error types the activities use for permanent
+// failures; the workflows show them as the host's failure reason.
+const (
+	ErrInvalidInput    = "InvalidInput"
+	ErrUnknownHost     = "UnknownHost"
+	ErrPackageNotFound = "PackageNotFound"
+	ErrHostKey         = "HostKeyChanged"
+	ErrAuth            = "AuthRefused"
+	ErrPackageManager  = "PackageManagerBroken"
+	ErrScriptFailed    = "PackageScriptFailed"
+)
+
+// Pin is one package at one exact version. In a snapshot, Version "" means
+// the package was not installed.
+type Pin struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Update is one pending update found by a scan.
+type Update struct {
+	Name       string   `json:"name"`
+	Arch       string   `json:"arch,omitempty"`
+	Installed  string   `json:"installed"`
+	Candidate  string   `json:"candidate"`
+	Source     string   `json:"source,omitempty"`
+	Class      string   `json:"class"`    // security, bugfix, feature
+	Severity   string   `json:"severity"` // critical, high, medium, low, unknown
+	Advisories []string `json:"advisories,omitempty"`
+}
+
+// ResolveInput asks for the target and staging host names.
+type ResolveInput struct {
+	Inventory InventorySpec `json:"inventory"`
+	Staging   []string      `json:"staging,omitempty"` // selector terms
+}
+
+// ResolveResult is the resolved host names, sorted; Staging and Production
+// do not overlap and together are every target.
+type ResolveResult struct {
+	Production []string `json:"production"`
+	Staging    []string `json:"staging,omitempty"`
+}
+
+// ScanInput asks one host for its pending updates.
+type ScanInput struct {
+	Inventory string `json:"inventory"`
+	Host      string `json:"host"`
+	Refresh   bool   `json:"refresh"` // refresh package indexes first
+}
+
+// ScanResult is one host's package manager and pending updates.
+type ScanResult struct {
+	Host    string   `json:"host"`
+	Manager string   `json:"manager"` // apt, dnf
+	Updates []Update `json:"updates,omitempty"`
+}
+
+// HostInput addresses one host with what the activity needs.
+type HostInput struct {
+	Inventory string `json:"inventory"`
+	Host      string `json:"host"`
+	// Pins: the plan's pins (Snapshot, ApplyPins, Verify) or the snapshot
+	// (Rollback, Verify after a rollback).
+	Pins   []Pin   `json:"pins,omitempty"`
+	Checks []Check `json:"checks,omitempty"`  // Verify
+	Hook   *Hook   `json:"hook,omitempty"`    // RunHook
+	BootID string  `json:"boot_id,omitempty"` // WaitForHost: the boot before the reboot
+	// SkipHealth leaves the package manager audit out of Verify.
+	SkipHealth bool `json:"skip_health,omitempty"`
+	// CommandTimeout bounds each remote command; 0 = the transport default.
+	CommandTimeout time.Duration `json:"command_timeout,omitempty"`
+}
+
+// SnapshotResult is the installed version of every planned package.
+type SnapshotResult struct {
+	Pins []Pin `json:"pins"`
+}
+
+// ApplyResult reports what an install needs next.
+type ApplyResult struct {
+	RebootRequired bool `json:"reboot_required"`
+}
+
+// RebootResult is the boot ID before the reboot, for WaitForHost.
+type RebootResult struct {
+	BootID string `json:"boot_id"`
+}
+
+// VerifyResult lists what does not match; empty means verified.
+type VerifyResult struct {
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ChecksInput runs checks on several hosts after a bake.
+type ChecksInput struct {
+	Inventory string   `json:"inventory"`
+	Hosts     []string `json:"hosts"`
+	Checks    []Check  `json:"checks"`
+}
+
+// ChecksResult lists failed checks per host; empty means all passed.
+type ChecksResult struct {
+	Failed []HostProblem `json:"failed,omitempty"`
+}
+
+// HostProblem is one host's failed check or mismatch.
+type HostProblem struct {
+	Host    string `json:"host"`
+	Problem string `json:"problem"`
+}
+
+// HostLockResult tells who holds a host's workflow ID.
+type HostLockResult struct {
+	Running bool   `json:"running"`
+	Cycle   string `json:"cycle,omitempty"`
+}

@@ -1,0 +1,293 @@
+package workflows
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+)
+
+// testSpec: staging hosts (stg*), a canary of 1, then 50% and the rest,
+// two in parallel, budget 1 failure, roll back the wave on a breach.
+func testSpec() CycleSpec {
+	return CycleSpec{
+		Policy:         "web",
+		Inventory:      InventorySpec{Source: "inv.yaml"},
+		Staging:        StagingSpec{Select: []string{"group=staging"}, Bake: time.Minute},
+		Patches:        PatchRules{Classes: []string{"security", "bugfix"}},
+		Waves:          []WaveSpec{{Count: 1, MaxParallel: 1}, {Percent: 50, MaxParallel: 2, Bake: time.Minute}, {Count: 1, MaxParallel: 2}},
+		Budget:         BudgetSpec{MaxFailures: 1},
+		OnBudgetBreach: BreachRollbackWave,
+		Host:           HostSteps{RollbackOnFailure: true, DecisionTimeout: 10 * time.Minute, PreHooks: []Hook{{Name: "drain", Command: []string{"true"}}}},
+		Checks:         []Check{{Name: "http", Type: "command", Command: []string{"true"}}},
+	}
+}
+
+type cycleEnv struct {
+	env   *testsuite.TestWorkflowEnvironment
+	fleet *fakeFleet
+	kids  *childRecorder
+}
+
+func newCycleEnv(t *testing.T, hosts ...string) *cycleEnv {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(testLogger(t))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(PatchCycle)
+	env.RegisterWorkflow(Wave)
+	env.RegisterWorkflow(HostPatch)
+	f := newFakeFleet(hosts...)
+	f.register(env)
+	r := &childRecorder{}
+	r.attach(env)
+	return &cycleEnv{env: env, fleet: f, kids: r}
+}
+
+func (c *cycleEnv) run(t *testing.T, spec CycleSpec) CycleResult {
+	t.Helper()
+	c.env.SetStartWorkflowOptions(startOptions("cycle/web/t"))
+	c.env.ExecuteWorkflow(PatchCycle, CycleInput{Spec: spec})
+	if !c.env.IsWorkflowCompleted() {
+		t.Fatal("cycle did not complete")
+	}
+	if err := c.env.GetWorkflowError(); err != nil {
+		t.Fatalf("cycle error: %v", err)
+	}
+	var res CycleResult
+	if err := c.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func outcomeMap(res CycleResult) map[string]HostOutcome {
+	m := map[string]HostOutcome{}
+	for _, o := range res.Hosts {
+		m[o.Host] = o
+	}
+	return m
+}
+
+func hostNames(n int) []string {
+	out := []string{"stg1"}
+	for i := 1; i <= n; i++ {
+		out = append(out, fmt.Sprintf("h%d", i))
+	}
+	return out
+}
+
+func TestCycleHappyPath(t *testing.T) {
+	c := newCycleEnv(t, hostNames(5)...)
+	res := c.run(t, testSpec())
+	if res.State != CycleCompleted {
+		t.Fatalf("state %s (%s), want completed", res.State, res.Reason)
+	}
+	wantWaves := [][]string{{"h1"}, {"h2", "h3", "h4"}, {"h5"}}
+	if !reflect.DeepEqual(res.WaveHosts, wantWaves) || !reflect.DeepEqual(res.StagingHosts, []string{"stg1"}) {
+		t.Errorf("staging %v waves %v, want [stg1] %v", res.StagingHosts, res.WaveHosts, wantWaves)
+	}
+	if res.Counts.Patched != 6 || res.Counts.Total != 6 {
+		t.Errorf("counts %+v, want 6 patched of 6", res.Counts)
+	}
+	for _, h := range hostNames(5) {
+		if v := c.fleet.installed(h, "demo-app"); v != "1.0.1" {
+			t.Errorf("%s demo-app = %s, want 1.0.1", h, v)
+		}
+		if v := c.fleet.installed(h, "libfoo"); v != "2.1" {
+			t.Errorf("%s libfoo = %s, want 2.1", h, v)
+		}
+	}
+	if c.kids.startModes[0] != "patch:stg1" {
+		t.Errorf("first host patched %s, want staging host stg1 first", c.kids.startModes[0])
+	}
+	if c.kids.maxRunning > 2 {
+		t.Errorf("%d hosts in flight at once, max_parallel is 2", c.kids.maxRunning)
+	}
+	if c.kids.maxRunning != 2 {
+		t.Errorf("at most %d hosts ran at once; wave 2 (3 hosts, max 2) should fill its window", c.kids.maxRunning)
+	}
+	if len(c.fleet.hooks) != 6 {
+		t.Errorf("pre hook ran %d times, want once per host: %v", len(c.fleet.hooks), c.fleet.hooks)
+	}
+}
+
+func TestCycleDryRunChangesNothing(t *testing.T) {
+	c := newCycleEnv(t, hostNames(3)...)
+	spec := testSpec()
+	spec.DryRun = true
+	spec.Patches = PatchRules{Classes: []string{"security"}}
+	res := c.run(t, spec)
+	if res.State != CyclePlanned {
+		t.Fatalf("state %s, want planned", res.State)
+	}
+	if len(res.Plan.Entries) != 1 || res.Plan.Entries[0].Name != "demo-app" || res.Plan.Entries[0].Version != "1.0.1" {
+		t.Errorf("plan %+v, want demo-app 1.0.1 only (libfoo is a bugfix)", res.Plan.Entries)
+	}
+	if len(c.kids.startModes) != 0 || c.fleet.installed("h1", "demo-app") != "1.0.0" {
+		t.Errorf("dry run started hosts %v", c.kids.startModes)
+	}
+}
+
+func TestStagingFailureNeverReachesProduction(t *testing.T) {
+	c := newCycleEnv(t, hostNames(3)...)
+	c.fleet.badPins["demo-app=1.0.1"] = true
+	spec := testSpec()
+	spec.Host.DecisionTimeout = 5 * time.Minute
+	res := c.run(t, spec)
+	if res.State != CycleFailed || !strings.Contains(res.Reason, "staging failed") {
+		t.Fatalf("state %s (%s), want failed at staging", res.State, res.Reason)
+	}
+	o := outcomeMap(res)["stg1"]
+	if o.State != HostFailed || !strings.Contains(o.Reason, "no operator decision within 5m") || !strings.Contains(o.Reason, "rolled back") {
+		t.Errorf("stg1 %s: %s", o.State, o.Reason)
+	}
+	if v := c.fleet.installed("stg1", "demo-app"); v != "1.0.0" {
+		t.Errorf("stg1 demo-app = %s after rollback, want 1.0.0", v)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		if c.fleet.applyCalls[h] != 0 {
+			t.Errorf("production host %s was patched after staging failed", h)
+		}
+	}
+}
+
+func TestBudgetBreachRollsBackWave(t *testing.T) {
+	c := newCycleEnv(t, hostNames(5)...)
+	// The bad version fails only on two wave-2 hosts: staging and the
+	// canary pass, wave 2 exhausts the budget of one failure.
+	c.fleet.badPins["h2:libfoo=2.1"] = true
+	c.fleet.badPins["h3:libfoo=2.1"] = true
+	res := c.run(t, testSpec())
+	if res.State != CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
+		t.Fatalf("state %s (%s), want budget breach in wave 2", res.State, res.Reason)
+	}
+	o := outcomeMap(res)
+	if o["h1"].State != HostPatched || o["stg1"].State != HostPatched {
+		t.Errorf("canary %s, staging %s: rollback_wave must leave earlier waves patched", o["h1"].State, o["stg1"].State)
+	}
+	for _, h := range []string{"h2", "h3"} {
+		if o[h].State != HostRolledBack {
+			t.Errorf("%s %s (%s), want rolled_back", h, o[h].State, o[h].Reason)
+		}
+		if v := c.fleet.installed(h, "libfoo"); v != "2.0" {
+			t.Errorf("%s libfoo = %s, want snapshot 2.0", h, v)
+		}
+	}
+	if _, started := o["h5"]; started || c.fleet.applyCalls["h5"] != 0 {
+		t.Errorf("wave 3 host h5 was touched after the breach")
+	}
+	if res.BudgetUsed != 2 || res.Budget != 1 {
+		t.Errorf("budget used %d of %d, want 2 of 1", res.BudgetUsed, res.Budget)
+	}
+}
+
+func TestBudgetBreachRollbackAllInReverseOrder(t *testing.T) {
+	c := newCycleEnv(t, hostNames(5)...)
+	c.fleet.badPins["h5:libfoo=2.1"] = true
+	spec := testSpec()
+	spec.Budget = BudgetSpec{}
+	spec.OnBudgetBreach = BreachRollbackAll
+	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1}, {Count: 3, MaxParallel: 1}, {Count: 1, MaxParallel: 1}}
+	res := c.run(t, spec)
+	if res.State != CycleFailed {
+		t.Fatalf("state %s, want failed", res.State)
+	}
+	var patchOrder, rollbackOrder []string
+	for _, m := range c.kids.startModes {
+		mode, host, _ := strings.Cut(m, ":")
+		switch mode {
+		case HostModePatch:
+			patchOrder = append(patchOrder, host)
+		case HostModeRollback:
+			rollbackOrder = append(rollbackOrder, host)
+		}
+	}
+	if want := []string{"h4", "h3", "h2", "h1", "stg1"}; !reflect.DeepEqual(rollbackOrder, want) {
+		t.Errorf("rollback order %v, want newest first %v (patch order %v)", rollbackOrder, want, patchOrder)
+	}
+	for _, h := range hostNames(5) {
+		if v := c.fleet.installed(h, "demo-app"); v != "1.0.0" {
+			t.Errorf("%s demo-app = %s, want 1.0.0 after rollback_all", h, v)
+		}
+		if st := outcomeMap(res)[h].State; st != HostRolledBack {
+			t.Errorf("%s state %s, want rolled_back", h, st)
+		}
+	}
+}
+
+func TestBudgetBreachPauseThenResume(t *testing.T) {
+	c := newCycleEnv(t, hostNames(4)...)
+	c.fleet.badPins["h1:libfoo=2.1"] = true
+	spec := testSpec()
+	spec.Budget = BudgetSpec{}
+	spec.OnBudgetBreach = BreachPause
+	spec.Host.DecisionTimeout = time.Minute
+	var paused CycleStatus
+	c.env.RegisterDelayedCallback(func() {
+		v, err := c.env.QueryWorkflow(QueryStatus)
+		if err != nil {
+			t.Errorf("query: %v", err)
+			return
+		}
+		_ = v.Get(&paused)
+		c.env.SignalWorkflow(MsgResume, nil)
+	}, 3*time.Hour)
+	res := c.run(t, spec)
+	if paused.State != CyclePaused || !paused.Paused || !strings.Contains(paused.Reason, "budget breached in wave 1") {
+		t.Errorf("status while waiting: %s paused=%v (%s), want paused on breach", paused.State, paused.Paused, paused.Reason)
+	}
+	if res.State != CycleCompleted || res.Counts.Patched != 4 || res.Counts.Failed != 1 {
+		t.Errorf("after resume: %s %+v, want completed with 4 patched, 1 failed", res.State, res.Counts)
+	}
+}
+
+func TestApprovalTimeoutAndApprove(t *testing.T) {
+	spec := testSpec()
+	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: 2 * time.Hour}
+
+	c := newCycleEnv(t, hostNames(2)...)
+	res := c.run(t, spec)
+	if res.State != CycleFailed || res.Reason != "no approval within 2h" {
+		t.Errorf("unapproved: %s (%s), want failed: no approval within 2h", res.State, res.Reason)
+	}
+	if c.fleet.applyCalls["stg1"] != 0 {
+		t.Error("a host was patched without approval")
+	}
+
+	c = newCycleEnv(t, hostNames(2)...)
+	var rejected, accepted error
+	c.env.RegisterDelayedCallback(func() {
+		c.env.UpdateWorkflow(MsgResume, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {}})
+		c.env.UpdateWorkflow(MsgApprove, "u2", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {}})
+	}, time.Hour)
+	res = c.run(t, spec)
+	if rejected == nil || !strings.Contains(rejected.Error(), "not paused") {
+		t.Errorf("resume of a running cycle: %v, want rejection 'not paused'", rejected)
+	}
+	if accepted != nil || res.State != CycleCompleted {
+		t.Errorf("approve: %v, cycle %s (%s)", accepted, res.State, res.Reason)
+	}
+}
+
+func TestAbortWithRollback(t *testing.T) {
+	c := newCycleEnv(t, hostNames(4)...)
+	spec := testSpec()
+	spec.Staging = StagingSpec{}
+	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1, Bake: time.Hour}, {Count: 3, MaxParallel: 1}}
+	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgAbort, AbortRequest{Rollback: true}) }, 30*time.Minute)
+	res := c.run(t, spec)
+	if res.State != CycleAborted || !strings.Contains(res.Reason, "rolled back") {
+		t.Fatalf("state %s (%s), want aborted with rollback", res.State, res.Reason)
+	}
+	if o := outcomeMap(res)["h1"]; o.State != HostRolledBack || c.fleet.installed("h1", "demo-app") != "1.0.0" {
+		t.Errorf("h1 %s demo-app %s, want rolled_back to 1.0.0", o.State, c.fleet.installed("h1", "demo-app"))
+	}
+	if c.fleet.applyCalls["h2"] != 0 {
+		t.Error("wave 2 started after abort")
+	}
+}

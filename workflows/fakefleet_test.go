@@ -1,0 +1,268 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+// fakeFleet stands in for the activities in testsuite tests: hosts with
+// installed versions and pending candidates that ApplyPins and Rollback
+// really change, so the tests check what the hosts end up with. Tests on
+// the real fleet and server live in package e2e.
+type fakeFleet struct {
+	mu    sync.Mutex
+	hosts map[string]*fakeHost
+	// badPins makes ApplyPins fail for "name=version" on every host, or
+	// "host:name=version" on one host (a failing postinst).
+	badPins map[string]bool
+	// checkFails makes RunChecks fail on these hosts.
+	checkFails map[string]bool
+	// rollbackFails makes Rollback fail on these hosts.
+	rollbackFails map[string]bool
+	applyCalls    map[string]int
+	hooks         []string
+}
+
+type fakeHost struct {
+	installed map[string]string
+	pending   []Update
+	down      bool
+}
+
+// newFakeFleet makes hosts that all have demo-app 1.0.0 installed with
+// 1.0.1 pending (security, high) and libfoo 2.0 with 2.1 pending (bugfix).
+func newFakeFleet(names ...string) *fakeFleet {
+	f := &fakeFleet{hosts: map[string]*fakeHost{}, badPins: map[string]bool{}, checkFails: map[string]bool{},
+		rollbackFails: map[string]bool{}, applyCalls: map[string]int{}}
+	for _, n := range names {
+		f.hosts[n] = &fakeHost{
+			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
+			pending: []Update{
+				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Severity: "high", Advisories: []string{"CVE-2026-0001"}},
+				{Name: "libfoo", Installed: "2.0", Candidate: "2.1", Class: "bugfix", Severity: "unknown"},
+			},
+		}
+	}
+	return f
+}
+
+func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
+	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(f.ResolveTargets, ActResolveTargets)
+	reg(f.ScanHost, ActScanHost)
+	reg(f.Precheck, ActPrecheck)
+	reg(f.Snapshot, ActSnapshot)
+	reg(f.RunHook, ActRunHook)
+	reg(f.ApplyPins, ActApplyPins)
+	reg(f.Reboot, ActReboot)
+	reg(f.WaitForHost, ActWaitForHost)
+	reg(f.Verify, ActVerify)
+	reg(f.Rollback, ActRollback)
+	reg(f.RunChecks, ActRunChecks)
+	reg(f.HostLock, ActHostLock)
+}
+
+func (f *fakeFleet) host(name string) (*fakeHost, error) {
+	h, ok := f.hosts[name]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError("unknown host "+name, ErrUnknownHost, nil)
+	}
+	if h.down {
+		return nil, temporal.NewNonRetryableApplicationError("connect "+name+": unreachable", "Unreachable", nil)
+	}
+	return h, nil
+}
+
+func (f *fakeFleet) names() []string {
+	var out []string
+	for n := range f.hosts {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ResolveTargets puts hosts named stg* into staging when staging terms are set.
+func (f *fakeFleet) ResolveTargets(_ context.Context, in ResolveInput) (ResolveResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var r ResolveResult
+	for _, n := range f.names() {
+		if len(in.Staging) > 0 && strings.HasPrefix(n, "stg") {
+			r.Staging = append(r.Staging, n)
+		} else {
+			r.Production = append(r.Production, n)
+		}
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) ScanHost(_ context.Context, in ScanInput) (ScanResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.host(in.Host)
+	if err != nil {
+		return ScanResult{}, err
+	}
+	r := ScanResult{Host: in.Host, Manager: "apt"}
+	for _, u := range h.pending {
+		if h.installed[u.Name] != u.Candidate {
+			r.Updates = append(r.Updates, u)
+		}
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) Precheck(_ context.Context, in HostInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, err := f.host(in.Host)
+	return err
+}
+
+func (f *fakeFleet) Snapshot(_ context.Context, in HostInput) (SnapshotResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.host(in.Host)
+	if err != nil {
+		return SnapshotResult{}, err
+	}
+	var r SnapshotResult
+	for _, p := range in.Pins {
+		r.Pins = append(r.Pins, Pin{Name: p.Name, Version: h.installed[p.Name]})
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) RunHook(_ context.Context, in HostInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hooks = append(f.hooks, in.Host+":"+in.Hook.Name)
+	return nil
+}
+
+func (f *fakeFleet) ApplyPins(_ context.Context, in HostInput) (ApplyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.host(in.Host)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	f.applyCalls[in.Host]++
+	for _, p := range in.Pins {
+		h.installed[p.Name] = p.Version
+		key := p.Name + "=" + p.Version
+		if f.badPins[key] || f.badPins[in.Host+":"+key] {
+			return ApplyResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("install %s on %s: postinst failed", key, in.Host), ErrScriptFailed, nil)
+		}
+	}
+	return ApplyResult{}, nil
+}
+
+func (f *fakeFleet) Reboot(_ context.Context, in HostInput) (RebootResult, error) {
+	return RebootResult{BootID: "boot-1"}, nil
+}
+
+func (f *fakeFleet) WaitForHost(_ context.Context, in HostInput) error { return nil }
+
+func (f *fakeFleet) Verify(_ context.Context, in HostInput) (VerifyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.host(in.Host)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	var r VerifyResult
+	for _, p := range in.Pins {
+		if got := h.installed[p.Name]; got != p.Version {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is %q, want %q", p.Name, got, p.Version))
+		}
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) Rollback(_ context.Context, in HostInput) (ApplyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.host(in.Host)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	if f.rollbackFails[in.Host] {
+		return ApplyResult{}, temporal.NewNonRetryableApplicationError("rollback on "+in.Host+": dpkg broken", ErrPackageManager, nil)
+	}
+	for _, p := range in.Pins {
+		if p.Version == "" {
+			delete(h.installed, p.Name)
+		} else {
+			h.installed[p.Name] = p.Version
+		}
+	}
+	return ApplyResult{}, nil
+}
+
+func (f *fakeFleet) RunChecks(_ context.Context, in ChecksInput) (ChecksResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var r ChecksResult
+	for _, h := range in.Hosts {
+		if f.checkFails[h] {
+			r.Failed = append(r.Failed, HostProblem{Host: h, Problem: "check http: status 500"})
+		}
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) HostLock(_ context.Context, in HostInput) (HostLockResult, error) {
+	return HostLockResult{Running: true, Cycle: "cycle/other/2026-01-01T00:00:00Z"}, nil
+}
+
+func (f *fakeFleet) installed(host, pkg string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hosts[host].installed[pkg]
+}
+
+// childRecorder records HostPatch children as they start and finish, with
+// the most running at once, from the test environment's listeners.
+type childRecorder struct {
+	mu          sync.Mutex
+	running     int
+	maxRunning  int
+	startModes  []string // "patch:h1", "rollback:h3", in start order
+	completions []string
+}
+
+func (r *childRecorder) attach(env *testsuite.TestWorkflowEnvironment) {
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		if info.WorkflowType.Name != "HostPatch" {
+			return
+		}
+		var in HostPatchInput
+		_ = args.Get(&in)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.running++
+		r.maxRunning = max(r.maxRunning, r.running)
+		r.startModes = append(r.startModes, in.Mode+":"+in.Host)
+	})
+	env.SetOnChildWorkflowCompletedListener(func(info *workflow.Info, result converter.EncodedValue, err error) {
+		if info.WorkflowType.Name != "HostPatch" {
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.running--
+		r.completions = append(r.completions, info.WorkflowExecution.ID)
+	})
+}

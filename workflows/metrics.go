@@ -1,0 +1,52 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Metrics emitted from workflow code, through workflow.GetMetricsHandler so
+// nothing is counted twice on replay. Labels are bounded: policy, wave
+// ("staging", "1", "2", ...), result, step, severity; never a host or ID.
+//
+//	patchflow_cycle_duration_seconds{policy,result}       timer: cycle start to report (result = final cycle state)
+//	patchflow_cycles_total{policy,result}                 counter: finished cycles
+//	patchflow_host_patch_duration_seconds{policy,wave,result} timer: one HostPatch, first step to final state
+//	patchflow_hosts_total{policy,wave,result}             counter: hosts by final state (patched, failed, rolled_back, skipped, needs_repair)
+//	patchflow_rollbacks_total{policy,result}              counter: host rollbacks (result ok|failed)
+//	patchflow_step_duration_seconds{policy,step}          timer: host steps (precheck, snapshot, pre_hooks, apply, reboot, verify, post_hooks, rollback)
+//	patchflow_planned_updates_total{policy,severity}      counter: planned packages by severity, once per cycle
+//	patchflow_budget_breaches_total{policy}               counter: failure budget breaches
+const (
+	MetricCycleDuration    = "patchflow_cycle_duration_seconds"
+	MetricCycles           = "patchflow_cycles_total"
+	MetricHostDuration     = "patchflow_host_patch_duration_seconds"
+	MetricHosts            = "patchflow_hosts_total"
+	MetricRollbacks        = "patchflow_rollbacks_total"
+	MetricStepDuration     = "patchflow_step_duration_seconds"
+	MetricPlannedUpdates   = "patchflow_planned_updates_total"
+	MetricBudgetBreaches   = "patchflow_budget_breaches_total"
+	metricTagPolicy        = "policy"
+	metricTagWave          = "wave"
+	metricTagResult        = "result"
+	metricTagStep          = "step"
+	metricTagSeverity      = "severity"
+	metricSeverityFallback = "unknown"
+)
+
+// metricsFor returns the workflow's replay-safe metrics handler tagged with
+// the policy and the given key/value pairs.
+func metricsFor(ctx workflow.Context, policy string, tags ...string) client.MetricsHandler {
+	m := map[string]string{metricTagPolicy: policy}
+	for i := 0; i+1 < len(tags); i += 2 {
+		m[tags[i]] = tags[i+1]
+	}
+	return workflow.GetMetricsHandler(ctx).WithTags(m)
+}
+
+// since is the workflow-time duration from start to now.
+func since(ctx workflow.Context, start time.Time) time.Duration {
+	return workflow.Now(ctx).Sub(start)
+}

@@ -1,0 +1,137 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// runHost runs one HostPatch child. A host whose workflow is already
+// running belongs to another cycle: the wave retries until BusyTimeout,
+// then skips it naming the cycle that holds it.
+func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostOutcome {
+	in := HostPatchInput{CycleID: w.in.CycleID, Policy: w.in.Policy, Wave: w.in.Wave, Inventory: w.in.Inventory,
+		Host: t.Host, Mode: HostModePatch, Pins: t.Pins, Steps: w.in.Steps, Checks: w.in.Checks}
+	return runHostChild(ctx, in, orDefault(w.in.BusyTimeout, defaultBusyTimeout), func() bool { return w.p.Aborted })
+}
+
+// runHostChild starts HostPatch as a child with the host's workflow ID and
+// returns its outcome; it is shared by waves and by cycle rollbacks.
+func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Duration, aborted func() bool) HostOutcome {
+	summary := "patch " + in.Host + ": " + pinsSummary(in.Pins)
+	if in.Mode == HostModeRollback {
+		summary = "roll back " + in.Host + " to " + pinsSummary(in.Snapshot)
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            HostWorkflowID(in.Host),
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:         summary,
+		StaticDetails:         fmt.Sprintf("cycle %s, wave %s, mode %s", in.CycleID, waveLabel(in.Wave), in.Mode),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID), AttrHost.ValueSet(in.Host),
+			AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(HostPending)),
+	})
+	deadline := workflow.Now(ctx).Add(busyTimeout)
+	failed := func(reason string) HostOutcome {
+		return HostOutcome{Host: in.Host, Wave: in.Wave, State: HostFailed, Reason: reason, Pins: in.Pins}
+	}
+	for {
+		fut := workflow.ExecuteChildWorkflow(cctx, HostPatch, in)
+		err := fut.GetChildWorkflowExecution().Get(ctx, nil)
+		if err == nil {
+			var res HostPatchResult
+			if err := fut.Get(ctx, &res); err != nil {
+				return failed("host workflow failed: " + reasonOf(err))
+			}
+			return res.HostOutcome
+		}
+		var busy *temporal.ChildWorkflowExecutionAlreadyStartedError
+		if !errors.As(err, &busy) {
+			return failed("start host workflow: " + reasonOf(err))
+		}
+		now := workflow.Now(ctx)
+		if !now.Before(deadline) || aborted() {
+			return HostOutcome{Host: in.Host, Wave: in.Wave, State: HostSkipped, Pins: in.Pins,
+				Reason: "busy: patched by " + holderOf(ctx, in.Host)}
+		}
+		wait := busyRetryInterval
+		if rest := deadline.Sub(now); rest < wait {
+			wait = rest
+		}
+		_, _ = workflow.AwaitWithTimeout(ctx, wait, aborted)
+	}
+}
+
+// holderOf names the cycle whose HostPatch holds the host's workflow ID.
+func holderOf(ctx workflow.Context, host string) string {
+	var lock HostLockResult
+	actx := withActivity(ctx, actOptions{timeout: time.Minute, summary: "who patches " + host})
+	if err := workflow.ExecuteActivity(actx, ActHostLock, HostInput{Host: host}).Get(ctx, &lock); err != nil || lock.Cycle == "" {
+		return "another cycle"
+	}
+	return lock.Cycle
+}
+
+func (w *waveRun) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (WaveStatus, error) {
+		state := "running"
+		switch {
+		case w.p.Paused:
+			state = "paused"
+		case w.noMoreLaunches() && len(w.inFlight) > 0:
+			state = "draining"
+		}
+		return WaveStatus{Wave: w.in.Wave, State: state, Paused: w.p.Paused, Breached: w.p.Breached, Aborted: w.p.Aborted,
+			InFlight: append([]string(nil), w.inFlight...), MaxParallel: w.in.MaxParallel, Failures: len(w.p.Failed),
+			BudgetLeft: w.in.BudgetLeft, Counts: CountOutcomes(w.p.Outcomes, len(w.in.Targets)-len(w.p.Outcomes)),
+			Hosts: w.p.Outcomes}, nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range []string{MsgPause, MsgResume, MsgAbort, signalHostFailed} {
+		name := name
+		ch := workflow.GetSignalChannel(ctx, name)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var ev HostOutcome
+				ch.Receive(ctx, &ev)
+				w.onSignal(ctx, name, ev)
+			}
+		})
+	}
+	return nil
+}
+
+func (w *waveRun) onSignal(ctx workflow.Context, name string, ev HostOutcome) {
+	switch name {
+	case MsgPause:
+		w.p.Paused = true
+	case MsgResume:
+		w.p.Paused = false
+	case MsgAbort:
+		w.p.Aborted = true
+	case signalHostFailed:
+		if ev.Host != "" {
+			w.countFailure(ctx, ev.Host)
+		}
+	}
+}
+
+// drainSignals handles signals that arrived but were not yet received, so
+// none is lost when the run continues as new.
+func (w *waveRun) drainSignals(ctx workflow.Context) {
+	for _, name := range []string{MsgPause, MsgResume, MsgAbort, signalHostFailed} {
+		ch := workflow.GetSignalChannel(ctx, name)
+		for {
+			var ev HostOutcome
+			if !ch.ReceiveAsync(&ev) {
+				break
+			}
+			w.onSignal(ctx, name, ev)
+		}
+	}
+}
