@@ -53,12 +53,17 @@ func (p *Policy) Plan(fleetSize int) ([]PlannedWave, error) {
 	var errs Errors
 	prev := 0
 	for i := range waves {
+		if fleetSize == 0 {
+			break // nothing to patch: no wave can be wrong
+		}
 		w := &waves[i]
 		if w.Count > fleetSize {
 			errs = append(errs, p.ErrorAt(fmt.Sprintf("rollout.waves[%d].count", i), p.waveObject(i),
 				"count exceeds the %d hosts in the rollout (targets minus staging), got %d", fleetSize, w.Count))
+			prev = 0 // already wrong; do not compare the next wave with it
+			continue
 		}
-		if n := w.nominal(fleetSize); n < prev && fleetSize > 0 {
+		if n := w.nominal(fleetSize); n < prev {
 			errs = append(errs, p.ErrorAt(fmt.Sprintf("rollout.waves[%d]", i), p.waveObject(i),
 				"wave is smaller than the wave before it (%d hosts) in a fleet of %d; waves should grow, got %d hosts", prev, fleetSize, n))
 		} else {

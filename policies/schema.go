@@ -60,7 +60,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label, self st
 	w.visited++
 	if w.visited > maxNodes {
 		if w.visited == maxNodes+1 {
-			w.errorf(n, object, "document expands to more than %d values (anchors and aliases?); policies are far smaller", maxNodes)
+			w.errorf(n, "policy", "document expands to more than %d values (anchors and aliases?); policies are far smaller", maxNodes)
 		}
 		return
 	}

@@ -1,0 +1,152 @@
+package policies
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const header = "apiVersion: patchflow/v1\nkind: PatchPolicy\nmetadata: {name: edge}\ntargets: {inventory: hosts.yaml}\n"
+
+// TestHostileInput feeds documents that break naive loaders; each must give
+// one clear error and never panic or run away.
+func TestHostileInput(t *testing.T) {
+	deepFlow := header + "metadata: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n"
+	var deepBlock strings.Builder
+	deepBlock.WriteString(header + "x:\n")
+	for i := 1; i < 1000; i++ {
+		deepBlock.WriteString(strings.Repeat(" ", i) + "a:\n")
+	}
+	for name, tc := range map[string]struct{ doc, want string }{
+		"empty":          {"", "f.yaml:1:1: policy: file is empty; expected a document starting with apiVersion: patchflow/v1 and kind: PatchPolicy"},
+		"whitespace":     {"\n\n   \n", "f.yaml:1:1: policy: file is empty; expected a document starting with apiVersion: patchflow/v1 and kind: PatchPolicy"},
+		"only marker":    {"---\n", "f.yaml:1:1: policy: file is empty; expected a document starting with apiVersion: patchflow/v1 and kind: PatchPolicy"},
+		"scalar":         {"hello", "f.yaml:1:1: policy: document must be a mapping of fields (apiVersion, kind, metadata, ...), got \"hello\""},
+		"binary":         {"\x00\x01\x02", "f.yaml: yaml: control characters are not allowed"},
+		"bad utf8":       {"a: \xff\xfe", "f.yaml: yaml: invalid leading UTF-8 octet"},
+		"deep flow":      {deepFlow, "f.yaml:5:1: yaml: exceeded max depth of 10000"},
+		"deep block":     {deepBlock.String(), "f.yaml:5:1: policy: unknown field \"x\" (known fields: apiVersion, approval, checks, host, kind, metadata, notifications, patches, rollback, rollout, sla, targets, window)"},
+		"no header":      {"metadata: {name: a}\n", "f.yaml:1:1: policy: apiVersion is required; start the file with apiVersion: patchflow/v1 and kind: PatchPolicy\nf.yaml:1:1: policy: kind is required; start the file with apiVersion: patchflow/v1 and kind: PatchPolicy"},
+		"unknown anchor": {header + "sla: {critical: *nope}\n", "f.yaml: yaml: unknown anchor 'nope' referenced"},
+		"long key":       {header + strings.Repeat("k", 5000) + ": 1\n", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			p, err := Parse("f.yaml", []byte(tc.doc))
+			if err == nil {
+				t.Fatalf("Parse accepted it: %+v", p)
+			}
+			if tc.want != "" && err.Error() != tc.want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, tc.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %s", d)
+			}
+		})
+	}
+}
+
+func TestAliasExpansionIsBounded(t *testing.T) {
+	// 40,000 aliases of one wave are 240,000 values to check: refused.
+	doc := header + "rollout:\n  max_parallel: 1\n  waves: [&w {name: a, count: 1, max_parallel: 1, bake: 1m}" +
+		strings.Repeat(", *w", 40000) + "]\n"
+	start := time.Now()
+	_, err := Parse("f.yaml", []byte(doc))
+	want := "f.yaml:7:21: policy: document expands to more than 200000 values (anchors and aliases?); policies are far smaller"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %.300v, want prefix %q", err, want)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	p := parseTest(t, "")
+	want := Default()
+	want.APIVersion, want.Kind = APIVersion, Kind
+	want.Metadata.Name = "t"
+	want.Targets.Inventory = "hosts.yaml"
+	want.Rollout.Waves = []Wave{{Name: "all", Percent: 100, MaxParallel: 1}}
+	p.pos = positions{}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("minimal policy =\n%+v\nwant defaults\n%+v", p, want)
+	}
+	p = parseTest(t, `checks:
+  - {name: h, type: http, url: "http://{host}/"}
+  - {name: q, type: promql, prometheus: "http://p:9090", query: up, threshold: {op: ">", value: 0}}
+rollout:
+  max_parallel: 3
+  waves: [{count: 1}, {percent: 50, max_parallel: 7}]
+`)
+	c0, c1 := p.Checks[0], p.Checks[1]
+	if c0.Scope != ScopeHost || c0.ExpectStatus != 200 || c0.Timeout != DefaultCheckTimeout || c1.Scope != ScopeWave {
+		t.Errorf("check defaults: %+v %+v", c0, c1)
+	}
+	w := p.Rollout.Waves
+	if w[0].Name != "wave-1" || w[0].MaxParallel != 3 || w[1].Name != "wave-2" || w[1].MaxParallel != 7 {
+		t.Errorf("wave defaults: %+v", w)
+	}
+}
+
+// TestSerialisable proves a Policy travels to workflows intact as JSON (the
+// Temporal default payload converter) and gob.
+func TestSerialisable(t *testing.T) {
+	p, err := Load("testdata/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Policy
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	p.pos = positions{}
+	if !reflect.DeepEqual(&back, p) {
+		t.Errorf("JSON round trip changed the policy:\n%+v\nwant\n%+v", back, *p)
+	}
+	for _, key := range []string{`"api_version":"patchflow/v1"`, `"min_age":"36h"`, `"on_budget_breach":"rollback_all"`, `"max_parallel":10`} {
+		if !bytes.Contains(b, []byte(key)) {
+			t.Errorf("JSON lacks %s:\n%s", key, b)
+		}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(p); err != nil {
+		t.Fatal(err)
+	}
+	var gback Policy
+	if err := gob.NewDecoder(&buf).Decode(&gback); err != nil {
+		t.Fatal(err)
+	}
+	if gback.Rollout.Waves[1].Bake != p.Rollout.Waves[1].Bake || gback.Window.Timezone != "Asia/Kolkata" {
+		t.Errorf("gob round trip lost fields: %+v", gback)
+	}
+	// Positions do not travel; errors built afterwards still name the file.
+	if e := back.ErrorAt("rollout.waves[0]", "wave \"canary\"", "x"); e.Error() != "testdata/full.good.yaml: wave \"canary\": x" {
+		t.Errorf("ErrorAt after round trip = %q", e)
+	}
+}
+
+func TestPosition(t *testing.T) {
+	p, err := Load("testdata/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][2]int{
+		"targets.staging.select[0]": {12, 14},
+		"rollout.waves[1].percent":  {38, 29},
+		"rollout.waves[1].missing":  {38, 7},
+		"":                          {2, 1},
+	} {
+		if l, c := p.Position(path); l != want[0] || c != want[1] {
+			t.Errorf("Position(%q) = %d:%d, want %d:%d", path, l, c, want[0], want[1])
+		}
+	}
+}
