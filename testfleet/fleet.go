@@ -1,0 +1,311 @@
+package testfleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Fleet is a running test fleet.
+type Fleet struct {
+	Name                 string
+	Dir                  string
+	InventoryPath        string // patchflow YAML inventory (apiVersion patchflow/v1, kind Inventory)
+	AnsibleInventoryPath string // the same hosts as an Ansible INI inventory
+	KeyPath              string // the fleet's private key, authorised for root, deploy and deploy-pw
+	KnownHostsPath       string // every host's key, by address and name
+	RepoURL              string // http://10.213.<Subnet>.2:8080/
+	RepoDir              string // what the repository serves
+	Hosts                []Host
+	// SecurityUpdates names the real Debian security updates the
+	// repository carries (installed version in the base, fixed version in
+	// the bookworm-security suite); empty when none was found, and the demo
+	// packages are the only updates.
+	SecurityUpdates []string
+	SecurityDetails []SecurityUpdate
+
+	cfg         Config
+	hosts       map[string]*host
+	order       []*host
+	kinds       []hostKind
+	repoAddr    string
+	repoKeyPath string
+	gnupgHome   string
+	repoPID     int
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	downOnce    sync.Once
+	downErr     error
+}
+
+// Up starts a fleet: it removes what a crashed earlier run with the same
+// Name left behind, builds the shared base if needed, starts the repository
+// and boots every host in parallel, returning when each sshd answers.
+func Up(ctx context.Context, cfg Config) (*Fleet, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	if os.Geteuid() != 0 {
+		return nil, errors.New("testfleet: the test fleet needs root (namespaces, mounts, a bridge)")
+	}
+	if err := checkTools(); err != nil {
+		return nil, err
+	}
+	aptK, rpmK, err := kindsFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := cleanupLeftovers(ctx, cfg); err != nil {
+		return nil, err
+	}
+	f := &Fleet{
+		Name:                 cfg.Name,
+		Dir:                  cfg.Dir,
+		InventoryPath:        filepath.Join(cfg.Dir, "inventory.yaml"),
+		AnsibleInventoryPath: filepath.Join(cfg.Dir, "ansible.ini"),
+		KeyPath:              filepath.Join(cfg.Dir, "keys", "id_ed25519"),
+		KnownHostsPath:       filepath.Join(cfg.Dir, "known_hosts"),
+		RepoDir:              filepath.Join(cfg.Dir, "repo"),
+		cfg:                  cfg,
+		hosts:                map[string]*host{},
+		repoAddr:             subnetAddr(cfg.Subnet, 2),
+		repoKeyPath:          filepath.Join(cfg.Dir, "keys", "repo.gpg"),
+		gnupgHome:            filepath.Join(cfg.Dir, "gnupg"),
+		stop:                 make(chan struct{}),
+	}
+	f.RepoURL = fmt.Sprintf("http://%s:%d/", f.repoAddr, repoPort)
+	if err := f.up(ctx, aptK, rpmK); err != nil {
+		if derr := f.Down(); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *Fleet) up(ctx context.Context, aptK, rpmK hostKind) error {
+	start := time.Now()
+	cfg := f.cfg
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, "hosts"), 0o755); err != nil {
+		return fmt.Errorf("testfleet: create %s: %w", cfg.Dir, err)
+	}
+	pub, err := loadOrNewKeyPair(f.KeyPath, "patchflow-fleet-"+cfg.Name)
+	if err != nil {
+		return err
+	}
+	// Kinds first: the base may need a build, which Up's timeout excludes.
+	for i, k := range []hostKind{aptK, rpmK} {
+		if k == nil {
+			continue
+		}
+		f.kinds = append(f.kinds, k)
+		if err := k.prepare(ctx, f); err != nil {
+			return err
+		}
+		n := cfg.Hosts
+		if i == 1 {
+			n = cfg.RPMHosts
+		}
+		for j := 0; j < n; j++ {
+			idx := len(f.order) + 1
+			h := &host{
+				Host:  Host{Name: hostName(cfg.Name, idx), Addr: subnetAddr(cfg.Subnet, 10+idx), Kind: k.name()},
+				index: idx,
+				ns:    hostNS(cfg.Name, idx),
+				veth:  vethName(cfg.Name, idx),
+				dir:   filepath.Join(cfg.Dir, "hosts", hostName(cfg.Name, idx)),
+				kind:  k,
+				state: "down",
+			}
+			h.root = filepath.Join(h.dir, "root")
+			f.order = append(f.order, h)
+			f.hosts[h.Name] = h
+			f.Hosts = append(f.Hosts, h.Host)
+		}
+	}
+	cfg.Logf("testfleet: fleet %s: base and repository ready in %s", cfg.Name, time.Since(start).Round(time.Millisecond))
+	ctx, cancel := context.WithTimeout(ctx, cfg.UpTimeout)
+	defer cancel()
+	start = time.Now()
+	if err := setupBridge(ctx, cfg.Name, cfg.Subnet); err != nil {
+		return err
+	}
+	if err := f.startRepo(ctx); err != nil {
+		return err
+	}
+	authorized := ssh.MarshalAuthorizedKey(pub)
+	errs := make([]error, len(f.order))
+	hostKeys := make([]ssh.PublicKey, len(f.order))
+	var wg sync.WaitGroup
+	for i, h := range f.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hostKeys[i], errs[i] = f.startHost(ctx, h, authorized)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := f.writeKnownHosts(hostKeys); err != nil {
+		return err
+	}
+	if err := f.writeInventories(); err != nil {
+		return err
+	}
+	cfg.Logf("testfleet: fleet %s: %d hosts up in %s", cfg.Name, len(f.order), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// startHost prepares one host's disk and network, boots it and waits for
+// its sshd.
+func (f *Fleet) startHost(ctx context.Context, h *host, authorized []byte) (ssh.PublicKey, error) {
+	if err := h.mountOverlay(); err != nil {
+		return nil, err
+	}
+	hostKey, err := newKeyPair(filepath.Join(h.root, "etc/ssh/ssh_host_ed25519_key"), "root@"+h.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeInRoot(h.root, "etc/hostname", []byte(h.Name+"\n"), 0o644, 0, 0); err != nil {
+		return nil, fmt.Errorf("testfleet: host %s: %w", h.Name, err)
+	}
+	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n%s\t%s\n%s\trepo\n", h.Addr, h.Name, f.repoAddr)
+	if err := writeInRoot(h.root, "etc/hosts", []byte(hosts), 0o644, 0, 0); err != nil {
+		return nil, fmt.Errorf("testfleet: host %s: %w", h.Name, err)
+	}
+	if err := authorize(h.root, authorized); err != nil {
+		return nil, fmt.Errorf("testfleet: host %s: authorise the fleet key: %w", h.Name, err)
+	}
+	if err := h.kind.customize(f, h); err != nil {
+		return nil, err
+	}
+	if err := attach(ctx, h.ns, h.veth, bridgeName(f.Name), h.Addr); err != nil {
+		return nil, err
+	}
+	if err := f.boot(h); err != nil {
+		return nil, err
+	}
+	if err := waitSSH(ctx, h.Addr); err != nil {
+		return nil, fmt.Errorf("testfleet: host %s: %w (log: %s)", h.Name, err, filepath.Join(h.dir, "log"))
+	}
+	return hostKey, nil
+}
+
+// host returns the named host or an error listing the fleet's hosts.
+func (f *Fleet) host(name string) (*host, error) {
+	if h, ok := f.hosts[name]; ok {
+		return h, nil
+	}
+	names := make([]string, 0, len(f.order))
+	for _, h := range f.order {
+		names = append(names, h.Name)
+	}
+	return nil, fmt.Errorf("testfleet: fleet %s has no host %q (hosts: %s)", f.Name, name, strings.Join(names, ", "))
+}
+
+// Down stops every host and the repository, and removes the fleet's
+// namespaces, mounts, bridge and host directories. It ends only processes
+// the fleet started. Calling it again returns the first result.
+func (f *Fleet) Down() error {
+	f.downOnce.Do(func() { f.downErr = f.down() })
+	return f.downErr
+}
+
+func (f *Fleet) down() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	close(f.stop)
+	for _, h := range f.order {
+		h.mu.Lock()
+		h.stopping = true
+		if h.cmd != nil {
+			// unshare --kill-child passes SIGKILL on to the host's PID 1.
+			h.cmd.Process.Signal(syscall.SIGKILL)
+		}
+		h.mu.Unlock()
+	}
+	if f.repoPID > 0 {
+		syscall.Kill(f.repoPID, syscall.SIGKILL)
+	}
+	var errs []error
+	nss, err := fleetNamespaces(ctx, f.Name)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := killNamespaces(ctx, nss); err != nil {
+		errs = append(errs, err)
+	}
+	f.wg.Wait()
+	for _, k := range f.kinds {
+		k.release()
+	}
+	errs = append(errs, unmountHosts(f.cfg.Dir), teardownNetwork(ctx, f.Name, nss))
+	if err := os.RemoveAll(filepath.Join(f.cfg.Dir, "hosts")); err != nil {
+		errs = append(errs, fmt.Errorf("testfleet: remove host dirs: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// cleanupLeftovers removes what a crashed run of a fleet with the same name
+// left: processes in its namespaces, mounts, namespaces, bridge, host dirs.
+func cleanupLeftovers(ctx context.Context, cfg Config) error {
+	nss, err := fleetNamespaces(ctx, cfg.Name)
+	if err != nil {
+		return err
+	}
+	if len(nss) > 0 {
+		cfg.Logf("testfleet: fleet %s: removing leftovers of an earlier run: %s", cfg.Name, strings.Join(nss, " "))
+	}
+	if err := killNamespaces(ctx, nss); err != nil {
+		return err
+	}
+	if err := unmountHosts(cfg.Dir); err != nil {
+		return err
+	}
+	if err := teardownNetwork(ctx, cfg.Name, nss); err != nil {
+		return err
+	}
+	for _, d := range []string{"hosts", "repo"} {
+		if err := os.RemoveAll(filepath.Join(cfg.Dir, d)); err != nil {
+			return fmt.Errorf("testfleet: remove leftovers in %s: %w", cfg.Dir, err)
+		}
+	}
+	return nil
+}
+
+// unmountHosts unmounts every mount below dir/hosts, deepest first, as
+// /proc/self/mountinfo lists them.
+func unmountHosts(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("testfleet: read mounts: %w", err)
+	}
+	prefix := filepath.Join(dir, "hosts") + "/"
+	var mounts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], prefix) {
+			mounts = append(mounts, f[4])
+		}
+	}
+	var errs []error
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if err := syscall.Unmount(mounts[i], 0); err != nil {
+			if err2 := syscall.Unmount(mounts[i], syscall.MNT_DETACH); err2 != nil {
+				errs = append(errs, fmt.Errorf("testfleet: unmount %s: %w", mounts[i], err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,43 @@
+package testfleet
+
+import (
+	"context"
+	"errors"
+)
+
+// hostKind is the seam between the shared host machinery (namespaces,
+// overlay, sshd, reboot, faults) and what differs per operating system
+// family: the base root file system, the packages in the fleet repository
+// and the per-host files. aptKind (debian.go) is the Debian kind; the dnf
+// kind lives in rpm*.go and registers itself in newRPMKind.
+type hostKind interface {
+	// name is the package manager the hosts use: "apt" or "dnf".
+	name() string
+	// prepare runs once per fleet before any host boots: it provides the
+	// base root file system and adds this kind's packages to f.RepoDir.
+	prepare(ctx context.Context, f *Fleet) error
+	// lowerDir is the read-only base every host of this kind overlays.
+	lowerDir() string
+	// customize writes one host's own files into its mounted root, after
+	// the shared ones (hostname, host key, authorized keys) are in place.
+	customize(f *Fleet, h *host) error
+	// release lets go of what prepare holds (the base's shared lock).
+	release()
+}
+
+// newRPMKind is set by rpm*.go (in an init function) to provide dnf hosts;
+// while it is nil, Config.RPMHosts must be 0.
+var newRPMKind func() hostKind
+
+func kindsFor(cfg Config) (apt, rpm hostKind, err error) {
+	if cfg.Hosts > 0 {
+		apt = &aptKind{}
+	}
+	if cfg.RPMHosts > 0 {
+		if newRPMKind == nil {
+			return nil, nil, errors.New("testfleet: Config.RPMHosts > 0 but this build has no rpm host kind (testfleet/rpm*.go)")
+		}
+		rpm = newRPMKind()
+	}
+	return apt, rpm, nil
+}
