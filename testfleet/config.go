@@ -17,10 +17,10 @@ const (
 
 // Files inside every apt host that tests and tools read.
 const (
-	DpkgTimesFile   = "/var/log/patchflow-dpkg-times"    // "start <ns>" / "end <ns>" per apt dpkg run
-	BootCountFile   = "/var/lib/patchflow-boot-count"    // incremented on every boot
-	BootIDFile      = "/run/patchflow-boot-id"           // random per boot (the kernel's boot_id is global)
-	DemoFailFile    = "/etc/patchflow-demo-fail"         // demo-lib 1.1's postinst fails where it exists
+	DpkgTimesFile   = "/var/log/patchflow-dpkg-times"     // "start <ns>" / "end <ns>" per apt dpkg run
+	BootCountFile   = "/var/lib/patchflow-boot-count"     // incremented on every boot
+	BootIDFile      = "/run/patchflow-boot-id"            // random per boot (the kernel's boot_id is global)
+	DemoFailFile    = "/etc/patchflow-demo-fail"          // demo-lib 1.1's postinst fails where it exists
 	rebootMarker    = "/var/lib/patchflow-reboot-pending" // written by /sbin/reboot inside a host
 	repoPort        = 8080
 	defaultRootDir  = "/var/tmp/patchflow-fleet"
@@ -92,7 +92,7 @@ func hostNS(name string, i int) string { return fmt.Sprintf("pf-%s-h%d", name, i
 func vethName(name string, i int) string {
 	return fmt.Sprintf("pfv-%s-%d", name, i) // i <= 240: at most 14 characters
 }
-func repoVeth(name string) string { return "pfv-" + name + "-r" }
+func repoVeth(name string) string        { return "pfv-" + name + "-r" }
 func hostName(name string, i int) string { return fmt.Sprintf("%s-h%d", name, i) }
 func subnetAddr(subnet, last int) string {
 	return fmt.Sprintf("10.213.%d.%d", subnet, last)
