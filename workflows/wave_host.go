@@ -6,6 +6,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -49,8 +50,7 @@ func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Dura
 			}
 			return res.HostOutcome
 		}
-		var busy *temporal.ChildWorkflowExecutionAlreadyStartedError
-		if !errors.As(err, &busy) {
+		if !isAlreadyStarted(err) {
 			return failed("start host workflow: " + reasonOf(err))
 		}
 		now := workflow.Now(ctx)
@@ -64,6 +64,15 @@ func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Dura
 		}
 		_, _ = workflow.AwaitWithTimeout(ctx, wait, aborted)
 	}
+}
+
+// isAlreadyStarted reports a start refused because the host's workflow ID
+// is held by a running workflow (the server reports it as the child error's
+// cause; the SDK's test environment as the service error).
+func isAlreadyStarted(err error) bool {
+	var child *temporal.ChildWorkflowExecutionAlreadyStartedError
+	var svc *serviceerror.WorkflowExecutionAlreadyStarted
+	return errors.As(err, &child) || errors.As(err, &svc)
 }
 
 // holderOf names the cycle whose HostPatch holds the host's workflow ID.
