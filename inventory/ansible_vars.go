@@ -183,6 +183,9 @@ func sshOption(s *settings, opt, baseDir string) error {
 		key, val, _ = strings.Cut(opt, " ")
 	}
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+	if val == "" {
+		return fmt.Errorf("ssh option %q needs a value", opt)
+	}
 	var err error
 	switch strings.ToLower(key) {
 	case "proxyjump":
