@@ -40,6 +40,7 @@ default ` + defaultAddressHelp + `.
 		NewCmdDev(f, nil),
 		NewCmdWorker(f, nil),
 		NewCmdVersion(f, nil),
+		NewCmdInventory(f),
 	)
 	return root
 }
