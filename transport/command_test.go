@@ -131,3 +131,20 @@ func TestTail(t *testing.T) {
 		t.Error("Tail of short input")
 	}
 }
+
+func TestPidCatcher(t *testing.T) {
+	var out bytes.Buffer
+	p := &pidCatcher{next: &out}
+	for _, chunk := range []string{"patchflow-", "pid 4242\nfirst", " line\n", "second\n"} {
+		p.Write([]byte(chunk))
+	}
+	if p.get() != 4242 || out.String() != "first line\nsecond\n" {
+		t.Errorf("pid %d, passed on %q", p.get(), out.String())
+	}
+	out.Reset()
+	p = &pidCatcher{next: &out}
+	p.Write([]byte("no announcement here\n"))
+	if p.get() != 0 || out.String() != "no announcement here\n" {
+		t.Errorf("pid %d, passed on %q", p.get(), out.String())
+	}
+}

@@ -101,6 +101,13 @@ func (d *SSHDialer) Dial(ctx context.Context, h inventory.Host) (Conn, error) {
 		if hops, err = parseJumps(cfg, jumpSpec, target.user); err != nil {
 			return nil, fail(Invalid, err)
 		}
+		// A jump host with no key of its own uses the target's (the
+		// inventory's identity_file usually serves the whole fleet).
+		for i := range hops {
+			if len(hops[i].identityFiles) == 0 {
+				hops[i].identityFiles = target.identityFiles
+			}
+		}
 	}
 	hops = append(hops, target)
 	timeout := h.SSH.ConnectTimeout

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,12 +66,13 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 
 	stdout := &syncBuffer{lb: limitedBuffer{limit: c.outputLimit}}
 	stderr := &syncBuffer{lb: limitedBuffer{limit: c.outputLimit}}
-	sess.Stdout, sess.Stderr = stdout, stderr
+	pid := &pidCatcher{next: stderr}
+	sess.Stdout, sess.Stderr = stdout, pid
 	if cmd.Stdin != nil {
 		sess.Stdin = bytes.NewReader(cmd.Stdin)
 	}
 	useSudo := cmd.Sudo && c.sudo
-	if err := sess.Start(cmd.CommandLine(useSudo)); err != nil {
+	if err := sess.Start(pidAnnounce + cmd.CommandLine(useSudo)); err != nil {
 		return Result{}, &Error{Host: c.host, Op: op, Kind: Unreachable, Err: fmt.Errorf("start command: %w", err)}
 	}
 	done := make(chan error, 1)
@@ -81,10 +84,10 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	select {
 	case waitErr = <-done:
 	case <-timer.C:
-		terminate(sess, done)
+		c.terminate(sess, done, pid.get(), useSudo)
 		return collect(stdout, stderr, -1), ctxError(context.Background(), c.host, cmd)
 	case <-ctx.Done():
-		terminate(sess, done)
+		c.terminate(sess, done, pid.get(), useSudo)
 		return collect(stdout, stderr, -1), ctxError(ctx, c.host, cmd)
 	}
 	res := collect(stdout, stderr, 0)
@@ -153,22 +156,94 @@ func closeLate(ch <-chan sessionResult) {
 	}
 }
 
-// terminate ends a running command: SIGTERM (sudo relays it), a grace
-// period, SIGKILL, then closing the channel. It waits briefly for the
-// session's output copiers so the buffers are no longer written.
-func terminate(sess *ssh.Session, done <-chan error) {
-	_ = sess.Signal(ssh.SIGTERM)
-	select {
-	case <-done:
-		return
-	case <-time.After(killGrace):
+// pidAnnounce makes the remote shell report its PID on stderr before it
+// execs the command. sshd makes that shell a session and process group
+// leader, so the PID names the group a timeout must end: OpenSSH ignores
+// signal requests for root sessions ("session signalling requires privilege
+// separation"), and closing the channel does not stop a command without a
+// terminal.
+const pidAnnounce = `printf 'patchflow-pid %s\n' "$$" >&2; `
+
+// terminate ends a timed-out command: SIGTERM to its process group (sudo
+// relays it to the command), a grace period, SIGKILL, then closing the
+// channel. It waits briefly for the session's output copiers so the buffers
+// are no longer written.
+func (c *sshConn) terminate(sess *ssh.Session, done <-chan error, pid int, useSudo bool) {
+	for _, sig := range []string{"TERM", "KILL"} {
+		_ = sess.Signal(ssh.Signal(sig)) // honoured for non-root users
+		if pid > 0 {
+			c.killGroup(pid, sig, useSudo)
+		}
+		select {
+		case <-done:
+			return
+		case <-time.After(killGrace):
+		}
 	}
-	_ = sess.Signal(ssh.SIGKILL)
 	sess.Close()
 	select {
 	case <-done:
 	case <-time.After(killGrace):
 	}
+}
+
+// killGroup signals the remote process group on a second session.
+func (c *sshConn) killGroup(pid int, sig string, useSudo bool) {
+	kill := Command{Args: []string{"sh", "-c", `kill -s "$1" -- "-$2" 2>/dev/null`, "sh", sig, strconv.Itoa(pid)}, Timeout: killGrace}
+	sess, err := c.openSession(context.Background())
+	if err != nil {
+		return
+	}
+	defer sess.Close()
+	ch := make(chan error, 1)
+	go func() { ch <- sess.Run(kill.CommandLine(useSudo)) }()
+	select {
+	case <-ch:
+	case <-time.After(killGrace):
+	}
+}
+
+// pidCatcher takes the first stderr line when it is the pidAnnounce line
+// and passes everything else on.
+type pidCatcher struct {
+	next    io.Writer
+	mu      sync.Mutex
+	decided bool
+	head    []byte
+	pid     int
+}
+
+const pidPrefix = "patchflow-pid "
+
+func (p *pidCatcher) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.decided {
+		return p.next.Write(b)
+	}
+	n := len(b)
+	p.head = append(p.head, b...)
+	i := bytes.IndexByte(p.head, '\n')
+	if i < 0 && len(p.head) < 64 {
+		return n, nil // wait for the whole line
+	}
+	p.decided = true
+	rest := p.head
+	if i >= 0 && bytes.HasPrefix(p.head, []byte(pidPrefix)) {
+		p.pid, _ = strconv.Atoi(string(p.head[len(pidPrefix):i]))
+		rest = p.head[i+1:]
+	}
+	p.head = nil
+	if len(rest) > 0 {
+		_, _ = p.next.Write(rest)
+	}
+	return n, nil
+}
+
+func (p *pidCatcher) get() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pid
 }
 
 // syncBuffer is a limitedBuffer safe to read while the session may still
