@@ -16,9 +16,8 @@ const (
 	DefaultPort = 22
 	// DefaultUser is the remote user used when neither host nor defaults set one.
 	DefaultUser = "root"
-	// DefaultKnownHostsFile is used when no known_hosts file is configured.
-	// A leading "~/" is expanded to the home directory of the reading process
-	// when it is known.
+	// DefaultKnownHostsFile is what the transport uses for hosts whose
+	// SSHOptions.KnownHostsFile is empty (the inventory names none).
 	DefaultKnownHostsFile = "~/.ssh/known_hosts"
 )
 
@@ -56,7 +55,7 @@ type Host struct {
 // against the inventory file's directory).
 type SSHOptions struct {
 	IdentityFile    string        `json:"identity_file,omitempty"` // private key path (never its contents)
-	KnownHostsFile  string        `json:"known_hosts_file"`        // default ~/.ssh/known_hosts
+	KnownHostsFile  string        `json:"known_hosts_file"`        // "" = the transport's default, ~/.ssh/known_hosts
 	TrustOnFirstUse bool          `json:"trust_on_first_use"`      // explicit opt-in only
 	ProxyJump       string        `json:"proxy_jump,omitempty"`    // user@host:port[,...]
 	ConnectTimeout  time.Duration `json:"connect_timeout_ns,omitempty"`

@@ -79,9 +79,6 @@ func (m *model) buildHost(h *mHost, groups []string) Host {
 	if s.address == "" {
 		s.address = h.name
 	}
-	if s.knownHostsFile == "" {
-		s.knownHostsFile, _ = resolvePath(DefaultKnownHostsFile, "")
-	}
 	host := Host{
 		Name:      h.name,
 		Address:   s.address,
