@@ -1,0 +1,255 @@
+package testfleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// rpmRecipeVersion changes whenever the rpm base build changes, so cached
+// rpm bases built by an older fixture are not reused.
+const rpmRecipeVersion = "1"
+
+// rpmInclude are the Debian packages that make a copy of the Debian base an
+// rpm host: dnf, rpm, and needs-restarting from dnf-plugins-core.
+const rpmInclude = "dnf,rpm,dnf-plugins-core"
+
+// rpmBase is a built, immutable rpm host root file system and the fleet's
+// rpm repository, shared by every fleet whose inputs match.
+type rpmBase struct {
+	dir    string // rpmbase-<hash>
+	rootfs string // lowerdir for every dnf host
+	repo   string // createrepo_c repository with updateinfo
+	lock   *os.File
+}
+
+type rpmManifest struct {
+	DebianBase string    `json:"debian_base"`
+	Built      time.Time `json:"built"`
+	BuildTime  string    `json:"build_time"`
+}
+
+// Files of the rpm base, on top of the Debian base's (customize.go).
+var rpmBaseFiles = []struct{ path, data string }{
+	// Debian's rpm keeps its database in ~/.rpmdb unless told otherwise.
+	{"etc/rpm/macros.patchflow", "%_dbpath /var/lib/rpm\n"},
+	{"etc/dnf/dnf.conf", `[main]
+gpgcheck=False
+installonly_limit=3
+clean_requirements_on_remove=True
+best=False
+# A repository that cannot be read is an error, as on a managed RHEL host.
+skip_if_unavailable=False
+`},
+	// The local plugin copies every installed rpm into a local repository.
+	{"etc/dnf/plugins/local.conf", "[main]\nenabled = false\n"},
+	// needs-restarting -r counts these as core packages: a new demo-lib
+	// asks for a reboot, as a new glibc would.
+	{"etc/dnf/plugins/needs-restarting.d/patchflow.conf", "demo-lib\n"},
+	// Detection by os-release must see a RHEL-family host.
+	{"etc/os-release", `NAME="patchflow EL"
+ID="patchflow-el"
+ID_LIKE="rhel fedora"
+VERSION_ID="` + rpmReleaseVer + `"
+PLATFORM_ID="platform:el` + rpmReleaseVer + `"
+PRETTY_NAME="patchflow EL ` + rpmReleaseVer + ` (test fleet dnf host)"
+`},
+	{"etc/apt/sources.list", "# a dnf host of the patchflow test fleet: apt is not configured\n"},
+	{DpkgTimesFile[1:], ""},
+}
+
+func rpmBaseHash(debianBase string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "recipe=%s\ndebian=%s\ninclude=%s\nrelease=%s\nupdateinfo=%s\n",
+		rpmRecipeVersion, filepath.Base(debianBase), rpmInclude, rpmReleaseSpec, updateinfoXML())
+	for _, p := range rpmPackages {
+		fmt.Fprintf(h, "spec=%s\n", p.spec())
+	}
+	for _, f := range rpmBaseFiles {
+		fmt.Fprintf(h, "file=%s\n%s\n", f.path, f.data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// ensureRPMBase returns the shared rpm base made from the Debian base deb,
+// building it under an exclusive lock if needed. The result holds a shared
+// lock until release.
+func ensureRPMBase(ctx context.Context, deb *base, logf func(string, ...any)) (*rpmBase, error) {
+	b := &rpmBase{dir: filepath.Join(CacheDir, "rpmbase-"+rpmBaseHash(deb.dir))}
+	b.rootfs = filepath.Join(b.dir, "rootfs")
+	b.repo = filepath.Join(b.dir, "repo")
+	lockPath := b.dir + ".lock"
+	for {
+		lock, err := lockFile(ctx, lockPath, syscall.LOCK_SH)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := readRPMManifest(b.dir); err == nil {
+			b.lock = lock
+			return b, nil
+		}
+		lock.Close()
+		lock, err = lockFile(ctx, lockPath, syscall.LOCK_EX)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := readRPMManifest(b.dir); err != nil {
+			err = buildRPMBase(ctx, b, deb, logf)
+		}
+		lock.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (b *rpmBase) release() {
+	if b != nil && b.lock != nil {
+		b.lock.Close()
+		b.lock = nil
+	}
+}
+
+func readRPMManifest(dir string) (*rpmManifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m rpmManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("testfleet: read %s/manifest.json: %w", dir, err)
+	}
+	return &m, nil
+}
+
+// buildRPMBase copies the Debian base, installs Debian's dnf and rpm into
+// the copy, points rpm at /var/lib/rpm, installs the release package and
+// the first demo versions, and builds the repository. It works in a
+// temporary directory renamed into place at the end.
+func buildRPMBase(ctx context.Context, b *rpmBase, deb *base, logf func(string, ...any)) error {
+	start := time.Now()
+	tmp := b.dir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("testfleet: remove stale %s: %w", tmp, err)
+	}
+	os.RemoveAll(b.dir)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("testfleet: create %s: %w", tmp, err)
+	}
+	logf("testfleet: building rpm base %s from %s (once; ~1-2 min)", b.dir, deb.dir)
+	rpms := filepath.Join(tmp, "rpms")
+	if err := buildRPMs(ctx, rpms); err != nil {
+		return err
+	}
+	if err := buildRPMRepo(ctx, rpms, filepath.Join(tmp, "repo")); err != nil {
+		return err
+	}
+	rootfs := filepath.Join(tmp, "rootfs")
+	if _, err := run(ctx, "cp", "-a", "--reflink=auto", deb.rootfs, rootfs); err != nil {
+		return fmt.Errorf("testfleet: copy the Debian base for the rpm base: %w", err)
+	}
+	if err := installDNF(ctx, rootfs); err != nil {
+		return err
+	}
+	if err := customizeRPMBase(ctx, rootfs, rpms); err != nil {
+		return err
+	}
+	m := rpmManifest{DebianBase: deb.dir, Built: time.Now().UTC(), BuildTime: time.Since(start).Round(time.Millisecond).String()}
+	data, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), data, 0o644); err != nil {
+		return fmt.Errorf("testfleet: write rpm base manifest: %w", err)
+	}
+	if err := os.Rename(tmp, b.dir); err != nil {
+		return fmt.Errorf("testfleet: move rpm base into place: %w", err)
+	}
+	logf("testfleet: rpm base built in %s", m.BuildTime)
+	return nil
+}
+
+// installDNF installs rpmInclude from the machine's Debian mirror inside
+// the copy, then removes the index and downloaded packages again.
+func installDNF(ctx context.Context, rootfs string) error {
+	mirror, err := debianMirror()
+	if err != nil {
+		return err
+	}
+	sources := filepath.Join(rootfs, "etc/apt/sources.list")
+	if err := os.WriteFile(sources, []byte(fmt.Sprintf("deb %s %s main\n", mirror, suite)), 0o644); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	env := runOpts{env: []string{"DEBIAN_FRONTEND=noninteractive", "HOME=/root", "LC_ALL=C"}}
+	if _, err := runIn(ctx, env, "chroot", rootfs, "apt-get", "update", "-q"); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	args := append([]string{rootfs, "apt-get", "install", "-y", "-q", "--no-install-recommends"}, strings.Split(rpmInclude, ",")...)
+	if _, err := runIn(ctx, env, "chroot", args...); err != nil {
+		return fmt.Errorf("testfleet: rpm base: install %s: %w", rpmInclude, err)
+	}
+	if _, err := runIn(ctx, env, "chroot", rootfs, "apt-get", "clean"); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	lists, _ := filepath.Glob(filepath.Join(rootfs, "var/lib/apt/lists/*"))
+	for _, l := range lists {
+		os.RemoveAll(l)
+	}
+	return nil
+}
+
+// customizeRPMBase writes the rpm base's files, creates the rpm database in
+// /var/lib/rpm and installs the release package and the first version of
+// each demo package into it.
+func customizeRPMBase(ctx context.Context, rootfs, rpms string) error {
+	// /etc/os-release is a symlink into /usr/lib on Debian: replace both.
+	os.Remove(filepath.Join(rootfs, "etc/os-release"))
+	for _, f := range rpmBaseFiles {
+		if err := writeInRoot(rootfs, f.path, []byte(f.data), 0o644, 0, 0); err != nil {
+			return fmt.Errorf("testfleet: rpm base: %w", err)
+		}
+	}
+	for _, f := range rpmBaseFiles {
+		if f.path == "etc/os-release" {
+			if err := writeInRoot(rootfs, "usr/lib/os-release", []byte(f.data), 0o644, 0, 0); err != nil {
+				return fmt.Errorf("testfleet: rpm base: %w", err)
+			}
+		}
+	}
+	os.RemoveAll(filepath.Join(rootfs, "etc/yum.repos.d"))
+	if err := os.MkdirAll(filepath.Join(rootfs, "etc/yum.repos.d"), 0o755); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	env := runOpts{env: []string{"HOME=/root", "LC_ALL=C"}}
+	if _, err := runIn(ctx, env, "chroot", rootfs, "rpm", "--initdb"); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	tmp := filepath.Join(rootfs, "tmp", "patchflow-rpms")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("testfleet: rpm base: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	files := []string{"patchflow-release-" + rpmReleaseVer + "-1.noarch.rpm"}
+	seen := map[string]bool{}
+	for _, p := range rpmPackages {
+		if !seen[p.name] {
+			seen[p.name] = true
+			files = append(files, p.file())
+		}
+	}
+	args := []string{rootfs, "rpm", "--install", "--quiet"}
+	for _, f := range files {
+		if err := copyFile(filepath.Join(rpms, f), filepath.Join(tmp, f)); err != nil {
+			return fmt.Errorf("testfleet: rpm base: %w", err)
+		}
+		args = append(args, "/tmp/patchflow-rpms/"+f)
+	}
+	if _, err := runIn(ctx, env, "chroot", args...); err != nil {
+		return fmt.Errorf("testfleet: rpm base: preinstall %s: %w", strings.Join(files, " "), err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package testfleet
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// rpmTools maps each program the rpm host kind runs on the machine to the
+// Debian package that provides it. They are checked only when a fleet has
+// dnf hosts, so Debian-only fleets do not need them.
+var rpmTools = map[string]string{
+	"rpmbuild":     "rpm",
+	"createrepo_c": "createrepo-c",
+	"modifyrepo_c": "createrepo-c",
+	"cp":           "coreutils",
+}
+
+// RPMToolPackages lists the Debian packages a fleet with dnf hosts needs
+// on the machine besides ToolPackages; CI installs both.
+func RPMToolPackages() []string {
+	seen := map[string]bool{}
+	for _, p := range rpmTools {
+		if p != "coreutils" {
+			seen[p] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkRPMTools() error {
+	var missing, pkgs []string
+	for tool, pkg := range rpmTools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+			if !contains(pkgs, pkg) {
+				pkgs = append(pkgs, pkg)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	sort.Strings(pkgs)
+	return fmt.Errorf("testfleet: dnf hosts need %s on this machine; install them with: apt-get install -y --no-install-recommends %s",
+		strings.Join(missing, ", "), strings.Join(pkgs, " "))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireRPM is Require for tests with dnf hosts: it also needs rpmbuild
+// and createrepo_c on the machine. It skips with the apt-get line that
+// installs them, or fails under CI=true.
+func RequireRPM(t testing.TB) {
+	t.Helper()
+	Require(t)
+	err := checkRPMTools()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("testfleet: cannot run under CI=true: %v", err)
+	}
+	t.Skipf("testfleet: skipped: %v", err)
+}
