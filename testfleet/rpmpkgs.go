@@ -22,8 +22,8 @@ type rpmPackage struct {
 // rpmAdvisory is the updateinfo entry naming one package version.
 type rpmAdvisory struct {
 	id, typ, severity, title string // typ: security, bugfix, enhancement
-	cves                         []string
-	issued                       string // "2006-01-02 15:04:05"
+	cves                     []string
+	issued                   string // "2006-01-02 15:04:05"
 }
 
 // Scripts. rpm runs %post with /bin/sh; $1 is the number of installed
