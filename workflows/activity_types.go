@@ -39,6 +39,9 @@ const (
 	ErrAuth            = "AuthRefused"
 	ErrPackageManager  = "PackageManagerBroken"
 	ErrScriptFailed    = "PackageScriptFailed"
+	ErrDiskFull        = "DiskFull"
+	ErrMismatch        = "InstallMismatch"
+	ErrHookFailed      = "HookFailed"
 )
 
 // Pin is one package at one exact version. In a snapshot, Version "" means

@@ -30,7 +30,7 @@ const (
 // even if an activity forgets the flag.
 var nonRetryable = []string{
 	ErrInvalidInput, ErrUnknownHost, ErrPackageNotFound, ErrHostKey, ErrAuth,
-	ErrPackageManager, ErrScriptFailed,
+	ErrPackageManager, ErrScriptFailed, ErrDiskFull, ErrMismatch, ErrHookFailed,
 }
 
 // actOptions describes one activity call.

@@ -34,8 +34,9 @@ type PlanSkip struct {
 	Reason  string `json:"reason"`
 }
 
-// BuildPlan pins, for every admitted package, the candidate version most
-// hosts reported (ties: the first host in name order), so one version is
+// BuildPlan pins, for every admitted package, the version an approve entry
+// names ("demo-app=1.0.1"), else the candidate version most hosts reported
+// (ties: the first host in name order), so one version is
 // tested on staging and rolled out everywhere. It is pure and deterministic:
 // scans are taken in host name order and no map is ranged over.
 func BuildPlan(scans []ScanResult, rules PatchRules) Plan {
@@ -82,6 +83,11 @@ func BuildPlan(scans []ScanResult, rules PatchRules) Plan {
 		}
 		e := c.entry
 		e.Version = best
+		if v, ok := rules.approvedVersion(e.Name); ok {
+			// An approved exact version wins over the newest candidate:
+			// it is how a policy holds back a newer, untested release.
+			e.Version = v
+		}
 		if reason := rules.admit(e); reason != "" {
 			p.Left = append(p.Left, PlanSkip{Manager: e.Manager, Name: e.Name, Version: e.Version, Reason: reason})
 			continue
@@ -149,6 +155,16 @@ func (r PatchRules) classAdmitted(e PlanEntry) bool {
 		}
 	}
 	return false
+}
+
+// approvedVersion returns the version of a "name=version" approve entry.
+func (r PatchRules) approvedVersion(name string) (string, bool) {
+	for _, l := range r.Approve {
+		if n, v, ok := strings.Cut(l, "="); ok && n == name && v != "" {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // listed matches "name" or "name=version" entries.

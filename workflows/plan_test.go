@@ -13,6 +13,9 @@ func TestBuildPlanFiltersAndPins(t *testing.T) {
 			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: "security", Severity: "critical", Advisories: []string{"DSA-2"}},
 			{Name: "demo-app", Candidate: "1.0.2", Class: "feature", Severity: "unknown"},
 		}},
+		{Host: "d", Manager: "apt", Updates: []Update{
+			{Name: "demo-app", Candidate: "1.0.2", Class: "feature", Severity: "unknown"},
+		}},
 		{Host: "a", Manager: "apt", Updates: []Update{
 			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: "security", Severity: "high", Advisories: []string{"DSA-1"}},
 			{Name: "tzdata", Candidate: "2026a-0", Class: "bugfix", Severity: "unknown"},
@@ -36,7 +39,7 @@ func TestBuildPlanFiltersAndPins(t *testing.T) {
 		got = append(got, e.Manager+" "+e.Name+"="+e.Version+" "+e.Class+"/"+e.Severity)
 	}
 	want := []string{
-		// demo-app: 1.0.1 and 1.0.2 one vote each; host a comes first.
+		// demo-app: 1.0.2 has most votes, but 1.0.1 is the approved version.
 		"apt demo-app=1.0.1 bugfix/low",
 		// the most severe rating on any host wins.
 		"apt openssl=3.0.15-1~deb12u1 security/critical",
@@ -47,6 +50,11 @@ func TestBuildPlanFiltersAndPins(t *testing.T) {
 	}
 	if adv := p.Entries[1].Advisories; !reflect.DeepEqual(adv, []string{"DSA-1", "DSA-2"}) {
 		t.Errorf("openssl advisories = %v, want both hosts' merged", adv)
+	}
+	for _, e := range BuildPlan(scans, PatchRules{}).Entries {
+		if e.Name == "demo-app" && e.Version != "1.0.2" {
+			t.Errorf("without approve, demo-app pinned %s, want 1.0.2 (two hosts of three)", e.Version)
+		}
 	}
 	left := map[string]string{}
 	for _, l := range p.Left {

@@ -76,7 +76,9 @@ type PatchRules struct {
 	Include []string `json:"include,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`
 	// Approve lists packages admitted whatever the class and severity rules
-	// say ("name" or "name=version"); Reject lists packages never admitted.
+	// say: "name", or "name=version", which also pins that exact version in
+	// the plan instead of the newest candidate. Reject lists packages
+	// ("name" or "name=version") never admitted.
 	Approve []string `json:"approve,omitempty"`
 	Reject  []string `json:"reject,omitempty"`
 }

@@ -131,7 +131,7 @@ func TestWaveBusyHostSkippedWithHolder(t *testing.T) {
 	// workflow ID held, as a second cycle would.
 	f := newFakeFleet("a")
 	env, _ := waveEnv(t, f)
-	env.OnActivity(ActApplyPins, mockAny, mockAny).After(10*time.Minute).Return(f.ApplyPins)
+	env.OnActivity(ActApplyPins, mockAny, mockAny).After(10 * time.Minute).Return(f.ApplyPins)
 	in := waveInput("a", "a")
 	in.MaxParallel = 2
 	in.BusyTimeout = 2 * time.Minute

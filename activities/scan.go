@@ -1,0 +1,104 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// ResolveTargets reads the inventory again (so scheduled cycles see
+// today's hosts) and returns the selected host names, split into staging
+// (the staging terms, among the targets) and production.
+func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInput) (workflows.ResolveResult, error) {
+	invalid := func(format string, args ...any) error {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)
+	}
+	inv, err := a.d.LoadInventory(in.Inventory.Source)
+	if err != nil {
+		return workflows.ResolveResult{}, invalid("load inventory %s: %v", in.Inventory.Source, err)
+	}
+	sel, err := inventory.ParseSelector(in.Inventory.Select)
+	if err != nil {
+		return workflows.ResolveResult{}, invalid("inventory %s: select %v: %v", in.Inventory.Source, in.Inventory.Select, err)
+	}
+	hosts, err := inv.Resolve(sel)
+	if err != nil {
+		return workflows.ResolveResult{}, invalid("inventory %s: %v", in.Inventory.Source, err)
+	}
+	if len(hosts) == 0 {
+		return workflows.ResolveResult{}, invalid("inventory %s: select %v matches no host", in.Inventory.Source, in.Inventory.Select)
+	}
+	var res workflows.ResolveResult
+	if len(in.Staging) == 0 {
+		res.Production = inventory.Names(hosts)
+		return res, nil
+	}
+	ssel, err := inventory.ParseSelector(in.Staging)
+	if err != nil {
+		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", in.Inventory.Source, in.Staging, err)
+	}
+	if _, err := inv.Resolve(ssel); err != nil {
+		return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", in.Inventory.Source, err)
+	}
+	for _, h := range hosts {
+		if ssel.Match(h) {
+			res.Staging = append(res.Staging, h.Name)
+		} else {
+			res.Production = append(res.Production, h.Name)
+		}
+	}
+	if len(res.Staging) == 0 {
+		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v matches none of the %d target hosts", in.Inventory.Source, in.Staging, len(hosts))
+	}
+	return res, nil
+}
+
+// ScanHost refreshes the host's package index (when asked) and lists its
+// pending updates, classified by the package manager driver.
+func (a *Activities) ScanHost(ctx context.Context, in workflows.ScanInput) (workflows.ScanResult, error) {
+	ctx = heartbeating(ctx)
+	s, err := a.open(ctx, in.Inventory, in.Host)
+	if err != nil {
+		return workflows.ScanResult{}, err
+	}
+	if in.Refresh {
+		if err := s.mgr.Refresh(ctx); err != nil {
+			return workflows.ScanResult{}, classify("refresh", in.Host, err)
+		}
+	}
+	ups, err := s.mgr.Pending(ctx)
+	if err != nil {
+		return workflows.ScanResult{}, classify("list pending updates", in.Host, err)
+	}
+	res := workflows.ScanResult{Host: in.Host, Manager: s.mgr.Kind()}
+	for _, u := range ups {
+		res.Updates = append(res.Updates, workflows.Update{
+			Name: u.Name, Arch: u.Arch, Installed: u.Installed, Candidate: u.Candidate, Source: u.Source,
+			Class: string(u.Class), Severity: string(u.Severity), Advisories: u.Advisories,
+		})
+	}
+	return res, nil
+}
+
+// HostLock tells whether the host's workflow ID is held by a running
+// HostPatch and by which cycle (its PatchCycle search attribute).
+func (a *Activities) HostLock(ctx context.Context, in workflows.HostInput) (workflows.HostLockResult, error) {
+	if a.d.Client == nil {
+		return workflows.HostLockResult{}, nil
+	}
+	desc, err := a.d.Client.DescribeWorkflowExecution(ctx, workflows.HostWorkflowID(in.Host), "")
+	if err != nil {
+		return workflows.HostLockResult{}, fmt.Errorf("describe workflow %s: %w", workflows.HostWorkflowID(in.Host), err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	res := workflows.HostLockResult{Running: info.GetCloseTime() == nil}
+	if p, ok := info.GetSearchAttributes().GetIndexedFields()[workflows.AttrCycle.GetName()]; ok {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &res.Cycle)
+	}
+	return res, nil
+}
