@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/pkgmgr"
+	"github.com/patchflow/patchflow/transport"
+	"github.com/spf13/cobra"
+)
+
+// InventoryScanOptions are the flags of `patchflow inventory scan`.
+type InventoryScanOptions struct {
+	IO            IOStreams
+	InventoryPath string
+	Select        []string
+	Parallel      int
+	NoRefresh     bool
+	Timeout       time.Duration
+	JSON          bool
+	// Dialer reaches ssh hosts; nil means transport.NewSSHDialer().
+	Dialer transport.Dialer
+}
+
+// InventoryScanResult is the `inventory scan --json` object.
+type InventoryScanResult struct {
+	Source   string     `json:"source"`
+	Selector string     `json:"selector"`
+	Hosts    []HostScan `json:"hosts"`
+	Failed   int        `json:"failed"` // hosts whose scan failed
+}
+
+// HostScan is one host's scan: its pending updates, or the error that
+// stopped it.
+type HostScan struct {
+	Host     string          `json:"host"`
+	Manager  string          `json:"manager,omitempty"`
+	Updates  []pkgmgr.Update `json:"updates"`
+	Error    *ScanError      `json:"error,omitempty"`
+	Duration time.Duration   `json:"duration_ns"`
+}
+
+// ScanError says which operation failed on a host and why.
+type ScanError struct {
+	Op      string `json:"op"`
+	Kind    string `json:"kind,omitempty"`
+	Message string `json:"message"`
+}
+
+// NewCmdInventoryScan builds `patchflow inventory scan`.
+func NewCmdInventoryScan(f *Factory, runF func(*InventoryScanOptions) error) *cobra.Command {
+	opts := &InventoryScanOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "scan -i FILE [--select TERMS]... [--parallel N] [--json]",
+		Short: "Show each host's pending updates with their classification",
+		Long: `Connect to every selected host (SSH, or the local transport), refresh its
+package index and list the pending updates: installed and candidate
+version, class (security, bugfix, feature) and the source (apt origin/suite,
+dnf repository) the class was decided from.
+
+Hosts are scanned in parallel (--parallel, default 10). A host that fails
+is reported with the operation that failed (connect, refresh, ...) and
+does not stop the others. Progress goes to stderr.
+
+Exit codes: 0 every host scanned, 1 a host failed or the inventory or
+selection is invalid, 2 usage error.`,
+		Example: `  patchflow inventory scan -i inventory.yaml
+  patchflow inventory scan -i hosts.ini --select group=web --parallel 20 --json`,
+		Args: wrapArgs(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			if opts.InventoryPath == "" {
+				return UsageError("inventory scan: -i/--inventory FILE is required")
+			}
+			if opts.Parallel < 1 {
+				return UsageError("inventory scan: --parallel must be at least 1, got %d", opts.Parallel)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return inventoryScanRun(context.Background(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.InventoryPath, "inventory", "i", "", "inventory `FILE` (patchflow YAML or Ansible INI/YAML)")
+	cmd.Flags().StringArrayVar(&opts.Select, "select", nil, "select hosts by `TERMS` such as group=web,env=prod (repeatable; all terms apply)")
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", 10, "scan at most `N` hosts at once")
+	cmd.Flags().BoolVar(&opts.NoRefresh, "no-refresh", false, "use the hosts' current package index (skip apt-get update / dnf makecache)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "give up on a host after `DURATION`")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
+	sel, err := inventory.ParseSelector(opts.Select)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	inv, err := loadInventory(opts.IO, opts.InventoryPath)
+	if err != nil {
+		return err
+	}
+	hosts, err := inv.Resolve(sel)
+	if err != nil {
+		return err
+	}
+	dialer := opts.Dialer
+	if dialer == nil {
+		dialer = transport.NewSSHDialer()
+	}
+	pool := transport.NewPool(dialer)
+	defer pool.Close()
+
+	res := InventoryScanResult{Source: inv.Source, Selector: sel.String(), Hosts: make([]HostScan, len(hosts))}
+	prog := newScanProgress(opts.IO.ErrOut, len(hosts))
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			hctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			defer cancel()
+			res.Hosts[i] = scanHost(hctx, pool, h, !opts.NoRefresh)
+			prog.done(res.Hosts[i])
+		}()
+	}
+	wg.Wait()
+	prog.finish()
+	for _, hs := range res.Hosts {
+		if hs.Error != nil {
+			res.Failed++
+		}
+	}
+	if opts.JSON {
+		if err := printJSON(opts.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		if err := printScanTable(opts.IO.Out, res); err != nil {
+			return err
+		}
+		printScanErrors(opts.IO.ErrOut, res)
+	}
+	if res.Failed > 0 {
+		return SilentError(ExitFailure)
+	}
+	return nil
+}
+
+// scanHost connects, detects the package manager, refreshes and lists
+// pending updates; the first failure ends the host's scan.
+func scanHost(ctx context.Context, pool *transport.Pool, h inventory.Host, refresh bool) HostScan {
+	start := time.Now()
+	hs := HostScan{Host: h.Name, Updates: []pkgmgr.Update{}}
+	fail := func(op string, err error) HostScan {
+		hs.Error = &ScanError{Op: op, Kind: errorKind(err), Message: err.Error()}
+		hs.Duration = time.Since(start)
+		return hs
+	}
+	conn, err := pool.Get(ctx, h)
+	if err != nil {
+		return fail("connect", err)
+	}
+	m, err := pkgmgr.Detect(ctx, conn, h.Become)
+	if err != nil {
+		return fail("detect package manager", err)
+	}
+	hs.Manager = m.Kind()
+	if refresh {
+		if err := m.Refresh(ctx); err != nil {
+			return fail("refresh", err)
+		}
+	}
+	ups, err := m.Pending(ctx)
+	if err != nil {
+		return fail("list pending updates", err)
+	}
+	hs.Updates = ups
+	hs.Duration = time.Since(start)
+	return hs
+}
+
+// errorKind names the kind of a transport or package manager error.
+func errorKind(err error) string {
+	if k := pkgmgr.KindOf(err); k != "" {
+		return string(k)
+	}
+	if k := transport.KindOf(err); k != transport.Unknown {
+		return string(k)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return string(transport.Timeout)
+	}
+	return ""
+}
+
+func printScanTable(w io.Writer, res InventoryScanResult) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tPACKAGE\tINSTALLED\tCANDIDATE\tCLASS\tSOURCE")
+	for _, hs := range res.Hosts {
+		switch {
+		case hs.Error != nil:
+			fmt.Fprintf(tw, "%s\t(failed: %s)\t-\t-\t-\t-\n", hs.Host, hs.Error.Op)
+		case len(hs.Updates) == 0:
+			fmt.Fprintf(tw, "%s\t(up to date)\t-\t-\t-\t-\n", hs.Host)
+		}
+		for _, u := range hs.Updates {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", hs.Host, u.Name, u.Installed, u.Candidate, u.Class, orDash(u.Source))
+		}
+	}
+	return tw.Flush()
+}
+
+func printScanErrors(w io.Writer, res InventoryScanResult) {
+	for _, hs := range res.Hosts {
+		if hs.Error == nil {
+			continue
+		}
+		msg := hs.Error.Message
+		// Transport and package manager messages already start "host X: ".
+		msg = strings.TrimPrefix(msg, "host "+hs.Host+": ")
+		fmt.Fprintf(w, "error: host %s: %s: %s\n", hs.Host, hs.Error.Op, msg)
+	}
+	if n := len(res.Hosts); n > 0 {
+		fmt.Fprintf(w, "%d of %d hosts scanned, %d failed\n", n-res.Failed, n, res.Failed)
+	}
+}
+
+// scanProgress reports finished hosts on stderr: a line rewritten in place
+// on a terminal, one plain line per host otherwise.
+type scanProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	total int
+	n     int
+}
+
+func newScanProgress(w io.Writer, total int) *scanProgress {
+	return &scanProgress{w: w, tty: IsTerminal(w), total: total}
+}
+
+func (p *scanProgress) done(hs HostScan) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	status := fmt.Sprintf("%d updates", len(hs.Updates))
+	if hs.Error != nil {
+		status = "failed: " + hs.Error.Op
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[Kscanned %d/%d hosts (%s: %s)", p.n, p.total, hs.Host, status)
+		return
+	}
+	fmt.Fprintf(p.w, "scanned %d/%d hosts: %s: %s\n", p.n, p.total, hs.Host, status)
+}
+
+func (p *scanProgress) finish() {
+	if p.tty && p.n > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
