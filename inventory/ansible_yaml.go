@@ -20,6 +20,12 @@ func parseAnsibleYAML(root *yaml.Node, m *model) {
 		return
 	}
 	for _, e := range entries {
+		if e.key == "_meta" {
+			d.errs.add(at(e.k), "", "this looks like `ansible-inventory --list` JSON; export YAML instead: ansible-inventory -i SRC -y --list")
+			return
+		}
+	}
+	for _, e := range entries {
 		d.group(e.key, e.k, e.v)
 	}
 }
@@ -63,6 +69,10 @@ func (d *ansibleYAML) group(name string, k, n *yaml.Node) *mGroup {
 
 func (d *ansibleYAML) hosts(g *mGroup, n *yaml.Node) {
 	obj := groupObj(g.name)
+	if v := d.deref(n); v.Kind != yaml.MappingNode && !isNull(v) {
+		d.errs.add(at(v), obj, "hosts must be a mapping of host names, each on its own line ending in ':' (web1:), got %s", kindName(v))
+		return
+	}
 	entries, ok := d.mapping(n, obj+" hosts")
 	if !ok {
 		return

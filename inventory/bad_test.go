@@ -134,6 +134,10 @@ func TestParseBadGenerated(t *testing.T) {
 		{"repeated large ranges", "inv.ini", manyLines, "inv.ini:22:1: group \"g\": host patterns in this file expand to more than 1000000 names; split the inventory"},
 		{"native in ini clothing", "inv", "apiVersion: patchflow/v1\nkind: Inventory\n", "inv: inventory has no hosts"},
 		{"wrong apiVersion", "inv", "apiVersion: v1\nkind: ConfigMap\nhosts: {h1: }\n", "inv:1:13: inventory: apiVersion must be \"patchflow/v1\", got \"v1\"\ninv:2:7: inventory: kind must be \"Inventory\", got \"ConfigMap\""},
+		{"ansible hosts as a list", "inv.yaml", "all:\n  children:\n    web:\n      hosts: [a, b]\n", `inv.yaml:4:14: group "web": hosts must be a mapping of host names, each on its own line ending in ':' (web1:), got a list`},
+		{"ansible-inventory --list JSON", "inv.json", `{"_meta": {"hostvars": {}}, "all": {"children": ["ungrouped"]}}`, "inv.json:1:2: this looks like `ansible-inventory --list` JSON; export YAML instead: ansible-inventory -i SRC -y --list"},
+		{"vars in a patchflow group", "inv.yaml", "apiVersion: patchflow/v1\nkind: Inventory\nhosts:\n  a:\ngroups:\n  g:\n    vars: {x: y}\n    hosts: [a]\n", `inv.yaml:7:5: group "g": unknown key "vars", did you mean "labels"? (known keys: children, hosts, labels)`},
+		{"become yes in patchflow format", "inv.yaml", "apiVersion: patchflow/v1\nkind: Inventory\nhosts:\n  a: {become: yes}\n", `inv.yaml:4:15: host "a": become must be true or false, got "yes"`},
 		{"invalid group name", "inv", "[web servers]\nh1\n", "inv:1:1: invalid section header \"[web servers]\"; want [group], [group:children] or [group:vars]"},
 		{"unterminated quote", "inv", "h1 x='a b\n", "inv:1:1: group \"ungrouped\": unterminated ' in \"h1 x='a b\""},
 	}

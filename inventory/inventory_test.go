@@ -96,6 +96,27 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		{
+			// the shape testfleet writes (testfleet/inventory.go)
+			file:   "fleet.good.yaml",
+			format: FormatPatchflow,
+			groups: "all,apt,canary,dnf,fleet,staging,ungrouped,wave1",
+			hosts: []string{
+				"tf1 10.213.7.11 port=22 user=root become=false ssh groups=apt,fleet,staging labels=env=staging,index=1,kind=apt known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519 timeout=5s",
+				"tf2 10.213.7.12 port=22 user=root become=false ssh groups=apt,canary,fleet labels=env=prod,index=2,kind=apt known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519 timeout=5s",
+				"tf3 10.213.7.13 port=22 user=root become=false ssh groups=dnf,fleet,wave1 labels=env=prod,index=3,kind=dnf known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519 timeout=5s",
+			},
+		},
+		{
+			file:   "fleet.good.ini",
+			format: FormatAnsibleINI,
+			groups: "all,apt,canary,dnf,fleet,staging,ungrouped,wave1",
+			hosts: []string{
+				"tf1 10.213.7.11 port=22 user=root become=false ssh groups=apt,fleet,staging labels=ansible_python_interpreter=/usr/bin/python3,env=staging,index=1,kind=apt known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519",
+				"tf2 10.213.7.12 port=22 user=root become=false ssh groups=apt,canary,fleet labels=ansible_python_interpreter=/usr/bin/python3,env=prod,index=2,kind=apt known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519",
+				"tf3 10.213.7.13 port=22 user=root become=false ssh groups=dnf,fleet,wave1 labels=ansible_python_interpreter=/usr/bin/python3,env=prod,index=3,kind=dnf known_hosts=/var/tmp/patchflow-fleet/tf/known_hosts key=/var/tmp/patchflow-fleet/tf/id_ed25519",
+			},
+		},
+		{
 			file:   "minimal.good.ini",
 			format: FormatAnsibleINI,
 			groups: "all,ungrouped",

@@ -25,6 +25,16 @@ type hostRef struct {
 	pos         pos
 }
 
+// keyHints maps keys people bring from Ansible or ssh_config to ours.
+var keyHints = map[string]string{
+	"vars":         "labels",
+	"ansible_host": "address",
+	"hostname":     "address",
+	"ansible_port": "port",
+	"ansible_user": "user",
+	"proxyjump":    "proxy_jump",
+}
+
 // field handles one known key of a mapping.
 type field func(e kv)
 
@@ -34,7 +44,11 @@ func (d *nativeDecoder) fields(entries []kv, object string, known map[string]fie
 	for _, e := range entries {
 		f, ok := known[e.key]
 		if !ok {
-			d.errs.add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, suggest(e.key, sortedKeys(known)), quoteList(sortedKeys(known)))
+			hint := suggest(e.key, sortedKeys(known))
+			if alt, ok := keyHints[e.key]; ok && known[alt] != nil {
+				hint = fmt.Sprintf(", did you mean %q?", alt)
+			}
+			d.errs.add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, hint, quoteList(sortedKeys(known)))
 			continue
 		}
 		f(e)
