@@ -68,6 +68,8 @@ func parse(source, baseDir string, data []byte, format string) (*Inventory, erro
 	if len(data) > MaxFileSize {
 		return nil, Errors{{File: name, Problem: fmt.Sprintf("file is larger than %d MiB; split the inventory", MaxFileSize>>20)}}
 	}
+	// Editors on Windows may start a file with a byte order mark.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if format == "" {
 		format = detectFormat(source, data)
 	}

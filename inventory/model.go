@@ -311,16 +311,18 @@ func (g *mGroup) priority() int {
 	return n
 }
 
-// checkAddresses refuses two SSH hosts that reach the same address and port:
-// patchflow locks a machine through its host name (workflow host/<name>), so
-// one machine under two names could be patched twice at once.
+// checkAddresses refuses two SSH hosts that reach the same address and port
+// through the same jump hosts: patchflow locks a machine through its host
+// name (workflow host/<name>), so one machine under two names could be
+// patched twice at once. (Behind different jump hosts one private address
+// may well be two machines.)
 func (m *model) checkAddresses(hosts []Host) {
 	seen := map[string]string{}
 	for _, h := range hosts {
 		if h.Transport != TransportSSH {
 			continue
 		}
-		key := fmt.Sprintf("%s|%d", strings.ToLower(h.Address), h.Port)
+		key := fmt.Sprintf("%s|%s|%d", strings.ToLower(h.SSH.ProxyJump), strings.ToLower(h.Address), h.Port)
 		if other, ok := seen[key]; ok {
 			m.errs.add(m.hosts[h.Name].pos, hostObj(h.Name), "reaches %s port %d like host %q; one machine must have one name, because patchflow locks hosts by name", h.Address, h.Port, other)
 			continue

@@ -113,3 +113,13 @@ func TestSelectorString(t *testing.T) {
 		t.Errorf("round trip = %v, %v", again, err)
 	}
 }
+
+func TestByteOrderMarkAndCRLF(t *testing.T) {
+	inv, err := Parse("hosts", []byte("\xef\xbb\xbf[web]\r\nweb1 env=prod\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := inv.Hosts[0]; h.Name != "web1" || h.Labels["env"] != "prod" || !h.InGroup("web") {
+		t.Errorf("host = %+v", h)
+	}
+}
