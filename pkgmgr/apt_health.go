@@ -51,7 +51,8 @@ func (a *Apt) RebootRequired(ctx context.Context) (bool, error) {
 // half-configured, a held dpkg lock, too little free disk space.
 func (a *Apt) Health(ctx context.Context) error {
 	host := a.r.host()
-	c := a.r.cmd(false, aptQueryTimeout, "dpkg", "--audit")
+	// dpkg --audit checks the database lock, which needs root.
+	c := a.r.cmd(true, aptQueryTimeout, "dpkg", "--audit")
 	res, err := a.r.run(ctx, c)
 	if err != nil {
 		return err

@@ -84,6 +84,17 @@ func (r runner) errorFor(op string, kind ErrorKind, c transport.Command, res tra
 		if tail != "" {
 			msg += ": " + tail
 		}
+		if h := kindHints[kind]; h != "" {
+			msg += "; " + h
+		}
 	}
 	return &Error{Host: r.host(), Op: op, Cmd: c.String(), Kind: kind, Msg: msg, Stderr: tail}
+}
+
+// kindHints tell the operator what to do about a failure of each kind.
+var kindHints = map[ErrorKind]string{
+	Locked:      "another package manager run holds the lock: wait for it to finish, then retry",
+	DiskFull:    "free space (apt-get clean / dnf clean packages, or grow the file system) and retry",
+	FetchFailed: "check that the host reaches its repositories",
+	Broken:      "repair the package state (dpkg --configure -a, or install a working version) and retry",
 }
