@@ -41,6 +41,7 @@ default ` + defaultAddressHelp + `.
 		NewCmdWorker(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdInventory(f),
+		NewCmdPolicy(f),
 	)
 	return root
 }

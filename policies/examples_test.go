@@ -3,20 +3,16 @@ package policies
 import (
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
 
 // TestExamples loads every example policy; the CLI tests also resolve them
-// against examples/inventory.yaml.
+// against examples/inventory/estate.yaml.
 func TestExamples(t *testing.T) {
 	files, _ := filepath.Glob("examples/*.yaml")
 	policies := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, "inventory.yaml") {
-			continue
-		}
 		policies++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p, err := Load(f)
