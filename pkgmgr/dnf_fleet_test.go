@@ -1,0 +1,200 @@
+package pkgmgr_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/pkgmgr"
+	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/transport"
+)
+
+// dnfHost starts the rpm test fleet (one dnf host) and returns it with an
+// ssh connection to the dnf host, as root with the fleet's key and
+// known_hosts.
+func dnfHost(t *testing.T) (*testfleet.Fleet, string, transport.Conn) {
+	t.Helper()
+	testfleet.RequireRPM(t)
+	f := testfleet.Start(t, testfleet.Config{Name: "rp", Subnet: 5, RPMHosts: 1, Logf: t.Logf})
+	var fh testfleet.Host
+	for _, h := range f.Hosts {
+		if h.Kind == "dnf" {
+			fh = h
+		}
+	}
+	if fh.Name == "" {
+		t.Fatalf("fleet has no dnf host: %+v", f.Hosts)
+	}
+	ih := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
+		SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath, ConnectTimeout: 5 * time.Second}}
+	d := transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket(""))
+	c, err := d.Dial(t.Context(), ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return f, fh.Name, c
+}
+
+// timed runs op and logs how long it took, for the report's figures.
+func timed(t *testing.T, what string, op func() error) error {
+	t.Helper()
+	start := time.Now()
+	err := op()
+	t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+func findUpdate(ups []pkgmgr.Update, name, candidate string) (pkgmgr.Update, bool) {
+	for _, u := range ups {
+		if u.Name == name && u.Candidate == candidate {
+			return u, true
+		}
+	}
+	return pkgmgr.Update{}, false
+}
+
+func TestDNFOnFleet(t *testing.T) {
+	f, host, c := dnfHost(t)
+	ctx := context.Background()
+
+	var m pkgmgr.Manager
+	if err := timed(t, "Detect", func() (err error) { m, err = pkgmgr.Detect(ctx, c, false); return }); err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind() != "dnf" {
+		t.Fatalf("Detect on %s chose %q, want dnf (os-release says rhel-like, apt-get is also present)", host, m.Kind())
+	}
+	installed := func(name string) string {
+		t.Helper()
+		got, err := m.Installed(ctx, []string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[name]
+	}
+
+	t.Run("health on a clean host", func(t *testing.T) {
+		if err := timed(t, "Health", func() error { return m.Health(ctx) }); err != nil {
+			t.Fatalf("Health on a freshly booted dnf host: %v", err)
+		}
+	})
+
+	t.Run("refresh and scan", func(t *testing.T) {
+		if err := timed(t, "Refresh (dnf makecache --refresh)", func() error { return m.Refresh(ctx) }); err != nil {
+			t.Fatal(err)
+		}
+		var ups []pkgmgr.Update
+		if err := timed(t, "Pending", func() (err error) { ups, err = m.Pending(ctx); return }); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("pending: %+v", ups)
+		sec, ok := findUpdate(ups, "demo-app", "1.0.1-1")
+		if !ok {
+			t.Fatalf("Pending lacks demo-app 1.0.1-1: %+v", ups)
+		}
+		if sec.Class != pkgmgr.Security || sec.Severity != pkgmgr.High || sec.Installed != "1.0.0-1" || sec.Source != "patchflow" {
+			t.Errorf("demo-app 1.0.1-1 = %+v, want security, high (updateinfo Important), installed 1.0.0-1, source patchflow", sec)
+		}
+		if strings.Join(sec.Advisories, ",") != testfleet.RPMSecurityCVE+","+testfleet.RPMSecurityAdvisory {
+			t.Errorf("demo-app 1.0.1-1 advisories = %v, want [%s %s]", sec.Advisories, testfleet.RPMSecurityCVE, testfleet.RPMSecurityAdvisory)
+		}
+		if u, ok := findUpdate(ups, "demo-app", "1.0.2-1"); !ok || u.Class != pkgmgr.Feature {
+			t.Errorf("demo-app 1.0.2-1 = %+v (found %v), want an enhancement (feature)", u, ok)
+		}
+		if u, ok := findUpdate(ups, "demo-lib", "1.1-1"); !ok || u.Class != pkgmgr.Bugfix || u.Severity != pkgmgr.SeverityUnknown {
+			t.Errorf("demo-lib 1.1-1 = %+v (found %v), want bugfix, unknown severity", u, ok)
+		}
+	})
+
+	t.Run("a version that does not exist", func(t *testing.T) {
+		err := m.Available(ctx, []pkgmgr.Pin{{Name: "demo-app", Version: "9.9.9-1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.NotFound || !strings.Contains(err.Error(), "1.0.2-1, 1.0.1-1, 1.0.0-1") {
+			t.Errorf("Available(demo-app 9.9.9-1) = %v, want not-found listing what the repository offers", err)
+		}
+		err = m.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib", Version: "1.1-1"}, {Name: "demo-app", Version: "9.9.9-1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.NotFound || !strings.Contains(err.Error(), host) {
+			t.Errorf("Install(demo-app 9.9.9-1) = %v, want not-found naming %s", err, host)
+		}
+		if got := installed("demo-lib"); got != "1.0-1" {
+			t.Errorf("after the failed install demo-lib is %q, want 1.0-1 untouched (one transaction)", got)
+		}
+		err = m.Install(ctx, []pkgmgr.Pin{{Name: "demo-app;reboot", Version: "1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.InvalidInput {
+			t.Errorf("Install of a name with shell metacharacters = %v, want invalid-input", err)
+		}
+	})
+
+	t.Run("install pinned, verified", func(t *testing.T) {
+		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.1-1"}, {Name: "demo-lib", Version: "1.1-1"}}
+		if err := timed(t, "Available", func() error { return m.Available(ctx, pins) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := timed(t, "Download", func() error { return m.Download(ctx, pins) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := timed(t, "Install (upgrade 2 packages)", func() error { return m.Install(ctx, pins) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := installed("demo-app"); got != "1.0.1-1" {
+			t.Errorf("demo-app = %q after Install, want 1.0.1-1", got)
+		}
+		out, err := f.Exec(ctx, host, "cat", "/var/lib/demo-app/version")
+		if err != nil || strings.TrimSpace(string(out)) != "1.0.1" {
+			t.Errorf("demo-app's %%post did not run: %q %v", out, err)
+		}
+	})
+
+	t.Run("reboot-required after a core package update", func(t *testing.T) {
+		var need bool
+		if err := timed(t, "RebootRequired", func() (err error) { need, err = m.RebootRequired(ctx); return }); err != nil {
+			t.Fatal(err)
+		}
+		if !need {
+			t.Errorf("RebootRequired = false after demo-lib (listed in needs-restarting.d) was updated")
+		}
+	})
+
+	t.Run("failing %post detected though dnf exits 0", func(t *testing.T) {
+		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.2-1"}}
+		err := timed(t, "Install (bad %post)", func() error { return m.Install(ctx, pins) })
+		if pkgmgr.KindOf(err) != pkgmgr.ScriptFailed {
+			t.Fatalf("Install(demo-app 1.0.2-1) = %v, want script-failed", err)
+		}
+		for _, want := range []string{host, "Error in POSTIN scriptlet in rpm package demo-app", "dnf exited 0", "demo-app is 1.0.2-1"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	})
+
+	t.Run("downgrade back", func(t *testing.T) {
+		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.0-1"}, {Name: "demo-lib", Version: "1.0-1"}}
+		if err := timed(t, "Install (downgrade 2 packages)", func() error { return m.Install(ctx, pins) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Installed(ctx, []string{"demo-app", "demo-lib", "not-installed-here"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["demo-app"] != "1.0.0-1" || got["demo-lib"] != "1.0-1" || got["not-installed-here"] != "" {
+			t.Errorf("after the downgrade Installed = %v, want demo-app 1.0.0-1, demo-lib 1.0-1, not-installed-here \"\"", got)
+		}
+		if err := m.Health(ctx); err != nil {
+			t.Errorf("Health after the downgrade: %v", err)
+		}
+	})
+
+	t.Run("failing %post of a marked host", func(t *testing.T) {
+		if err := f.MarkBad(host); err != nil {
+			t.Fatal(err)
+		}
+		err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib", Version: "1.1-1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.ScriptFailed || !strings.Contains(err.Error(), "demo-lib") {
+			t.Errorf("Install(demo-lib 1.1-1) on a marked host = %v, want script-failed naming demo-lib", err)
+		}
+	})
+}
