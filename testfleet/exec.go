@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 )
 
@@ -43,16 +45,38 @@ func (f *Fleet) hostCommand(ctx context.Context, name string, args []string) (*e
 
 // Exec runs a command inside host as root, without ssh (for test
 // assertions such as dpkg-query), and returns its stdout. A non-zero exit
-// is an error naming the host and command, with the end of stderr.
+// is an error naming the host and command, with the end of its output.
 func (f *Fleet) Exec(ctx context.Context, host string, args ...string) ([]byte, error) {
 	cmd, err := f.hostCommand(ctx, host, args)
 	if err != nil {
 		return nil, err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The error carries the end of both streams as they interleaved: apt
+	// reports a failing maintainer script on stdout, its summary on stderr.
+	var stdout bytes.Buffer
+	both := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, both), both
 	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), fmt.Errorf("testfleet: on %s: %s: %w%s", host, cmdString(args[0], args[1:]), err, tail(stderr.Bytes()))
+		return stdout.Bytes(), fmt.Errorf("testfleet: on %s: %s: %w%s", host, cmdString(args[0], args[1:]), err, tail(both.Bytes()))
 	}
 	return stdout.Bytes(), nil
+}
+
+// syncBuffer collects stdout and stderr, which exec copies from two
+// goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
 }

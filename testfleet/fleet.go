@@ -229,8 +229,13 @@ func (f *Fleet) down() error {
 	for _, h := range f.order {
 		h.mu.Lock()
 		h.stopping = true
-		if h.cmd != nil {
-			// unshare --kill-child passes SIGKILL on to the host's PID 1.
+		switch {
+		case h.initPID != 0:
+			// Its unshare parent reaps it and exits, and supervise reaps
+			// unshare: nothing is left for the machine's init to reap.
+			syscall.Kill(h.initPID, syscall.SIGKILL)
+		case h.cmd != nil:
+			// Booting: unshare --kill-child passes SIGKILL on to the host.
 			h.cmd.Process.Signal(syscall.SIGKILL)
 		}
 		h.mu.Unlock()

@@ -67,12 +67,8 @@ func (f *Fleet) writeInventories() error {
 			}
 			fmt.Fprintf(&y, "%s: %s", l[0], yamlQuote(l[1]))
 		}
-		fmt.Fprintf(&y, "}\n    groups: [%s]\n", strings.Join(hostGroups(h.index, n, h.Kind), ", "))
+		y.WriteString("}\n")
 	}
-	if err := writeFileAtomic(f.InventoryPath, []byte(y.String()), 0o644); err != nil {
-		return err
-	}
-
 	groups := map[string][]string{}
 	var names []string
 	for _, h := range f.order {
@@ -83,6 +79,14 @@ func (f *Fleet) writeInventories() error {
 			groups[g] = append(groups[g], h.Name)
 		}
 	}
+	y.WriteString("groups:\n")
+	for _, g := range names {
+		fmt.Fprintf(&y, "  %s:\n    hosts: [%s]\n", g, strings.Join(groups[g], ", "))
+	}
+	if err := writeFileAtomic(f.InventoryPath, []byte(y.String()), 0o644); err != nil {
+		return err
+	}
+
 	var a strings.Builder
 	fmt.Fprintf(&a, "# patchflow test fleet %q for Ansible (written by testfleet)\n", f.Name)
 	for _, g := range names {

@@ -141,6 +141,18 @@ func killNamespaces(ctx context.Context, nss []string) error {
 // the unreachable route if the fixture added it and no fleet bridge is left.
 func teardownNetwork(ctx context.Context, name string, nss []string) error {
 	var errs []error
+	// Delete the veths explicitly: a namespace outlives its name while an
+	// orphaned TCP socket in it (the repository's, say) still retransmits,
+	// and its veth would keep the name the next Up needs.
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, i := range ifs {
+			if strings.HasPrefix(i.Name, "pfv-"+name+"-") {
+				if _, err := run(ctx, "ip", "link", "del", i.Name); err != nil {
+					errs = append(errs, fmt.Errorf("testfleet: delete veth: %w", err))
+				}
+			}
+		}
+	}
 	for _, ns := range nss {
 		if _, err := run(ctx, "ip", "netns", "del", ns); err != nil {
 			errs = append(errs, fmt.Errorf("testfleet: delete namespace: %w", err))

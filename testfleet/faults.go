@@ -1,0 +1,208 @@
+package testfleet
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// SetReachable takes the host's network link down (false) or up (true):
+// connections to it then time out, as to a host that fell off the network.
+// The host keeps running.
+func (f *Fleet) SetReachable(host string, reachable bool) error {
+	h, err := f.host(host)
+	if err != nil {
+		return err
+	}
+	state := "down"
+	if reachable {
+		state = "up"
+	}
+	if _, err := run(context.Background(), "ip", "-n", h.ns, "link", "set", "eth0", state); err != nil {
+		return fmt.Errorf("testfleet: set %s reachable=%v: %w", host, reachable, err)
+	}
+	return nil
+}
+
+// lockHolder holds apt's and dpkg's locks the way apt does (fcntl locks;
+// flock(2) locks are invisible to apt) until its stdin closes.
+const lockHolder = `import fcntl, sys
+held = []
+for path in ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock"):
+    f = open(path, "a")
+    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.append(f)
+print("locked", flush=True)
+sys.stdin.read()
+`
+
+// HoldDpkgLock holds the host's dpkg frontend lock and dpkg lock, as a
+// running apt would, until release is called (or the host reboots). apt and
+// dpkg on the host then fail with "Could not get lock".
+func (f *Fleet) HoldDpkgLock(host string) (release func() error, err error) {
+	cmd, err := f.hostCommand(context.Background(), host, []string{"python3", "-c", lockHolder})
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if strings.TrimSpace(line) != "locked" {
+		stdin.Close()
+		cmd.Wait()
+		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: the lock holder did not get the lock%s", host, tail([]byte(stderr.String())))
+	}
+	pgid := cmd.Process.Pid
+	return func() error {
+		stdin.Close() // the holder exits on end of input, releasing both locks
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL) // its own process group, started above
+			<-done
+			return nil
+		}
+	}, nil
+}
+
+// FillDisk makes /var/cache/apt/archives on the host a full, tiny file
+// system (a tmpfs in the host's mount namespace), so package downloads fail
+// with "No space left on device" (apt skips its own free-space check on
+// tmpfs). undo unmounts it; a reboot does too.
+func (f *Fleet) FillDisk(host string) (undo func() error, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const dir = "/var/cache/apt/archives"
+	h, err := f.host(host)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := h.pid()
+	if err != nil {
+		return nil, err
+	}
+	// The machine's mount, in the host's mount namespace: the apt variant
+	// base has no mount(8). There the host's root is h.root (it chroots).
+	target := filepath.Join(h.root, dir)
+	inHost := []string{"--target", strconv.Itoa(pid), "--mount", "--"}
+	if _, err := run(ctx, "nsenter", append(inHost, "mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "patchflow-full", target)...); err != nil {
+		return nil, fmt.Errorf("testfleet: fill disk on %s: %w", host, err)
+	}
+	undo = func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := run(ctx, "nsenter", append(inHost, "umount", target)...); err != nil {
+			return fmt.Errorf("testfleet: undo full disk on %s: %w", host, err)
+		}
+		return nil
+	}
+	// Fill it: dd ends with "No space left on device", which is the point.
+	f.Exec(ctx, host, "sh", "-c", "mkdir -p "+dir+"/partial && dd if=/dev/zero of="+dir+"/patchflow-fill bs=4k 2>/dev/null; sync")
+	out, err := f.Exec(ctx, host, "df", "--output=avail", "-B1", dir)
+	if w := strings.Fields(string(out)); err != nil || len(w) < 2 || w[len(w)-1] != "0" {
+		undo()
+		return nil, fmt.Errorf("testfleet: fill disk on %s: %s still has space (df: %q, %v)", host, dir, out, err)
+	}
+	return undo, nil
+}
+
+// RotateHostKey gives the host a new host key and restarts its sshd (which
+// re-executes itself on SIGHUP), leaving KnownHostsPath as it was: clients
+// then see a changed host key. It returns when the new key is served.
+func (f *Fleet) RotateHostKey(host string) error {
+	h, err := f.host(host)
+	if err != nil {
+		return err
+	}
+	key, err := newKeyPair(filepath.Join(h.root, "etc/ssh/ssh_host_ed25519_key"), "root@"+h.Name)
+	if err != nil {
+		return err
+	}
+	pid, err := h.pid()
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return fmt.Errorf("testfleet: restart sshd on %s (pid %d): %w", host, pid, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		got, err := scanHostKey(ctx, h.Addr)
+		if err == nil && string(got.Marshal()) == string(key.Marshal()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("testfleet: %s does not serve its new host key: %v", host, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+var errGotKey = errors.New("host key received")
+
+// scanHostKey returns the host key the sshd at addr offers.
+func scanHostKey(ctx context.Context, addr string) (ssh.PublicKey, error) {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, "22"))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	var key ssh.PublicKey
+	_, _, _, err = ssh.NewClientConn(c, addr, &ssh.ClientConfig{
+		User: "root",
+		HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+			key = k
+			return errGotKey
+		},
+		HostKeyAlgorithms: []string{ssh.KeyAlgoED25519},
+	})
+	if key != nil {
+		return key, nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return nil, err
+}
+
+// MarkBad makes demo-lib's update (1.1) fail its postinst on this host
+// only, as a patch that breaks on one machine of a fleet.
+func (f *Fleet) MarkBad(host string) error {
+	h, err := f.host(host)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(h.root, DemoFailFile), []byte("patchflow test fleet: demo-lib 1.1 fails here\n"), 0o644); err != nil {
+		return fmt.Errorf("testfleet: mark %s bad: %w", host, err)
+	}
+	return nil
+}
