@@ -200,7 +200,7 @@ var badFiles = []struct {
 			`testdata/types.bad.yaml:5:11: metadata: labels must be a mapping, got a list`,
 			`testdata/types.bad.yaml:8:11: targets: select must be a list, got "group=web"`,
 			`testdata/types.bad.yaml:11:24: wave "a": count must be an integer, got "two"`,
-			`testdata/types.bad.yaml:12:26: wave "b": percent must be a number, got "ten"`,
+			`testdata/types.bad.yaml:12:26: wave "b": percent must be a finite number, got "ten"`,
 			`testdata/types.bad.yaml:13:17: rollout: max_parallel must be an integer, got "1.5"`,
 			`testdata/types.bad.yaml:16:7: host: pre_hooks[0] must be a list (an argv list such as [systemctl, stop, nginx], not a shell string), got "systemctl stop nginx"`,
 			`testdata/types.bad.yaml:17:11: host: reboot must be a single value, got a list`,

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -165,8 +166,8 @@ func (w *walker) scalar(n *yaml.Node, t reflect.Type, object, label string) {
 		}
 	case reflect.Float64:
 		var v float64
-		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil {
-			w.errorf(n, object, "%s must be a number, got %s", label, quote(n.Value))
+		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			w.errorf(n, object, "%s must be a finite number, got %s", label, quote(n.Value))
 		}
 	default:
 		w.errorf(n, object, "%s has a type the schema cannot read (%s); this is a bug in patchflow", label, t)

@@ -62,15 +62,6 @@ func TestParseCronErrors(t *testing.T) {
 	}
 }
 
-func mustLoc(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func formatTimes(ts []time.Time) string {
 	s := make([]string, len(ts))
 	for i, t := range ts {
