@@ -1,0 +1,155 @@
+package policies
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// checkObject names check i in errors.
+func (p *Policy) checkObject(i int) string {
+	if c := p.Checks[i]; c.Name != "" {
+		return fmt.Sprintf("check %q", c.Name)
+	}
+	return fmt.Sprintf("checks[%d]", i)
+}
+
+var checkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+func (v *validator) checks() {
+	names := map[string]int{}
+	for i := range v.p.Checks {
+		c := &v.p.Checks[i]
+		path, obj := fmt.Sprintf("checks[%d]", i), v.p.checkObject(i)
+		switch {
+		case c.Name == "":
+			v.errf(path, obj, "name is required")
+		case !checkName.MatchString(c.Name) || len(c.Name) > 63:
+			v.errf(path+".name", obj, "name must be letters, digits, - _ . (at most 63), got %s", quote(c.Name))
+		}
+		if j, dup := names[c.Name]; dup && c.Name != "" {
+			v.errf(path+".name", obj, "name is used by checks[%d] too; check names must be unique, got %s", j, quote(c.Name))
+		}
+		names[c.Name] = i
+		if c.Timeout <= 0 {
+			v.errf(path+".timeout", obj, "timeout must be > 0, got %s", c.Timeout)
+		}
+		if c.Scope != ScopeHost && c.Scope != ScopeWave {
+			v.errf(path+".scope", obj, "scope must be host or wave, got %s", quote(c.Scope))
+		}
+		// Fields that belong to another type are mistakes, not no-ops.
+		owner := map[string]string{"command": CheckCommand, "url": CheckHTTP, "expect_status": CheckHTTP,
+			"address": CheckTCP, "prometheus": CheckPromQL, "query": CheckPromQL, "threshold": CheckPromQL, "before_after": CheckPromQL}
+		for _, key := range []string{"command", "url", "expect_status", "address", "prometheus", "query", "threshold", "before_after"} {
+			if v.p.pos.has(path+"."+key) && owner[key] != c.Type && slices.Contains([]string{CheckCommand, CheckHTTP, CheckTCP, CheckPromQL}, c.Type) {
+				v.errf(path+"."+key, obj, "%s applies to type %s only, got it on type %s", key, owner[key], c.Type)
+			}
+		}
+		switch c.Type {
+		case CheckCommand:
+			v.argv(path+".command", obj, "command", c.Command)
+			if c.Scope == ScopeWave {
+				v.errf(path+".scope", obj, "a command check runs on each host, so scope must be host, got wave")
+			}
+		case CheckHTTP:
+			if u, err := url.Parse(strings.ReplaceAll(c.URL, "{host}", "host.invalid")); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.errf(path+".url", obj, "url must be an http:// or https:// URL ({host} is replaced by the host address), got %s", quote(c.URL))
+			}
+			if c.ExpectStatus < 100 || c.ExpectStatus > 599 {
+				v.errf(path+".expect_status", obj, "expect_status must be an HTTP status 100-599, got %d", c.ExpectStatus)
+			}
+		case CheckTCP:
+			host, port, err := net.SplitHostPort(c.Address)
+			if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+				v.errf(path+".address", obj, "address must be host:port with port 1-65535 ({host} is replaced by the host address), got %s", quote(c.Address))
+			}
+		case CheckPromQL:
+			v.promql(path, obj, c)
+		default:
+			v.errf(path+".type", obj, "type must be command, http, tcp or promql, got %s", quote(c.Type))
+		}
+	}
+}
+
+var thresholdOps = []string{"<", "<=", ">", ">=", "==", "!="}
+
+func (v *validator) promql(path, obj string, c *Check) {
+	if u, err := url.Parse(c.Prometheus); c.Prometheus == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errf(path+".prometheus", obj, "prometheus must be the server's http(s) base URL, e.g. http://prometheus:9090, got %s", quote(c.Prometheus))
+	}
+	if strings.TrimSpace(c.Query) == "" {
+		v.errf(path+".query", obj, "query is required for a promql check")
+	}
+	if c.Scope != ScopeWave {
+		v.errf(path+".scope", obj, "a promql check measures the fleet, so scope must be wave, got %s", quote(c.Scope))
+	}
+	if c.Threshold == nil && c.BeforeAfter == nil {
+		v.errf(path, obj, "a promql check needs threshold or before_after (or both), got neither")
+	}
+	if t := c.Threshold; t != nil && !slices.Contains(thresholdOps, t.Op) {
+		v.errf(path+".threshold.op", obj, "threshold op must be one of < <= > >= == !=, got %s", quote(t.Op))
+	}
+	if ba := c.BeforeAfter; ba != nil {
+		if ba.MaxIncrease < 0 || ba.MaxIncreasePercent < 0 {
+			v.errf(path+".before_after", obj, "before_after limits must be >= 0, got max_increase %g and max_increase_percent %g", ba.MaxIncrease, ba.MaxIncreasePercent)
+		}
+		if !v.p.pos.has(path+".before_after.max_increase") && !v.p.pos.has(path+".before_after.max_increase_percent") {
+			v.errf(path+".before_after", obj, "before_after needs max_increase or max_increase_percent, got neither")
+		}
+	}
+}
+
+func (v *validator) rollback() {
+	r := v.p.Rollback
+	if r.DecisionTimeout <= 0 {
+		v.errf("rollback.decision_timeout", "rollback", "decision_timeout must be > 0, got %s", r.DecisionTimeout)
+	}
+	if r.OnDecisionTimeout != DecisionSkip && r.OnDecisionTimeout != DecisionAbort {
+		v.errf("rollback.on_decision_timeout", "rollback", "on_decision_timeout must be skip or abort, got %s", quote(r.OnDecisionTimeout))
+	}
+}
+
+func (v *validator) sla() {
+	s := v.p.SLA
+	levels := []struct {
+		key string
+		d   Duration
+	}{{"critical", s.Critical}, {"high", s.High}, {"medium", s.Medium}, {"low", s.Low}}
+	// A more severe level must not allow longer to remediate.
+	for j := range levels {
+		for i := j + 1; i < len(levels); i++ {
+			if levels[i].d == 0 {
+				continue
+			}
+			if levels[j].d > levels[i].d {
+				v.errf("sla."+levels[j].key, "sla", "%s must not be longer than %s (%s), got %s", levels[j].key, levels[i].key, levels[i].d, levels[j].d)
+			}
+			break
+		}
+	}
+}
+
+func (v *validator) notifications() {
+	for i, h := range v.p.Notifications.Webhooks {
+		path := fmt.Sprintf("notifications.webhooks[%d]", i)
+		obj := path
+		if u, err := url.Parse(h.URL); h.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errf(path+".url", obj, "url must be an http:// or https:// URL, got %s", quote(h.URL))
+		}
+		seen := map[string]bool{}
+		for j, e := range h.Events {
+			ep := fmt.Sprintf("%s.events[%d]", path, j)
+			switch {
+			case !slices.Contains(Events, e):
+				v.errf(ep, obj, "events[%d] must be one of %s, got %s", j, strings.Join(Events, ", "), quote(e))
+			case seen[e]:
+				v.errf(ep, obj, "event %s is listed twice", quote(e))
+			}
+			seen[e] = true
+		}
+	}
+}
