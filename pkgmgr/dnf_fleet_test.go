@@ -12,10 +12,10 @@ import (
 	"github.com/patchflow/patchflow/transport"
 )
 
-// dnfHost starts the rpm test fleet (one dnf host) and returns it with an
-// ssh connection to the dnf host, as root with the fleet's key and
-// known_hosts.
-func dnfHost(t *testing.T) (*testfleet.Fleet, string, transport.Conn) {
+// dnfHost starts the rpm test fleet (one dnf host) and returns it with a
+// function that connects to the dnf host over ssh, as root with the fleet's
+// key and known_hosts.
+func dnfHost(t *testing.T) (*testfleet.Fleet, string, func() transport.Conn) {
 	t.Helper()
 	testfleet.RequireRPM(t)
 	f := testfleet.Start(t, testfleet.Config{Name: "rp", Subnet: 5, RPMHosts: 1, Logf: t.Logf})
@@ -31,12 +31,15 @@ func dnfHost(t *testing.T) (*testfleet.Fleet, string, transport.Conn) {
 	ih := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
 		SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath, ConnectTimeout: 5 * time.Second}}
 	d := transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket(""))
-	c, err := d.Dial(t.Context(), ih)
-	if err != nil {
-		t.Fatal(err)
+	return f, fh.Name, func() transport.Conn {
+		t.Helper()
+		c, err := d.Dial(context.Background(), ih)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
-	t.Cleanup(func() { c.Close() })
-	return f, fh.Name, c
 }
 
 // timed runs op and logs how long it took, for the report's figures.
@@ -58,8 +61,9 @@ func findUpdate(ups []pkgmgr.Update, name, candidate string) (pkgmgr.Update, boo
 }
 
 func TestDNFOnFleet(t *testing.T) {
-	f, host, c := dnfHost(t)
+	f, host, dial := dnfHost(t)
 	ctx := context.Background()
+	c := dial()
 
 	var m pkgmgr.Manager
 	if err := timed(t, "Detect", func() (err error) { m, err = pkgmgr.Detect(ctx, c, false); return }); err != nil {
@@ -158,6 +162,62 @@ func TestDNFOnFleet(t *testing.T) {
 		}
 	})
 
+	t.Run("a reboot clears reboot-required", func(t *testing.T) {
+		boots, err := f.BootCount(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := c.Run(ctx, transport.Command{Args: []string{"reboot"}}); err != nil || res.ExitCode != 0 {
+			t.Fatalf("reboot on %s: exit %d, %v", host, res.ExitCode, err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for n := boots; n <= boots; n, _ = f.BootCount(host) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not boot again within 30s (boot count %d)", host, n)
+			}
+			time.Sleep(50 * time.Millisecond) // polling the boot count, with a deadline
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := f.WaitUp(wctx, host); err != nil {
+			t.Fatal(err)
+		}
+		c = dial()
+		if m, err = pkgmgr.Detect(ctx, c, false); err != nil {
+			t.Fatal(err)
+		}
+		need, err := m.RebootRequired(ctx)
+		if err != nil || need {
+			t.Errorf("RebootRequired after the reboot = %v, %v; want false", need, err)
+		}
+	})
+
+	t.Run("held lock", func(t *testing.T) {
+		release, err := f.HoldRPMLock(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m.Health(ctx)
+		if pkgmgr.KindOf(err) != pkgmgr.Locked || !strings.Contains(err.Error(), "host "+host) || !strings.Contains(err.Error(), "rpmdb_lock.pid") {
+			t.Errorf("Health with the lock held: %v, want locked naming the lock", err)
+		}
+		err = m.Install(ctx, []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.2-1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.Locked {
+			t.Errorf("Install with the lock held: %v, want locked", err)
+		} else {
+			t.Logf("locked: %v", err)
+		}
+		if got := installed("demo-app"); got != "1.0.1-1" {
+			t.Errorf("demo-app = %q after the locked install, want 1.0.1-1 untouched", got)
+		}
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Health(ctx); err != nil {
+			t.Errorf("Health after release: %v", err)
+		}
+	})
+
 	t.Run("failing %post detected though dnf exits 0", func(t *testing.T) {
 		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.2-1"}}
 		err := timed(t, "Install (bad %post)", func() error { return m.Install(ctx, pins) })
@@ -185,6 +245,24 @@ func TestDNFOnFleet(t *testing.T) {
 		}
 		if err := m.Health(ctx); err != nil {
 			t.Errorf("Health after the downgrade: %v", err)
+		}
+	})
+
+	t.Run("full disk", func(t *testing.T) {
+		undo, err := f.FillDNFCache(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer undo()
+		err = m.Health(ctx)
+		if pkgmgr.KindOf(err) != pkgmgr.DiskFull || !strings.Contains(err.Error(), "/var/cache/dnf") {
+			t.Errorf("Health with a full dnf cache: %v, want disk-full naming /var/cache/dnf", err)
+		}
+		err = m.Download(ctx, []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.1-1"}})
+		if pkgmgr.KindOf(err) != pkgmgr.DiskFull || !strings.Contains(err.Error(), "host "+host) {
+			t.Errorf("Download with a full dnf cache: %v, want disk-full", err)
+		} else {
+			t.Logf("full disk: %v", err)
 		}
 	})
 

@@ -42,34 +42,16 @@ command -v python3 >/dev/null || exit 0
 python3 -c "$1" "$db/.rpm.lock"
 `
 
-// Health reports, in order: rpm database problems dnf check finds
-// (unsatisfied dependencies, duplicates), a held dnf or rpm lock, too
-// little free disk space.
+// Health reports, in order: too little free disk space (dnf itself needs
+// room in its cache to run), a held dnf or rpm lock, and rpm database
+// problems dnf check finds (unsatisfied dependencies, duplicates).
 func (d *DNF) Health(ctx context.Context) error {
-	host := d.r.host()
-	c := d.dnf(false, dnfQueryTimeout, "--quiet", "check")
-	res, err := d.r.run(ctx, c)
-	if err != nil {
+	if err := d.diskSpace(ctx); err != nil {
 		return err
 	}
-	if res.ExitCode != 0 {
-		kind := classifyDNFOutput(res)
-		if kind == Failed {
-			kind = Broken
-		}
-		if kind == Broken {
-			out := transport.Tail(res.Stdout, 6)
-			if out == "" {
-				out = transport.Tail(res.Stderr, 6)
-			}
-			return &Error{Host: host, Op: "health", Cmd: c.String(), Kind: Broken, Stderr: out,
-				Msg: fmt.Sprintf("host %s: dnf check reports rpm database problems: %s; install a working version of each package, or repair with dnf distro-sync", host, out)}
-		}
-		return d.r.errorFor("health (dnf check)", kind, c, res, "")
-	}
-
-	c = d.r.cmd(true, dnfQueryTimeout, "sh", "-c", dnfLockScript, "sh", lockScript)
-	res, err = d.r.run(ctx, c)
+	host := d.r.host()
+	c := d.r.cmd(true, dnfQueryTimeout, "sh", "-c", dnfLockScript, "sh", lockScript)
+	res, err := d.r.run(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -83,9 +65,33 @@ func (d *DNF) Health(ctx context.Context) error {
 		return d.r.errorFor("health (dnf and rpm lock check)", Failed, c, res, "")
 	}
 
-	paths := []string{"/var/cache/dnf", "/"}
-	c = d.r.cmd(false, dnfQueryTimeout, append([]string{"df", "-P", "-k"}, paths...)...)
+	// No repository is needed to check the rpm database.
+	c = d.dnf(false, dnfQueryTimeout, "--quiet", "--disablerepo=*", "check")
 	res, err = d.r.run(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode == 0 {
+		return nil
+	}
+	kind := classifyDNFOutput(res)
+	if kind != Failed && kind != Broken {
+		return d.r.errorFor("health (dnf check)", kind, c, res, "")
+	}
+	out := transport.Tail(res.Stdout, 6)
+	if out == "" {
+		out = transport.Tail(res.Stderr, 6)
+	}
+	return &Error{Host: host, Op: "health", Cmd: c.String(), Kind: Broken, Stderr: out,
+		Msg: fmt.Sprintf("host %s: dnf check reports rpm database problems: %s; install a working version of each package, or repair with dnf distro-sync", host, out)}
+}
+
+// diskSpace wants MinFreeBytes free in dnf's cache and on /.
+func (d *DNF) diskSpace(ctx context.Context) error {
+	host := d.r.host()
+	paths := []string{"/var/cache/dnf", "/"}
+	c := d.r.cmd(false, dnfQueryTimeout, append([]string{"df", "-P", "-k"}, paths...)...)
+	res, err := d.r.run(ctx, c)
 	if err != nil {
 		return err
 	}
