@@ -274,5 +274,27 @@ func buildBase(ctx context.Context, b *base, mirror string, logf func(string, ..
 		return fmt.Errorf("testfleet: move base into place: %w", err)
 	}
 	logf("testfleet: base built in %s", m.BuildTime)
+	removeStaleBases(b.dir, logf)
 	return nil
+}
+
+// removeStaleBases deletes bases of other inputs (an older recipe, another
+// mirror) that no fleet uses: those whose lock is free.
+func removeStaleBases(keep string, logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(CacheDir, "base-*"))
+	for _, d := range dirs {
+		if d == keep || strings.HasSuffix(d, ".lock") || strings.HasSuffix(d, ".tmp") {
+			continue
+		}
+		lock, err := os.OpenFile(d+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			if err := os.RemoveAll(d); err == nil {
+				logf("testfleet: removed stale base %s", d)
+			}
+		}
+		lock.Close()
+	}
 }

@@ -225,6 +225,10 @@ func (f *Fleet) Down() error {
 func (f *Fleet) down() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		f.cfg.Logf("testfleet: fleet %s down in %s", f.Name, time.Since(start).Round(time.Millisecond))
+	}()
 	close(f.stop)
 	for _, h := range f.order {
 		h.mu.Lock()

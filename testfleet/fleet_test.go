@@ -119,6 +119,13 @@ func TestAptInstallsFromTheFleetRepository(t *testing.T) {
 	if got := execString(t, f, h, "dpkg-query", "-W", "-f=${Version} ${Status}", "demo-app"); got != "1.0.2 install ok half-configured" {
 		t.Errorf("after the bad patch: %q, want 1.0.2 half-configured", got)
 	}
+	ops, err = f.PackageOpTimes(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 2 || ops[1].End.IsZero() {
+		t.Errorf("dpkg runs after the bad patch: %+v, want a second, finished run (Post-Invoke runs on failure too)", ops)
+	}
 	// Downgrading back to the good version works from the same repository.
 	execString(t, f, h, "apt-get", "install", "-y", "-q", "--allow-downgrades", "demo-app=1.0.1")
 	if got := execString(t, f, h, "dpkg-query", "-W", "-f=${Version} ${Status}", "demo-app"); got != "1.0.1 install ok installed" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // Require skips the test when the fleet cannot run here (not Linux, not
@@ -40,7 +41,10 @@ func Start(t testing.TB, cfg Config) *Fleet {
 	if cfg.Logf == nil {
 		cfg.Logf = t.Logf
 	}
-	f, err := Up(context.Background(), cfg)
+	// Generous: the first Up on a machine builds the base (~20-75 s).
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	f, err := Up(ctx, cfg)
 	if err != nil {
 		t.Fatalf("testfleet: start fleet %q: %v", cfg.Name, err)
 	}
