@@ -14,8 +14,8 @@ import (
 
 // dnfHost starts the rpm test fleet (one dnf host) and returns it with a
 // function that connects to the dnf host over ssh, as root with the fleet's
-// key and known_hosts.
-func dnfHost(t *testing.T) (*testfleet.Fleet, string, func() transport.Conn) {
+// key and known_hosts (or as testfleet.DeployUser, through sudo).
+func dnfHost(t *testing.T) (*testfleet.Fleet, string, func(user string) transport.Conn) {
 	t.Helper()
 	testfleet.RequireRPM(t)
 	f := testfleet.Start(t, testfleet.Config{Name: "rp", Subnet: 5, RPMHosts: 1, Logf: t.Logf})
@@ -28,11 +28,11 @@ func dnfHost(t *testing.T) (*testfleet.Fleet, string, func() transport.Conn) {
 	if fh.Name == "" {
 		t.Fatalf("fleet has no dnf host: %+v", f.Hosts)
 	}
-	ih := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
-		SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath, ConnectTimeout: 5 * time.Second}}
 	d := transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket(""))
-	return f, fh.Name, func() transport.Conn {
+	return f, fh.Name, func(user string) transport.Conn {
 		t.Helper()
+		ih := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: user, Become: user != "root", Transport: "ssh",
+			SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath, ConnectTimeout: 5 * time.Second}}
 		c, err := d.Dial(context.Background(), ih)
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +63,7 @@ func findUpdate(ups []pkgmgr.Update, name, candidate string) (pkgmgr.Update, boo
 func TestDNFOnFleet(t *testing.T) {
 	f, host, dial := dnfHost(t)
 	ctx := context.Background()
-	c := dial()
+	c := dial("root")
 
 	var m pkgmgr.Manager
 	if err := timed(t, "Detect", func() (err error) { m, err = pkgmgr.Detect(ctx, c, false); return }); err != nil {
@@ -182,7 +182,7 @@ func TestDNFOnFleet(t *testing.T) {
 		if err := f.WaitUp(wctx, host); err != nil {
 			t.Fatal(err)
 		}
-		c = dial()
+		c = dial("root")
 		if m, err = pkgmgr.Detect(ctx, c, false); err != nil {
 			t.Fatal(err)
 		}
@@ -263,6 +263,39 @@ func TestDNFOnFleet(t *testing.T) {
 			t.Errorf("Download with a full dnf cache: %v, want disk-full", err)
 		} else {
 			t.Logf("full disk: %v", err)
+		}
+	})
+
+	t.Run("as a deploy user through sudo", func(t *testing.T) {
+		dm, err := pkgmgr.Detect(ctx, dial(testfleet.DeployUser), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.1-1"}}
+		if err := dm.Install(ctx, pins); err != nil {
+			t.Fatalf("Install as %s with sudo: %v", testfleet.DeployUser, err)
+		}
+		if got := installed("demo-app"); got != "1.0.1-1" {
+			t.Errorf("demo-app = %q after Install through sudo, want 1.0.1-1", got)
+		}
+		if err := dm.Health(ctx); err != nil {
+			t.Errorf("Health as %s: %v", testfleet.DeployUser, err)
+		}
+	})
+
+	t.Run("refresh with an unreachable repository", func(t *testing.T) {
+		const broken = "/etc/yum.repos.d/unreachable.repo"
+		// Port 9 of the fleet's repository address: nothing listens there.
+		repo := "[unreachable]\nname=unreachable\nbaseurl=" + strings.Replace(f.RepoURL, ":8080/", ":9/", 1) + "\ngpgcheck=0\n"
+		if _, err := f.Exec(ctx, host, "sh", "-c", `printf "$1" > "$2"`, "sh", repo, broken); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Exec(ctx, host, "rm", "-f", broken)
+		err := m.Refresh(ctx)
+		if pkgmgr.KindOf(err) != pkgmgr.FetchFailed || !strings.Contains(err.Error(), "unreachable") {
+			t.Errorf("Refresh with an unreachable repository = %v, want fetch-failed naming it", err)
+		} else {
+			t.Logf("unreachable repository: %v", err)
 		}
 	})
 
