@@ -254,7 +254,7 @@ func TestPolicyExplainJSON(t *testing.T) {
 		got.NextWindows[0].End.Format(time.RFC3339) != "2026-12-27T06:00:00-05:00" {
 		t.Errorf("next windows = %+v", got.NextWindows)
 	}
-	if got.Window == nil || got.Window.CronExpressions[0] != "0 1 * * sun" || got.Window.TimeZoneName != "America/New_York" {
+	if got.Window == nil || got.Window.CronExpressions[0] != "0 1 * * 0" || got.Window.TimeZoneName != "America/New_York" {
 		t.Errorf("window spec = %+v", got.Window)
 	}
 }

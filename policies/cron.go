@@ -160,3 +160,31 @@ func (c *Cron) values(i int) []int {
 	}
 	return out
 }
+
+// Canonical renders the cron with numbers only ("0 2 * * 1-5" for
+// "0 2 * * mon-fri"), each field as ranges of the values it matches, so any
+// cron reader (Temporal's ScheduleSpec.CronExpressions included) reads the
+// same times without depending on its name or step handling.
+func (c *Cron) Canonical() string {
+	parts := make([]string, 5)
+	for i, f := range cronFields {
+		hi := f.max
+		if i == 4 {
+			hi = 6 // Sunday is 0 only
+		}
+		if c.fields[i] == allBits(f.min, hi) {
+			parts[i] = "*"
+			continue
+		}
+		var items []string
+		for _, r := range bitRanges(c.fields[i]) {
+			if r.Start == r.End {
+				items = append(items, strconv.Itoa(r.Start))
+			} else {
+				items = append(items, fmt.Sprintf("%d-%d", r.Start, r.End))
+			}
+		}
+		parts[i] = strings.Join(items, ",")
+	}
+	return strings.Join(parts, " ")
+}

@@ -242,7 +242,7 @@ func (w *Window) Spec() (spec WindowSpec, ok bool) {
 	}
 	if w.Cron != "" {
 		if c, err := ParseCron(w.Cron); err == nil {
-			spec.CronExpressions = []string{c.Expr}
+			spec.CronExpressions = []string{c.Canonical()}
 		}
 	} else if c, err := w.schedule(); err == nil {
 		h, m := c.values(1)[0], c.values(0)[0]

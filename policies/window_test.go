@@ -174,6 +174,18 @@ func TestWindowSpec(t *testing.T) {
 	if !reflect.DeepEqual(spec.CronExpressions, []string{"0 0 * * *"}) || spec.Calendars != nil {
 		t.Errorf("cron Spec() = %+v, want CronExpressions [0 0 * * *]", spec)
 	}
+	for expr, want := range map[string]string{
+		"*/15 22-23 * jan,dec mon-fri": "0,15,30,45 22-23 * 1,12 1-5",
+		"0 2 1-31/2 * *":               "0 2 1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31 * *",
+		"0 2 * * 7":                    "0 2 * * 0",
+		"0 2 * * 0-7":                  "0 2 * * *",
+		"* * * * *":                    "* * * * *",
+	} {
+		c, err := ParseCron(expr)
+		if err != nil || c.Canonical() != want {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", expr, c.Canonical(), err, want)
+		}
+	}
 	if _, ok := (&Window{}).Spec(); ok {
 		t.Error("Spec() ok = true for a policy without a window")
 	}
