@@ -18,7 +18,8 @@ import (
 type Fleet struct {
 	Name                 string
 	Dir                  string
-	InventoryPath        string // patchflow YAML inventory (apiVersion patchflow/v1, kind Inventory)
+	InventoryPath        string // patchflow YAML inventory (apiVersion patchflow/v1, kind Inventory), user root
+	DeployInventoryPath  string // the same hosts as user deploy with become (sudo -n)
 	AnsibleInventoryPath string // the same hosts as an Ansible INI inventory
 	KeyPath              string // the fleet's private key, authorised for root, deploy and deploy-pw
 	KnownHostsPath       string // every host's key, by address and name
@@ -71,6 +72,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 		Name:                 cfg.Name,
 		Dir:                  cfg.Dir,
 		InventoryPath:        filepath.Join(cfg.Dir, "inventory.yaml"),
+		DeployInventoryPath:  filepath.Join(cfg.Dir, "inventory-deploy.yaml"),
 		AnsibleInventoryPath: filepath.Join(cfg.Dir, "ansible.ini"),
 		KeyPath:              filepath.Join(cfg.Dir, "keys", "id_ed25519"),
 		KnownHostsPath:       filepath.Join(cfg.Dir, "known_hosts"),

@@ -82,6 +82,13 @@ func TestInventoriesDescribeTheFleet(t *testing.T) {
 			t.Errorf("group %s selects %v, want %s", group, got, want)
 		}
 	}
+	deploy, err := inventory.Load(f.DeployInventoryPath)
+	if err != nil {
+		t.Fatalf("the fleet's deploy inventory does not load: %v", err)
+	}
+	if len(deploy.Hosts) != 3 || deploy.Hosts[0].User != DeployUser || !deploy.Hosts[0].Become {
+		t.Errorf("deploy inventory hosts = %+v, want user %s with become", deploy.Hosts, DeployUser)
+	}
 	ini, err := inventory.Load(f.AnsibleInventoryPath)
 	if err != nil {
 		t.Fatalf("the fleet's Ansible inventory does not load: %v", err)

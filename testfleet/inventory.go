@@ -11,7 +11,7 @@ import (
 // Groups every fleet inventory has, so tests and the demo can select waves
 // without writing an inventory: "fleet" (every host), "staging" (h1),
 // "canary" (h2), "wave1" (the rest), and one group per kind ("apt", "dnf").
-func hostGroups(i, n int, kind string) []string {
+func hostGroups(i int, kind string) []string {
 	g := []string{"fleet", kind}
 	switch {
 	case i == 1:
@@ -51,14 +51,25 @@ func knownHostsLine(h *host, key ssh.PublicKey) string {
 // of the fleet, both connecting as root with the fleet key and verifying
 // host keys against KnownHostsPath.
 func (f *Fleet) writeInventories() error {
+	if err := writeFileAtomic(f.InventoryPath, []byte(f.yamlInventory("root", false)), 0o644); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(f.DeployInventoryPath, []byte(f.yamlInventory(DeployUser, true)), 0o644); err != nil {
+		return err
+	}
+	return f.writeAnsibleInventory()
+}
+
+// yamlInventory is the fleet as a patchflow inventory whose hosts connect
+// as user (with sudo when become).
+func (f *Fleet) yamlInventory(user string, become bool) string {
 	var y strings.Builder
 	fmt.Fprintf(&y, "# patchflow test fleet %q (written by testfleet; rewritten on every Up)\n", f.Name)
 	y.WriteString("apiVersion: patchflow/v1\nkind: Inventory\n")
-	y.WriteString("defaults:\n  user: root\n  ssh:\n")
+	fmt.Fprintf(&y, "defaults:\n  user: %s\n  become: %v\n  ssh:\n", user, become)
 	fmt.Fprintf(&y, "    identity_file: %s\n    known_hosts_file: %s\n    connect_timeout: 5s\n",
 		yamlQuote(f.KeyPath), yamlQuote(f.KnownHostsPath))
 	y.WriteString("hosts:\n")
-	n := len(f.order)
 	for _, h := range f.order {
 		fmt.Fprintf(&y, "  %s:\n    address: %s\n    labels: {", h.Name, h.Addr)
 		for j, l := range hostLabels(h.index, h.Kind) {
@@ -69,24 +80,34 @@ func (f *Fleet) writeInventories() error {
 		}
 		y.WriteString("}\n")
 	}
+	names, groups := f.fleetGroups()
+	y.WriteString("groups:\n")
+	for _, g := range names {
+		fmt.Fprintf(&y, "  %s:\n    hosts: [%s]\n", g, strings.Join(groups[g], ", "))
+	}
+	return y.String()
+}
+
+// fleetGroups returns the fleet's groups in first-seen order and their
+// hosts.
+func (f *Fleet) fleetGroups() ([]string, map[string][]string) {
 	groups := map[string][]string{}
 	var names []string
 	for _, h := range f.order {
-		for _, g := range hostGroups(h.index, n, h.Kind) {
+		for _, g := range hostGroups(h.index, h.Kind) {
 			if _, ok := groups[g]; !ok {
 				names = append(names, g)
 			}
 			groups[g] = append(groups[g], h.Name)
 		}
 	}
-	y.WriteString("groups:\n")
-	for _, g := range names {
-		fmt.Fprintf(&y, "  %s:\n    hosts: [%s]\n", g, strings.Join(groups[g], ", "))
-	}
-	if err := writeFileAtomic(f.InventoryPath, []byte(y.String()), 0o644); err != nil {
-		return err
-	}
+	return names, groups
+}
 
+// writeAnsibleInventory writes the fleet as an Ansible INI inventory (for
+// the Ansible benchmark), connecting as root.
+func (f *Fleet) writeAnsibleInventory() error {
+	names, groups := f.fleetGroups()
 	var a strings.Builder
 	fmt.Fprintf(&a, "# patchflow test fleet %q for Ansible (written by testfleet)\n", f.Name)
 	for _, g := range names {
