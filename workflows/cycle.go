@@ -145,10 +145,10 @@ func (c *cycleRun) rollOut(ctx workflow.Context) (string, bool) {
 		reason := fmt.Sprintf("failure budget breached in wave %d: %d failed hosts, %d tolerated", n, c.st.BudgetUsed, c.st.Budget)
 		switch c.spec.OnBudgetBreach {
 		case BreachRollbackWave:
-			c.rollbackHosts(ctx, c.changedHosts(n), max(w.MaxParallel, 1))
+			c.rollbackHosts(ctx, c.changedHosts(n), max(w.MaxParallel, 1), reason)
 			return reason + "; wave rolled back", false
 		case BreachRollbackAll:
-			c.rollbackHosts(ctx, c.changedHosts(-1), max(w.MaxParallel, 1))
+			c.rollbackHosts(ctx, c.changedHosts(-1), max(w.MaxParallel, 1), reason)
 			return reason + "; every patched host rolled back", false
 		default:
 			c.st.Paused = true

@@ -191,7 +191,7 @@ func (c *cycleRun) setState(ctx workflow.Context, state, reason string) {
 func (c *cycleRun) finishOrAbort(ctx workflow.Context, reason string) CycleResult {
 	if c.aborting {
 		if c.rollback {
-			c.rollbackHosts(ctx, c.changedHosts(-1), c.rollbackParallel())
+			c.rollbackHosts(ctx, c.changedHosts(-1), c.rollbackParallel(), "cycle aborted with rollback")
 			reason += "; every patched host rolled back"
 		}
 		return c.finish(ctx, CycleAborted, reason)

@@ -102,20 +102,20 @@ func (c *cycleRun) rollbackParallel() int {
 // rollbackHosts runs a rollback HostPatch for each outcome index, starting
 // them in the given order with at most parallel at once, and records the
 // result in place.
-func (c *cycleRun) rollbackHosts(ctx workflow.Context, idx []int, parallel int) {
+func (c *cycleRun) rollbackHosts(ctx workflow.Context, idx []int, parallel int, why string) {
 	if len(idx) == 0 {
 		return
 	}
-	c.setState(ctx, CycleRollingBack, "")
+	c.setState(ctx, CycleRollingBack, why)
 	forEachBounded(ctx, len(idx), parallel, func(ctx workflow.Context, k int) {
-		c.rollbackOne(ctx, idx[k])
+		c.rollbackOne(ctx, idx[k], why)
 	})
 }
 
-func (c *cycleRun) rollbackOne(ctx workflow.Context, i int) {
+func (c *cycleRun) rollbackOne(ctx workflow.Context, i int, why string) {
 	o := c.outcomes[i]
 	in := HostPatchInput{CycleID: c.st.CycleID, Policy: c.spec.Policy, Wave: o.Wave, Inventory: c.spec.Inventory.Source,
-		Host: o.Host, Mode: HostModeRollback, Pins: o.Pins, Snapshot: o.Snapshot, Steps: c.spec.Host}
+		Host: o.Host, Mode: HostModeRollback, Pins: o.Pins, Snapshot: o.Snapshot, Steps: c.spec.Host, Reason: "rolled back by the cycle: " + why}
 	r := runHostChild(ctx, in, orDefault(c.spec.BusyTimeout, defaultBusyTimeout), func() bool { return false })
 	r.Wave, r.Pins, r.Snapshot = o.Wave, o.Pins, o.Snapshot
 	if o.Reason != "" && r.State == HostRolledBack {
@@ -133,7 +133,7 @@ func (c *cycleRun) serveRollbackRequests(ctx workflow.Context) {
 		c.hostRollbacks++
 		for i := len(c.outcomes) - 1; i >= 0; i-- {
 			if o := c.outcomes[i]; o.Host == host && (o.State == HostPatched || o.Changed) {
-				c.rollbackOne(ctx, i)
+				c.rollbackOne(ctx, i, "operator asked to roll back "+host)
 				break
 			}
 		}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -24,6 +25,7 @@ type HostPatchInput struct {
 	Mode      string    `json:"mode"`               // HostModePatch (default) or HostModeRollback
 	Pins      []Pin     `json:"pins,omitempty"`     // patch: the plan's pins for this host
 	Snapshot  []Pin     `json:"snapshot,omitempty"` // rollback: the versions to return to
+	Reason    string    `json:"reason,omitempty"`   // rollback: why, for the host's final reason
 	Steps     HostSteps `json:"steps"`
 	Checks    []Check   `json:"checks,omitempty"`
 }
@@ -67,7 +69,11 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 		AttrHost.ValueSet(in.Host), AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(HostPending))
 
 	if in.Mode == HostModeRollback {
-		return h.rollbackUntilDecided(ctx, "rollback requested by the cycle"), nil
+		why := in.Reason
+		if why == "" {
+			why = "rollback requested by the cycle"
+		}
+		return h.rollbackUntilDecided(ctx, why), nil
 	}
 	for attempt := 1; ; attempt++ {
 		h.ctl.status.Attempt = attempt
@@ -96,7 +102,9 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 		case MsgSkip:
 			return h.finish(ctx, HostSkipped, reason+"; skipped by operator"), nil
 		case MsgRollback:
-			return h.rollbackUntilDecided(ctx, reason), nil
+			// A host already rolled back is rolled back (and verified) again:
+			// the operator or the breach policy asked for the snapshot state.
+			return h.rollbackUntilDecided(ctx, strings.TrimSuffix(reason, "; rolled back to snapshot")), nil
 		default:
 			return h.finish(ctx, HostFailed, reason+"; "+d), nil
 		}

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// TestCycles runs three cycles, in order, on one fleet of seven Debian
+// hosts (wf-h1 staging, wf-h2 canary, then two waves of two and three)
+// against the real Temporal server.
+func TestCycles(t *testing.T) {
+	e := newEnv(t, 7)
+	hosts := hostList(e.fleet)
+	staging, production := hosts[0], hosts[1:]
+	t.Logf("fleet security updates: %v", e.fleet.SecurityDetails)
+
+	t.Run("bad package fails on staging and never reaches production", func(t *testing.T) {
+		start := time.Now()
+		spec := e.spec("badapp")
+		spec.Patches = workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.2"}}
+		_, res := e.runCycle(spec, start)
+		if res.State != workflows.CycleFailed || !strings.Contains(res.Reason, "staging failed") {
+			t.Fatalf("cycle %s (%s), want failed at staging", res.State, res.Reason)
+		}
+		var o workflows.HostOutcome
+		for _, h := range res.Hosts {
+			if h.Host == staging {
+				o = h
+			}
+		}
+		if o.State != workflows.HostFailed || !strings.Contains(o.Reason, "post-installation script") || !strings.Contains(o.Reason, "rolled back to snapshot") {
+			t.Errorf("staging host: %s %q, want failed with the postinst error, rolled back", o.State, o.Reason)
+		}
+		if v := e.installed(staging, "demo-app"); v != "1.0.0" {
+			t.Errorf("staging demo-app = %s, want 1.0.0 after rollback", v)
+		}
+		for _, h := range production {
+			if v := e.installed(h, "demo-app"); v != "1.0.0" {
+				t.Errorf("production %s demo-app = %s, want untouched 1.0.0", h, v)
+			}
+			if n := e.maxOverlap([]string{h}, start); n != 0 {
+				t.Errorf("production %s ran dpkg during the cycle", h)
+			}
+		}
+	})
+
+	t.Run("staging and three waves patched to the pinned versions", func(t *testing.T) {
+		start := time.Now()
+		spec := e.spec("web")
+		spec.Patches = workflows.PatchRules{Classes: []string{"security"}, Approve: []string{"demo-app=1.0.1"}}
+		id, res := e.runCycle(spec, start)
+		if res.State != workflows.CycleCompleted || res.Counts.Patched != 7 || res.Counts.Total != 7 {
+			t.Fatalf("cycle %s (%s) %+v, want completed with 7 patched", res.State, res.Reason, res.Counts)
+		}
+		want := map[string]string{"demo-app": "1.0.1"}
+		for _, s := range e.fleet.SecurityDetails {
+			want[s.Name] = s.Fixed
+		}
+		planned := map[string]string{}
+		for _, p := range res.Plan.Entries {
+			planned[p.Name] = p.Version
+		}
+		for name, v := range want {
+			if planned[name] != v {
+				t.Errorf("plan pins %s=%q, want %q", name, planned[name], v)
+			}
+		}
+		if _, ok := planned["demo-lib"]; ok {
+			t.Errorf("plan has demo-lib, which is not a security update: %v", planned)
+		}
+		if got := fmt.Sprint(res.WaveHosts); got != fmt.Sprint([][]string{production[:1], production[1:3], production[3:]}) {
+			t.Errorf("waves %s", got)
+		}
+		for _, h := range hosts {
+			for name, v := range want {
+				if got := e.installed(h, name); got != v {
+					t.Errorf("%s: %s = %s, want %s", h, name, got, v)
+				}
+			}
+		}
+		if n := e.maxOverlap(production, start); n > 2 || n < 1 {
+			t.Errorf("hosts' dpkg records show %d hosts patching at once, want at most max_parallel 2 (and some)", n)
+		}
+		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, workflows.HostPatched)
+		if n := e.countWorkflows(q, 7); n != 7 {
+			t.Errorf("visibility query %s found %d host workflows, want 7", q, n)
+		}
+		e.record(id, "cycle_happy.json")
+		e.record(workflows.HostWorkflowID(staging), "host_patched.json")
+	})
+
+	t.Run("bad library passes staging, breaches the budget in a wave, all rolled back", func(t *testing.T) {
+		wave2 := production[1:3]
+		for _, h := range wave2 {
+			must(t, e.fleet.MarkBad(h))
+		}
+		start := time.Now()
+		spec := e.spec("lib")
+		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		id, res := e.runCycle(spec, start)
+		if res.State != workflows.CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
+			t.Fatalf("cycle %s (%s), want budget breach in wave 2", res.State, res.Reason)
+		}
+		states := map[string]string{}
+		for _, o := range res.Hosts {
+			states[o.Host] = o.State
+		}
+		for _, h := range append([]string{staging, production[0]}, wave2...) {
+			if states[h] != workflows.HostRolledBack {
+				t.Errorf("%s: state %s, want rolled_back", h, states[h])
+			}
+			if v := e.installed(h, "demo-lib"); v != "1.0" {
+				t.Errorf("%s: demo-lib = %s, want snapshot 1.0", h, v)
+			}
+		}
+		for _, h := range production[3:] {
+			if _, ok := states[h]; ok || e.maxOverlap([]string{h}, start) != 0 {
+				t.Errorf("%s in wave 3 was touched after the breach (state %q)", h, states[h])
+			}
+		}
+		if boots, _ := e.fleet.BootCount(staging); boots < 2 {
+			t.Errorf("staging host boot count %d: demo-lib 1.1 asks for a reboot", boots)
+		}
+		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, workflows.HostRolledBack)
+		if n := e.countWorkflows(q, 4); n < 1 {
+			t.Errorf("visibility query %s found %d host workflows", q, n)
+		}
+		e.record(id, "cycle_rollback_all.json")
+	})
+}

@@ -1,0 +1,231 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/transport"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// env is one real server, one worker with the real activities, and a fleet.
+type env struct {
+	t     *testing.T
+	ts    *temporaltest.TestServer
+	c     client.Client
+	fleet *testfleet.Fleet
+}
+
+func newEnv(t *testing.T, hosts int) *env {
+	t.Helper()
+	testfleet.Require(t)
+	f := testfleet.Start(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
+	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	c := ts.GetDefaultClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range workflows.SearchAttributes {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		SearchAttributes: attrs, Namespace: ts.GetDefaultNamespace(),
+	}); err != nil {
+		t.Fatalf("register search attributes: %v", err)
+	}
+	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
+	t.Cleanup(func() { pool.Close() })
+	acts := activities.New(activities.Deps{Pool: pool, Client: c, RebootPoll: 500 * time.Millisecond})
+	ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) {
+		r.RegisterWorkflow(workflows.PatchCycle)
+		r.RegisterWorkflow(workflows.Wave)
+		r.RegisterWorkflow(workflows.HostPatch)
+		r.RegisterActivity(acts)
+	})
+	return &env{t: t, ts: ts, c: c, fleet: f}
+}
+
+// spec is the base policy of these tests: staging group, canary of one,
+// then two waves at most two hosts at once, short bakes and timeouts.
+func (e *env) spec(policy string) workflows.CycleSpec {
+	return workflows.CycleSpec{
+		Policy:    policy,
+		Inventory: workflows.InventorySpec{Source: e.fleet.InventoryPath, Select: []string{"group=fleet"}},
+		Staging:   workflows.StagingSpec{Select: []string{"group=staging"}, Bake: time.Second},
+		Approval:  workflows.ApprovalSpec{Mode: "auto"},
+		Waves: []workflows.WaveSpec{
+			{Name: "canary", Count: 1, MaxParallel: 1, Bake: time.Second},
+			{Name: "ramp", Count: 2, MaxParallel: 2, Bake: time.Second},
+			{Name: "rest", Percent: 100, MaxParallel: 2},
+		},
+		Budget:         workflows.BudgetSpec{MaxFailures: 1},
+		OnBudgetBreach: workflows.BreachRollbackAll,
+		Host: workflows.HostSteps{
+			RollbackOnFailure: true,
+			DecisionTimeout:   3 * time.Second,
+			PreHooks:          []workflows.Hook{{Name: "mark", Command: []string{"touch", "/tmp/patchflow-drained"}}},
+		},
+		Checks: []workflows.Check{{Name: "dpkg-sane", Type: "command", Command: []string{"dpkg", "--audit"}}},
+	}
+}
+
+// runCycle starts a cycle and waits for its result.
+func (e *env) runCycle(spec workflows.CycleSpec, start time.Time) (string, workflows.CycleResult) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	id := workflows.CycleID(spec.Policy, start)
+	run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: "patch cycle of policy " + spec.Policy,
+	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
+	if err != nil {
+		e.t.Fatalf("start cycle: %v", err)
+	}
+	var res workflows.CycleResult
+	if err := run.Get(ctx, &res); err != nil {
+		e.t.Fatalf("cycle %s: %v", id, err)
+	}
+	e.t.Logf("cycle %s: %s (%s), counts %+v", id, res.State, res.Reason, res.Counts)
+	for _, o := range res.Hosts {
+		e.t.Logf("  %s wave %d: %s %s", o.Host, o.Wave, o.State, o.Reason)
+	}
+	return id, res
+}
+
+// installed reads a package's version on a host from dpkg itself.
+func (e *env) installed(host, pkg string) string {
+	e.t.Helper()
+	out, err := e.fleet.Exec(context.Background(), host, "dpkg-query", "-W", "-f=${db:Status-Abbrev}${Version}", pkg)
+	if err != nil {
+		e.t.Fatalf("dpkg-query %s on %s: %v: %s", pkg, host, err, out)
+	}
+	s := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(s, "ii") {
+		return "not-ok:" + s
+	}
+	return strings.TrimSpace(s[3:])
+}
+
+// countWorkflows polls visibility until the query returns want workflows.
+func (e *env) countWorkflows(query string, want int) int {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	n := -1
+	for time.Now().Before(deadline) {
+		resp, err := e.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: e.ts.GetDefaultNamespace(), Query: query})
+		if err == nil {
+			n = len(resp.GetExecutions())
+			if n == want {
+				return n
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return n
+}
+
+// record writes a workflow's history to workflows/testdata when
+// PATCHFLOW_RECORD=1, for the replay tests.
+func (e *env) record(workflowID, file string) {
+	e.t.Helper()
+	if os.Getenv("PATCHFLOW_RECORD") != "1" {
+		return
+	}
+	iter := e.c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []json.RawMessage
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			e.t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		b, err := protojson.Marshal(ev)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		events = append(events, b)
+	}
+	// workflowId is not part of a history; the replay test needs it to
+	// rebuild child workflow IDs, and the history parser ignores it.
+	data, err := json.MarshalIndent(map[string]any{"workflowId": workflowID, "events": events}, "", " ")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	path := filepath.Join("..", "testdata", file)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Logf("recorded %d events of %s in %s", len(events), workflowID, path)
+}
+
+// maxOverlap is the most hosts whose dpkg runs overlapped in time, from
+// the hosts' own records, counting only runs that started after since.
+func (e *env) maxOverlap(hosts []string, since time.Time) int {
+	e.t.Helper()
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, h := range hosts {
+		ivs, err := e.fleet.PackageOpTimes(h)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, iv := range ivs {
+			if iv.Start.Before(since) {
+				continue
+			}
+			end := iv.End
+			if end.IsZero() {
+				end = time.Now()
+			}
+			edges = append(edges, edge{iv.Start, 1}, edge{end, -1})
+		}
+	}
+	// Ends sort before starts at the same instant: touching runs do not overlap.
+	sortEdges := func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta
+	}
+	slices.SortFunc(edges, sortEdges)
+	cur, most := 0, 0
+	for _, ed := range edges {
+		cur += ed.delta
+		most = max(most, cur)
+	}
+	return most
+}
+
+func hostList(f *testfleet.Fleet) []string {
+	var out []string
+	for _, h := range f.Hosts {
+		out = append(out, h.Name)
+	}
+	return out
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
