@@ -179,12 +179,13 @@ func ensureBase(ctx context.Context, logf func(string, ...any)) (*base, error) {
 		if err != nil {
 			return nil, err
 		}
+		var buildErr error
 		if _, err := readManifest(b.dir); err != nil {
-			err = buildBase(ctx, b, mirror, logf)
+			buildErr = buildBase(ctx, b, mirror, logf)
 		}
 		lock.Close()
-		if err != nil {
-			return nil, err
+		if buildErr != nil {
+			return nil, buildErr
 		}
 	}
 }
