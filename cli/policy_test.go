@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,5 +281,50 @@ func TestPolicyExplainInvalid(t *testing.T) {
 	code, out, errOut := explain(t, &PolicyExplainOptions{File: "../policies/testdata/window_short.bad.yaml"})
 	if code != ExitFailure || out != "" || !strings.Contains(errOut, "window_short.bad.yaml:9:13: window: duration (after jitter 15m) is shorter") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestResolvePolicyStagingOverlap(t *testing.T) {
+	p := writePolicy(t, `targets:
+  inventory: hosts.yaml
+  select: [group=web]
+  staging:
+    select: [env=staging]
+    hosts: [web2]
+    count: 2
+rollout:
+  waves: [{name: a, count: 1}, {name: b, percent: 50}]
+  failure_budget: {percent: 34}
+`, policyInventory)
+	pol, err := policies.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, note, errs := loadPolicyInventory(pol, p)
+	if inv == nil || note != "" || errs != nil {
+		t.Fatalf("inventory: %v %q %v", inv, note, errs)
+	}
+	r, errs := ResolvePolicy(pol, inv)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	// Staging (stg1 by label, web2 by name) is patched first and never
+	// again: the waves get the other three web hosts.
+	got := fmt.Sprintf("targets %v staging %v fleet %v budget %d", r.Targets, r.Staging, r.Fleet, r.Budget)
+	want := "targets [stg1 web1 web2 web3 web4] staging [stg1 web2] fleet [web1 web3 web4] budget 1"
+	if got != want {
+		t.Errorf("resolved %s\nwant     %s", got, want)
+	}
+	var waves []string
+	for _, w := range r.Waves {
+		waves = append(waves, w.Name+"="+strings.Join(w.Hosts, ","))
+	}
+	if strings.Join(waves, " ") != "a=web1 b=web3,web4" {
+		t.Errorf("waves %v, want a=web1 b=web3,web4", waves)
+	}
+	// A count of 1 keeps the first staging host by name.
+	pol.Targets.Staging.Count = 1
+	if r, _ := ResolvePolicy(pol, inv); r == nil || strings.Join(r.Staging, ",") != "stg1" || len(r.Fleet) != 4 {
+		t.Errorf("count 1: %+v", r)
 	}
 }
