@@ -33,7 +33,7 @@ func TestHostileInput(t *testing.T) {
 		"no header":      {"metadata: {name: a}\n", "f.yaml:1:1: policy: apiVersion is required; start the file with apiVersion: patchflow/v1 and kind: PatchPolicy\nf.yaml:1:1: policy: kind is required; start the file with apiVersion: patchflow/v1 and kind: PatchPolicy"},
 		"unknown anchor": {header + "sla: {critical: *nope}\n", "f.yaml: yaml: unknown anchor 'nope' referenced"},
 		"nan":            {header + "rollout: {failure_budget: {percent: .nan}}\n", "f.yaml:5:37: rollout.failure_budget: percent must be a finite number, got \".nan\""},
-		"inf":            {header + "checks: [{name: a, type: promql, threshold: {op: <, value: -.inf}}]\n", "f.yaml:5:60: check \"a\".threshold: value must be a finite number, got \"-.inf\""},
+		"inf":            {header + "checks: [{name: a, type: promql, threshold: {op: <, value: -.inf}}]\n", "f.yaml:5:60: check \"a\": threshold.value must be a finite number, got \"-.inf\""},
 		"long key":       {header + strings.Repeat("k", 5000) + ": 1\n", ""},
 	} {
 		t.Run(name, func(t *testing.T) {

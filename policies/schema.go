@@ -55,9 +55,17 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
+// obj is how errors name a mapping: its object name, and a prefix for the
+// labels of its fields when it is nested inside a list item ("threshold."),
+// so they read `check "p95": threshold.op ...`.
+type obj struct {
+	name, prefix string
+	item         bool // a list item or inside one
+}
+
 // walk checks node n, the value of field label inside object, against type
 // t; self names n in errors about its own fields when it is a mapping.
-func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label, self string) {
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, self obj) {
 	w.visited++
 	if w.visited > maxNodes {
 		if w.visited == maxNodes+1 {
@@ -104,7 +112,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label, self st
 		}
 		for i, item := range n.Content {
 			ip := fmt.Sprintf("%s[%d]", path, i)
-			w.walk(item, t.Elem(), ip, object, fmt.Sprintf("%s[%d]", label, i), itemObject(self, t.Elem(), i, item))
+			w.walk(item, t.Elem(), ip, object, fmt.Sprintf("%s[%d]", label, i), itemObject(self.name, t.Elem(), i, item))
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -237,15 +245,20 @@ func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
 }
 
 // mapping checks the fields of a struct-typed mapping.
-func (w *walker) mapping(n *yaml.Node, t reflect.Type, path, object string) {
+func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, o obj) {
 	fields := yamlFields(t)
-	for _, p := range w.pairs(n, object) {
-		f, ok := fields[p.k.Value]
+	for _, p := range w.pairs(n, o.name) {
+		key := p.k.Value
+		f, ok := fields[key]
 		if !ok {
-			w.errorf(p.k, object, "unknown field %s%s", quote(p.k.Value), didYouMean(p.k.Value, fields))
+			w.errorf(p.k, o.name, "unknown field %s%s", quote(o.prefix+key), didYouMean(key, fields))
 			continue
 		}
-		w.walk(p.v, f.Type, joinPath(path, p.k.Value), object, p.k.Value, childObject(object, p.k.Value))
+		child := obj{name: childObject(o.name, key)}
+		if o.item {
+			child = obj{name: o.name, prefix: o.prefix + key + ".", item: true}
+		}
+		w.walk(p.v, f.Type, joinPath(path, key), o.name, o.prefix+key, child)
 	}
 }
 
@@ -266,7 +279,7 @@ func childObject(parent, label string) string {
 
 // itemObject names list items: waves and checks by their name when they
 // have one, since that is how an SRE refers to them.
-func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) string {
+func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) obj {
 	kind := ""
 	switch elem {
 	case reflect.TypeOf(Wave{}):
@@ -277,11 +290,11 @@ func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) string {
 	if kind != "" && item.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			if item.Content[j].Value == "name" && item.Content[j+1].Kind == yaml.ScalarNode && item.Content[j+1].Value != "" {
-				return kind + " " + strconv.Quote(item.Content[j+1].Value)
+				return obj{name: kind + " " + strconv.Quote(item.Content[j+1].Value), item: true}
 			}
 		}
 	}
-	return fmt.Sprintf("%s[%d]", list, i)
+	return obj{name: fmt.Sprintf("%s[%d]", list, i), item: true}
 }
 
 // yamlFields maps YAML key names to struct fields.
