@@ -200,6 +200,28 @@ func TestRebootTakesTheHostAwayAndBringsItBack(t *testing.T) {
 	if n, _ := f.BootCount(f.Hosts[1].Name); n != 1 {
 		t.Errorf("the other host rebooted too: boot count %d", n)
 	}
+
+	// shutdown -r through sudo, as a non-root inventory would do it.
+	mustSSH(t, f, h, DeployUser, "sudo -n shutdown -r now")
+	waitFor(t, 10*time.Second, h.Name+" to go away again", func() bool { return !reachable(h.Addr) })
+	if err := f.WaitUp(t.Context(), h.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, h.Name+" to be up", func() bool { st, _ := f.State(h.Name); return st == "up" })
+	if n, _ := f.BootCount(h.Name); n != 3 {
+		t.Errorf("boot count after shutdown -r = %d, want 3", n)
+	}
+
+	// poweroff halts: the host stays down.
+	h2 := f.Hosts[1]
+	mustSSH(t, f, h2, "root", "poweroff")
+	waitFor(t, 10*time.Second, h2.Name+" to halt", func() bool { st, _ := f.State(h2.Name); return st == "halted" })
+	if reachable(h2.Addr) {
+		t.Errorf("%s answers after poweroff", h2.Name)
+	}
+	if _, err := f.Exec(t.Context(), h2.Name, "true"); err == nil || !strings.Contains(err.Error(), "is halted") {
+		t.Errorf("Exec on a halted host: %v, want an error saying it is halted", err)
+	}
 }
 
 func TestFaults(t *testing.T) {

@@ -123,8 +123,12 @@ func (f *Fleet) supervise(h *host, cmd *exec.Cmd, exited chan struct{}) {
 	if stopping {
 		return
 	}
-	if state != "rebooting" {
-		f.cfg.Logf("testfleet: host %s %s (%v); see %s", h.Name, state, err, filepath.Join(h.dir, "log"))
+	switch state {
+	case "halted":
+		f.cfg.Logf("testfleet: host %s halted (%s); it stays down", h.Name, strings.TrimSpace(string(what)))
+		return
+	case "crashed":
+		f.cfg.Logf("testfleet: host %s ended on its own (%v); see %s", h.Name, err, filepath.Join(h.dir, "log"))
 		return
 	}
 	f.cfg.Logf("testfleet: host %s rebooting (%s)", h.Name, strings.TrimSpace(string(what)))
