@@ -75,6 +75,15 @@ func TestActivitiesOnFleet(t *testing.T) {
 		t.Errorf("unknown staging group: %v, want InvalidInput", err)
 	}
 
+	e.must(acts.ResolveTargets, workflows.ResolveInput{Inventory: workflows.InventorySpec{Source: f.InventoryPath},
+		Staging: []string{"group=staging"}, StagingHosts: []string{h2}, StagingCount: 1}, &targets)
+	if !slices.Equal(targets.Staging, []string{h1}) || !slices.Contains(targets.Production, h2) {
+		t.Errorf("staging capped at 1: %+v, want [%s] (first by name) and %s back in production", targets, h1, h2)
+	}
+	if err := e.run(acts.ResolveTargets, workflows.ResolveInput{Inventory: workflows.InventorySpec{Source: f.InventoryPath}, StagingHosts: []string{"ghost"}}, nil); errType(err) != workflows.ErrInvalidInput {
+		t.Errorf("unknown staging host: %v, want InvalidInput", err)
+	}
+
 	var scan workflows.ScanResult
 	e.must(acts.ScanHost, workflows.ScanInput{Inventory: f.InventoryPath, Host: h1, Refresh: true}, &scan)
 	byName := map[string]workflows.Update{}

@@ -34,19 +34,38 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 		return workflows.ResolveResult{}, invalid("inventory %s: select %v matches no host", in.Inventory.Source, in.Inventory.Select)
 	}
 	var res workflows.ResolveResult
-	if len(in.Staging) == 0 {
+	if len(in.Staging) == 0 && len(in.StagingHosts) == 0 {
 		res.Production = inventory.Names(hosts)
 		return res, nil
 	}
-	ssel, err := inventory.ParseSelector(in.Staging)
-	if err != nil {
-		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", in.Inventory.Source, in.Staging, err)
+	staging := map[string]bool{}
+	if len(in.Staging) > 0 {
+		ssel, err := inventory.ParseSelector(in.Staging)
+		if err != nil {
+			return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", in.Inventory.Source, in.Staging, err)
+		}
+		if _, err := inv.Resolve(ssel); err != nil {
+			return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", in.Inventory.Source, err)
+		}
+		for _, h := range hosts {
+			if ssel.Match(h) {
+				staging[h.Name] = true
+			}
+		}
 	}
-	if _, err := inv.Resolve(ssel); err != nil {
-		return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", in.Inventory.Source, err)
-	}
+	targets := map[string]bool{}
 	for _, h := range hosts {
-		if ssel.Match(h) {
+		targets[h.Name] = true
+	}
+	for _, n := range in.StagingHosts {
+		if !targets[n] {
+			return workflows.ResolveResult{}, invalid("inventory %s: staging host %q is not among the %d target hosts", in.Inventory.Source, n, len(hosts))
+		}
+		staging[n] = true
+	}
+	// hosts are sorted by name, so the cap keeps the first names.
+	for _, h := range hosts {
+		if staging[h.Name] && (in.StagingCount <= 0 || len(res.Staging) < in.StagingCount) {
 			res.Staging = append(res.Staging, h.Name)
 		} else {
 			res.Production = append(res.Production, h.Name)

@@ -66,7 +66,10 @@ type Update struct {
 // ResolveInput asks for the target and staging host names.
 type ResolveInput struct {
 	Inventory InventorySpec `json:"inventory"`
-	Staging   []string      `json:"staging,omitempty"` // selector terms
+	// Staging: selector terms, named hosts and a cap, as in StagingSpec.
+	Staging      []string `json:"staging,omitempty"`
+	StagingHosts []string `json:"staging_hosts,omitempty"`
+	StagingCount int      `json:"staging_count,omitempty"`
 }
 
 // ResolveResult is the resolved host names, sorted; Staging and Production

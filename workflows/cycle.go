@@ -48,7 +48,8 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 
 	var targets ResolveResult
 	actx := withActivity(ctx, actOptions{timeout: 2 * time.Minute, summary: "resolve " + spec.Inventory.Source})
-	if err := workflow.ExecuteActivity(actx, ActResolveTargets, ResolveInput{Inventory: spec.Inventory, Staging: spec.Staging.Select}).Get(ctx, &targets); err != nil {
+	if err := workflow.ExecuteActivity(actx, ActResolveTargets, ResolveInput{Inventory: spec.Inventory,
+		Staging: spec.Staging.Select, StagingHosts: spec.Staging.Hosts, StagingCount: spec.Staging.Count}).Get(ctx, &targets); err != nil {
 		return c.finish(ctx, CycleFailed, "resolve targets: "+reasonOf(err)), nil
 	}
 

@@ -133,6 +133,9 @@ func (r PatchRules) admit(e PlanEntry) string {
 	if r.MinSeverity != "" {
 		sev := e.Severity
 		if severityRank[sev] == 0 {
+			if r.UnknownSeverity == "exclude" {
+				return "severity unknown, excluded by unknown_severity"
+			}
 			sev = r.UnknownSeverity
 			if sev == "" {
 				sev = "low"

@@ -86,6 +86,9 @@ func TestBuildPlanSeverityRules(t *testing.T) {
 	if got := names(BuildPlan(scans, PatchRules{MinSeverity: "high", UnknownSeverity: "high"})); !reflect.DeepEqual(got, []string{"x", "y", "z"}) {
 		t.Errorf("min high, unknown counted high: got %v", got)
 	}
+	if got := names(BuildPlan(scans, PatchRules{MinSeverity: "low", UnknownSeverity: "exclude"})); !reflect.DeepEqual(got, []string{"y", "z"}) {
+		t.Errorf("unknown excluded: got %v", got)
+	}
 	if got := names(BuildPlan(scans, PatchRules{Classes: []string{"critical"}})); !reflect.DeepEqual(got, []string{"y"}) {
 		t.Errorf("class critical: got %v", got)
 	}

@@ -54,9 +54,13 @@ type InventorySpec struct {
 	Select []string `json:"select,omitempty"` // selector terms, AND ("group=web", "env=prod")
 }
 
-// StagingSpec selects the staging hosts and how long they bake.
+// StagingSpec selects the staging hosts (among the targets) and how long
+// they bake: hosts matching Select and hosts named in Hosts, combined, in
+// name order, capped at Count when Count > 0. Nothing set = no staging.
 type StagingSpec struct {
-	Select []string      `json:"select,omitempty"` // selector terms; empty = no staging
+	Select []string      `json:"select,omitempty"`
+	Hosts  []string      `json:"hosts,omitempty"`
+	Count  int           `json:"count,omitempty"`
 	Bake   time.Duration `json:"bake,omitempty"`
 }
 
@@ -69,7 +73,8 @@ type PatchRules struct {
 	// Empty admits every severity.
 	MinSeverity string `json:"min_severity,omitempty"`
 	// UnknownSeverity says how "unknown" counts against MinSeverity: as one
-	// of the severities, default "low".
+	// of the severities (default "low"), or "exclude" to leave such updates
+	// out whenever MinSeverity is set.
 	UnknownSeverity string `json:"unknown_severity,omitempty"`
 	// Include and Exclude are package name globs (path.Match syntax); an
 	// empty Include admits every name.
@@ -200,8 +205,11 @@ func (s *CycleSpec) Validate() error {
 	if s.Patches.MinSeverity != "" && severityRank[s.Patches.MinSeverity] == 0 {
 		bad("cycle spec: min_severity must be critical, high, medium or low, got %q", s.Patches.MinSeverity)
 	}
-	if u := s.Patches.UnknownSeverity; u != "" && severityRank[u] == 0 {
-		bad("cycle spec: unknown_severity must be critical, high, medium or low, got %q", u)
+	if u := s.Patches.UnknownSeverity; u != "" && u != "exclude" && severityRank[u] == 0 {
+		bad("cycle spec: unknown_severity must be critical, high, medium, low or exclude, got %q", u)
+	}
+	if s.Staging.Count < 0 {
+		bad("cycle spec: staging count must be >= 0, got %d", s.Staging.Count)
 	}
 	for _, c := range s.Patches.Classes {
 		switch c {
