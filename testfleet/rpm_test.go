@@ -113,4 +113,11 @@ func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
 	if got := q("rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", "demo-lib"); got != "1.0-1" {
 		t.Errorf("after upgrade-minimal --security demo-lib = %q, want 1.0-1 (a bug fix only)", got)
 	}
+	ops, err := f.PackageOpTimes(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 || !ops[0].Start.After(t0) || !ops[0].End.After(ops[0].Start) {
+		t.Errorf("PackageOpTimes(%s) = %+v, want the one rpm transaction of upgrade-minimal, started after %s", h, ops, t0)
+	}
 }

@@ -61,6 +61,26 @@ VERSION_ID="` + rpmReleaseVer + `"
 PLATFORM_ID="platform:el` + rpmReleaseVer + `"
 PRETTY_NAME="patchflow EL ` + rpmReleaseVer + ` (test fleet dnf host)"
 `},
+	// Nanosecond records of every rpm transaction dnf runs, in the file
+	// apt hosts use, so PackageOpTimes works for dnf hosts too.
+	{"usr/lib/python3/dist-packages/dnf-plugins/patchflow_times.py", `# patchflow test fleet: record rpm transactions (PackageOpTimes)
+import time
+import dnf
+
+class PatchflowTimes(dnf.Plugin):
+    name = "patchflow_times"
+
+    def _record(self, what):
+        with open("` + DpkgTimesFile + `", "a") as f:
+            f.write("%s %d\n" % (what, time.time_ns()))
+
+    def pre_transaction(self):
+        self._record("start")
+
+    def transaction(self):
+        self._record("end")
+`},
+	{"etc/dnf/plugins/patchflow_times.conf", "[main]\nenabled = true\n"},
 	{"etc/apt/sources.list", "# a dnf host of the patchflow test fleet: apt is not configured\n"},
 	{DpkgTimesFile[1:], ""},
 }
