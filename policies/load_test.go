@@ -129,6 +129,14 @@ var badFiles = []struct {
 		},
 	},
 	{
+		file: "testdata/nested.bad.yaml",
+		errs: []string{
+			`testdata/nested.bad.yaml:12:17: check "p95": unknown field "threshold.operator" (known fields: op, value)`,
+			`testdata/nested.bad.yaml:12:39: check "p95": threshold.value must be a finite number, got "high"`,
+			`testdata/nested.bad.yaml:13:20: check "p95": unknown field "before_after.max_increse" (did you mean "max_increase"?)`,
+		},
+	},
+	{
 		file: "testdata/no_schedule.bad.yaml",
 		errs: []string{
 			`testdata/no_schedule.bad.yaml:8:13: window: duration needs a schedule: add cron or calendar, got duration without one`,
