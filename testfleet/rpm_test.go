@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,5 +120,28 @@ func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
 	}
 	if len(ops) != 1 || !ops[0].Start.After(t0) || !ops[0].End.After(ops[0].Start) {
 		t.Errorf("PackageOpTimes(%s) = %+v, want the one rpm transaction of upgrade-minimal, started after %s", h, ops, t0)
+	}
+}
+
+func TestPruneRPMBasesKeepsThoseInUse(t *testing.T) {
+	old := CacheDir
+	CacheDir = t.TempDir()
+	t.Cleanup(func() { CacheDir = old })
+	for _, n := range []string{"rpmbase-new", "rpmbase-unused", "rpmbase-inuse"} {
+		if err := os.MkdirAll(filepath.Join(CacheDir, n, "rootfs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock, err := lockFile(t.Context(), filepath.Join(CacheDir, "rpmbase-inuse.lock"), syscall.LOCK_SH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	pruneRPMBases(filepath.Join(CacheDir, "rpmbase-new"), t.Logf)
+	for n, want := range map[string]bool{"rpmbase-new": true, "rpmbase-unused": false, "rpmbase-inuse": true} {
+		_, err := os.Stat(filepath.Join(CacheDir, n))
+		if got := err == nil; got != want {
+			t.Errorf("after pruning, %s exists = %v, want %v", n, got, want)
+		}
 	}
 }

@@ -190,7 +190,30 @@ func buildRPMBase(ctx context.Context, b *rpmBase, deb *base, logf func(string, 
 		return fmt.Errorf("testfleet: move rpm base into place: %w", err)
 	}
 	logf("testfleet: rpm base built in %s", m.BuildTime)
+	pruneRPMBases(b.dir, logf)
 	return nil
+}
+
+// pruneRPMBases removes rpm bases of other inputs (older recipes or Debian
+// bases) that no fleet uses: those whose lock it can take exclusively at
+// once. Each is ~360 MB.
+func pruneRPMBases(keep string, logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(CacheDir, "rpmbase-*"))
+	for _, d := range dirs {
+		if d == keep || strings.HasSuffix(d, ".lock") || strings.HasSuffix(d, ".tmp") {
+			continue
+		}
+		lock, err := os.OpenFile(d+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			if err := os.RemoveAll(d); err == nil {
+				logf("testfleet: removed unused rpm base %s", d)
+			}
+		}
+		lock.Close()
+	}
 }
 
 // installDNF installs rpmInclude from the machine's Debian mirror inside
