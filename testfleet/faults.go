@@ -206,3 +206,33 @@ func (f *Fleet) MarkBad(host string) error {
 	}
 	return nil
 }
+
+// AcceptHostKey records the host's current key in KnownHostsPath (after
+// RotateHostKey, say), as an operator would after verifying the change.
+func (f *Fleet) AcceptHostKey(host string) error {
+	f.knownMu.Lock()
+	defer f.knownMu.Unlock()
+	keys := make([]ssh.PublicKey, len(f.order))
+	for i, h := range f.order {
+		data, err := os.ReadFile(filepath.Join(h.root, "etc/ssh/ssh_host_ed25519_key.pub"))
+		if err != nil {
+			return fmt.Errorf("testfleet: read host key of %s: %w", h.Name, err)
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(data)
+		if err != nil {
+			return fmt.Errorf("testfleet: read host key of %s: %w", h.Name, err)
+		}
+		keys[i] = k
+		if h.Name != host {
+			// Only the named host's entry changes; others keep what
+			// known_hosts says, even if stale.
+			if old, ok := f.knownKeys[h.Name]; ok {
+				keys[i] = old
+			}
+		}
+	}
+	if _, err := f.host(host); err != nil {
+		return err
+	}
+	return f.writeKnownHosts(keys)
+}

@@ -41,6 +41,8 @@ type Fleet struct {
 	repoKeyPath string
 	gnupgHome   string
 	repoPID     int
+	knownMu     sync.Mutex               // known_hosts rewrites
+	knownKeys   map[string]ssh.PublicKey // what known_hosts says, by host
 	stop        chan struct{}
 	wg          sync.WaitGroup
 	downOnce    sync.Once

@@ -286,6 +286,10 @@ func TestFaults(t *testing.T) {
 			t.Errorf("ssh after the host key changed: %v, want a knownhosts.KeyError naming the known key", err)
 		}
 		mustSSH(t, f, h2, "root", "true") // other hosts are untouched
+		if err := f.AcceptHostKey(h1.Name); err != nil {
+			t.Fatal(err)
+		}
+		mustSSH(t, f, h1, "root", "true")
 	})
 
 	t.Run("bad host", func(t *testing.T) {

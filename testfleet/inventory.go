@@ -37,8 +37,10 @@ func hostLabels(i int, kind string) [][2]string {
 // writeKnownHosts writes each host's key by address and by name.
 func (f *Fleet) writeKnownHosts(keys []ssh.PublicKey) error {
 	var b strings.Builder
+	f.knownKeys = map[string]ssh.PublicKey{}
 	for i, h := range f.order {
 		b.WriteString(knownHostsLine(h, keys[i]))
+		f.knownKeys[h.Name] = keys[i]
 	}
 	return writeFileAtomic(f.KnownHostsPath, []byte(b.String()), 0o644)
 }
