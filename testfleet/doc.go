@@ -19,6 +19,17 @@
 // Everything needs root on Linux. Tests call Require or Start, which skip
 // when that is not available, except under CI=true, where they fail.
 //
+// Typical use in a test:
+//
+//	f := testfleet.Start(t, testfleet.Config{Name: "tr", Subnet: 3, Hosts: 3})
+//	inv, _ := inventory.Load(f.InventoryPath) // root; f.DeployInventoryPath: deploy + sudo
+//	out, err := f.Exec(ctx, f.Hosts[0].Name, "dpkg-query", "-W", "demo-app")
+//	release, _ := f.HoldDpkgLock(f.Hosts[1].Name) // and SetReachable, FillDisk, RotateHostKey, MarkBad
+//	ops, _ := f.PackageOpTimes(f.Hosts[0].Name)   // nanosecond dpkg runs, to prove max_parallel
+//
+// Each test package takes its own Name and Subnet; a new Up with the same
+// Name removes whatever a crashed run with that Name left behind.
+//
 // Host kinds plug in through the hostKind interface (kind.go): the Debian
 // kind lives in debian.go; an rpm kind (dnf hosts) goes in rpm*.go and is
 // selected by Config.RPMHosts.
