@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -33,8 +34,15 @@ type cycleEnv struct {
 }
 
 func newCycleEnv(t *testing.T, hosts ...string) *cycleEnv {
+	return newCycleEnvMetrics(t, nil, hosts...)
+}
+
+func newCycleEnvMetrics(t *testing.T, m client.MetricsHandler, hosts ...string) *cycleEnv {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(testLogger(t))
+	if m != nil {
+		s.SetMetricsHandler(m)
+	}
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(PatchCycle)
 	env.RegisterWorkflow(Wave)

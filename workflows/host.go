@@ -145,7 +145,7 @@ func (h *hostRun) patchOnce(ctx workflow.Context) error {
 	var applied ApplyResult
 	ai := base
 	ai.Pins = in.Pins
-	if err := h.step(ctx, HostApplying, "apply", ActApplyPins, ai, &applied, orDefault(in.Steps.ApplyTimeout, defaultApplyTimeout), time.Minute); err != nil {
+	if err := h.step(ctx, HostApplying, "apply", ActApplyPins, ai, &applied, orDefault(in.Steps.ApplyTimeout, defaultApplyTimeout), heartbeatTimeout(cmdTimeout)); err != nil {
 		return err
 	}
 	if err := h.maybeReboot(ctx, applied.RebootRequired, base); err != nil {

@@ -1,10 +1,6 @@
 package workflows
 
-import (
-	"time"
-
-	"go.temporal.io/sdk/workflow"
-)
+import "go.temporal.io/sdk/workflow"
 
 // rollback installs the snapshot pins, reboots if the package manager asks
 // for it, and verifies the host is at the snapshot again.
@@ -14,7 +10,7 @@ func (h *hostRun) rollback(ctx workflow.Context) error {
 	ri := base
 	ri.Pins = h.snapshot
 	var applied ApplyResult
-	err := h.step(ctx, HostRollingBack, "rollback", ActRollback, ri, &applied, orDefault(h.in.Steps.ApplyTimeout, defaultApplyTimeout), time.Minute)
+	err := h.step(ctx, HostRollingBack, "rollback", ActRollback, ri, &applied, orDefault(h.in.Steps.ApplyTimeout, defaultApplyTimeout), heartbeatTimeout(cmdTimeout))
 	if err == nil {
 		err = h.maybeReboot(ctx, applied.RebootRequired, base)
 	}

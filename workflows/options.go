@@ -25,6 +25,14 @@ const (
 	hostsPerWaveRun = 500
 )
 
+// heartbeatTimeout is how long a package operation may go without a
+// heartbeat (the drivers send one every few seconds) before Temporal
+// retries it on another worker: the command timeout, kept within 15s..1m,
+// so a killed worker costs seconds, not the whole apply timeout.
+func heartbeatTimeout(cmd time.Duration) time.Duration {
+	return min(max(cmd, 15*time.Second), time.Minute)
+}
+
 // nonRetryable lists the application error types the activities mark as
 // permanent; the retry policies repeat them so that a retry never runs
 // even if an activity forgets the flag.
