@@ -66,7 +66,7 @@ func ValidVersion(kind, v string) error {
 		if validDebVersion(v) {
 			return nil
 		}
-		return fmt.Errorf("invalid Debian version %q: want [epoch:]upstream[-revision], upstream starting with a digit, made of letters, digits and .+~-:", v)
+		return fmt.Errorf("invalid Debian version %q: want [epoch:]upstream[-revision], upstream starting with a digit and made of .+~-: letters and digits", v)
 	case "dnf":
 		if rpmEVR.MatchString(v) {
 			return nil
