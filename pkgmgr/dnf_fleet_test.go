@@ -281,6 +281,28 @@ func TestDNFOnFleet(t *testing.T) {
 		if err := dm.Health(ctx); err != nil {
 			t.Errorf("Health as %s: %v", testfleet.DeployUser, err)
 		}
+		ups, err := dm.Pending(ctx)
+		if err != nil {
+			t.Fatalf("Pending as %s: %v", testfleet.DeployUser, err)
+		}
+		if _, ok := findUpdate(ups, "demo-app", "1.0.2-1"); !ok {
+			t.Errorf("Pending as %s lacks demo-app 1.0.2-1: %+v", testfleet.DeployUser, ups)
+		}
+	})
+
+	t.Run("an absent pin removes, a versioned one brings back", func(t *testing.T) {
+		if err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := installed("demo-lib"); got != "" {
+			t.Errorf("demo-lib = %q after an absent pin, want not installed", got)
+		}
+		if err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib", Version: "1.0-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := installed("demo-lib"); got != "1.0-1" {
+			t.Errorf("demo-lib = %q after reinstalling, want 1.0-1", got)
+		}
 	})
 
 	t.Run("refresh with an unreachable repository", func(t *testing.T) {
