@@ -120,12 +120,14 @@ func ensureRPMBase(ctx context.Context, deb *base, logf func(string, ...any)) (*
 		if err != nil {
 			return nil, err
 		}
+		// A failed build is returned, not retried: it would fail again.
+		var buildErr error
 		if _, err := readRPMManifest(b.dir); err != nil {
-			err = buildRPMBase(ctx, b, deb, logf)
+			buildErr = buildRPMBase(ctx, b, deb, logf)
 		}
 		lock.Close()
-		if err != nil {
-			return nil, err
+		if buildErr != nil {
+			return nil, buildErr
 		}
 	}
 }
