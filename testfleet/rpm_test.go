@@ -145,3 +145,18 @@ func TestPruneRPMBasesKeepsThoseInUse(t *testing.T) {
 		}
 	}
 }
+
+func TestRPMBaseBuildFailureIsReturned(t *testing.T) {
+	requireRPMBuild(t)
+	old := CacheDir
+	CacheDir = t.TempDir()
+	t.Cleanup(func() { CacheDir = old })
+	deb := &base{dir: filepath.Join(CacheDir, "base-missing"), rootfs: filepath.Join(CacheDir, "base-missing", "rootfs")}
+	_, err := ensureRPMBase(t.Context(), deb, t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "copy the Debian base for the rpm base") {
+		t.Fatalf("ensureRPMBase from a missing Debian base = %v, want the copy error", err)
+	}
+	if _, err := os.Stat(filepath.Join(CacheDir, "rpmbase-"+rpmBaseHash(deb.dir), "manifest.json")); err == nil {
+		t.Error("a failed build left a manifest behind, so it would look complete")
+	}
+}
