@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/transport"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // fleetHosts starts the transport test fleet and returns it with one
@@ -82,6 +85,54 @@ func TestFleet(t *testing.T) {
 		}
 		if d.Dials() != 1 {
 			t.Errorf("20 commands took %d dials, want 1", d.Dials())
+		}
+	})
+
+	t.Run("ssh-agent keys", func(t *testing.T) {
+		sock := startAgent(t, f.KeyPath)
+		h := h1
+		h.SSH.IdentityFile = "" // only the agent holds the key
+		d := transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket(sock), transport.WithIdentityFiles())
+		c, err := d.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		d = transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket(""), transport.WithIdentityFiles())
+		if _, err := d.Dial(ctx, h); transport.KindOf(err) != transport.AuthRefused || !strings.Contains(err.Error(), "no usable private key") {
+			t.Errorf("without agent or key: %v, want AuthRefused", err)
+		}
+	})
+
+	t.Run("output limit", func(t *testing.T) {
+		c, err := newDialer().Dial(ctx, h1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		res := run(t, c, transport.Command{Args: []string{"head", "-c", "5000000", "/dev/zero"}})
+		if len(res.Stdout) != transport.DefaultOutputLimit || !res.Truncated {
+			t.Errorf("stdout %d bytes truncated=%v, want %d and true", len(res.Stdout), res.Truncated, transport.DefaultOutputLimit)
+		}
+	})
+
+	t.Run("pool redials when the connection died", func(t *testing.T) {
+		d := newDialer()
+		p := transport.NewPool(d)
+		defer p.Close()
+		c, err := p.Get(ctx, h3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, c, transport.Command{Args: []string{"true"}})
+		// End every ssh session process on the host, as a reboot or an
+		// idle-connection reaper would.
+		if _, err := f.Exec(ctx, h3.Name, "sh", "-c", `for p in /proc/[0-9]*; do grep -q 'root@nott[y]' "$p/cmdline" 2>/dev/null && kill "${p#/proc/}"; done; true`); err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, c, transport.Command{Args: []string{"echo", "again"}})
+		if string(res.Stdout) != "again\n" || d.Dials() != 2 {
+			t.Errorf("after the connection died: %q with %d dials, want \"again\" with 2", res.Stdout, d.Dials())
 		}
 	})
 
@@ -249,6 +300,40 @@ func TestFleet(t *testing.T) {
 			t.Errorf("with TOFU: %v, want HostKeyChanged still", err)
 		}
 	})
+}
+
+// startAgent serves an in-process ssh-agent holding the key at keyPath on a
+// socket in a temporary directory.
+func startAgent(t *testing.T, keyPath string) string {
+	t.Helper()
+	data, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ssh.ParseRawPrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := agent.NewKeyring()
+	if err := kr.Add(agent.AddedKey{PrivateKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _ = agent.ServeAgent(kr, c) }()
+		}
+	}()
+	return sock
 }
 
 // waitNoProcess polls the host until no process has cmdline containing
