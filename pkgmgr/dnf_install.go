@@ -37,7 +37,7 @@ func (d *DNF) Available(ctx context.Context, pins []Pin) error {
 // offered maps each name to the versions the enabled repositories carry.
 func (d *DNF) offered(ctx context.Context, op string, names []string) (map[string][]string, error) {
 	args := append([]string{"--quiet", "repoquery", "--available", "--showduplicates", "--queryformat", repoqueryFormat, "--"}, names...)
-	c := d.dnf(false, dnfQueryTimeout, args...)
+	c := d.dnf(true, dnfQueryTimeout, args...) // the system metadata cache, as in Pending
 	res, err := d.r.run(ctx, c)
 	if err != nil {
 		return nil, err

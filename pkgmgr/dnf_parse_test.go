@@ -174,3 +174,24 @@ func TestDNFDetectFromOSRelease(t *testing.T) {
 		t.Errorf("Detect on Rocky = %v, %v, want dnf", m, err)
 	}
 }
+
+func TestDNFPendingReadsTheSystemCacheThroughSudo(t *testing.T) {
+	c := &dnfConn{answers: map[string]transport.Result{
+		"dnf repoquery":  {Stdout: []byte("demo-app\t0:1.0.1-1\tnoarch\tpatchflow\n")},
+		"dnf updateinfo": {Stdout: []byte("PFSA-2026:0001 Important/Sec. demo-app-1.0.1-1.noarch\n")},
+		"rpm":            {Stdout: []byte("demo-app\t0:1.0.0-1\tnoarch\n")},
+	}}
+	ups, err := NewDNF(c, true).Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Update{{"demo-app", "noarch", "1.0.0-1", "1.0.1-1", "patchflow", Security, High, []string{"PFSA-2026:0001"}}}
+	if !reflect.DeepEqual(ups, want) {
+		t.Errorf("Pending = %+v, want %+v", ups, want)
+	}
+	for _, cmd := range c.ran {
+		if cmd.Args[0] == "dnf" && !cmd.Sudo {
+			t.Errorf("%q ran without sudo: it would read the user's own, possibly stale, metadata cache", cmd.Args)
+		}
+	}
+}

@@ -33,7 +33,10 @@ const repoqueryFormat = `%{name}\t%{epoch}:%{version}-%{release}\t%{arch}\t%{rep
 // unknown: a repository without updateinfo says nothing more). Sorted by
 // name, then version.
 func (d *DNF) Pending(ctx context.Context) ([]Update, error) {
-	c := d.dnf(false, dnfQueryTimeout, "--quiet", "repoquery", "--upgrades", "--queryformat", repoqueryFormat)
+	// Privileged like Refresh: dnf keeps a separate metadata cache per
+	// user, and an unprivileged query would read the user's own, maybe
+	// days older than the system cache Refresh just renewed.
+	c := d.dnf(true, dnfQueryTimeout, "--quiet", "repoquery", "--upgrades", "--queryformat", repoqueryFormat)
 	res, err := d.r.run(ctx, c)
 	if err != nil {
 		return nil, err
@@ -48,7 +51,7 @@ func (d *DNF) Pending(ctx context.Context) ([]Update, error) {
 	var advs []dnfAdvisory
 	for _, extra := range [][]string{nil, {"--with-cve"}} {
 		args := append([]string{"--quiet", "updateinfo", "list", "--available"}, extra...)
-		c := d.dnf(false, dnfQueryTimeout, args...)
+		c := d.dnf(true, dnfQueryTimeout, args...)
 		res, err := d.r.run(ctx, c)
 		if err != nil {
 			return nil, err
