@@ -73,12 +73,21 @@ func TestRPMRepoCarriesPackagesAndAdvisories(t *testing.T) {
 func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
 	RequireRPM(t)
 	start := time.Now()
-	f := Start(t, Config{Name: "tfr", Subnet: 55, RPMHosts: 1})
-	t.Logf("fleet with one dnf host up in %s", time.Since(start).Round(time.Millisecond))
-	if len(f.Hosts) != 1 || f.Hosts[0].Kind != "dnf" {
-		t.Fatalf("hosts = %+v, want one of kind dnf", f.Hosts)
+	// One host of each kind: the rpm repository shares the fleet's
+	// repository server with the apt one.
+	f := Start(t, Config{Name: "tfr", Subnet: 55, Hosts: 1, RPMHosts: 1})
+	t.Logf("fleet with one apt and one dnf host up in %s", time.Since(start).Round(time.Millisecond))
+	if len(f.Hosts) != 2 || f.Hosts[0].Kind != "apt" || f.Hosts[1].Kind != "dnf" {
+		t.Fatalf("hosts = %+v, want one apt host and one dnf host", f.Hosts)
 	}
-	h := f.Hosts[0].Name
+	h := f.Hosts[1].Name
+	inv, err := os.ReadFile(f.InventoryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(inv), h) || !strings.Contains(string(inv), "dnf") {
+		t.Errorf("inventory %s lacks the dnf host %s in group dnf:\n%s", f.InventoryPath, h, inv)
+	}
 	ctx := t.Context()
 	osr, err := f.Exec(ctx, h, "cat", "/etc/os-release")
 	if err != nil {
@@ -94,6 +103,9 @@ func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
 			t.Fatal(err)
 		}
 		return string(out)
+	}
+	if _, err := f.Exec(ctx, f.Hosts[0].Name, "apt-get", "update", "-q"); err != nil {
+		t.Errorf("the apt host of a mixed fleet cannot read its repository: %v", err)
 	}
 	if got := q("rpm", "-q", "--qf", "%{EPOCHNUM}:%{VERSION}-%{RELEASE}", "demo-app"); got != "0:1.0.0-1" {
 		t.Errorf("preinstalled demo-app = %q, want 0:1.0.0-1", got)
