@@ -279,3 +279,40 @@ func TestFleetApt(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkFleetApt measures, over SSH on an open connection, one pinned
+// apt install (alternating demo-app 1.0.1 and 1.0.0, each verified) and one
+// Pending scan through python3-apt.
+func BenchmarkFleetApt(b *testing.B) {
+	f := testfleet.Start(b, testfleet.Config{Name: "pm", Subnet: 3, Hosts: 1})
+	fh := f.Hosts[0]
+	h := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
+		SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath}}
+	c, err := transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")).Dial(context.Background(), h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	m := pkgmgr.NewApt(c, false)
+	ctx := context.Background()
+	if err := m.Refresh(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("install", func(b *testing.B) {
+		versions := []string{"1.0.1", "1.0.0"}
+		i := 0
+		for b.Loop() {
+			if err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-app", Version: versions[i%2]}}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("pending", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Pending(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
