@@ -41,6 +41,7 @@ type Fleet struct {
 	repoKeyPath string
 	gnupgHome   string
 	repoPID     int
+	nameLock    *os.File                 // held while the fleet exists
 	knownMu     sync.Mutex               // known_hosts rewrites
 	knownKeys   map[string]ssh.PublicKey // what known_hosts says, by host
 	stop        chan struct{}
@@ -67,7 +68,16 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One live fleet per name on the machine: a second Up with the same
+	// name (another process) waits, instead of tearing the first one down
+	// as leftovers. The lock ends with its process, so a crashed run's
+	// leftovers are cleaned below.
+	nameLock, err := lockFleetName(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := cleanupLeftovers(ctx, cfg); err != nil {
+		nameLock.Close()
 		return nil, err
 	}
 	f := &Fleet{
@@ -85,6 +95,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 		repoKeyPath:          filepath.Join(cfg.Dir, "keys", "repo.gpg"),
 		gnupgHome:            filepath.Join(cfg.Dir, "gnupg"),
 		stop:                 make(chan struct{}),
+		nameLock:             nameLock,
 	}
 	f.RepoURL = fmt.Sprintf("http://%s:%d/", f.repoAddr, repoPort)
 	if err := f.up(ctx, aptK, rpmK); err != nil {
@@ -267,7 +278,29 @@ func (f *Fleet) down() error {
 	if err := os.RemoveAll(filepath.Join(f.cfg.Dir, "hosts")); err != nil {
 		errs = append(errs, fmt.Errorf("testfleet: remove host dirs: %w", err))
 	}
+	f.nameLock.Close()
 	return errors.Join(errs...)
+}
+
+// lockFleetName takes the machine-wide lock of the fleet's name, waiting
+// (as long as ctx allows) while another process has a fleet of that name.
+func lockFleetName(ctx context.Context, cfg Config) (*os.File, error) {
+	if err := os.MkdirAll(netStateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("testfleet: create %s: %w", netStateDir, err)
+	}
+	path := filepath.Join(netStateDir, "fleet-"+cfg.Name+".lock")
+	try, cancel := context.WithTimeout(ctx, 0)
+	lock, err := lockFile(try, path, syscall.LOCK_EX)
+	cancel()
+	if err == nil {
+		return lock, nil
+	}
+	cfg.Logf("testfleet: fleet name %q is in use by another process; waiting for it to go down", cfg.Name)
+	lock, err = lockFile(ctx, path, syscall.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("testfleet: fleet name %q is in use by another process (each test package needs its own Name): %w", cfg.Name, err)
+	}
+	return lock, nil
 }
 
 // cleanupLeftovers removes what a crashed run of a fleet with the same name

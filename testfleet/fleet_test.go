@@ -350,6 +350,7 @@ func TestUpRemovesLeftoversOfACrashedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := crashed.order[0].pid()
+	crashed.nameLock.Close() // what the crash of its process would do
 	f := startTestFleet(t, 2)
 	if running(old) {
 		t.Errorf("the crashed run's host process %d survived the new Up", old)
