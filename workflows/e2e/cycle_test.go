@@ -101,7 +101,20 @@ func TestCycles(t *testing.T) {
 		start := time.Now()
 		spec := e.spec("lib")
 		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
-		id, res := e.runCycle(spec, start)
+		spec.Approval = workflows.ApprovalSpec{Mode: "manual", Timeout: 5 * time.Minute}
+		run := e.startCycle(spec, start)
+		id := run.GetID()
+		st := e.statusUntil(id, time.Minute, func(s workflows.CycleStatus) bool { return s.AwaitingApproval })
+		if len(st.Plan.Entries) != 1 || st.Plan.Entries[0].Version != "1.1" {
+			t.Errorf("plan shown while awaiting approval: %+v", st.Plan.Entries)
+		}
+		if _, err := e.update(id, workflows.MsgResume); err == nil || !strings.Contains(err.Error(), "not paused") {
+			t.Errorf("resume of an unpaused cycle: %v, want refusal naming why", err)
+		}
+		if reply, err := e.update(id, workflows.MsgApprove); err != nil || reply.CycleID != id {
+			t.Fatalf("approve: %+v %v", reply, err)
+		}
+		res := e.wait(run)
 		if res.State != workflows.CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
 			t.Fatalf("cycle %s (%s), want budget breach in wave 2", res.State, res.Reason)
 		}

@@ -33,6 +33,14 @@ type env struct {
 }
 
 func newEnv(t *testing.T, hosts int) *env {
+	e := newEnvNoWorker(t, hosts)
+	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
+	return e
+}
+
+// newEnvNoWorker starts the fleet and the server; workers are started by
+// the test (see worker_test.go for worker processes).
+func newEnvNoWorker(t *testing.T, hosts int) *env {
 	t.Helper()
 	testfleet.Require(t)
 	f := testfleet.Start(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
@@ -49,16 +57,17 @@ func newEnv(t *testing.T, hosts int) *env {
 	}); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
-	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
-	t.Cleanup(func() { pool.Close() })
-	acts := activities.New(activities.Deps{Pool: pool, Client: c, RebootPoll: 500 * time.Millisecond})
-	ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) {
-		r.RegisterWorkflow(workflows.PatchCycle)
-		r.RegisterWorkflow(workflows.Wave)
-		r.RegisterWorkflow(workflows.HostPatch)
-		r.RegisterActivity(acts)
-	})
 	return &env{t: t, ts: ts, c: c, fleet: f}
+}
+
+// register adds the workflows and the real activities, as the worker
+// package does for `patchflow worker`.
+func register(r worker.Registry, c client.Client) {
+	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
+	r.RegisterWorkflow(workflows.PatchCycle)
+	r.RegisterWorkflow(workflows.Wave)
+	r.RegisterWorkflow(workflows.HostPatch)
+	r.RegisterActivity(activities.New(activities.Deps{Pool: pool, Client: c, RebootPoll: 500 * time.Millisecond}))
 }
 
 // spec is the base policy of these tests: staging group, canary of one,
@@ -85,27 +94,70 @@ func (e *env) spec(policy string) workflows.CycleSpec {
 	}
 }
 
-// runCycle starts a cycle and waits for its result.
-func (e *env) runCycle(spec workflows.CycleSpec, start time.Time) (string, workflows.CycleResult) {
+// startCycle starts a cycle and returns its handle.
+func (e *env) startCycle(spec workflows.CycleSpec, start time.Time) client.WorkflowRun {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	id := workflows.CycleID(spec.Policy, start)
-	run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: "patch cycle of policy " + spec.Policy,
+	run, err := e.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID:            workflows.CycleID(spec.Policy, start),
+		TaskQueue:     workflows.TaskQueue,
+		StaticSummary: "patch cycle of policy " + spec.Policy,
 	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
 	if err != nil {
 		e.t.Fatalf("start cycle: %v", err)
 	}
+	return run
+}
+
+// wait waits for a cycle's result and logs it.
+func (e *env) wait(run client.WorkflowRun) workflows.CycleResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
 	var res workflows.CycleResult
 	if err := run.Get(ctx, &res); err != nil {
-		e.t.Fatalf("cycle %s: %v", id, err)
+		e.t.Fatalf("cycle %s: %v", run.GetID(), err)
 	}
-	e.t.Logf("cycle %s: %s (%s), counts %+v", id, res.State, res.Reason, res.Counts)
+	e.t.Logf("cycle %s: %s (%s), counts %+v", run.GetID(), res.State, res.Reason, res.Counts)
 	for _, o := range res.Hosts {
 		e.t.Logf("  %s wave %d: %s %s", o.Host, o.Wave, o.State, o.Reason)
 	}
-	return id, res
+	return res
+}
+
+// runCycle starts a cycle and waits for its result.
+func (e *env) runCycle(spec workflows.CycleSpec, start time.Time) (string, workflows.CycleResult) {
+	e.t.Helper()
+	run := e.startCycle(spec, start)
+	return run.GetID(), e.wait(run)
+}
+
+// status queries a cycle until cond holds or the deadline passes.
+func (e *env) statusUntil(id string, within time.Duration, cond func(workflows.CycleStatus) bool) workflows.CycleStatus {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	var st workflows.CycleStatus
+	for time.Now().Before(deadline) {
+		v, err := e.c.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+		if err == nil && v.Get(&st) == nil && cond(st) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("cycle %s: condition not met within %v; last status %s wave %d (%s)", id, within, st.State, st.Wave, st.Reason)
+	return st
+}
+
+// update sends a cycle update and returns its reply or the refusal.
+func (e *env) update(id, name string, args ...any) (workflows.CycleReply, error) {
+	var reply workflows.CycleReply
+	h, err := e.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return reply, err
+	}
+	err = h.Get(context.Background(), &reply)
+	return reply, err
 }
 
 // installed reads a package's version on a host from dpkg itself.
