@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,6 +43,7 @@ type Fleet struct {
 	gnupgHome   string
 	repoPID     int
 	nameLock    *os.File                 // held while the fleet exists
+	subnetLock  *os.File                 // likewise
 	knownMu     sync.Mutex               // known_hosts rewrites
 	knownKeys   map[string]ssh.PublicKey // what known_hosts says, by host
 	stop        chan struct{}
@@ -72,12 +74,18 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 	// name (another process) waits, instead of tearing the first one down
 	// as leftovers. The lock ends with its process, so a crashed run's
 	// leftovers are cleaned below.
-	nameLock, err := lockFleetName(ctx, cfg)
+	nameLock, err := lockFleet(ctx, cfg, "name", cfg.Name)
 	if err != nil {
+		return nil, err
+	}
+	subnetLock, err := lockFleet(ctx, cfg, "subnet", strconv.Itoa(cfg.Subnet))
+	if err != nil {
+		nameLock.Close()
 		return nil, err
 	}
 	if err := cleanupLeftovers(ctx, cfg); err != nil {
 		nameLock.Close()
+		subnetLock.Close()
 		return nil, err
 	}
 	f := &Fleet{
@@ -96,6 +104,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 		gnupgHome:            filepath.Join(cfg.Dir, "gnupg"),
 		stop:                 make(chan struct{}),
 		nameLock:             nameLock,
+		subnetLock:           subnetLock,
 	}
 	f.RepoURL = fmt.Sprintf("http://%s:%d/", f.repoAddr, repoPort)
 	if err := f.up(ctx, aptK, rpmK); err != nil {
@@ -278,27 +287,29 @@ func (f *Fleet) down() error {
 	if err := os.RemoveAll(filepath.Join(f.cfg.Dir, "hosts")); err != nil {
 		errs = append(errs, fmt.Errorf("testfleet: remove host dirs: %w", err))
 	}
+	f.subnetLock.Close()
 	f.nameLock.Close()
 	return errors.Join(errs...)
 }
 
-// lockFleetName takes the machine-wide lock of the fleet's name, waiting
-// (as long as ctx allows) while another process has a fleet of that name.
-func lockFleetName(ctx context.Context, cfg Config) (*os.File, error) {
+// lockFleet takes the machine-wide lock of the fleet's name or subnet,
+// waiting (as long as ctx allows) while another process has a fleet with
+// the same one.
+func lockFleet(ctx context.Context, cfg Config, what, value string) (*os.File, error) {
 	if err := os.MkdirAll(netStateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("testfleet: create %s: %w", netStateDir, err)
 	}
-	path := filepath.Join(netStateDir, "fleet-"+cfg.Name+".lock")
+	path := filepath.Join(netStateDir, "fleet-"+what+"-"+value+".lock")
 	try, cancel := context.WithTimeout(ctx, 0)
 	lock, err := lockFile(try, path, syscall.LOCK_EX)
 	cancel()
 	if err == nil {
 		return lock, nil
 	}
-	cfg.Logf("testfleet: fleet name %q is in use by another process; waiting for it to go down", cfg.Name)
+	cfg.Logf("testfleet: fleet %s %s is in use by another process; waiting for it to go down", what, value)
 	lock, err = lockFile(ctx, path, syscall.LOCK_EX)
 	if err != nil {
-		return nil, fmt.Errorf("testfleet: fleet name %q is in use by another process (each test package needs its own Name): %w", cfg.Name, err)
+		return nil, fmt.Errorf("testfleet: fleet %s %s is in use by another process (each test package needs its own Name and Subnet): %w", what, value, err)
 	}
 	return lock, nil
 }

@@ -351,6 +351,7 @@ func TestUpRemovesLeftoversOfACrashedRun(t *testing.T) {
 	}
 	old, _ := crashed.order[0].pid()
 	crashed.nameLock.Close() // what the crash of its process would do
+	crashed.subnetLock.Close()
 	f := startTestFleet(t, 2)
 	if running(old) {
 		t.Errorf("the crashed run's host process %d survived the new Up", old)
