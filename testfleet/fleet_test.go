@@ -172,7 +172,13 @@ func TestRebootTakesTheHostAwayAndBringsItBack(t *testing.T) {
 	f := startTestFleet(t, 2)
 	h := f.Hosts[0]
 	execString(t, f, h.Name, "touch", "/run/reboot-required")
-	bootID := execString(t, f, h.Name, "cat", BootIDFile)
+	bootID := execString(t, f, h.Name, "cat", "/proc/sys/kernel/random/boot_id")
+	if file := execString(t, f, h.Name, "cat", BootIDFile); file != bootID {
+		t.Errorf("boot_id %q differs from %s %q", bootID, BootIDFile, file)
+	}
+	if other := execString(t, f, f.Hosts[1].Name, "cat", "/proc/sys/kernel/random/boot_id"); other == bootID {
+		t.Errorf("two hosts share boot_id %s", bootID)
+	}
 	if n, err := f.BootCount(h.Name); err != nil || n != 1 {
 		t.Fatalf("boot count before reboot = %d, %v; want 1", n, err)
 	}
@@ -191,7 +197,7 @@ func TestRebootTakesTheHostAwayAndBringsItBack(t *testing.T) {
 	if n, err := f.BootCount(h.Name); err != nil || n != 2 {
 		t.Errorf("boot count after reboot = %d, %v; want 2", n, err)
 	}
-	if got := execString(t, f, h.Name, "cat", BootIDFile); got == bootID {
+	if got := execString(t, f, h.Name, "cat", "/proc/sys/kernel/random/boot_id"); got == bootID {
 		t.Errorf("boot id unchanged after reboot: %s", got)
 	}
 	if out := execString(t, f, h.Name, "sh", "-c", "ls /run; pgrep -x sleep || true"); strings.Contains(out, "reboot-required") || strings.Contains(out, "\n1") {

@@ -33,8 +33,10 @@ type host struct {
 
 // supervisorScript becomes the host's PID 1 (in new pid, mount, uts and ipc
 // namespaces) and execs sshd, which then is PID 1: when it exits, the kernel
-// ends every process of the host, as a power cycle would. Arguments: root
-// directory, host name.
+// ends every process of the host, as a power cycle would. The kernel's
+// boot_id is machine-wide, so each boot gets its own, bound over it, for
+// tools that detect a reboot by it (Ansible's reboot module does).
+// Arguments: root directory, host name.
 const supervisorScript = `set -e
 root=$1
 hostname "$2"
@@ -44,6 +46,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
 mkdir -p "$root/run/sshd" "$root/run/lock"
 cat /proc/sys/kernel/random/uuid > "$root` + BootIDFile + `"
+mount --bind "$root` + BootIDFile + `" "$root/proc/sys/kernel/random/boot_id"
 exec chroot "$root" /usr/sbin/sshd -D -e
 `
 
