@@ -35,7 +35,7 @@ func TestInventoryScanFleet(t *testing.T) {
 			}
 		}
 	}
-	if !regexp.MustCompile(`(?m)^` + gone + `\s+\(failed: connect\)`).MatchString(out) ||
+	if !regexp.MustCompile(`(?m)^`+gone+`\s+\(failed: connect\)`).MatchString(out) ||
 		!strings.Contains(errOut, "error: host "+gone+": connect: ") || !strings.Contains(errOut, "unreachable") {
 		t.Errorf("unreachable host not reported:\nstdout:\n%s\nstderr:\n%s", out, errOut)
 	}
