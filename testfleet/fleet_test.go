@@ -160,11 +160,28 @@ func TestSecuritySuiteCarriesRealDebianUpdates(t *testing.T) {
 			t.Errorf("apt list --upgradable lacks %q:\n%s", want, upgradable)
 		}
 	}
-	s := f.SecurityDetails[0]
-	execString(t, f, h, "apt-get", "install", "-y", "-q", s.Name+"="+s.Fixed)
-	execString(t, f, h, "apt-get", "install", "-y", "-q", "--allow-downgrades", s.Name+"="+s.Installed)
-	if got := execString(t, f, h, "dpkg-query", "-W", "-f=${Version}", s.Name); got != s.Installed {
-		t.Errorf("%s after upgrade and downgrade: %q, want %s", s.Name, got, s.Installed)
+	// Every fixed version installs from the fleet repository alone (its
+	// dependencies are met), and every old one comes back for a rollback.
+	fixed := []string{"apt-get", "install", "-y", "-q"}
+	old := []string{"apt-get", "install", "-y", "-q", "--allow-downgrades"}
+	for _, s := range f.SecurityDetails {
+		fixed = append(fixed, s.Name+"="+s.Fixed)
+		old = append(old, s.Name+"="+s.Installed)
+	}
+	execString(t, f, h, fixed...)
+	for _, s := range f.SecurityDetails {
+		if got := execString(t, f, h, "dpkg-query", "-W", "-f=${Version}", s.Name); got != s.Fixed {
+			t.Errorf("%s after the upgrade: %q, want %s", s.Name, got, s.Fixed)
+		}
+	}
+	execString(t, f, h, old...)
+	for _, s := range f.SecurityDetails {
+		if got := execString(t, f, h, "dpkg-query", "-W", "-f=${Version}", s.Name); got != s.Installed {
+			t.Errorf("%s after the downgrade: %q, want %s", s.Name, got, s.Installed)
+		}
+	}
+	if audit := execString(t, f, h, "dpkg", "--audit"); audit != "" {
+		t.Errorf("dpkg --audit after upgrade and rollback: %s", audit)
 	}
 }
 
