@@ -316,3 +316,51 @@ func BenchmarkFleetApt(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFleetAptParallel runs the task DESIGN.md section 7 compares with
+// Ansible: on every host of a 50-host fleet, 10 at a time, apt-get update
+// then a pinned install (alternating demo-app 1.0.1 / 1.0.0), verified.
+// Run with -benchtime=1x; one op is the whole fleet.
+func BenchmarkFleetAptParallel(b *testing.B) {
+	const hosts, forks = 50, 10
+	f := testfleet.Start(b, testfleet.Config{Name: "pm", Subnet: 3, Hosts: hosts})
+	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
+	defer pool.Close()
+	versions := []string{"1.0.1", "1.0.0"}
+	round := 0
+	for b.Loop() {
+		version := versions[round%2]
+		round++
+		sem := make(chan struct{}, forks)
+		errs := make(chan error, hosts)
+		var wg sync.WaitGroup
+		for _, fh := range f.Hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				h := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
+					SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath}}
+				c, err := pool.Get(context.Background(), h)
+				if err != nil {
+					errs <- err
+					return
+				}
+				m := pkgmgr.NewApt(c, false)
+				if err := m.Refresh(context.Background()); err != nil {
+					errs <- err
+					return
+				}
+				errs <- m.Install(context.Background(), []pkgmgr.Pin{{Name: "demo-app", Version: version}})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
