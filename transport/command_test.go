@@ -141,10 +141,20 @@ func TestPidCatcher(t *testing.T) {
 	if p.get() != 4242 || out.String() != "first line\nsecond\n" {
 		t.Errorf("pid %d, passed on %q", p.get(), out.String())
 	}
+	// A start-up file printing first: the announcement is still found.
 	out.Reset()
 	p = &pidCatcher{next: &out}
-	p.Write([]byte("no announcement here\n"))
-	if p.get() != 0 || out.String() != "no announcement here\n" {
+	p.Write([]byte("bashrc says hi\npatchflow-pid 7\nreal"))
+	p.Write([]byte(" error\n"))
+	if p.get() != 7 || out.String() != "bashrc says hi\nreal error\n" {
+		t.Errorf("pid %d, passed on %q", p.get(), out.String())
+	}
+	// No announcement at all (a shell that cannot run printf): nothing lost.
+	out.Reset()
+	p = &pidCatcher{next: &out}
+	p.Write([]byte("sh: 1: printf: not found\npartial"))
+	p.flush()
+	if p.get() != 0 || out.String() != "sh: 1: printf: not found\npartial" {
 		t.Errorf("pid %d, passed on %q", p.get(), out.String())
 	}
 }

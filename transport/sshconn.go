@@ -85,11 +85,14 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	case waitErr = <-done:
 	case <-timer.C:
 		c.terminate(sess, done, pid.get(), useSudo)
+		pid.flush()
 		return collect(stdout, stderr, -1), ctxError(context.Background(), c.host, cmd)
 	case <-ctx.Done():
 		c.terminate(sess, done, pid.get(), useSudo)
+		pid.flush()
 		return collect(stdout, stderr, -1), ctxError(ctx, c.host, cmd)
 	}
+	pid.flush()
 	res := collect(stdout, stderr, 0)
 	var exitErr *ssh.ExitError
 	var missing *ssh.ExitMissingError
@@ -203,17 +206,23 @@ func (c *sshConn) killGroup(pid int, sig string, useSudo bool) {
 	}
 }
 
-// pidCatcher takes the first stderr line when it is the pidAnnounce line
-// and passes everything else on.
+// pidCatcher removes the pidAnnounce line from stderr and passes
+// everything else on. The line is looked for among the first few lines, in
+// case the login shell's start-up files print something first.
 type pidCatcher struct {
 	next    io.Writer
 	mu      sync.Mutex
 	decided bool
 	head    []byte
+	lines   int
 	pid     int
 }
 
-const pidPrefix = "patchflow-pid "
+const (
+	pidPrefix    = "patchflow-pid "
+	pidScanLines = 8
+	pidScanBytes = 4096
+)
 
 func (p *pidCatcher) Write(b []byte) (int, error) {
 	p.mu.Lock()
@@ -221,23 +230,43 @@ func (p *pidCatcher) Write(b []byte) (int, error) {
 	if p.decided {
 		return p.next.Write(b)
 	}
-	n := len(b)
 	p.head = append(p.head, b...)
-	i := bytes.IndexByte(p.head, '\n')
-	if i < 0 && len(p.head) < 64 {
-		return n, nil // wait for the whole line
+	for !p.decided {
+		i := bytes.IndexByte(p.head, '\n')
+		if i < 0 {
+			if len(p.head) > pidScanBytes {
+				p.decided = true
+			}
+			break
+		}
+		line := p.head[:i+1]
+		if pid, ok := bytes.CutPrefix(line, []byte(pidPrefix)); ok {
+			p.pid, _ = strconv.Atoi(string(bytes.TrimSpace(pid)))
+			p.decided = true
+		} else {
+			_, _ = p.next.Write(line)
+			p.lines++
+			p.decided = p.lines >= pidScanLines
+		}
+		p.head = p.head[i+1:]
+	}
+	if p.decided && len(p.head) > 0 {
+		_, _ = p.next.Write(p.head)
+		p.head = nil
+	}
+	return len(b), nil
+}
+
+// flush passes on what is still held back (output that ended before the
+// announcement was found, such as a shell that failed to start).
+func (p *pidCatcher) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.head) > 0 {
+		_, _ = p.next.Write(p.head)
+		p.head = nil
 	}
 	p.decided = true
-	rest := p.head
-	if i >= 0 && bytes.HasPrefix(p.head, []byte(pidPrefix)) {
-		p.pid, _ = strconv.Atoi(string(p.head[len(pidPrefix):i]))
-		rest = p.head[i+1:]
-	}
-	p.head = nil
-	if len(rest) > 0 {
-		_, _ = p.next.Write(rest)
-	}
-	return n, nil
 }
 
 func (p *pidCatcher) get() int {
