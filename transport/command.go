@@ -170,18 +170,28 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sudoPasswordPrompted reports whether stderr shows `sudo -n` refusing
-// because it would need a password (or a terminal to ask for one).
-func sudoPasswordPrompted(exit int, stderr []byte) bool {
+// sudoRefusal recognises `sudo -n` refusing to run the command: it would
+// need a password (or a terminal to ask for one), or the sudoers policy
+// demands a terminal (requiretty). It returns "" otherwise.
+func sudoRefusal(exit int, stderr []byte) string {
 	if exit != 1 {
-		return false
+		return ""
 	}
 	s := string(stderr)
-	return strings.Contains(s, "sudo: a password is required") ||
-		strings.Contains(s, "sudo: a terminal is required")
+	switch {
+	case strings.Contains(s, "sudo: a password is required"), strings.Contains(s, "sudo: a terminal is required"):
+		return "password"
+	case strings.Contains(s, "you must have a tty to run sudo"):
+		return "tty"
+	}
+	return ""
 }
 
-func sudoPasswordError(host, user string, cmd Command) *Error {
-	return &Error{Host: host, Op: "run " + cmd.String(), Kind: SudoPassword,
-		Msg: fmt.Sprintf("host %s: sudo requires a password for user %s; configure NOPASSWD for patchflow's commands or connect as root", host, user)}
+// sudoError explains a sudo refusal and what to change.
+func sudoError(host, user, why string, cmd Command) *Error {
+	msg := fmt.Sprintf("host %s: sudo requires a password for user %s; configure NOPASSWD for patchflow's commands or connect as root", host, user)
+	if why == "tty" {
+		msg = fmt.Sprintf("host %s: sudo requires a terminal for user %s (requiretty); add `Defaults:%s !requiretty` to sudoers or connect as root", host, user, user)
+	}
+	return &Error{Host: host, Op: "run " + cmd.String(), Kind: SudoPassword, Msg: msg}
 }

@@ -158,3 +158,26 @@ func TestPidCatcher(t *testing.T) {
 		t.Errorf("pid %d, passed on %q", p.get(), out.String())
 	}
 }
+
+func TestSudoRefusal(t *testing.T) {
+	tests := []struct {
+		exit   int
+		stderr string
+		want   string
+	}{
+		{1, "sudo: a password is required\n", "password"},
+		{1, "sudo: a terminal is required to read the password; either use the -S option\n", "password"},
+		{1, "sudo: sorry, you must have a tty to run sudo\n", "tty"},
+		{1, "E: Could not open lock file\n", ""},
+		{0, "sudo: a password is required\n", ""},
+	}
+	for _, tc := range tests {
+		if got := sudoRefusal(tc.exit, []byte(tc.stderr)); got != tc.want {
+			t.Errorf("sudoRefusal(%d, %q) = %q, want %q", tc.exit, tc.stderr, got, tc.want)
+		}
+	}
+	err := sudoError("web1", "ops", "tty", Command{Args: []string{"id"}})
+	if err.Kind != SudoPassword || !strings.Contains(err.Error(), "Defaults:ops !requiretty") {
+		t.Errorf("tty error: %v", err)
+	}
+}

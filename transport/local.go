@@ -91,8 +91,8 @@ func (c *localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 		res.ExitCode = -1
 		return res, &Error{Host: c.host, Op: "run " + cmd.String(), Kind: CommandFailed, Err: err}
 	}
-	if useSudo && sudoPasswordPrompted(res.ExitCode, res.Stderr) {
-		return res, sudoPasswordError(c.host, c.user, cmd)
+	if why := sudoRefusal(res.ExitCode, res.Stderr); useSudo && why != "" {
+		return res, sudoError(c.host, c.user, why, cmd)
 	}
 	return res, nil
 }

@@ -111,8 +111,8 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 		res.ExitCode = -1
 		return res, &Error{Host: c.host, Op: op, Kind: Unreachable, Err: waitErr}
 	}
-	if useSudo && sudoPasswordPrompted(res.ExitCode, res.Stderr) {
-		return res, sudoPasswordError(c.host, c.user, cmd)
+	if why := sudoRefusal(res.ExitCode, res.Stderr); useSudo && why != "" {
+		return res, sudoError(c.host, c.user, why, cmd)
 	}
 	return res, nil
 }
