@@ -111,7 +111,7 @@ func (a *Apt) states(ctx context.Context, op string, names []string) (map[string
 	if len(names) == 0 {
 		return out, nil
 	}
-	args := append([]string{"dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"}, names...)
+	args := append([]string{"dpkg-query", "-W", "-f", "${Package}\t${Architecture}\t${Version}\t${db:Status-Abbrev}\n"}, names...)
 	c := a.r.cmd(false, aptQueryTimeout, args...)
 	res, err := a.r.run(ctx, c)
 	if err != nil {
@@ -123,15 +123,18 @@ func (a *Apt) states(ctx context.Context, op string, names []string) (map[string
 	}
 	for _, line := range strings.Split(string(res.Stdout), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) != 3 {
+		if len(f) != 4 {
 			continue
 		}
-		st := pkgState{Version: f[1], Status: strings.TrimSpace(f[2])}
-		// Several architectures of one name: keep the one that is present.
-		if prev, ok := out[f[0]]; ok && prev.present() {
-			continue
+		st := pkgState{Version: f[2], Status: strings.TrimSpace(f[3])}
+		// Answer both "name" and "name:arch"; with several architectures
+		// of one name, "name" keeps one that is present.
+		for _, key := range []string{f[0], f[0] + ":" + f[1]} {
+			if prev, ok := out[key]; ok && prev.present() {
+				continue
+			}
+			out[key] = st
 		}
-		out[f[0]] = st
 	}
 	return out, nil
 }

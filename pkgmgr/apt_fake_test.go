@@ -2,6 +2,7 @@ package pkgmgr
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestAptInstallNeverTrustsExitCode(t *testing.T) {
 	// apt says success but dpkg still has the old version.
 	c := &scriptedConn{answers: map[string]transport.Result{
 		"apt-get":    {},
-		"dpkg-query": {Stdout: []byte("demo-app\t1.0.0\tii \n")},
+		"dpkg-query": {Stdout: []byte("demo-app\tall\t1.0.0\tii \n")},
 	}}
 	err := NewApt(c, false).Install(context.Background(), []Pin{{Name: "demo-app", Version: "1.0.1"}})
 	if KindOf(err) != Mismatch || err.Error() != "host web1: install: apt-get succeeded but demo-app is 1.0.0, want 1.0.1" {
@@ -59,7 +60,7 @@ func TestAptInstallNeverTrustsExitCode(t *testing.T) {
 func TestAptInstallHalfConfiguredWithoutMessage(t *testing.T) {
 	c := &scriptedConn{answers: map[string]transport.Result{
 		"apt-get":    {ExitCode: 100, Stderr: []byte("E: Sub-process /usr/bin/dpkg returned an error code (1)\n")},
-		"dpkg-query": {Stdout: []byte("demo-app\t1.0.2\tiU \n")},
+		"dpkg-query": {Stdout: []byte("demo-app\tall\t1.0.2\tiU \n")},
 	}}
 	err := NewApt(c, false).Install(context.Background(), []Pin{{Name: "demo-app", Version: "1.0.2"}})
 	if KindOf(err) != Broken || !strings.Contains(err.Error(), "unpacked but not configured (dpkg status iU)") {
@@ -70,7 +71,7 @@ func TestAptInstallHalfConfiguredWithoutMessage(t *testing.T) {
 func TestAptInstallArgv(t *testing.T) {
 	c := &scriptedConn{answers: map[string]transport.Result{
 		"apt-get":    {},
-		"dpkg-query": {Stdout: []byte("demo-app\t1:2.0-1\tii \nold-dep\t\tun \n")},
+		"dpkg-query": {Stdout: []byte("demo-app\tall\t1:2.0-1\tii \nold-dep\tamd64\t\tun \n")},
 	}}
 	err := NewApt(c, true).Install(context.Background(), []Pin{{Name: "demo-app", Version: "1:2.0-1"}, {Name: "old-dep"}})
 	if err != nil {
@@ -106,5 +107,16 @@ func TestDetect(t *testing.T) {
 	c = &scriptedConn{answers: map[string]transport.Result{"cat": {ExitCode: 1}, "sh": {ExitCode: 1}}}
 	if _, err := Detect(context.Background(), c, false); KindOf(err) != Unsupported || !strings.Contains(err.Error(), "host web1: no supported package manager") {
 		t.Errorf("nothing found: %v", err)
+	}
+}
+
+func TestAptInstalledWithArchQualifier(t *testing.T) {
+	c := &scriptedConn{answers: map[string]transport.Result{
+		"dpkg-query": {Stdout: []byte("libc6\tamd64\t2.36-9+deb12u7\tii \nlibc6\ti386\t\tun \nfoo\tall\t1.0\trc \n")},
+	}}
+	got, err := NewApt(c, false).Installed(context.Background(), []string{"libc6", "libc6:amd64", "libc6:i386", "foo"})
+	want := map[string]string{"libc6": "2.36-9+deb12u7", "libc6:amd64": "2.36-9+deb12u7", "libc6:i386": "", "foo": ""}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Installed = %v, %v; want %v", got, err, want)
 	}
 }
