@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -143,5 +146,45 @@ func TestCycles(t *testing.T) {
 			t.Errorf("visibility query %s found %d host workflows", q, n)
 		}
 		e.record(id, "cycle_rollback_all.json")
+	})
+
+	t.Run("a host failing on a held dpkg lock is retried by an operator update", func(t *testing.T) {
+		host := production[0]
+		release, err := e.fleet.HoldDpkgLock(host)
+		must(t, err)
+		defer release()
+		spec := e.spec("retry")
+		spec.Inventory.Select = []string{"group=canary"}
+		spec.Staging = workflows.StagingSpec{}
+		spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}}
+		spec.Host.DecisionTimeout = 5 * time.Minute
+		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		run := e.startCycle(spec, time.Now())
+
+		var hs workflows.HostStatus
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) && !hs.AwaitingDecision {
+			if v, err := e.c.QueryWorkflow(context.Background(), workflows.HostWorkflowID(host), "", workflows.QueryStatus); err == nil {
+				_ = v.Get(&hs)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !hs.AwaitingDecision || !strings.Contains(hs.Reason, "prechecking failed") || !strings.Contains(hs.Reason, "host unchanged") {
+			t.Fatalf("host status %+v, want awaiting a decision after the precheck failed on the lock", hs)
+		}
+		t.Logf("host waits: %s", hs.Reason)
+		must(t, release())
+		h, err := e.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+			WorkflowID: workflows.HostWorkflowID(host), UpdateName: workflows.MsgRetry, WaitForStage: client.WorkflowUpdateStageCompleted})
+		must(t, err)
+		var reply workflows.DecisionReply
+		must(t, h.Get(context.Background(), &reply))
+		res := e.wait(run)
+		if res.State != workflows.CycleCompleted || res.Counts.Patched != 1 || res.BudgetUsed != 1 {
+			t.Errorf("cycle %s %+v budget used %d, want completed, 1 patched, the failure counted", res.State, res.Counts, res.BudgetUsed)
+		}
+		if v := e.installed(host, "demo-lib"); v != "1.1" {
+			t.Errorf("%s demo-lib = %s after retry, want 1.1", host, v)
+		}
 	})
 }
