@@ -20,13 +20,15 @@ const (
 	ActRollback       = "Rollback"
 	ActRunChecks      = "RunChecks"
 	ActHostLock       = "HostLock"
+	ActScanHosts      = "ScanHosts"
+	ActVerifyHosts    = "VerifyHosts"
 )
 
 // ActivityNames lists every activity the workflows call.
 var ActivityNames = []string{
 	ActResolveTargets, ActScanHost, ActPrecheck, ActSnapshot, ActRunHook,
 	ActApplyPins, ActReboot, ActWaitForHost, ActVerify, ActRollback,
-	ActRunChecks, ActHostLock,
+	ActRunChecks, ActHostLock, ActScanHosts, ActVerifyHosts,
 }
 
 // Non-retryable application error types the activities use for permanent
@@ -151,4 +153,34 @@ type HostProblem struct {
 type HostLockResult struct {
 	Running bool   `json:"running"`
 	Cycle   string `json:"cycle,omitempty"`
+}
+
+// ScanBatchInput scans several hosts in one activity, so a cycle's history
+// grows by batch rather than by host (10,000 hosts stay far below the
+// history limit).
+type ScanBatchInput struct {
+	Inventory string   `json:"inventory"`
+	Hosts     []string `json:"hosts"`
+	Refresh   bool     `json:"refresh"`
+	Parallel  int      `json:"parallel,omitempty"` // hosts at once; 0 = 10
+}
+
+// ScanBatchResult holds the scans that worked and, per host, why the
+// others did not.
+type ScanBatchResult struct {
+	Results []ScanResult  `json:"results,omitempty"`
+	Failed  []HostProblem `json:"failed,omitempty"`
+}
+
+// VerifyBatchInput verifies several hosts against their pins.
+type VerifyBatchInput struct {
+	Inventory string       `json:"inventory"`
+	Targets   []HostTarget `json:"targets"`
+	Parallel  int          `json:"parallel,omitempty"`
+}
+
+// VerifyBatchResult lists the hosts that are not at their pins (or could
+// not be checked), one problem line per host.
+type VerifyBatchResult struct {
+	Failed []HostProblem `json:"failed,omitempty"`
 }

@@ -198,6 +198,9 @@ func (c *cycleRun) runWave(ctx workflow.Context, n int, hosts []string, parallel
 		}
 		res.Failures = len(hosts)
 	}
+	for i := range res.Outcomes {
+		res.Outcomes[i].Pins = c.pins[res.Outcomes[i].Host]
+	}
 	return res
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -25,56 +26,92 @@ func forEachBounded(ctx workflow.Context, n, parallel int, fn func(ctx workflow.
 	_ = workflow.Await(ctx, func() bool { return done == n })
 }
 
-// scanAll scans hosts with bounded parallelism; a host whose scan fails is
+// scanAll scans hosts in batches (one activity per batch of hostsPerBatch
+// hosts, batchesInFlight of them at once); a host whose scan fails is
 // reported as skipped with the reason and left out of the plan.
 func (c *cycleRun) scanAll(ctx workflow.Context, hosts []string) []ScanResult {
-	results := make([]*ScanResult, len(hosts))
-	failures := make([]string, len(hosts))
-	timeout := 3 * orDefault(c.spec.Host.CommandTimeout, defaultCommandTimeout)
-	forEachBounded(ctx, len(hosts), orInt(c.spec.ScanParallel, defaultScanParallel), func(ctx workflow.Context, i int) {
-		actx := withActivity(ctx, actOptions{timeout: timeout, heartbeat: time.Minute, summary: "scan " + hosts[i]})
-		var r ScanResult
-		if err := workflow.ExecuteActivity(actx, ActScanHost, ScanInput{Inventory: c.spec.Inventory.Source, Host: hosts[i], Refresh: true}).Get(ctx, &r); err != nil {
-			failures[i] = "scan failed: " + reasonOf(err)
-			return
+	batches := chunk(hosts, hostsPerBatch)
+	results := make([]ScanBatchResult, len(batches))
+	cmd := orDefault(c.spec.Host.CommandTimeout, defaultCommandTimeout)
+	forEachBounded(ctx, len(batches), c.batchesInFlight(), func(ctx workflow.Context, i int) {
+		b := batches[i]
+		actx := withActivity(ctx, actOptions{timeout: 3 * cmd * time.Duration(1+len(b)/batchParallel), heartbeat: 3 * cmd,
+			summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
+		in := ScanBatchInput{Inventory: c.spec.Inventory.Source, Hosts: b, Refresh: true, Parallel: batchParallel}
+		if err := workflow.ExecuteActivity(actx, ActScanHosts, in).Get(ctx, &results[i]); err != nil {
+			results[i] = ScanBatchResult{}
+			for _, h := range b {
+				results[i].Failed = append(results[i].Failed, HostProblem{Host: h, Problem: reasonOf(err)})
+			}
 		}
-		r.Host = hosts[i]
-		results[i] = &r
 	})
 	var out []ScanResult
-	for i, r := range results {
-		if r == nil {
-			c.outcomes = append(c.outcomes, HostOutcome{Host: hosts[i], State: HostSkipped, Reason: failures[i]})
-			continue
+	for _, r := range results {
+		out = append(out, r.Results...)
+		for _, f := range r.Failed {
+			c.outcomes = append(c.outcomes, HostOutcome{Host: f.Host, State: HostSkipped, Reason: "scan failed: " + f.Problem})
 		}
-		out = append(out, *r)
 	}
 	return out
 }
 
-// verifyAll is the final verification scan: every patched host must still
-// be at the plan's versions with a healthy package manager.
+// verifyAll is the final verification scan, in batches: every patched host
+// must still be at the plan's versions with a healthy package manager.
 func (c *cycleRun) verifyAll(ctx workflow.Context) {
 	c.setState(ctx, CycleVerifying, "")
-	var idx []int
+	index := map[string]int{}
+	var targets []HostTarget
 	for i, o := range c.outcomes {
 		if o.State == HostPatched {
-			idx = append(idx, i)
+			index[o.Host] = i
+			targets = append(targets, HostTarget{Host: o.Host, Pins: o.Pins})
 		}
 	}
-	timeout := 2 * orDefault(c.spec.Host.CommandTimeout, defaultCommandTimeout)
-	forEachBounded(ctx, len(idx), orInt(c.spec.ScanParallel, defaultScanParallel), func(ctx workflow.Context, k int) {
-		o := &c.outcomes[idx[k]]
-		actx := withActivity(ctx, actOptions{timeout: timeout, summary: "final verify " + o.Host})
-		var vr VerifyResult
-		err := workflow.ExecuteActivity(actx, ActVerify, HostInput{Inventory: c.spec.Inventory.Source, Host: o.Host, Pins: o.Pins}).Get(ctx, &vr)
-		switch {
-		case err != nil:
-			o.State, o.Reason, o.Changed = HostFailed, "final verify: "+reasonOf(err), true
-		case len(vr.Problems) > 0:
-			o.State, o.Reason, o.Changed = HostFailed, "final verify: "+joinProblems(vr.Problems), true
+	batches := chunkTargets(targets, hostsPerBatch)
+	results := make([]VerifyBatchResult, len(batches))
+	cmd := orDefault(c.spec.Host.CommandTimeout, defaultCommandTimeout)
+	forEachBounded(ctx, len(batches), c.batchesInFlight(), func(ctx workflow.Context, i int) {
+		b := batches[i]
+		actx := withActivity(ctx, actOptions{timeout: 2 * cmd * time.Duration(1+len(b)/batchParallel), heartbeat: 2 * cmd,
+			summary: fmt.Sprintf("final verify %d hosts: %s..%s", len(b), b[0].Host, b[len(b)-1].Host)})
+		in := VerifyBatchInput{Inventory: c.spec.Inventory.Source, Targets: b, Parallel: batchParallel}
+		if err := workflow.ExecuteActivity(actx, ActVerifyHosts, in).Get(ctx, &results[i]); err != nil {
+			results[i] = VerifyBatchResult{}
+			for _, t := range b {
+				results[i].Failed = append(results[i].Failed, HostProblem{Host: t.Host, Problem: reasonOf(err)})
+			}
 		}
 	})
+	for _, r := range results {
+		for _, f := range r.Failed {
+			o := &c.outcomes[index[f.Host]]
+			o.State, o.Reason, o.Changed = HostFailed, "final verify: "+f.Problem, true
+		}
+	}
+}
+
+func (c *cycleRun) batchesInFlight() int {
+	return max(1, orInt(c.spec.ScanParallel, defaultScanParallel)/batchParallel)
+}
+
+func chunk(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > 0 {
+		k := min(n, len(s))
+		out = append(out, s[:k])
+		s = s[k:]
+	}
+	return out
+}
+
+func chunkTargets(s []HostTarget, n int) [][]HostTarget {
+	var out [][]HostTarget
+	for len(s) > 0 {
+		k := min(n, len(s))
+		out = append(out, s[:k])
+		s = s[k:]
+	}
+	return out
 }
 
 // changedHosts lists hosts this cycle changed (patched, or failed after a

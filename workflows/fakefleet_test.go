@@ -69,6 +69,34 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(f.Rollback, ActRollback)
 	reg(f.RunChecks, ActRunChecks)
 	reg(f.HostLock, ActHostLock)
+	reg(f.ScanHosts, ActScanHosts)
+	reg(f.VerifyHosts, ActVerifyHosts)
+}
+
+func (f *fakeFleet) ScanHosts(ctx context.Context, in ScanBatchInput) (ScanBatchResult, error) {
+	var r ScanBatchResult
+	for _, h := range in.Hosts {
+		s, err := f.ScanHost(ctx, ScanInput{Inventory: in.Inventory, Host: h, Refresh: in.Refresh})
+		if err != nil {
+			r.Failed = append(r.Failed, HostProblem{Host: h, Problem: err.Error()})
+			continue
+		}
+		r.Results = append(r.Results, s)
+	}
+	return r, nil
+}
+
+func (f *fakeFleet) VerifyHosts(ctx context.Context, in VerifyBatchInput) (VerifyBatchResult, error) {
+	var r VerifyBatchResult
+	for _, t := range in.Targets {
+		v, err := f.Verify(ctx, HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.Pins})
+		if err != nil {
+			r.Failed = append(r.Failed, HostProblem{Host: t.Host, Problem: err.Error()})
+		} else if len(v.Problems) > 0 {
+			r.Failed = append(r.Failed, HostProblem{Host: t.Host, Problem: strings.Join(v.Problems, "; ")})
+		}
+	}
+	return r, nil
 }
 
 func (f *fakeFleet) host(name string) (*fakeHost, error) {

@@ -19,6 +19,10 @@ const (
 	defaultBusyTimeout     = 10 * time.Minute
 	defaultScanParallel    = 20
 	busyRetryInterval      = 30 * time.Second
+	// hostsPerBatch hosts share one scan or final-verify activity;
+	// batchParallel of them are worked on at once inside it.
+	hostsPerBatch = 20
+	batchParallel = 10
 	// hostsPerWaveRun bounds the hosts one Wave run starts before it
 	// continues as new; each host costs the wave about 6-8 history events,
 	// so 500 stays well below the ~10k events a history should keep under.

@@ -42,7 +42,8 @@ type CycleSpec struct {
 	// BusyTimeout is how long a wave waits for a host that another cycle is
 	// patching before skipping it. Default 10m.
 	BusyTimeout time.Duration `json:"busy_timeout,omitempty"`
-	// ScanParallel bounds concurrent scan activities. Default 20.
+	// ScanParallel bounds hosts scanned (and finally verified) at once.
+	// Default 20.
 	ScanParallel int `json:"scan_parallel,omitempty"`
 	// DryRun resolves, scans and plans, then reports without changing hosts.
 	DryRun bool `json:"dry_run,omitempty"`

@@ -138,6 +138,9 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		if o.State != HostPatched && o.State != HostSkipped {
 			w.countFailure(ctx, o.Host)
 		}
+		// The cycle knows every host's pins: leaving them out keeps the
+		// progress carried across continue-as-new small.
+		o.Pins = nil
 		w.p.Outcomes = append(w.p.Outcomes, o)
 	})
 }

@@ -94,6 +94,7 @@ func TestCycles(t *testing.T) {
 		}
 		e.record(id, "cycle_happy.json")
 		e.record(workflows.HostWorkflowID(staging), "host_patched.json")
+		e.record(workflows.WaveID(id, 3), "wave_rest.json")
 	})
 
 	t.Run("bad library passes staging, breaches the budget in a wave, all rolled back", func(t *testing.T) {

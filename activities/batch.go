@@ -1,0 +1,121 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// ScanHosts scans a batch of hosts, in.Parallel at once, heartbeating as
+// hosts finish. A host that cannot be scanned is listed in Failed (after
+// one retry for transient errors) instead of failing the batch.
+func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
+	results := make([]*workflows.ScanResult, len(in.Hosts))
+	problems := make([]string, len(in.Hosts))
+	a.forEach(ctx, len(in.Hosts), in.Parallel, func(i int) {
+		var err error
+		for attempt := 1; attempt <= 2; attempt++ {
+			var r workflows.ScanResult
+			if r, err = a.ScanHost(ctx, workflows.ScanInput{Inventory: in.Inventory, Host: in.Hosts[i], Refresh: in.Refresh}); err == nil {
+				results[i] = &r
+				return
+			}
+			if permanent(err) || ctx.Err() != nil {
+				break
+			}
+			sleep(ctx, 2*time.Second)
+		}
+		problems[i] = message(err)
+	})
+	var res workflows.ScanBatchResult
+	for i, r := range results {
+		if r != nil {
+			res.Results = append(res.Results, *r)
+		} else {
+			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Hosts[i], Problem: problems[i]})
+		}
+	}
+	return res, ctx.Err()
+}
+
+// VerifyHosts verifies a batch of hosts against their pins (versions and
+// package manager health); each failing host gets one problem line.
+func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchInput) (workflows.VerifyBatchResult, error) {
+	problems := make([]string, len(in.Targets))
+	a.forEach(ctx, len(in.Targets), in.Parallel, func(i int) {
+		t := in.Targets[i]
+		v, err := a.Verify(ctx, workflows.HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.Pins})
+		switch {
+		case err != nil:
+			problems[i] = message(err)
+		case len(v.Problems) > 0:
+			problems[i] = strings.Join(v.Problems, "; ")
+		}
+	})
+	var res workflows.VerifyBatchResult
+	for i, p := range problems {
+		if p != "" {
+			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Targets[i].Host, Problem: p})
+		}
+	}
+	return res, ctx.Err()
+}
+
+// forEach runs fn(0..n-1) with at most parallel at once (default 10) and
+// heartbeats the progress.
+func (a *Activities) forEach(ctx context.Context, n, parallel int, fn func(i int)) {
+	if parallel <= 0 {
+		parallel = 10
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+		sem  = make(chan struct{}, parallel)
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+			mu.Lock()
+			done++
+			d := done
+			mu.Unlock()
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, fmt.Sprintf("%d of %d hosts done", d, n))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func permanent(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
+}
+
+// message is an error's text without the SDK's "(type: X, retryable: Y)".
+func message(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
