@@ -299,3 +299,62 @@ func TestAbortWithRollback(t *testing.T) {
 		t.Error("wave 2 started after abort")
 	}
 }
+
+func TestOperatorPauseStopsNewHostsUntilResume(t *testing.T) {
+	c := newCycleEnv(t, "h1", "h2", "h3", "h4")
+	spec := testSpec()
+	spec.Staging = StagingSpec{}
+	spec.Waves = []WaveSpec{{Count: 4, MaxParallel: 1}}
+	c.env.OnActivity(ActApplyPins, mockAny, mockAny).After(10 * time.Minute).Return(c.fleet.ApplyPins)
+	var paused CycleStatus
+	var appliedWhilePaused int
+	c.env.RegisterDelayedCallback(func() {
+		c.env.UpdateWorkflow(MsgPause, "p1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("pause refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {}})
+	}, 15*time.Minute)
+	c.env.RegisterDelayedCallback(func() {
+		v, err := c.env.QueryWorkflow(QueryStatus)
+		if err == nil {
+			_ = v.Get(&paused)
+		}
+		c.fleet.mu.Lock()
+		appliedWhilePaused = len(c.fleet.applyCalls)
+		c.fleet.mu.Unlock()
+		c.env.SignalWorkflow(MsgResume, nil)
+	}, 3*time.Hour)
+	res := c.run(t, spec)
+	if !paused.Paused || appliedWhilePaused != 2 {
+		t.Errorf("while paused: paused=%v, %d hosts patched, want paused with only the 2 hosts started before the pause", paused.Paused, appliedWhilePaused)
+	}
+	if res.State != CycleCompleted || res.Counts.Patched != 4 {
+		t.Errorf("after resume: %s %+v, want all 4 patched", res.State, res.Counts)
+	}
+}
+
+func TestRollbackHostOfAPatchedHost(t *testing.T) {
+	c := newCycleEnv(t, "h1", "h2")
+	spec := testSpec()
+	spec.Staging = StagingSpec{}
+	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1}, {Count: 1, MaxParallel: 1, Bake: 2 * time.Hour}}
+	var unknown, accepted error
+	c.env.RegisterDelayedCallback(func() {
+		c.env.UpdateWorkflow(MsgRollbackHost, "r0", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { unknown = err }, OnAccept: func() {}, OnComplete: func(any, error) {}}, HostRequest{Host: "h9"})
+		c.env.UpdateWorkflow(MsgRollbackHost, "r1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { accepted = err }, OnAccept: func() {}, OnComplete: func(any, error) {}}, HostRequest{Host: "h1"})
+	}, time.Hour)
+	res := c.run(t, spec)
+	if unknown == nil || !strings.Contains(unknown.Error(), `"h9" was not patched`) {
+		t.Errorf("rollback of an unknown host: %v, want refusal", unknown)
+	}
+	if accepted != nil {
+		t.Fatalf("rollback of h1 refused: %v", accepted)
+	}
+	o := outcomeMap(res)
+	if o["h1"].State != HostRolledBack || !strings.Contains(o["h1"].Reason, "operator asked") || c.fleet.installed("h1", "demo-app") != "1.0.0" {
+		t.Errorf("h1 %s %q demo-app %s, want rolled back on request", o["h1"].State, o["h1"].Reason, c.fleet.installed("h1", "demo-app"))
+	}
+	if o["h2"].State != HostPatched || res.State != CycleCompleted {
+		t.Errorf("h2 %s, cycle %s", o["h2"].State, res.State)
+	}
+}
