@@ -142,7 +142,7 @@ func devRun(opts *DevOptions) error {
 			return temporalError(err)
 		}
 		defer c.Close()
-		deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry)
+		deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry, c)
 		defer closeDeps()
 		go func() {
 			workerDone <- worker.Run(ctx, worker.Options{

@@ -40,6 +40,8 @@ default ` + defaultAddressHelp + `.
 		NewCmdDev(f, nil),
 		NewCmdWorker(f, nil),
 		NewCmdVersion(f, nil),
+		NewCmdCycle(f),
+		NewCmdHost(f),
 		NewCmdInventory(f),
 		NewCmdPolicy(f),
 	)

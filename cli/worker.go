@@ -86,7 +86,7 @@ func workerRun(opts *WorkerOptions) error {
 		return temporalError(err)
 	}
 	defer c.Close()
-	deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry)
+	deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry, c)
 	defer closeDeps()
 	return worker.Run(ctx, worker.Options{
 		Client: c, Logger: logger, MaxConcurrentActivities: opts.MaxConcurrentActivities,

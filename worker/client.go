@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // DefaultAddress is the frontend of `patchflow dev`, used when neither a
@@ -18,7 +20,7 @@ import (
 const DefaultAddress = "127.0.0.1:7233"
 
 // TaskQueue is the one task queue of patchflow's workflows and activities.
-const TaskQueue = "patchflow"
+const TaskQueue = workflows.TaskQueue
 
 // ConnectionConfig says how to reach Temporal. Empty fields fall back to
 // the Temporal ecosystem's own configuration: the envconfig profile

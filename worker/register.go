@@ -4,7 +4,12 @@ import (
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/transport"
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // Registry is where workflows and activities are registered.
@@ -12,25 +17,31 @@ type Registry = sdkworker.Registry
 
 // SearchAttributes are the custom search attributes patchflow's workflows
 // upsert; servers must have them registered (`patchflow dev` does).
-var SearchAttributes = []string{
-	"PatchPolicy", "PatchCycle", "PatchCycleState", "PatchWave", "PatchHost", "PatchHostState",
-}
+var SearchAttributes = workflows.SearchAttributes
 
-// Dependencies are what activities need from the process: a logger and the
-// registry for patchflow's activity-side metrics.
+// Dependencies are what activities need from the process.
 type Dependencies struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Pool holds one SSH connection per host, reused across activities.
+	Pool *transport.Pool
+	// Client lets activities name the cycle that holds a busy host.
+	Client client.Client
 }
 
 // DefaultDependencies builds the activity dependencies of a worker process
-// and a func that releases them (open SSH connections) on shutdown.
-func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer) (Dependencies, func()) {
-	return Dependencies{Logger: logger, Registry: reg}, func() {}
+// (SSH with the user's keys, agent, ~/.ssh/config and known_hosts) and a
+// func that closes the open connections on shutdown.
+func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c client.Client) (Dependencies, func()) {
+	pool := transport.NewPool(transport.NewSSHDialer())
+	d := Dependencies{Logger: logger, Registry: reg, Pool: pool, Client: c}
+	return d, func() { _ = pool.Close() }
 }
 
 // RegisterPatchflow registers every patchflow workflow and activity on r.
 func RegisterPatchflow(r Registry, d Dependencies) {
-	_ = r
-	_ = d
+	r.RegisterWorkflow(workflows.PatchCycle)
+	r.RegisterWorkflow(workflows.Wave)
+	r.RegisterWorkflow(workflows.HostPatch)
+	r.RegisterActivity(activities.New(activities.Deps{Pool: d.Pool, Client: d.Client, Logger: d.Logger}))
 }

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/resolve"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// CycleStartOptions are the flags of `patchflow cycle start`.
+type CycleStartOptions struct {
+	IO         IOStreams
+	Factory    *Factory
+	PolicyPath string
+	Wait       bool
+	DryRun     bool
+	JSON       bool
+	// Now is the cycle's start time (its ID); tests fix it.
+	Now func() time.Time
+}
+
+// NewCmdCycleStart builds `patchflow cycle start`.
+func NewCmdCycleStart(f *Factory, runF func(*CycleStartOptions) error) *cobra.Command {
+	opts := &CycleStartOptions{IO: f.IO, Factory: f, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "start -p POLICY",
+		Short: "Start a patch cycle of a policy",
+		Long: `Start a patch cycle of a policy. The policy and its inventory are read and
+validated here; the cycle reads the inventory again when it starts.
+
+--wait shows live progress and a summary, and exits 3 when hosts failed or were
+rolled back. --dry-run resolves, scans and prints the plan (pinned versions,
+hosts per wave) without changing any host.`,
+		Args: wrapArgs(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			if opts.PolicyPath == "" {
+				return UsageError("a policy is required: patchflow cycle start -p POLICY")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return cycleStartRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.PolicyPath, "policy", "p", "", "policy file (YAML)")
+	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for the cycle to finish, showing progress")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "scan and plan only; change no host (implies --wait)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func cycleStartRun(opts *CycleStartOptions) error {
+	spec, err := specFromPolicy(opts.PolicyPath, opts.IO)
+	if err != nil {
+		return err
+	}
+	spec.DryRun = opts.DryRun
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := opts.Factory.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id, err := startCycle(ctx, c, spec, opts.Now())
+	if err != nil {
+		return err
+	}
+	if !opts.Wait && !opts.DryRun {
+		if opts.JSON {
+			return printJSON(opts.IO.Out, map[string]string{"cycle_id": id})
+		}
+		fmt.Fprintf(opts.IO.Out, "started cycle %s\nwatch it: patchflow cycle status %s --watch\n", id, id)
+		return nil
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "started cycle %s (Ctrl-C stops watching, not the cycle)\n", id)
+	var progress *cycleProgress
+	if !opts.JSON {
+		progress = newCycleProgress(opts.IO.ErrOut)
+	}
+	r, err := watchCycle(ctx, c, id, progress)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := printJSON(opts.IO.Out, r); err != nil {
+			return err
+		}
+	} else {
+		printCycleSummary(opts.IO.Out, r)
+	}
+	return cycleExit(r)
+}
+
+// specFromPolicy loads and validates a policy and its inventory and
+// converts it to the spec a cycle runs; warnings go to the error stream.
+func specFromPolicy(path string, io IOStreams) (workflows.CycleSpec, error) {
+	p, err := policies.Load(path)
+	if err != nil {
+		return workflows.CycleSpec{}, err
+	}
+	res, err := resolve.Spec(p)
+	if err != nil {
+		return workflows.CycleSpec{}, err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(io.ErrOut, "warning: "+w)
+	}
+	if err := checkTargets(p, res.Spec); err != nil {
+		return workflows.CycleSpec{}, err
+	}
+	return res.Spec, nil
+}
+
+// checkTargets reads a local inventory now, so a typo in a path or a
+// selector fails here rather than minutes later in the cycle. URLs are
+// left to the cycle, which fetches them when it starts.
+func checkTargets(p *policies.Policy, spec workflows.CycleSpec) error {
+	src := spec.Inventory.Source
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		return nil
+	}
+	inv, err := inventory.Load(src)
+	if err != nil {
+		return fmt.Errorf("policy %s (%s): %w", p.Metadata.Name, p.Source, err)
+	}
+	sel, err := inventory.ParseSelector(spec.Inventory.Select)
+	if err != nil {
+		return fmt.Errorf("policy %s (%s): targets.select: %w", p.Metadata.Name, p.Source, err)
+	}
+	if len(inv.Select(sel)) == 0 {
+		return fmt.Errorf("policy %s (%s): targets.select %q matches no host of inventory %s", p.Metadata.Name, p.Source, strings.Join(spec.Inventory.Select, ","), src)
+	}
+	return nil
+}
+
+// startCycle starts the PatchCycle workflow with its readable ID, search
+// attributes and summary.
+func startCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec, now time.Time) (string, error) {
+	id := workflows.CycleID(spec.Policy, now)
+	summary := fmt.Sprintf("patch cycle of policy %s", spec.Policy)
+	if spec.DryRun {
+		summary = fmt.Sprintf("dry run of policy %s", spec.Policy)
+	}
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            summary,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrPolicy.ValueSet(spec.Policy),
+			workflows.AttrCycle.ValueSet(id),
+			workflows.AttrCycleState.ValueSet(workflows.CycleResolving),
+		),
+	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return "", fmt.Errorf("cycle %s already exists: a cycle of policy %s was started in the same second; wait a second and start again", id, spec.Policy)
+		}
+		return "", temporalError(fmt.Errorf("start cycle %s: %w", id, err))
+	}
+	return id, nil
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// CycleStatusOptions are the flags of `patchflow cycle status`.
+type CycleStatusOptions struct {
+	IO      IOStreams
+	Factory *Factory
+	ID      string
+	Watch   bool
+	JSON    bool
+}
+
+// NewCmdCycleStatus builds `patchflow cycle status`.
+func NewCmdCycleStatus(f *Factory, runF func(*CycleStatusOptions) error) *cobra.Command {
+	opts := &CycleStatusOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "status CYCLE_ID",
+		Short: "Show a cycle's state, waves and hosts",
+		Long: `Show a cycle's state, waves and hosts. --watch follows a running cycle until it
+finishes and then exits like "cycle start --wait" (3 when hosts failed or were
+rolled back).`,
+		Args: wrapArgs(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return cycleStatusRun(opts)
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.Watch, "watch", "w", false, "follow the cycle until it finishes")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func cycleStatusRun(opts *CycleStatusOptions) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := opts.Factory.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if opts.Watch {
+		var progress *cycleProgress
+		if !opts.JSON {
+			progress = newCycleProgress(opts.IO.ErrOut)
+		}
+		r, err := watchCycle(ctx, c, opts.ID, progress)
+		if err != nil {
+			return err
+		}
+		if opts.JSON {
+			if err := printJSON(opts.IO.Out, r); err != nil {
+				return err
+			}
+		} else {
+			printCycleSummary(opts.IO.Out, r)
+		}
+		return cycleExit(r)
+	}
+	snap, err := fetchCycle(ctx, c, opts.ID)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return printJSON(opts.IO.Out, snap.Status)
+	}
+	if snap.Result != nil {
+		printCycleSummary(opts.IO.Out, *snap.Result)
+		return nil
+	}
+	fmt.Fprintln(opts.IO.Out, progressLine(snap.Status))
+	fmt.Fprint(opts.IO.Out, progressFrame(snap.Status, "")[1:])
+	printCycleHosts(opts.IO.Out, snap.Status.Hosts)
+	return nil
+}

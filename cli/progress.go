@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// cycleProgress renders a cycle's status while it runs: on a terminal a
+// live view redrawn in place, otherwise one plain line per change, so logs
+// and CI output stay readable.
+type cycleProgress struct {
+	w        io.Writer
+	live     bool
+	lastLine string
+	drawn    int // lines of the last live frame
+}
+
+func newCycleProgress(w io.Writer) *cycleProgress {
+	return &cycleProgress{w: w, live: IsTerminal(w)}
+}
+
+// update shows st; plain mode prints only when the summary line changed.
+func (p *cycleProgress) update(st workflows.CycleStatus) {
+	line := progressLine(st)
+	if !p.live {
+		if line != p.lastLine {
+			fmt.Fprintf(p.w, "%s  %s\n", time.Now().Format("15:04:05"), line)
+			p.lastLine = line
+		}
+		return
+	}
+	frame := progressFrame(st, line)
+	// Move to the top of the previous frame and clear it before drawing.
+	if p.drawn > 0 {
+		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+	}
+	fmt.Fprint(p.w, frame)
+	p.drawn = strings.Count(frame, "\n")
+}
+
+// progressLine is the one-line summary of a cycle.
+func progressLine(st workflows.CycleStatus) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", st.CycleID, st.State)
+	switch {
+	case st.Wave > 0:
+		fmt.Fprintf(&b, ", wave %d/%d", st.Wave, st.Waves)
+	case st.State == workflows.CycleStaging:
+		fmt.Fprintf(&b, ", %d staging hosts", len(st.StagingHosts))
+	}
+	c := st.Counts
+	fmt.Fprintf(&b, ", %d/%d hosts done: %d patched", c.Total-c.Pending, c.Total, c.Patched)
+	if c.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", c.Failed)
+	}
+	if c.RolledBack > 0 {
+		fmt.Fprintf(&b, ", %d rolled back", c.RolledBack)
+	}
+	if c.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped", c.Skipped)
+	}
+	if c.NeedsRepair > 0 {
+		fmt.Fprintf(&b, ", %d need repair", c.NeedsRepair)
+	}
+	if st.Budget >= 0 && st.Waves > 0 {
+		fmt.Fprintf(&b, "; budget %d/%d used", st.BudgetUsed, st.Budget)
+	}
+	if st.Paused {
+		b.WriteString("; PAUSED (patchflow cycle resume)")
+	}
+	if st.AwaitingApproval {
+		b.WriteString("; waiting for approval (patchflow cycle approve)")
+	}
+	if st.Reason != "" {
+		fmt.Fprintf(&b, "; %s", st.Reason)
+	}
+	return b.String()
+}
+
+// progressFrame is the live view: the summary and one line per wave.
+func progressFrame(st workflows.CycleStatus, line string) string {
+	var b strings.Builder
+	b.WriteString(line + "\n")
+	byWave := map[int][]workflows.HostOutcome{}
+	for _, h := range st.Hosts {
+		byWave[h.Wave] = append(byWave[h.Wave], h)
+	}
+	row := func(name string, hosts []string, done []workflows.HostOutcome) {
+		if len(hosts) == 0 {
+			return
+		}
+		c := workflows.CountOutcomes(done, len(hosts)-len(done))
+		fmt.Fprintf(&b, "  %-10s %s %d/%d", name, bar(c.Total-c.Pending, c.Total, 20), c.Total-c.Pending, c.Total)
+		if c.Failed+c.RolledBack+c.NeedsRepair > 0 {
+			fmt.Fprintf(&b, "  (%d failed, %d rolled back)", c.Failed+c.NeedsRepair, c.RolledBack)
+		}
+		b.WriteString("\n")
+	}
+	row("staging", st.StagingHosts, byWave[0])
+	for i, hosts := range st.WaveHosts {
+		row(fmt.Sprintf("wave %d", i+1), hosts, byWave[i+1])
+	}
+	return b.String()
+}
+
+func bar(done, total, width int) string {
+	if total == 0 {
+		return "[" + strings.Repeat(" ", width) + "]"
+	}
+	n := done * width / total
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// printCycleSummary is the end-of-cycle report: totals, the plan and every
+// host that did not end patched, with its reason.
+func printCycleSummary(w io.Writer, r workflows.CycleResult) {
+	st := r.CycleStatus
+	took := r.Finished.Sub(st.Started).Round(time.Second)
+	fmt.Fprintf(w, "\ncycle %s %s in %s", st.CycleID, st.State, took)
+	if st.Reason != "" {
+		fmt.Fprintf(w, ": %s", st.Reason)
+	}
+	fmt.Fprintln(w)
+	c := workflows.CountOutcomes(st.Hosts, 0)
+	fmt.Fprintf(w, "hosts: %d patched, %d failed, %d rolled back, %d skipped, %d need repair\n",
+		c.Patched, c.Failed, c.RolledBack, c.Skipped, c.NeedsRepair)
+	if len(st.StagingHosts)+len(st.WaveHosts) > 0 {
+		fmt.Fprintln(w, "waves:")
+		tw := newTable(w, "WAVE", "HOSTS")
+		if len(st.StagingHosts) > 0 {
+			tw.row("staging", strings.Join(st.StagingHosts, " "))
+		}
+		for i, hosts := range st.WaveHosts {
+			tw.row(fmt.Sprint(i+1), strings.Join(hosts, " "))
+		}
+		tw.flush()
+	}
+	if len(st.Plan.Entries) > 0 {
+		fmt.Fprintln(w, "plan:")
+		tw := newTable(w, "MANAGER", "PACKAGE", "VERSION", "CLASS", "SEVERITY", "HOSTS")
+		for _, e := range st.Plan.Entries {
+			tw.row(e.Manager, e.Name, e.Version, e.Class, e.Severity, fmt.Sprint(e.Hosts))
+		}
+		tw.flush()
+	}
+	var bad []workflows.HostOutcome
+	for _, h := range st.Hosts {
+		if h.State != workflows.HostPatched {
+			bad = append(bad, h)
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintln(w, "hosts not patched:")
+		tw := newTable(w, "HOST", "WAVE", "STATE", "REASON")
+		for _, h := range bad {
+			tw.row(h.Host, waveName(h.Wave), h.State, h.Reason)
+		}
+		tw.flush()
+	}
+}
+
+func waveName(n int) string {
+	if n == 0 {
+		return "staging"
+	}
+	return fmt.Sprint(n)
+}

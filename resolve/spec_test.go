@@ -1,0 +1,82 @@
+package resolve
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/patchflow/patchflow/policies"
+)
+
+func load(t *testing.T, name string) *policies.Policy {
+	t.Helper()
+	p, err := policies.Load(filepath.Join("..", "policies", "examples", name))
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return p
+}
+
+func TestSpecFromExample(t *testing.T) {
+	p := load(t, "emergency-critical-cve.yaml")
+	res, err := Spec(p)
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	s := res.Spec
+	if s.Policy != p.Metadata.Name || s.Approval.Mode != p.Approval.Mode || s.OnBudgetBreach != p.Rollout.OnBudgetBreach {
+		t.Errorf("policy %q approval %q", s.Policy, s.Approval.Mode)
+	}
+	if !filepath.IsAbs(s.Inventory.Source) || !strings.HasSuffix(s.Inventory.Source, p.Targets.Inventory[strings.LastIndex(p.Targets.Inventory, "/")+1:]) {
+		t.Errorf("inventory source %q is not the policy's inventory made absolute", s.Inventory.Source)
+	}
+	if len(s.Waves) != len(p.Rollout.Waves) {
+		t.Fatalf("%d waves, policy has %d", len(s.Waves), len(p.Rollout.Waves))
+	}
+	for i, w := range p.Rollout.Waves {
+		got := s.Waves[i]
+		if got.Name != w.Name || got.Count != w.Count || got.Percent != w.Percent || got.MaxParallel != w.MaxParallel || got.Bake != w.Bake.Std() {
+			t.Errorf("wave %d = %+v, policy %+v", i, got, w)
+		}
+	}
+	if s.Host.ApplyTimeout != p.Host.Timeouts.Apply.Std() || s.Host.RebootTimeout != p.Host.Timeouts.Reboot.Std() {
+		t.Errorf("host timeouts %+v", s.Host)
+	}
+	if s.Host.RollbackOnFailure != p.Rollback.OnHostFailure {
+		t.Errorf("rollback on failure %v, policy %v", s.Host.RollbackOnFailure, p.Rollback.OnHostFailure)
+	}
+}
+
+func TestSpecRejectsWhatACycleCannotHonour(t *testing.T) {
+	p := load(t, "web-canary.yaml")
+	_, err := Spec(p)
+	if err == nil || !strings.Contains(err.Error(), `check "error-rate": promql checks are not run`) {
+		t.Fatalf("web-canary has a promql check: err = %v, want it named as unsupported", err)
+	}
+}
+
+func TestUnknownSeverityMapping(t *testing.T) {
+	for _, tt := range []struct{ policy, spec string }{
+		{"include", policies.SeverityCritical},
+		{"exclude", "exclude"},
+		{"as:medium", "medium"},
+	} {
+		p := load(t, "emergency-critical-cve.yaml")
+		p.Patches.UnknownSeverity = tt.policy
+		res, err := Spec(p)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.policy, err)
+		}
+		if res.Spec.Patches.UnknownSeverity != tt.spec {
+			t.Errorf("unknown_severity %s -> %q, want %q", tt.policy, res.Spec.Patches.UnknownSeverity, tt.spec)
+		}
+	}
+}
+
+func TestInventorySourceURLKept(t *testing.T) {
+	p := &policies.Policy{Metadata: policies.Metadata{Name: "x"}, Targets: policies.Targets{Inventory: "https://cmdb.example.com/inv.yaml"}}
+	got, err := InventorySource(p)
+	if err != nil || got != "https://cmdb.example.com/inv.yaml" {
+		t.Fatalf("InventorySource = %q, %v", got, err)
+	}
+}
