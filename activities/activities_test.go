@@ -66,3 +66,21 @@ func TestParseBootID(t *testing.T) {
 		t.Error("parseBootID accepted garbage")
 	}
 }
+
+func TestVersionMatches(t *testing.T) {
+	for _, c := range []struct {
+		kind, want, got string
+		ok              bool
+	}{
+		{"apt", "1.0.1", "1.0.1", true},
+		{"apt", "1.0.1", "1.0.1-1", false},
+		{"dnf", "1.0.1", "1.0.1-1", true},
+		{"dnf", "1.0.1", "1.0.10-1", false},
+		{"dnf", "1.0.1-2", "1.0.1-1", false},
+		{"dnf", "", "1.0.1-1", false},
+	} {
+		if got := versionMatches(c.kind, c.want, c.got); got != c.ok {
+			t.Errorf("versionMatches(%s, %q, %q) = %v, want %v", c.kind, c.want, c.got, got, c.ok)
+		}
+	}
+}

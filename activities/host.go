@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -107,7 +108,7 @@ func (a *Activities) Verify(ctx context.Context, in workflows.HostInput) (workfl
 		return res, classify("installed versions", in.Host, err)
 	}
 	for _, p := range in.Pins {
-		if got := installed[p.Name]; got != p.Version {
+		if got := installed[p.Name]; !versionMatches(s.mgr.Kind(), p.Version, got) {
 			res.Problems = append(res.Problems, fmt.Sprintf("%s is %s, want %s", p.Name, orAbsent(got), orAbsent(p.Version)))
 		}
 	}
@@ -148,4 +149,14 @@ func orAbsent(v string) string {
 		return "absent"
 	}
 	return v
+}
+
+// versionMatches compares a pinned version with the installed one. For
+// rpm a pin may leave out the release ("1.0.1" for "1.0.1-1", as dnf
+// itself accepts in name-version specs).
+func versionMatches(kind, want, got string) bool {
+	if want == got {
+		return true
+	}
+	return kind == "dnf" && want != "" && !strings.Contains(want, "-") && strings.HasPrefix(got, want+"-")
 }

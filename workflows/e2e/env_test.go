@@ -41,9 +41,20 @@ func newEnv(t *testing.T, hosts int) *env {
 // newEnvNoWorker starts the fleet and the server; workers are started by
 // the test (see worker_test.go for worker processes).
 func newEnvNoWorker(t *testing.T, hosts int) *env {
+	return newEnvFleet(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
+}
+
+// newEnvMixed is newEnv with apt and dnf hosts.
+func newEnvMixed(t *testing.T, apt, rpm int) *env {
+	e := newEnvFleet(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: apt, RPMHosts: rpm, Logf: t.Logf})
+	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
+	return e
+}
+
+func newEnvFleet(t *testing.T, cfg testfleet.Config) *env {
 	t.Helper()
 	testfleet.Require(t)
-	f := testfleet.Start(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
+	f := testfleet.Start(t, cfg)
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
