@@ -69,6 +69,33 @@ func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchIn
 	return res, ctx.Err()
 }
 
+// DownloadHosts fetches each host's pins into its package cache without
+// installing them (dnf/apt download-only), heartbeating as hosts finish.
+func (a *Activities) DownloadHosts(ctx context.Context, in workflows.DownloadBatchInput) (workflows.DownloadBatchResult, error) {
+	hctx := heartbeating(ctx)
+	problems := make([]string, len(in.Targets))
+	a.forEach(ctx, len(in.Targets), in.Parallel, func(i int) {
+		t := in.Targets[i]
+		s, err := a.open(hctx, in.Inventory, t.Host)
+		if err == nil {
+			err = validPins(s.mgr.Kind(), t.Host, t.Pins)
+		}
+		if err == nil {
+			err = classify("download", t.Host, s.mgr.Download(hctx, toPins(t.Pins)))
+		}
+		if err != nil {
+			problems[i] = message(err)
+		}
+	})
+	var res workflows.DownloadBatchResult
+	for i, p := range problems {
+		if p != "" {
+			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Targets[i].Host, Problem: p})
+		}
+	}
+	return res, ctx.Err()
+}
+
 // forEach runs fn(0..n-1) with at most parallel at once (default 10) and
 // heartbeats the progress.
 func (a *Activities) forEach(ctx context.Context, n, parallel int, fn func(i int)) {

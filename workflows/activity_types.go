@@ -22,13 +22,14 @@ const (
 	ActHostLock       = "HostLock"
 	ActScanHosts      = "ScanHosts"
 	ActVerifyHosts    = "VerifyHosts"
+	ActDownloadHosts  = "DownloadHosts"
 )
 
 // ActivityNames lists every activity the workflows call.
 var ActivityNames = []string{
 	ActResolveTargets, ActScanHost, ActPrecheck, ActSnapshot, ActRunHook,
 	ActApplyPins, ActReboot, ActWaitForHost, ActVerify, ActRollback,
-	ActRunChecks, ActHostLock, ActScanHosts, ActVerifyHosts,
+	ActRunChecks, ActHostLock, ActScanHosts, ActVerifyHosts, ActDownloadHosts,
 }
 
 // Non-retryable application error types the activities use for permanent
@@ -182,5 +183,17 @@ type VerifyBatchInput struct {
 // VerifyBatchResult lists the hosts that are not at their pins (or could
 // not be checked), one problem line per host.
 type VerifyBatchResult struct {
+	Failed []HostProblem `json:"failed,omitempty"`
+}
+
+// DownloadBatchInput pre-downloads each host's pins without installing.
+type DownloadBatchInput struct {
+	Inventory string       `json:"inventory"`
+	Targets   []HostTarget `json:"targets"`
+	Parallel  int          `json:"parallel,omitempty"`
+}
+
+// DownloadBatchResult lists the hosts whose download failed.
+type DownloadBatchResult struct {
 	Failed []HostProblem `json:"failed,omitempty"`
 }

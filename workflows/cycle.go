@@ -72,6 +72,9 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 			c.outcomes = append(c.outcomes, HostOutcome{Host: s.Host, State: HostSkipped, Reason: "nothing to patch: no planned update pending"})
 		}
 	}
+	if spec.PreDownload && !spec.DryRun {
+		c.preDownload(ctx, all)
+	}
 	c.st.StagingHosts = c.withPins(targets.Staging)
 	c.st.WaveHosts = AssignWaves(c.withPins(targets.Production), spec.Waves)
 	c.st.Waves = len(c.st.WaveHosts)

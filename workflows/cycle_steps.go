@@ -90,6 +90,39 @@ func (c *cycleRun) verifyAll(ctx workflow.Context) {
 	}
 }
 
+// preDownload fetches each host's pins into its cache; a host whose
+// download fails is skipped (it would fail to install the same versions).
+func (c *cycleRun) preDownload(ctx workflow.Context, hosts []string) {
+	var targets []HostTarget
+	for _, s := range hosts {
+		if p := c.pins[s]; len(p) > 0 {
+			targets = append(targets, HostTarget{Host: s, Pins: p})
+		}
+	}
+	batches := chunkTargets(targets, hostsPerBatch)
+	results := make([]DownloadBatchResult, len(batches))
+	apply := orDefault(c.spec.Host.ApplyTimeout, defaultApplyTimeout)
+	forEachBounded(ctx, len(batches), c.batchesInFlight(), func(ctx workflow.Context, i int) {
+		b := batches[i]
+		actx := withActivity(ctx, actOptions{timeout: apply * time.Duration(1+len(b)/batchParallel),
+			heartbeat: heartbeatTimeout(orDefault(c.spec.Host.CommandTimeout, defaultCommandTimeout)),
+			summary:   fmt.Sprintf("pre-download on %d hosts: %s..%s", len(b), b[0].Host, b[len(b)-1].Host)})
+		in := DownloadBatchInput{Inventory: c.spec.Inventory.Source, Targets: b, Parallel: batchParallel}
+		if err := workflow.ExecuteActivity(actx, ActDownloadHosts, in).Get(ctx, &results[i]); err != nil {
+			results[i] = DownloadBatchResult{}
+			for _, t := range b {
+				results[i].Failed = append(results[i].Failed, HostProblem{Host: t.Host, Problem: reasonOf(err)})
+			}
+		}
+	})
+	for _, r := range results {
+		for _, f := range r.Failed {
+			delete(c.pins, f.Host)
+			c.outcomes = append(c.outcomes, HostOutcome{Host: f.Host, State: HostSkipped, Reason: "pre-download failed: " + f.Problem})
+		}
+	}
+}
+
 func (c *cycleRun) batchesInFlight() int {
 	return max(1, orInt(c.spec.ScanParallel, defaultScanParallel)/batchParallel)
 }

@@ -358,3 +358,28 @@ func TestRollbackHostOfAPatchedHost(t *testing.T) {
 		t.Errorf("h2 %s, cycle %s", o["h2"].State, res.State)
 	}
 }
+
+func TestPreDownloadSkipsHostsThatCannotFetch(t *testing.T) {
+	c := newCycleEnv(t, hostNames(3)...)
+	c.fleet.downloadFails["h2"] = true
+	spec := testSpec()
+	spec.PreDownload = true
+	res := c.run(t, spec)
+	if len(c.fleet.downloads) != 4 {
+		t.Errorf("downloaded on %v, want all 4 hosts", c.fleet.downloads)
+	}
+	o := outcomeMap(res)
+	if o["h2"].State != HostSkipped || !strings.Contains(o["h2"].Reason, "pre-download failed: fetch demo-app") || c.fleet.applyCalls["h2"] != 0 {
+		t.Errorf("h2 %s %q applied %d, want skipped before any change", o["h2"].State, o["h2"].Reason, c.fleet.applyCalls["h2"])
+	}
+	if res.State != CycleCompleted || res.Counts.Patched != 3 {
+		t.Errorf("cycle %s %+v, want the other 3 patched", res.State, res.Counts)
+	}
+	for _, w := range res.WaveHosts {
+		for _, h := range w {
+			if h == "h2" {
+				t.Errorf("h2 still assigned to a wave: %v", res.WaveHosts)
+			}
+		}
+	}
+}

@@ -30,6 +30,8 @@ type fakeFleet struct {
 	rollbackFails map[string]bool
 	applyCalls    map[string]int
 	hooks         []string
+	downloadFails map[string]bool
+	downloads     []string
 }
 
 type fakeHost struct {
@@ -42,7 +44,7 @@ type fakeHost struct {
 // 1.0.1 pending (security, high) and libfoo 2.0 with 2.1 pending (bugfix).
 func newFakeFleet(names ...string) *fakeFleet {
 	f := &fakeFleet{hosts: map[string]*fakeHost{}, badPins: map[string]bool{}, checkFails: map[string]bool{},
-		rollbackFails: map[string]bool{}, applyCalls: map[string]int{}}
+		rollbackFails: map[string]bool{}, applyCalls: map[string]int{}, downloadFails: map[string]bool{}}
 	for _, n := range names {
 		f.hosts[n] = &fakeHost{
 			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
@@ -71,6 +73,21 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(f.HostLock, ActHostLock)
 	reg(f.ScanHosts, ActScanHosts)
 	reg(f.VerifyHosts, ActVerifyHosts)
+	reg(f.DownloadHosts, ActDownloadHosts)
+}
+
+// DownloadHosts fails for hosts in downloadFails.
+func (f *fakeFleet) DownloadHosts(_ context.Context, in DownloadBatchInput) (DownloadBatchResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var r DownloadBatchResult
+	for _, t := range in.Targets {
+		f.downloads = append(f.downloads, t.Host)
+		if f.downloadFails[t.Host] {
+			r.Failed = append(r.Failed, HostProblem{Host: t.Host, Problem: "fetch demo-app 1.0.1: 404 Not Found"})
+		}
+	}
+	return r, nil
 }
 
 func (f *fakeFleet) ScanHosts(ctx context.Context, in ScanBatchInput) (ScanBatchResult, error) {

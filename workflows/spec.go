@@ -45,6 +45,10 @@ type CycleSpec struct {
 	// ScanParallel bounds hosts scanned (and finally verified) at once.
 	// Default 20.
 	ScanParallel int `json:"scan_parallel,omitempty"`
+	// PreDownload fetches every host's planned packages into its package
+	// cache before the approval gate, so the rollout does not wait on the
+	// repositories; a host whose download fails is skipped with the reason.
+	PreDownload bool `json:"pre_download,omitempty"`
 	// DryRun resolves, scans and plans, then reports without changing hosts.
 	DryRun bool `json:"dry_run,omitempty"`
 }

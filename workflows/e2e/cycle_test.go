@@ -55,6 +55,7 @@ func TestCycles(t *testing.T) {
 		start := time.Now()
 		spec := e.spec("web")
 		spec.Patches = workflows.PatchRules{Classes: []string{"security"}, Approve: []string{"demo-app=1.0.1"}}
+		spec.PreDownload = true
 		id, res := e.runCycle(spec, start)
 		if res.State != workflows.CycleCompleted || res.Counts.Patched != 7 || res.Counts.Total != 7 {
 			t.Fatalf("cycle %s (%s) %+v, want completed with 7 patched", res.State, res.Reason, res.Counts)
