@@ -243,8 +243,9 @@ func (h *hostRun) setState(ctx workflow.Context, state, reason string) {
 // notifyParent tells the wave (or cycle) at once that this host failed, so
 // the failure budget counts it before any operator decision.
 func (h *hostRun) notifyParent(ctx workflow.Context, reason string) {
+	// Only waves count failures; a rollback run's parent is the cycle.
 	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
-	if parent == nil {
+	if parent == nil || h.in.Mode != HostModePatch {
 		return
 	}
 	ev := HostOutcome{Host: h.in.Host, Wave: h.in.Wave, State: HostFailed, Reason: reason}

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +135,27 @@ func TestHostRollbackSignalDuringPatch(t *testing.T) {
 	}
 	if f.applyCalls["h1"] != 0 || f.installed("h1", "demo-app") != "1.0.0" {
 		t.Errorf("apply ran %d times; demo-app %s", f.applyCalls["h1"], f.installed("h1", "demo-app"))
+	}
+}
+
+// A host that disappears during the install cannot be rolled back either:
+// it ends as needs_repair with both reasons, never silently half-patched.
+func TestHostDisappearsMidPatch(t *testing.T) {
+	f := newFakeFleet("h1")
+	env := hostEnv(t, f)
+	env.OnActivity(ActApplyPins, mockAny, mockAny).Return(func(ctx context.Context, in HostInput) (ApplyResult, error) {
+		f.mu.Lock()
+		f.hosts["h1"].down = true
+		f.hosts["h1"].installed["demo-app"] = "1.0.2" // unpacked before the link dropped
+		f.mu.Unlock()
+		return ApplyResult{}, errors.New("run apt-get install on h1: connection lost")
+	})
+	r := runHost(t, env, hostInput())
+	if r.State != HostNeedsRepair || !strings.Contains(r.Reason, "connection lost") ||
+		!strings.Contains(r.Reason, "rollback failed") || !strings.Contains(r.Reason, "no operator decision within 1h") {
+		t.Errorf("state %s %q, want needs_repair naming the lost connection and the failed rollback", r.State, r.Reason)
+	}
+	if len(r.Snapshot) != 1 || r.Snapshot[0].Version != "1.0.0" {
+		t.Errorf("snapshot %v: the repair target must be reported", r.Snapshot)
 	}
 }
