@@ -23,7 +23,7 @@ type CycleReply struct {
 func (c *cycleRun) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (CycleStatus, error) {
 		s := c.st
-		s.Hosts = append([]HostOutcome(nil), c.outcomes...)
+		s.Hosts = c.publicOutcomes()
 		s.Counts = CountOutcomes(c.outcomes, c.pendingHosts())
 		return s, nil
 	}); err != nil {
@@ -207,7 +207,7 @@ func (c *cycleRun) finish(ctx workflow.Context, state, reason string) CycleResul
 	c.st.Paused = false
 	c.setState(ctx, state, reason)
 	c.st.Counts = CountOutcomes(c.outcomes, c.pendingHosts())
-	c.st.Hosts = c.outcomes
+	c.st.Hosts = c.publicOutcomes()
 	m := metricsFor(ctx, c.spec.Policy, metricTagResult, state)
 	m.Timer(MetricCycleDuration).Record(since(ctx, c.started))
 	m.Counter(MetricCycles).Inc(1)
@@ -234,4 +234,19 @@ func (c *cycleRun) pendingHosts() int {
 		}
 	}
 	return n
+}
+
+// publicOutcomes is the per-host list a query or the result shows: without
+// pins (the plan has them) and with the snapshot only where an operator may
+// need it to repair a host, so 10,000 hosts fit in one payload.
+func (c *cycleRun) publicOutcomes() []HostOutcome {
+	out := make([]HostOutcome, len(c.outcomes))
+	for i, o := range c.outcomes {
+		o.Pins = nil
+		if o.State != HostFailed && o.State != HostNeedsRepair {
+			o.Snapshot = nil
+		}
+		out[i] = o
+	}
+	return out
 }

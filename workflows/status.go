@@ -102,7 +102,7 @@ type CycleStatus struct {
 	Budget           int           `json:"budget"`        // failures tolerated
 	BudgetUsed       int           `json:"budget_used"`   // failures so far
 	Counts           Counts        `json:"counts"`        // finished waves
-	Hosts            []HostOutcome `json:"hosts"`         // finished hosts
+	Hosts            []HostOutcome `json:"hosts"`         // finished hosts (pins are in Plan)
 	WaveHosts        [][]string    `json:"wave_hosts"`    // hosts per production wave
 	StagingHosts     []string      `json:"staging_hosts"` // staging hosts
 	Plan             Plan          `json:"plan"`
