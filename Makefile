@@ -35,7 +35,8 @@ deps:
 dev: build
 	bin/patchflow dev
 
-demo: build
+# The README's first command: prerequisites, build, and the demo (root).
+demo: deps build
 	bin/patchflow demo
 
 clean:

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/patchflow/patchflow/devserver"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -33,12 +32,6 @@ type DevOptions struct {
 	// act while dev runs, then cancel Context.
 	Ready   func(*DevStack)
 	Context context.Context
-}
-
-// DevStack is what `patchflow dev` runs, for callers embedding it.
-type DevStack struct {
-	Server     *devserver.Server
-	MetricsURL string
 }
 
 // NewCmdDev builds `patchflow dev`.
@@ -101,97 +94,43 @@ func devRun(opts *DevOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	metrics, err := worker.NewMetrics()
-	if err != nil {
-		return err
-	}
-	// The metrics endpoint first: it is the cheapest port to find busy.
-	ms, err := worker.ServeMetrics(opts.MetricsAddress, "--metrics-address", metrics)
-	if err != nil {
-		return err
-	}
-	defer ms.Close()
-
 	dbFile := opts.DBFile
 	if opts.Ephemeral {
 		dbFile = ""
 	}
-	start := time.Now()
-	srv, err := devserver.Start(ctx, devserver.Options{
-		IP: opts.IP, Port: opts.Port, UIPort: opts.UIPort, DBFile: dbFile,
-		Retention: opts.Retention, SearchAttributes: worker.SearchAttributes,
+	stack, err := startDevStack(ctx, devStackConfig{
+		IP: opts.IP, Port: opts.Port, UIPort: opts.UIPort, MetricsAddress: opts.MetricsAddress,
+		DBFile: dbFile, NoWorker: opts.NoWorker, Retention: opts.Retention,
 		Logger: logger, LogLevel: level,
 	})
 	if err != nil {
-		return devStartError(err)
+		return err
 	}
-	defer srv.Stop()
-
-	stack := &DevStack{Server: srv, MetricsURL: "http://" + ms.Addr.String() + "/metrics"}
-	printDevBanner(opts, stack, dbFile, time.Since(start))
-
-	workerDone := make(chan error, 1)
-	if opts.NoWorker {
-		close(workerDone)
-	} else {
-		c, err := worker.Dial(ctx, worker.ConnectionConfig{
-			Address: srv.FrontendAddress(), Namespace: srv.Namespace(),
-			Logger: logger, MetricsHandler: metrics.SDK,
-		})
-		if err != nil {
-			return temporalError(err)
-		}
-		defer c.Close()
-		deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry, c)
-		defer closeDeps()
-		go func() {
-			workerDone <- worker.Run(ctx, worker.Options{
-				Client: c, Logger: logger,
-				Register: func(r worker.Registry) { worker.RegisterPatchflow(r, deps) },
-			})
-		}()
-	}
+	printDevBanner(opts.IO.ErrOut, stack, dbFile, opts.NoWorker)
+	fmt.Fprintln(opts.IO.ErrOut, "Press Ctrl-C to stop.")
 	if opts.Ready != nil {
 		opts.Ready(stack)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(opts.IO.ErrOut, "stopping: waiting for the worker to finish its activities")
-	if err := <-workerDone; err != nil {
-		return err
-	}
-	return nil
+	return stack.Close()
 }
 
-func printDevBanner(opts *DevOptions, stack *DevStack, dbFile string, took time.Duration) {
-	w := opts.IO.ErrOut
+func printDevBanner(w io.Writer, stack *DevStack, dbFile string, noWorker bool) {
 	state := dbFile
 	if state == "" {
 		state = "in memory (lost on exit)"
 	}
-	fmt.Fprintf(w, "patchflow dev ready in %s\n", took.Round(time.Millisecond))
+	fmt.Fprintf(w, "patchflow dev ready in %s\n", stack.StartedIn.Round(time.Millisecond))
 	fmt.Fprintf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
 	if url := stack.Server.UIURL(); url != "" {
 		fmt.Fprintf(w, "  Temporal UI        %s\n", url)
 	}
 	fmt.Fprintf(w, "  Metrics            %s\n", stack.MetricsURL)
 	fmt.Fprintf(w, "  State              %s\n", state)
-	if opts.NoWorker {
+	if noWorker {
 		fmt.Fprintf(w, "  Worker             none (--no-worker): run `patchflow worker`\n")
 	} else {
 		fmt.Fprintf(w, "  Worker             task queue %s\n", worker.TaskQueue)
 	}
-	fmt.Fprintln(w, "Press Ctrl-C to stop.")
-}
-
-// devStartError names the flag that moves a busy port.
-func devStartError(err error) error {
-	var busy *devserver.PortInUseError
-	if errors.As(err, &busy) {
-		flag := "--port"
-		if busy.What == "Temporal UI" {
-			flag = "--ui-port"
-		}
-		return fmt.Errorf("%w; is another `patchflow dev` or Temporal server running? choose another port with %s", err, flag)
-	}
-	return err
 }

@@ -38,6 +38,7 @@ default ` + defaultAddressHelp + `.
 	})
 	root.AddCommand(
 		NewCmdDev(f, nil),
+		NewCmdDemo(f, nil),
 		NewCmdWorker(f, nil),
 		NewCmdVersion(f, nil),
 		NewCmdCycle(f),
