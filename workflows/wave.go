@@ -40,7 +40,7 @@ type HostTarget struct {
 
 // WaveProgress is what a wave has done so far, carried across runs.
 type WaveProgress struct {
-	Next     int           `json:"next"` // index of the next target to start
+	Next     int           `json:"next"` // index in this run's Targets of the next host to start
 	Outcomes []HostOutcome `json:"outcomes,omitempty"`
 	Failed   []string      `json:"failed,omitempty"` // hosts counted against the budget
 	Breached bool          `json:"breached,omitempty"`
@@ -106,8 +106,11 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	}
 	if w.p.Next < len(in.Targets) && !w.p.Aborted && !w.p.Breached {
 		w.drainSignals(ctx)
+		// The next run gets only the hosts not started yet.
 		next := in
+		next.Targets = in.Targets[w.p.Next:]
 		next.Progress = *w.p
+		next.Progress.Next = 0
 		return WaveResult{}, workflow.NewContinueAsNewError(ctx, Wave, next)
 	}
 	if !w.p.Aborted {

@@ -96,7 +96,7 @@ func (w *waveRun) register(ctx workflow.Context) error {
 		}
 		return WaveStatus{Wave: w.in.Wave, State: state, Paused: w.p.Paused, Breached: w.p.Breached, Aborted: w.p.Aborted,
 			InFlight: append([]string(nil), w.inFlight...), MaxParallel: w.in.MaxParallel, Failures: len(w.p.Failed),
-			BudgetLeft: w.in.BudgetLeft, Counts: CountOutcomes(w.p.Outcomes, len(w.in.Targets)-len(w.p.Outcomes)),
+			BudgetLeft: w.in.BudgetLeft, Counts: CountOutcomes(w.p.Outcomes, len(w.in.Targets)-w.p.Next+len(w.inFlight)),
 			Hosts: w.p.Outcomes}, nil
 	}); err != nil {
 		return err

@@ -76,8 +76,8 @@ func TestWaveContinuesAsNewCarryingProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := next.Progress
-	if p.Next != 2 || len(p.Outcomes) != 2 || len(p.Failed) != 1 || p.Failed[0] != "b" || p.Runs != 1 {
-		t.Fatalf("carried progress %+v, want next 2, 2 outcomes, b failed, 1 run", p)
+	if p.Next != 0 || len(next.Targets) != 3 || next.Targets[0].Host != "c" || len(p.Outcomes) != 2 || len(p.Failed) != 1 || p.Failed[0] != "b" || p.Runs != 1 {
+		t.Fatalf("carried progress %+v with %d targets, want the 3 hosts not started, 2 outcomes, b failed, 1 run", p, len(next.Targets))
 	}
 
 	// The following runs finish the wave without repeating a host.
