@@ -202,7 +202,11 @@ func (c *cycleRun) runWave(ctx workflow.Context, n int, hosts []string, parallel
 		res.Failures = len(hosts)
 	}
 	for i := range res.Outcomes {
-		res.Outcomes[i].Pins = c.pins[res.Outcomes[i].Host]
+		o := &res.Outcomes[i]
+		o.Pins = c.pins[o.Host]
+		if o.SnapshotRef > 0 && o.SnapshotRef <= len(res.Snapshots) {
+			o.Snapshot, o.SnapshotRef = res.Snapshots[o.SnapshotRef-1], 0
+		}
 	}
 	return res
 }

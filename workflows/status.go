@@ -53,6 +53,9 @@ type HostOutcome struct {
 	// Changed marks a failed host still at the plan's versions (a check
 	// after the bake failed): a breach rollback returns it too.
 	Changed bool `json:"changed,omitempty"`
+	// SnapshotRef (1-based) points into WaveResult.Snapshots, where a wave
+	// keeps each distinct snapshot once; the cycle resolves it into Snapshot.
+	SnapshotRef int `json:"snapshot_ref,omitempty"`
 }
 
 // Counts sums host outcomes by final state.

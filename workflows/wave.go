@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -43,20 +44,24 @@ type WaveProgress struct {
 	Next     int           `json:"next"` // index in this run's Targets of the next host to start
 	Outcomes []HostOutcome `json:"outcomes,omitempty"`
 	Failed   []string      `json:"failed,omitempty"` // hosts counted against the budget
-	Breached bool          `json:"breached,omitempty"`
-	Paused   bool          `json:"paused,omitempty"`
-	Aborted  bool          `json:"aborted,omitempty"`
-	Runs     int           `json:"runs,omitempty"`
+	// Snapshots holds each distinct host snapshot once (HostOutcome.SnapshotRef).
+	Snapshots [][]Pin `json:"snapshots,omitempty"`
+	Breached  bool    `json:"breached,omitempty"`
+	Paused    bool    `json:"paused,omitempty"`
+	Aborted   bool    `json:"aborted,omitempty"`
+	Runs      int     `json:"runs,omitempty"`
 }
 
 // WaveResult is a finished wave.
 type WaveResult struct {
 	Wave     int           `json:"wave"`
 	Outcomes []HostOutcome `json:"outcomes"`
-	Failures int           `json:"failures"`
-	Breached bool          `json:"breached"`
-	Aborted  bool          `json:"aborted"`
-	Runs     int           `json:"runs"`
+	// Snapshots are the distinct snapshots the outcomes refer to.
+	Snapshots [][]Pin `json:"snapshots,omitempty"`
+	Failures  int     `json:"failures"`
+	Breached  bool    `json:"breached"`
+	Aborted   bool    `json:"aborted"`
+	Runs      int     `json:"runs"`
 }
 
 type waveRun struct {
@@ -66,6 +71,8 @@ type waveRun struct {
 	failed   map[string]bool
 	stopRun  bool // continue as new once the in-flight hosts finish
 	launched int
+	// snapIndex maps a snapshot's key to its SnapshotRef.
+	snapIndex map[string]int
 }
 
 // Wave patches its targets through a sliding window of at most MaxParallel
@@ -116,8 +123,37 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	if !w.p.Aborted {
 		w.bakeAndCheck(ctx)
 	}
-	return WaveResult{Wave: in.Wave, Outcomes: w.p.Outcomes, Failures: len(w.p.Failed),
+	return WaveResult{Wave: in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
 		Breached: w.p.Breached, Aborted: w.p.Aborted, Runs: w.p.Runs}, nil
+}
+
+// intern stores a snapshot once and returns its 1-based reference (0 for
+// no snapshot). The index map is only looked up, never ranged over.
+func (w *waveRun) intern(snap []Pin) int {
+	if snap == nil {
+		return 0
+	}
+	if w.snapIndex == nil {
+		w.snapIndex = map[string]int{}
+		for i, s := range w.p.Snapshots {
+			w.snapIndex[snapshotKey(s)] = i + 1
+		}
+	}
+	k := snapshotKey(snap)
+	if ref, ok := w.snapIndex[k]; ok {
+		return ref
+	}
+	w.p.Snapshots = append(w.p.Snapshots, snap)
+	w.snapIndex[k] = len(w.p.Snapshots)
+	return len(w.p.Snapshots)
+}
+
+func snapshotKey(pins []Pin) string {
+	var b strings.Builder
+	for _, p := range pins {
+		b.WriteString(p.Name + "=" + p.Version + "\x00")
+	}
+	return b.String()
 }
 
 func (w *waveRun) canLaunch() bool {
@@ -141,9 +177,11 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		if o.State != HostPatched && o.State != HostSkipped {
 			w.countFailure(ctx, o.Host)
 		}
-		// The cycle knows every host's pins: leaving them out keeps the
-		// progress carried across continue-as-new small.
+		// The cycle knows every host's pins, and most hosts share one
+		// snapshot: leaving out the pins and keeping each snapshot once
+		// keeps the progress and the result small for thousands of hosts.
 		o.Pins = nil
+		o.Snapshot, o.SnapshotRef = nil, w.intern(o.Snapshot)
 		w.p.Outcomes = append(w.p.Outcomes, o)
 	})
 }

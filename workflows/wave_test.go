@@ -56,6 +56,10 @@ func TestWaveSlidingWindowNeverExceedsMaxParallel(t *testing.T) {
 	if len(res.Outcomes) != len(hosts) || CountOutcomes(res.Outcomes, 0).Patched != len(hosts) {
 		t.Errorf("outcomes %+v", res.Outcomes)
 	}
+	// Eight hosts with the same installed versions share one snapshot.
+	if len(res.Snapshots) != 1 || res.Outcomes[7].SnapshotRef != 1 || res.Outcomes[7].Snapshot != nil {
+		t.Errorf("snapshots %v, last ref %d: want one shared snapshot", res.Snapshots, res.Outcomes[7].SnapshotRef)
+	}
 }
 
 func TestWaveContinuesAsNewCarryingProgress(t *testing.T) {
