@@ -117,11 +117,11 @@ func InventorySource(p *policies.Policy) (string, error) {
 }
 
 func stagingSpec(p *policies.Policy) workflows.StagingSpec {
-	s := workflows.StagingSpec{Select: p.Targets.Staging.Select}
-	for _, h := range p.Targets.Staging.Hosts {
-		s.Hosts = append(s.Hosts, h)
+	s := workflows.StagingSpec{
+		Select: p.Targets.Staging.Select,
+		Hosts:  p.Targets.Staging.Hosts,
+		Count:  p.Targets.Staging.Count,
 	}
-	s.Count = p.Targets.Staging.Count
 	if len(p.Rollout.Waves) > 0 {
 		// Staging bakes as long as the first wave: the policy gives staging
 		// no bake of its own, and the canary's is the closest in spirit.
