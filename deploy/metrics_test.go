@@ -212,3 +212,30 @@ func TestMetricNamesExist(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsDocumented checks that docs/metrics.md describes every metric
+// patchflow emits, every recording rule and every alert.
+func TestMetricsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := &metricCatalog{names: map[string][]string{}, sdk: map[string]bool{}}
+	patchflowMetrics(t, cat)
+	var want []string
+	for name := range cat.names {
+		if !strings.HasSuffix(name, "_sum") && !strings.HasSuffix(name, "_count") {
+			want = append(want, strings.TrimSuffix(name, "_bucket"))
+		}
+	}
+	for _, g := range loadRules(t).Groups {
+		for _, r := range g.Rules {
+			want = append(want, r.Record+r.Alert)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(string(doc), w) {
+			t.Errorf("docs/metrics.md does not mention %s", w)
+		}
+	}
+}
