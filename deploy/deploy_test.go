@@ -351,3 +351,45 @@ func dashboardExprs(t *testing.T, d dashboard) []string {
 	}
 	return exprs
 }
+
+// TestDashboardQueriesParse has promtool parse every dashboard query, as
+// the expression of a recording rule, with Grafana's variables replaced by
+// values they take.
+func TestDashboardQueriesParse(t *testing.T) {
+	d := loadDashboard(t)
+	vars := strings.NewReplacer("$__rate_interval", "1m", "$window", "1d", "$policy", ".*")
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	var rules []rule
+	for _, p := range allPanels(d.Panels) {
+		for _, tg := range p.Targets {
+			if strings.Contains(tg.Expr, "$") && !strings.Contains(vars.Replace(tg.Expr), "$") {
+				rules = append(rules, rule{"dashboard:query:" + strconv.Itoa(len(rules)), vars.Replace(tg.Expr)})
+				continue
+			}
+			if strings.Contains(tg.Expr, "$") {
+				t.Errorf("panel %q uses a variable this test does not know: %s", p.Title, tg.Expr)
+				continue
+			}
+			rules = append(rules, rule{"dashboard:query:" + strconv.Itoa(len(rules)), tg.Expr})
+		}
+	}
+	file := map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": rules}}}
+	data, err := yaml.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dashboard.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runPromtool(t, dir, "check", "rules", "dashboard.yaml")
+	if err != nil {
+		t.Fatalf("promtool cannot parse the dashboard's queries: %v\n%s", err, out)
+	}
+	if want := "SUCCESS: " + strconv.Itoa(len(rules)) + " rules found"; !strings.Contains(out, want) {
+		t.Errorf("promtool check rules: want %q, got:\n%s", want, out)
+	}
+}

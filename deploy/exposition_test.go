@@ -1,0 +1,89 @@
+package deploy
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/patchflow/patchflow/worker"
+)
+
+// TestExpositionNames records every documented patchflow metric, and one
+// SDK metric of each kind, through the worker's real metrics handler and
+// reads back what /metrics would serve: the names the rules and the
+// dashboard query must be the names the exporter produces (a timer must
+// not gain a unit suffix, a counter named *_total must not become
+// *_total_total).
+func TestExpositionNames(t *testing.T) {
+	m, err := worker.NewMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown(t.Context()) })
+
+	cat := &metricCatalog{names: map[string][]string{}, sdk: map[string]bool{}}
+	patchflowMetrics(t, cat)
+	want := map[string]dto.MetricType{}
+	for name, labels := range cat.names {
+		tags := map[string]string{}
+		for _, l := range labels {
+			if !slices.Contains(scrapeLabels, l) && !slices.Contains(sdkHandlerLabels, l) && l != "le" {
+				tags[l] = "x"
+			}
+		}
+		h := m.SDK.WithTags(tags)
+		switch {
+		case strings.HasSuffix(name, "_bucket"):
+			base := strings.TrimSuffix(name, "_bucket")
+			h.Timer(base).Record(90 * time.Second)
+			want[base] = dto.MetricType_HISTOGRAM
+		case strings.HasSuffix(name, "_sum"), strings.HasSuffix(name, "_count"):
+		default:
+			h.Counter(name).Inc(1)
+			want[name] = dto.MetricType_COUNTER
+		}
+	}
+	// The SDK's kinds, as the SDK records them.
+	m.SDK.Timer("temporal_activity_schedule_to_start_latency").Record(time.Second)
+	want["temporal_activity_schedule_to_start_latency"] = dto.MetricType_HISTOGRAM
+	m.SDK.Counter("temporal_workflow_completed").Inc(1)
+	want["temporal_workflow_completed_total"] = dto.MetricType_COUNTER
+	m.SDK.Gauge("temporal_worker_task_slots_available").Update(3)
+	want["temporal_worker_task_slots_available"] = dto.MetricType_GAUGE
+
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]dto.MetricType{}
+	for _, f := range families {
+		got[f.GetName()] = f.GetType()
+		if f.GetName() == "patchflow_host_patch_duration_seconds" {
+			// 90s lands in the 120s bucket: base units, seconds.
+			for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {
+				if b.GetUpperBound() == 60 && b.GetCumulativeCount() != 0 || b.GetUpperBound() == 120 && b.GetCumulativeCount() != 1 {
+					t.Errorf("a 90s timer: bucket le=%g holds %d; durations must be exported in seconds", b.GetUpperBound(), b.GetCumulativeCount())
+				}
+			}
+		}
+	}
+	var names []string
+	for n := range got {
+		if strings.HasPrefix(n, "patchflow_") || strings.HasPrefix(n, "temporal_") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for name, typ := range want {
+		g, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("/metrics has no %s; it has %v", name, names)
+		case g != typ:
+			t.Errorf("/metrics serves %s as a %s, want a %s", name, g, typ)
+		}
+	}
+}
