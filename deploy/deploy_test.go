@@ -137,37 +137,42 @@ func TestPromtoolCheckConfig(t *testing.T) {
 	}
 }
 
+// ruleTestFiles are the promtool unit test files of rules.yaml.
+var ruleTestFiles = []string{"rules_test.yaml", "rules_compliance_test.yaml"}
+
 func TestPromtoolTestRules(t *testing.T) {
-	out, err := runPromtool(t, "prometheus", "test", "rules", "rules_test.yaml")
+	out, err := runPromtool(t, "prometheus", append([]string{"test", "rules"}, ruleTestFiles...)...)
 	if err != nil {
-		t.Fatalf("promtool test rules prometheus/rules_test.yaml: %v\n%s", err, out)
+		t.Fatalf("promtool test rules %v in prometheus/: %v\n%s", ruleTestFiles, err, out)
 	}
 	// Every alert must be seen firing by at least one test case.
-	var tests struct {
-		RuleFiles []string `yaml:"rule_files"`
-		Tests     []struct {
-			AlertRuleTest []struct {
-				Alertname string           `yaml:"alertname"`
-				ExpAlerts []map[string]any `yaml:"exp_alerts"`
-			} `yaml:"alert_rule_test"`
-		} `yaml:"tests"`
-	}
-	decodeYAML(t, "prometheus/rules_test.yaml", &tests)
-	if len(tests.RuleFiles) != 1 || tests.RuleFiles[0] != "rules.yaml" {
-		t.Errorf("rules_test.yaml: rule_files = %v, want [rules.yaml]", tests.RuleFiles)
-	}
 	fired := map[string]bool{}
-	for _, tc := range tests.Tests {
-		for _, a := range tc.AlertRuleTest {
-			if len(a.ExpAlerts) > 0 {
-				fired[a.Alertname] = true
+	for _, f := range ruleTestFiles {
+		var tests struct {
+			RuleFiles []string `yaml:"rule_files"`
+			Tests     []struct {
+				AlertRuleTest []struct {
+					Alertname string           `yaml:"alertname"`
+					ExpAlerts []map[string]any `yaml:"exp_alerts"`
+				} `yaml:"alert_rule_test"`
+			} `yaml:"tests"`
+		}
+		decodeYAML(t, filepath.Join("prometheus", f), &tests)
+		if len(tests.RuleFiles) != 1 || tests.RuleFiles[0] != "rules.yaml" {
+			t.Errorf("%s: rule_files = %v, want [rules.yaml]", f, tests.RuleFiles)
+		}
+		for _, tc := range tests.Tests {
+			for _, a := range tc.AlertRuleTest {
+				if len(a.ExpAlerts) > 0 {
+					fired[a.Alertname] = true
+				}
 			}
 		}
 	}
 	for _, g := range loadRules(t).Groups {
 		for _, r := range g.Rules {
 			if r.Alert != "" && !fired[r.Alert] {
-				t.Errorf("alert %s (group %s) never fires in rules_test.yaml: add a test case that expects it", r.Alert, g.Name)
+				t.Errorf("alert %s (group %s) never fires in %v: add a test case that expects it", r.Alert, g.Name, ruleTestFiles)
 			}
 		}
 	}
