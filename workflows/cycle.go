@@ -86,6 +86,9 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	if len(plan.Entries) == 0 || len(c.pins) == 0 {
 		return c.finish(ctx, CycleCompleted, "nothing to patch"), nil
 	}
+	if c.aborting {
+		return c.finishOrAbort(ctx, "aborted by operator before the rollout"), nil
+	}
 	if reason, ok := c.approvalGate(ctx); !ok {
 		return c.finishOrAbort(ctx, reason), nil
 	}
@@ -179,7 +182,7 @@ func (c *cycleRun) runWave(ctx workflow.Context, n int, hosts []string, parallel
 	}
 	in := WaveInput{CycleID: c.st.CycleID, Policy: c.spec.Policy, Wave: n, Inventory: c.spec.Inventory.Source,
 		MaxParallel: parallel, Bake: bake, BudgetLeft: budgetLeft, OnBreach: onBreach, Steps: c.spec.Host,
-		Checks: c.spec.Checks, BusyTimeout: c.spec.BusyTimeout, Progress: WaveProgress{Paused: c.st.Paused}}
+		Checks: c.spec.Checks, BusyTimeout: c.spec.BusyTimeout, Progress: WaveProgress{Paused: c.st.Paused, Aborted: c.aborting}}
 	for _, h := range hosts {
 		in.Targets = append(in.Targets, HostTarget{Host: h, Pins: c.pins[h]})
 	}

@@ -383,3 +383,16 @@ func TestPreDownloadSkipsHostsThatCannotFetch(t *testing.T) {
 		}
 	}
 }
+
+func TestAbortBeforeRolloutChangesNothing(t *testing.T) {
+	c := newCycleEnv(t, hostNames(2)...)
+	c.env.OnActivity(ActScanHosts, mockAny, mockAny).After(time.Minute).Return(c.fleet.ScanHosts)
+	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgAbort, AbortRequest{}) }, 10*time.Second)
+	res := c.run(t, testSpec())
+	if res.State != CycleAborted || !strings.Contains(res.Reason, "before the rollout") {
+		t.Errorf("state %s (%s), want aborted before the rollout", res.State, res.Reason)
+	}
+	if len(c.kids.startModes) != 0 {
+		t.Errorf("hosts started after abort: %v", c.kids.startModes)
+	}
+}
