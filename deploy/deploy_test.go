@@ -21,16 +21,7 @@ import (
 // installed, except under CI=true, where a check that cannot run fails.
 func promtool(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err == nil {
-		return path
-	}
-	const hint = "promtool not found: install it with `apt-get install --no-install-recommends prometheus` (Debian package prometheus)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(hint)
-	}
-	t.Skip(hint)
-	return ""
+	return requireBinary(t, "promtool")
 }
 
 // runPromtool runs promtool in dir and returns its combined output.
