@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -187,6 +188,60 @@ func TestCycles(t *testing.T) {
 		}
 		if v := e.installed(host, "demo-lib"); v != "1.1" {
 			t.Errorf("%s demo-lib = %s after retry, want 1.1", host, v)
+		}
+	})
+
+	t.Run("pause stops new hosts; abort with rollback returns every patched host", func(t *testing.T) {
+		for _, h := range production[1:3] {
+			_, err := e.fleet.Exec(context.Background(), h, "rm", "-f", testfleet.DemoFailFile)
+			must(t, err)
+		}
+		start := time.Now()
+		spec := e.spec("pause")
+		spec.Staging = workflows.StagingSpec{}
+		spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}, {Percent: 100, MaxParallel: 1}}
+		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		run := e.startCycle(spec, start)
+		id := run.GetID()
+		e.statusUntil(id, 2*time.Minute, func(s workflows.CycleStatus) bool { return s.Wave == 2 })
+		reply, err := e.update(id, workflows.MsgPause)
+		if err != nil || !reply.Paused {
+			t.Fatalf("pause: %+v %v", reply, err)
+		}
+		if _, err := e.update(id, workflows.MsgPause); err == nil || !strings.Contains(err.Error(), "already paused") {
+			t.Errorf("second pause: %v, want refusal", err)
+		}
+		// The host in flight finishes; no other starts while paused.
+		var ws workflows.WaveStatus
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			v, err := e.c.QueryWorkflow(context.Background(), workflows.WaveID(id, 2), "", workflows.QueryStatus)
+			if err == nil && v.Get(&ws) == nil && ws.Paused && len(ws.InFlight) == 0 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		done := ws.Counts.Patched + ws.Counts.Failed
+		time.Sleep(3 * time.Second)
+		v, err := e.c.QueryWorkflow(context.Background(), workflows.WaveID(id, 2), "", workflows.QueryStatus)
+		must(t, err)
+		must(t, v.Get(&ws))
+		if !ws.Paused || len(ws.InFlight) != 0 || ws.Counts.Patched+ws.Counts.Failed != done || ws.Counts.Pending == 0 {
+			t.Errorf("wave while paused: %+v, want paused, nothing in flight, nothing new", ws)
+		}
+		if _, err := e.update(id, workflows.MsgAbort, workflows.AbortRequest{Rollback: true}); err != nil {
+			t.Fatalf("abort: %v", err)
+		}
+		res := e.wait(run)
+		if res.State != workflows.CycleAborted || res.Counts.RolledBack == 0 || res.Counts.Patched != 0 {
+			t.Errorf("cycle %s (%s) %+v, want aborted with every patched host rolled back", res.State, res.Reason, res.Counts)
+		}
+		for _, o := range res.Hosts {
+			if o.State == workflows.HostRolledBack {
+				if v := e.installed(o.Host, "demo-lib"); v != "1.0" {
+					t.Errorf("%s demo-lib = %s after abort with rollback, want 1.0", o.Host, v)
+				}
+			}
 		}
 	})
 }
