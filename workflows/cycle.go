@@ -111,6 +111,9 @@ func (c *cycleRun) stage(ctx workflow.Context) (string, bool) {
 	hosts := c.st.StagingHosts
 	res := c.runWave(ctx, 0, hosts, len(hosts), c.spec.Staging.Bake, len(hosts), "")
 	c.outcomes = append(c.outcomes, res.Outcomes...)
+	if res.AbortReason != "" {
+		return c.policyAbort(res.AbortReason), false
+	}
 	if res.Aborted || c.aborting {
 		return "aborted by operator during staging", false
 	}
@@ -143,6 +146,9 @@ func (c *cycleRun) rollOut(ctx workflow.Context) (string, bool) {
 		res := c.runWave(ctx, n, hosts, max(w.MaxParallel, 1), w.Bake, left, c.spec.OnBudgetBreach)
 		c.outcomes = append(c.outcomes, res.Outcomes...)
 		c.st.BudgetUsed += res.Failures
+		if res.AbortReason != "" {
+			return c.policyAbort(res.AbortReason), false
+		}
 		if res.Aborted || c.aborting {
 			return "aborted by operator in wave " + waveLabel(n), false
 		}
@@ -212,6 +218,13 @@ func (c *cycleRun) runWave(ctx workflow.Context, n int, hosts []string, parallel
 		}
 	}
 	return res
+}
+
+// policyAbort turns an abort asked by a host's decision-timeout policy
+// into a cycle abort without rollback.
+func (c *cycleRun) policyAbort(why string) string {
+	c.aborting, c.st.Aborting = true, true
+	return "aborted: no operator decision for " + why
 }
 
 // withPins keeps the hosts that have something to patch, in order.

@@ -168,6 +168,8 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	switch {
 	case c.aborting:
 		return "aborted by operator before approval", false
+	case !ok && c.spec.Approval.OnTimeout == "proceed":
+		workflow.GetLogger(ctx).Info("no approval within the timeout; proceeding as the policy says")
 	case !ok:
 		return "no approval within " + durationText(c.spec.Approval.Timeout), false
 	}

@@ -396,3 +396,39 @@ func TestAbortBeforeRolloutChangesNothing(t *testing.T) {
 		t.Errorf("hosts started after abort: %v", c.kids.startModes)
 	}
 }
+
+func TestApprovalTimeoutProceeds(t *testing.T) {
+	c := newCycleEnv(t, hostNames(1)...)
+	spec := testSpec()
+	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: time.Hour, OnTimeout: "proceed"}
+	res := c.run(t, spec)
+	if res.State != CycleCompleted || res.Counts.Patched != 2 {
+		t.Errorf("%s (%s) %+v, want the rollout to proceed after the approval timeout", res.State, res.Reason, res.Counts)
+	}
+}
+
+func TestDecisionTimeoutPolicies(t *testing.T) {
+	for _, c := range []struct {
+		policy, hostState, cycleState string
+		h2Touched                     bool
+	}{
+		{"skip", HostSkipped, CycleCompleted, true},
+		{"abort", HostFailed, CycleAborted, false},
+	} {
+		t.Run(c.policy, func(t *testing.T) {
+			e := newCycleEnv(t, hostNames(2)...)
+			e.fleet.badPins["h1:libfoo=2.1"] = true
+			spec := testSpec()
+			spec.Budget = BudgetSpec{MaxFailures: 5}
+			spec.Host.OnDecisionTimeout = c.policy
+			res := e.run(t, spec)
+			o := outcomeMap(res)["h1"]
+			if res.State != c.cycleState || o.State != c.hostState || !strings.Contains(o.Reason, "no operator decision within 10m") {
+				t.Errorf("cycle %s (%s), h1 %s %q; want cycle %s, h1 %s", res.State, res.Reason, o.State, o.Reason, c.cycleState, c.hostState)
+			}
+			if touched := e.fleet.applyCalls["h2"] > 0; touched != c.h2Touched {
+				t.Errorf("h2 patched = %v, want %v", touched, c.h2Touched)
+			}
+		})
+	}
+}

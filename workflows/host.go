@@ -106,6 +106,14 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 			// the operator or the breach policy asked for the snapshot state.
 			return h.rollbackUntilDecided(ctx, strings.TrimSuffix(reason, "; rolled back to snapshot")), nil
 		default:
+			switch h.in.Steps.OnDecisionTimeout {
+			case "skip":
+				return h.finish(ctx, HostSkipped, reason+"; "+d+", skipped by policy"), nil
+			case "abort":
+				r := h.finish(ctx, HostFailed, reason+"; "+d+", the policy aborts the cycle")
+				r.AbortCycle = true
+				return r, nil
+			}
 			return h.finish(ctx, HostFailed, reason+"; "+d), nil
 		}
 	}

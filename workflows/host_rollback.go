@@ -50,7 +50,9 @@ func (h *hostRun) repairUntilDecided(ctx workflow.Context, reason string) HostPa
 		case MsgSkip:
 			return h.finish(ctx, HostNeedsRepair, reason+"; skipped by operator, needs manual repair")
 		default:
-			return h.finish(ctx, HostNeedsRepair, reason+"; needs manual repair; "+d)
+			r := h.finish(ctx, HostNeedsRepair, reason+"; needs manual repair; "+d)
+			r.AbortCycle = h.in.Steps.OnDecisionTimeout == "abort"
+			return r
 		}
 	}
 }

@@ -97,6 +97,9 @@ type PatchRules struct {
 type ApprovalSpec struct {
 	Mode    string        `json:"mode,omitempty"`    // "auto" (default) or "manual"
 	Timeout time.Duration `json:"timeout,omitempty"` // manual: 0 = wait forever
+	// OnTimeout: "abort" (default: the cycle fails, no host changed) or
+	// "proceed" (the rollout starts as if approved).
+	OnTimeout string `json:"on_timeout,omitempty"`
 }
 
 // WaveSpec sizes one wave: Count hosts, or Percent of the production hosts.
@@ -125,8 +128,13 @@ type HostSteps struct {
 	// waits for an operator decision.
 	RollbackOnFailure bool `json:"rollback_on_failure,omitempty"`
 	// DecisionTimeout is how long a failed host waits for retry, skip or
-	// rollback before it is marked failed. Default 1h.
+	// rollback. Default 1h.
 	DecisionTimeout time.Duration `json:"decision_timeout,omitempty"`
+	// OnDecisionTimeout: "fail" (default: the host ends failed), "skip"
+	// (the host ends skipped, left as it is) or "abort" (the host ends
+	// failed and the cycle aborts). A host whose rollback failed always
+	// ends needs_repair.
+	OnDecisionTimeout string `json:"on_decision_timeout,omitempty"`
 	// ApplyTimeout bounds one package install (default 30m); RebootTimeout
 	// bounds the wait for a rebooting host (default 15m); CommandTimeout
 	// bounds other remote commands (default 5m).
@@ -201,6 +209,16 @@ func (s *CycleSpec) Validate() error {
 	case "", "auto", "manual":
 	default:
 		bad("cycle spec: approval mode must be auto or manual, got %q", s.Approval.Mode)
+	}
+	switch s.Approval.OnTimeout {
+	case "", "abort", "proceed":
+	default:
+		bad("cycle spec: approval on_timeout must be abort or proceed, got %q", s.Approval.OnTimeout)
+	}
+	switch s.Host.OnDecisionTimeout {
+	case "", "fail", "skip", "abort":
+	default:
+		bad("cycle spec: host on_decision_timeout must be fail, skip or abort, got %q", s.Host.OnDecisionTimeout)
 	}
 	switch s.Host.Reboot {
 	case "", "if_required", "always", "never":

@@ -56,6 +56,9 @@ type HostOutcome struct {
 	// SnapshotRef (1-based) points into WaveResult.Snapshots, where a wave
 	// keeps each distinct snapshot once; the cycle resolves it into Snapshot.
 	SnapshotRef int `json:"snapshot_ref,omitempty"`
+	// AbortCycle: no operator decided in time and the policy
+	// (on_decision_timeout abort) stops the cycle.
+	AbortCycle bool `json:"abort_cycle,omitempty"`
 }
 
 // Counts sums host outcomes by final state.

@@ -49,7 +49,9 @@ type WaveProgress struct {
 	Breached  bool    `json:"breached,omitempty"`
 	Paused    bool    `json:"paused,omitempty"`
 	Aborted   bool    `json:"aborted,omitempty"`
-	Runs      int     `json:"runs,omitempty"`
+	// AbortReason is set when a host's policy, not an operator, aborted.
+	AbortReason string `json:"abort_reason,omitempty"`
+	Runs        int    `json:"runs,omitempty"`
 }
 
 // WaveResult is a finished wave.
@@ -61,7 +63,9 @@ type WaveResult struct {
 	Failures  int     `json:"failures"`
 	Breached  bool    `json:"breached"`
 	Aborted   bool    `json:"aborted"`
-	Runs      int     `json:"runs"`
+	// AbortReason is set when a host's policy, not an operator, aborted.
+	AbortReason string `json:"abort_reason,omitempty"`
+	Runs        int    `json:"runs"`
 }
 
 type waveRun struct {
@@ -124,7 +128,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 		w.bakeAndCheck(ctx)
 	}
 	return WaveResult{Wave: in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
-		Breached: w.p.Breached, Aborted: w.p.Aborted, Runs: w.p.Runs}, nil
+		Breached: w.p.Breached, Aborted: w.p.Aborted, AbortReason: w.p.AbortReason, Runs: w.p.Runs}, nil
 }
 
 // intern stores a snapshot once and returns its 1-based reference (0 for
@@ -176,6 +180,9 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		}
 		if o.State != HostPatched && o.State != HostSkipped {
 			w.countFailure(ctx, o.Host)
+		}
+		if o.AbortCycle && !w.p.Aborted {
+			w.p.Aborted, w.p.AbortReason = true, o.Host+": "+o.Reason
 		}
 		// The cycle knows every host's pins, and most hosts share one
 		// snapshot: leaving out the pins and keeping each snapshot once
