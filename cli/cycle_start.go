@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,7 +67,7 @@ func cycleStartRun(opts *CycleStartOptions) error {
 		return err
 	}
 	spec.DryRun = opts.DryRun
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	defer stop()
 	c, err := opts.Factory.Client(ctx)
 	if err != nil {
@@ -89,22 +86,7 @@ func cycleStartRun(opts *CycleStartOptions) error {
 		return nil
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "started cycle %s (Ctrl-C stops watching, not the cycle)\n", id)
-	var progress *cycleProgress
-	if !opts.JSON {
-		progress = newCycleProgress(opts.IO.ErrOut)
-	}
-	r, err := watchCycle(ctx, c, id, progress)
-	if err != nil {
-		return err
-	}
-	if opts.JSON {
-		if err := printJSON(opts.IO.Out, r); err != nil {
-			return err
-		}
-	} else {
-		printCycleSummary(opts.IO.Out, r)
-	}
-	return cycleExit(r)
+	return watchToEnd(ctx, c, id, opts.IO, opts.JSON)
 }
 
 // specFromPolicy loads and validates a policy and its inventory and

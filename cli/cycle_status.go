@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -43,7 +40,7 @@ rolled back).`,
 }
 
 func cycleStatusRun(opts *CycleStatusOptions) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	defer stop()
 	c, err := opts.Factory.Client(ctx)
 	if err != nil {
@@ -51,22 +48,7 @@ func cycleStatusRun(opts *CycleStatusOptions) error {
 	}
 	defer c.Close()
 	if opts.Watch {
-		var progress *cycleProgress
-		if !opts.JSON {
-			progress = newCycleProgress(opts.IO.ErrOut)
-		}
-		r, err := watchCycle(ctx, c, opts.ID, progress)
-		if err != nil {
-			return err
-		}
-		if opts.JSON {
-			if err := printJSON(opts.IO.Out, r); err != nil {
-				return err
-			}
-		} else {
-			printCycleSummary(opts.IO.Out, r)
-		}
-		return cycleExit(r)
+		return watchToEnd(ctx, c, opts.ID, opts.IO, opts.JSON)
 	}
 	snap, err := fetchCycle(ctx, c, opts.ID)
 	if err != nil {

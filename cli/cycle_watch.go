@@ -95,3 +95,25 @@ func cycleExit(r workflows.CycleResult) error {
 	}
 	return nil
 }
+
+// watchToEnd follows a cycle to its end (progress on the error stream
+// unless asJSON), prints its summary or JSON result and returns the exit
+// code the result calls for.
+func watchToEnd(ctx context.Context, c client.Client, id string, io IOStreams, asJSON bool) error {
+	var progress *cycleProgress
+	if !asJSON {
+		progress = newCycleProgress(io.ErrOut)
+	}
+	r, err := watchCycle(ctx, c, id, progress)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := printJSON(io.Out, r); err != nil {
+			return err
+		}
+	} else {
+		printCycleSummary(io.Out, r)
+	}
+	return cycleExit(r)
+}

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,11 +87,7 @@ func demoRun(opts *DemoOptions) error {
 		return err
 	}
 	w := opts.IO.ErrOut
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(opts.Context)
 	defer stop()
 
 	fmt.Fprintf(w, "building the demo fleet: %d Debian hosts on 10.213.%d.0/24 (the first run builds a base system, about a minute)\n", opts.Hosts, opts.Subnet)

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,16 +79,11 @@ func defaultDBFile() string {
 }
 
 func devRun(opts *DevOptions) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
-		return UsageError("--log-level %q: want debug, info, warn or error", opts.LogLevel)
+	logger, level, err := newLogger(opts.IO.ErrOut, opts.LogLevel)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(opts.Context)
 	defer stop()
 
 	dbFile := opts.DBFile

@@ -3,10 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -57,16 +53,11 @@ Flags override them. SIGINT or SIGTERM stops the worker gracefully.`,
 }
 
 func workerRun(opts *WorkerOptions) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
-		return UsageError("--log-level %q: want debug, info, warn or error", opts.LogLevel)
+	logger, _, err := newLogger(opts.IO.ErrOut, opts.LogLevel)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(opts.Context)
 	defer stop()
 
 	metrics, err := worker.NewMetrics()
