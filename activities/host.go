@@ -117,7 +117,7 @@ func (a *Activities) Verify(ctx context.Context, in workflows.HostInput) (workfl
 			res.Problems = append(res.Problems, "package manager: "+err.Error())
 		}
 	}
-	res.Problems = append(res.Problems, a.runChecks(ctx, s, in.Checks)...)
+	res.Problems = append(res.Problems, a.runChecks(ctx, s, in.Checks, nil)...)
 	sort.Strings(res.Problems)
 	return res, nil
 }

@@ -23,6 +23,7 @@ const (
 	ActScanHosts      = "ScanHosts"
 	ActVerifyHosts    = "VerifyHosts"
 	ActDownloadHosts  = "DownloadHosts"
+	ActProbeChecks    = "ProbeChecks"
 )
 
 // ActivityNames lists every activity the workflows call.
@@ -30,6 +31,7 @@ var ActivityNames = []string{
 	ActResolveTargets, ActScanHost, ActPrecheck, ActSnapshot, ActRunHook,
 	ActApplyPins, ActReboot, ActWaitForHost, ActVerify, ActRollback,
 	ActRunChecks, ActHostLock, ActScanHosts, ActVerifyHosts, ActDownloadHosts,
+	ActProbeChecks,
 }
 
 // Non-retryable application error types the activities use for permanent
@@ -132,16 +134,25 @@ type VerifyResult struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// ChecksInput runs checks on several hosts after a bake.
+// ChecksInput runs checks on several hosts after a bake. Before holds the
+// values ProbeChecks read before the wave, by check name, for BeforeAfter.
 type ChecksInput struct {
-	Inventory string   `json:"inventory"`
-	Hosts     []string `json:"hosts"`
-	Checks    []Check  `json:"checks"`
+	Inventory string             `json:"inventory"`
+	Hosts     []string           `json:"hosts"`
+	Checks    []Check            `json:"checks"`
+	Before    map[string]float64 `json:"before,omitempty"`
 }
 
-// ChecksResult lists failed checks per host; empty means all passed.
+// ChecksResult lists failed checks per host; empty means all passed. A
+// problem with Host "" is a wave-level check that failed: it fails every
+// host of the wave.
 type ChecksResult struct {
 	Failed []HostProblem `json:"failed,omitempty"`
+}
+
+// ProbeResult holds the values of BeforeAfter checks before a wave.
+type ProbeResult struct {
+	Values map[string]float64 `json:"values,omitempty"`
 }
 
 // HostProblem is one host's failed check or mismatch.

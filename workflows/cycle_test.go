@@ -432,3 +432,27 @@ func TestDecisionTimeoutPolicies(t *testing.T) {
 		})
 	}
 }
+
+func TestWaveCheckFailureFailsTheWave(t *testing.T) {
+	c := newCycleEnv(t, hostNames(5)...)
+	c.fleet.waveCheckFailsWith["h3"] = true
+	spec := testSpec()
+	spec.Checks = append(spec.Checks, Check{Name: "errors", Type: "promql", Scope: ScopeWave, Prometheus: "http://prom:9090",
+		Query: "sum(rate(http_errors_total[5m]))", BeforeAfter: &BeforeAfter{MaxIncrease: 1}})
+	res := c.run(t, spec)
+	if res.State != CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
+		t.Fatalf("cycle %s (%s), want a breach in wave 2", res.State, res.Reason)
+	}
+	o := outcomeMap(res)
+	for _, h := range []string{"h2", "h3", "h4"} {
+		if o[h].State != HostRolledBack || !strings.Contains(o[h].Reason, "check after bake: check errors") || c.fleet.installed(h, "libfoo") != "2.0" {
+			t.Errorf("%s %s %q libfoo %s, want rolled back after the wave check failed", h, o[h].State, o[h].Reason, c.fleet.installed(h, "libfoo"))
+		}
+	}
+	if o["h1"].State != HostPatched {
+		t.Errorf("canary h1 %s, want patched (its wave's check passed)", o["h1"].State)
+	}
+	if c.fleet.checkBefore["errors"] != 1 {
+		t.Errorf("before value %v, want the probe's 1 passed to the check", c.fleet.checkBefore)
+	}
+}

@@ -32,6 +32,10 @@ type fakeFleet struct {
 	hooks         []string
 	downloadFails map[string]bool
 	downloads     []string
+	// waveCheckFailsWith fails a wave-level check for any batch holding
+	// one of these hosts.
+	waveCheckFailsWith map[string]bool
+	checkBefore        map[string]float64
 }
 
 type fakeHost struct {
@@ -44,7 +48,8 @@ type fakeHost struct {
 // 1.0.1 pending (security, high) and libfoo 2.0 with 2.1 pending (bugfix).
 func newFakeFleet(names ...string) *fakeFleet {
 	f := &fakeFleet{hosts: map[string]*fakeHost{}, badPins: map[string]bool{}, checkFails: map[string]bool{},
-		rollbackFails: map[string]bool{}, applyCalls: map[string]int{}, downloadFails: map[string]bool{}}
+		rollbackFails: map[string]bool{}, applyCalls: map[string]int{}, downloadFails: map[string]bool{},
+		waveCheckFailsWith: map[string]bool{}}
 	for _, n := range names {
 		f.hosts[n] = &fakeHost{
 			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
@@ -74,6 +79,7 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(f.ScanHosts, ActScanHosts)
 	reg(f.VerifyHosts, ActVerifyHosts)
 	reg(f.DownloadHosts, ActDownloadHosts)
+	reg(f.ProbeChecks, ActProbeChecks)
 }
 
 // DownloadHosts fails for hosts in downloadFails.
@@ -260,10 +266,23 @@ func (f *fakeFleet) RunChecks(_ context.Context, in ChecksInput) (ChecksResult, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var r ChecksResult
+	f.checkBefore = in.Before
 	for _, h := range in.Hosts {
 		if f.checkFails[h] {
 			r.Failed = append(r.Failed, HostProblem{Host: h, Problem: "check http: status 500"})
 		}
+		if f.waveCheckFailsWith[h] {
+			r.Failed = append(r.Failed, HostProblem{Problem: "check errors: value 7 grew by 6 (max 1)"})
+		}
+	}
+	return r, nil
+}
+
+// ProbeChecks reads 1 for every check.
+func (f *fakeFleet) ProbeChecks(_ context.Context, in ChecksInput) (ProbeResult, error) {
+	r := ProbeResult{Values: map[string]float64{}}
+	for _, c := range in.Checks {
+		r.Values[c.Name] = 1
 	}
 	return r, nil
 }

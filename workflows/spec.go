@@ -36,8 +36,8 @@ type CycleSpec struct {
 	OnBudgetBreach string `json:"on_budget_breach"`
 	// Host holds the per-host steps.
 	Host HostSteps `json:"host"`
-	// Checks run on every host after it is patched and again on every host
-	// of a wave (and staging) after the bake time.
+	// Checks run per host right after its patch (scope host) or after each
+	// wave's bake (scope wave); see Check.
 	Checks []Check `json:"checks,omitempty"`
 	// BusyTimeout is how long a wave waits for a host that another cycle is
 	// patching before skipping it. Default 10m.
@@ -151,19 +151,68 @@ type Hook struct {
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
-// Check is a health check. Type "command" runs Command on the host and
-// passes on exit 0; "tcp" dials Address (host:port, "{host}" replaced by the
-// host's address) from the worker; "http" GETs URL and expects Expect status
-// (default 200).
+// Check is a health check. Scope "host" (the default) runs it for each
+// host right after that host is patched (part of verify); scope "wave" runs
+// it after each wave's (and staging's) bake, once per patched host when it
+// is a command or names "{host}", else once for the wave, where a failure
+// fails every patched host of the wave.
+//
+// Types: "command" runs Command on the host and passes on exit 0; "tcp"
+// dials Address (host:port, "{host}" replaced by the host's address) from
+// the worker; "http" GETs URL and expects Expect (default 200); "promql"
+// runs Query on the Prometheus server at Prometheus and passes when the
+// value (the largest sample of a vector) meets Threshold, and, with
+// BeforeAfter, when it grew by no more than the limits since before the
+// wave started.
 type Check struct {
-	Name    string        `json:"name"`
-	Type    string        `json:"type"`
-	Command []string      `json:"command,omitempty"`
-	Sudo    bool          `json:"sudo,omitempty"`
-	Address string        `json:"address,omitempty"`
-	URL     string        `json:"url,omitempty"`
-	Expect  int           `json:"expect,omitempty"`
-	Timeout time.Duration `json:"timeout,omitempty"`
+	Name        string        `json:"name"`
+	Type        string        `json:"type"`
+	Scope       string        `json:"scope,omitempty"`
+	Command     []string      `json:"command,omitempty"`
+	Sudo        bool          `json:"sudo,omitempty"`
+	Address     string        `json:"address,omitempty"`
+	URL         string        `json:"url,omitempty"`
+	Expect      int           `json:"expect,omitempty"`
+	Prometheus  string        `json:"prometheus,omitempty"`
+	Query       string        `json:"query,omitempty"`
+	Threshold   *Threshold    `json:"threshold,omitempty"`
+	BeforeAfter *BeforeAfter  `json:"before_after,omitempty"`
+	Timeout     time.Duration `json:"timeout,omitempty"`
+}
+
+// Threshold passes when "<value> <Op> <Value>" holds; Op is one of
+// <, <=, >, >=, ==, !=.
+type Threshold struct {
+	Op    string  `json:"op"`
+	Value float64 `json:"value"`
+}
+
+// BeforeAfter fails a check whose value grew during the wave by more than
+// MaxIncrease (absolute) or MaxIncreasePercent (relative), when set.
+type BeforeAfter struct {
+	MaxIncrease        float64 `json:"max_increase,omitempty"`
+	MaxIncreasePercent float64 `json:"max_increase_percent,omitempty"`
+}
+
+// Check scopes.
+const (
+	ScopeHost = "host"
+	ScopeWave = "wave"
+)
+
+// OnWave reports whether the check runs after a wave's bake (else right
+// after each host's patch).
+func (c Check) OnWave() bool { return c.Scope == ScopeWave }
+
+func splitChecks(checks []Check) (host, wave []Check) {
+	for _, c := range checks {
+		if c.OnWave() {
+			wave = append(wave, c)
+		} else {
+			host = append(host, c)
+		}
+	}
+	return host, wave
 }
 
 // Breach policies.
@@ -265,11 +314,32 @@ func (s *CycleSpec) Validate() error {
 			if c.URL == "" {
 				bad("cycle spec: check %q: http check has no url", c.Name)
 			}
+		case "promql":
+			if c.Prometheus == "" || c.Query == "" || (c.Threshold == nil && c.BeforeAfter == nil) {
+				bad("cycle spec: check %q: promql check needs prometheus, query and a threshold or before_after", c.Name)
+			}
+			if c.Threshold != nil && !validOp(c.Threshold.Op) {
+				bad("cycle spec: check %q: threshold op must be <, <=, >, >=, == or !=, got %q", c.Name, c.Threshold.Op)
+			}
 		default:
-			bad("cycle spec: check %q: type must be command, tcp or http, got %q", c.Name, c.Type)
+			bad("cycle spec: check %q: type must be command, tcp, http or promql, got %q", c.Name, c.Type)
+		}
+		if c.Scope != "" && c.Scope != ScopeHost && c.Scope != ScopeWave {
+			bad("cycle spec: check %q: scope must be host or wave, got %q", c.Name, c.Scope)
+		}
+		if c.BeforeAfter != nil && !c.OnWave() {
+			bad("cycle spec: check %q: before_after compares a wave's before and after, so scope must be wave", c.Name)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func validOp(op string) bool {
+	switch op {
+	case "<", "<=", ">", ">=", "==", "!=":
+		return true
+	}
+	return false
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -49,6 +49,8 @@ type WaveProgress struct {
 	Breached  bool    `json:"breached,omitempty"`
 	Paused    bool    `json:"paused,omitempty"`
 	Aborted   bool    `json:"aborted,omitempty"`
+	// Before holds wave-check values read before the first host started.
+	Before map[string]float64 `json:"before,omitempty"`
 	// AbortReason is set when a host's policy, not an operator, aborted.
 	AbortReason string `json:"abort_reason,omitempty"`
 	Runs        int    `json:"runs,omitempty"`
@@ -77,6 +79,8 @@ type waveRun struct {
 	launched int
 	// snapIndex maps a snapshot's key to its SnapshotRef.
 	snapIndex map[string]int
+	// hostChecks run in each host's verify, waveChecks after the bake.
+	hostChecks, waveChecks []Check
 }
 
 // Wave patches its targets through a sliding window of at most MaxParallel
@@ -97,8 +101,10 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	if err := w.register(ctx); err != nil {
 		return WaveResult{}, err
 	}
+	w.hostChecks, w.waveChecks = splitChecks(in.Checks)
 	if w.p.Runs == 1 {
 		upsert(ctx, AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID), AttrWave.ValueSet(waveLabel(in.Wave)))
+		w.probe(ctx)
 	}
 
 	for {
@@ -226,8 +232,30 @@ func (w *waveRun) isInFlight(host string) bool {
 	return false
 }
 
+// probe reads the values of before/after checks before any host starts.
+func (w *waveRun) probe(ctx workflow.Context) {
+	var probes []Check
+	for _, c := range w.waveChecks {
+		if c.BeforeAfter != nil {
+			probes = append(probes, c)
+		}
+	}
+	if len(probes) == 0 {
+		return
+	}
+	var res ProbeResult
+	actx := withActivity(ctx, actOptions{timeout: 2 * time.Minute, summary: "read check values before wave " + waveLabel(w.in.Wave)})
+	if err := workflow.ExecuteActivity(actx, ActProbeChecks, ChecksInput{Inventory: w.in.Inventory, Checks: probes}).Get(ctx, &res); err != nil {
+		// Without a before value the comparison after the wave fails and
+		// says so; the wave itself can go on.
+		workflow.GetLogger(ctx).Warn("reading check values before the wave failed", "wave", w.in.Wave, "error", err)
+	}
+	w.p.Before = res.Values
+}
+
 // bakeAndCheck waits the bake time (cut short by abort), then runs the
-// checks on the wave's patched hosts; a failing host counts as failed.
+// wave-scoped checks for the wave's patched hosts; a host whose check
+// fails (every host, for a wave-level check) counts as failed.
 func (w *waveRun) bakeAndCheck(ctx workflow.Context) {
 	var patched []string
 	for _, o := range w.p.Outcomes {
@@ -244,22 +272,20 @@ func (w *waveRun) bakeAndCheck(ctx workflow.Context) {
 			return
 		}
 	}
-	if len(w.in.Checks) == 0 {
+	if len(w.waveChecks) == 0 {
 		return
 	}
 	var res ChecksResult
-	timeout := orDefault(w.in.Steps.CommandTimeout, defaultCommandTimeout) * time.Duration(1+len(w.in.Checks))
+	timeout := orDefault(w.in.Steps.CommandTimeout, defaultCommandTimeout) * time.Duration(1+len(w.waveChecks))
 	actx := withActivity(ctx, actOptions{timeout: timeout, summary: "checks after bake: " + waveLabel(w.in.Wave)})
-	if err := workflow.ExecuteActivity(actx, ActRunChecks, ChecksInput{Inventory: w.in.Inventory, Hosts: patched, Checks: w.in.Checks}).Get(ctx, &res); err != nil {
-		res.Failed = nil
-		for _, h := range patched {
-			res.Failed = append(res.Failed, HostProblem{Host: h, Problem: reasonOf(err)})
-		}
+	in := ChecksInput{Inventory: w.in.Inventory, Hosts: patched, Checks: w.waveChecks, Before: w.p.Before}
+	if err := workflow.ExecuteActivity(actx, ActRunChecks, in).Get(ctx, &res); err != nil {
+		res.Failed = []HostProblem{{Problem: "checks could not run: " + reasonOf(err)}}
 	}
 	for _, f := range res.Failed {
 		for i := range w.p.Outcomes {
 			o := &w.p.Outcomes[i]
-			if o.Host == f.Host && o.State == HostPatched {
+			if (f.Host == "" || o.Host == f.Host) && o.State == HostPatched {
 				o.State, o.Reason, o.Changed = HostFailed, "check after bake: "+f.Problem, true
 				w.countFailure(ctx, o.Host)
 			}

@@ -16,7 +16,7 @@ import (
 // then skips it naming the cycle that holds it.
 func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostOutcome {
 	in := HostPatchInput{CycleID: w.in.CycleID, Policy: w.in.Policy, Wave: w.in.Wave, Inventory: w.in.Inventory,
-		Host: t.Host, Mode: HostModePatch, Pins: t.Pins, Steps: w.in.Steps, Checks: w.in.Checks}
+		Host: t.Host, Mode: HostModePatch, Pins: t.Pins, Steps: w.in.Steps, Checks: w.hostChecks}
 	return runHostChild(ctx, in, orDefault(w.in.BusyTimeout, defaultBusyTimeout), func() bool { return w.p.Aborted })
 }
 

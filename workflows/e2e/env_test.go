@@ -101,7 +101,10 @@ func (e *env) spec(policy string) workflows.CycleSpec {
 			DecisionTimeout:   3 * time.Second,
 			PreHooks:          []workflows.Hook{{Name: "mark", Command: []string{"touch", "/tmp/patchflow-drained"}}},
 		},
-		Checks: []workflows.Check{{Name: "dpkg-sane", Type: "command", Command: []string{"dpkg", "--audit"}}},
+		Checks: []workflows.Check{
+			{Name: "dpkg-sane", Type: "command", Command: []string{"dpkg", "--audit"}},
+			{Name: "ssh", Type: "tcp", Scope: workflows.ScopeWave, Address: "{host}:22"},
+		},
 	}
 }
 
