@@ -27,6 +27,7 @@ type cycleRun struct {
 	requests []string // MsgRollbackHost queue; the head is being served
 	// hostRollbacks counts MsgRollbackHost rollbacks running.
 	hostRollbacks int
+	win           windowGate // maintenance-window bookkeeping (window_gate.go)
 }
 
 // PatchCycle runs one patch cycle of a policy: resolve targets, scan and
@@ -41,6 +42,9 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	c := &cycleRun{spec: spec, pins: map[string][]Pin{}, started: workflow.Now(ctx)}
 	c.st = CycleStatus{CycleID: info.WorkflowExecution.ID, Policy: spec.Policy, State: CycleResolving, Started: c.started}
 	if err := c.register(ctx); err != nil {
+		return CycleResult{}, err
+	}
+	if err := c.registerWindow(ctx); err != nil {
 		return CycleResult{}, err
 	}
 	upsert(ctx, AttrPolicy.ValueSet(spec.Policy), AttrCycle.ValueSet(c.st.CycleID), AttrCycleState.ValueSet(CycleResolving))
@@ -109,7 +113,7 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 func (c *cycleRun) stage(ctx workflow.Context) (string, bool) {
 	c.setState(ctx, CycleStaging, "")
 	hosts := c.st.StagingHosts
-	res := c.runWave(ctx, 0, hosts, len(hosts), c.spec.Staging.Bake, len(hosts), "")
+	res := c.runWaveInWindow(ctx, 0, hosts, len(hosts), c.spec.Staging.Bake, len(hosts), "")
 	c.outcomes = append(c.outcomes, res.Outcomes...)
 	if res.AbortReason != "" {
 		return c.policyAbort(res.AbortReason), false
@@ -143,7 +147,7 @@ func (c *cycleRun) rollOut(ctx workflow.Context) (string, bool) {
 		c.setState(ctx, CycleRollingOut, "")
 		w := c.spec.Waves[i]
 		left := max(c.st.Budget-c.st.BudgetUsed, 0)
-		res := c.runWave(ctx, n, hosts, max(w.MaxParallel, 1), w.Bake, left, c.spec.OnBudgetBreach)
+		res := c.runWaveInWindow(ctx, n, hosts, max(w.MaxParallel, 1), w.Bake, left, c.spec.OnBudgetBreach)
 		c.outcomes = append(c.outcomes, res.Outcomes...)
 		c.st.BudgetUsed += res.Failures
 		if res.AbortReason != "" {

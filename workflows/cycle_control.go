@@ -106,7 +106,7 @@ func (c *cycleRun) validateResume() error {
 	if err := c.validateRunning(); err != nil {
 		return err
 	}
-	if !c.st.Paused {
+	if !c.st.Paused && !c.win.parked {
 		return fmt.Errorf("cycle %s is not paused (state %s)", c.st.CycleID, c.st.State)
 	}
 	return nil
@@ -128,6 +128,9 @@ func (c *cycleRun) validateRollbackHost(host string) error {
 // stops starting hosts; hosts in flight finish.
 func (c *cycleRun) setPaused(ctx workflow.Context, paused bool) {
 	c.st.Paused = paused
+	if !paused {
+		c.resumeParked()
+	}
 	name := MsgResume
 	if paused {
 		name = MsgPause

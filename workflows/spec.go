@@ -51,6 +51,9 @@ type CycleSpec struct {
 	PreDownload bool `json:"pre_download,omitempty"`
 	// DryRun resolves, scans and plans, then reports without changing hosts.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Window is the maintenance window the rollout keeps to (window.go);
+	// nil runs whenever started.
+	Window *CycleWindow `json:"window,omitempty"`
 }
 
 // InventorySpec names the inventory and the terms selecting target hosts.
@@ -330,6 +333,9 @@ func (s *CycleSpec) Validate() error {
 		if c.BeforeAfter != nil && !c.OnWave() {
 			bad("cycle spec: check %q: before_after compares a wave's before and after, so scope must be wave", c.Name)
 		}
+	}
+	if err := s.Window.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

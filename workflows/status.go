@@ -113,6 +113,8 @@ type CycleStatus struct {
 	StagingHosts     []string      `json:"staging_hosts"` // staging hosts
 	Plan             Plan          `json:"plan"`
 	Started          time.Time     `json:"started"`
+	// Window is set for a cycle with a maintenance window (window.go).
+	Window *WindowStatus `json:"window,omitempty"`
 }
 
 // CycleResult is what a finished cycle returns (also for dry runs).

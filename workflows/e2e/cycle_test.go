@@ -244,4 +244,37 @@ func TestCycles(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a second cycle finds the host busy and skips it, naming the holder", func(t *testing.T) {
+		one := func(policy string) workflows.CycleSpec {
+			spec := e.spec(policy)
+			spec.Inventory.Select = []string{"group=staging"}
+			spec.Staging = workflows.StagingSpec{}
+			spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}}
+			spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+			spec.BusyTimeout = 2 * time.Second
+			return spec
+		}
+		a := one("busya")
+		a.Host.PreHooks = []workflows.Hook{{Name: "slow-drain", Command: []string{"sleep", "8"}}}
+		runA := e.startCycle(a, time.Now())
+		var hs workflows.HostStatus
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) && hs.State != workflows.HostPreHooks {
+			if v, err := e.c.QueryWorkflow(context.Background(), workflows.HostWorkflowID(staging), "", workflows.QueryStatus); err == nil {
+				_ = v.Get(&hs)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if hs.Cycle != runA.GetID() {
+			t.Fatalf("host %s status %+v, want it in cycle %s's pre hook", staging, hs, runA.GetID())
+		}
+		_, resB := e.runCycle(one("busyb"), time.Now())
+		if len(resB.Hosts) != 1 || resB.Hosts[0].State != workflows.HostSkipped || resB.Hosts[0].Reason != "busy: patched by "+runA.GetID() {
+			t.Errorf("second cycle: %+v, want %s skipped as busy: patched by %s", resB.Hosts, staging, runA.GetID())
+		}
+		if resA := e.wait(runA); resA.Counts.Patched != 1 {
+			t.Errorf("first cycle %s %+v, want its host patched", resA.State, resA.Counts)
+		}
+	})
 }
