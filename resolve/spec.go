@@ -56,6 +56,7 @@ func Spec(p *policies.Policy) (Result, error) {
 		},
 		OnBudgetBreach: p.Rollout.OnBudgetBreach,
 		Host:           hostSteps(p),
+		Window:         cycleWindow(p),
 	}
 	if p.Approval.Mode == policies.ApprovalManual && p.Approval.OnTimeout == policies.OnTimeoutProceed {
 		unsupported("approval.on_timeout proceed is not supported by this version's cycle; use abort")
