@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/devserver"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// Stack is the embedded Temporal server (SQLite in memory, as `patchflow
+// dev` runs it without --db) and a client connected to it.
+type Stack struct {
+	Server *devserver.Server
+	Client client.Client
+}
+
+// StartStack starts the embedded server on a free loopback port with
+// patchflow's search attributes registered.
+func StartStack(ctx context.Context) (*Stack, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	quiet := discardSlog()
+	srv, err := devserver.Start(ctx, devserver.Options{
+		IP: "127.0.0.1", Port: port, SearchAttributes: workflows.SearchAttributes,
+		Logger: quiet, LogLevel: slog.LevelError + 4, Retention: 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded Temporal server for the benchmark: %w", err)
+	}
+	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
+		Logger: quietLogger()})
+	if err != nil {
+		srv.Stop()
+		return nil, fmt.Errorf("dial embedded Temporal server at %s: %w", srv.FrontendAddress(), err)
+	}
+	return &Stack{Server: srv, Client: c}, nil
+}
+
+// Close stops the client and the server.
+func (s *Stack) Close() {
+	s.Client.Close()
+	s.Server.Stop()
+}
+
+// StartWorker runs a patchflow worker in this process with the real
+// workflows and activities built from deps; stop ends it.
+func (s *Stack) StartWorker(deps activities.Deps) (stop func(), err error) {
+	w := newWorker(s.Client, deps)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start benchmark worker on %s: %w", s.Server.FrontendAddress(), err)
+	}
+	return w.Stop, nil
+}
+
+// newWorker builds a worker with patchflow's workflows and activities and
+// enough pollers that a large fleet is not throttled by the worker's own
+// polling (the SDK defaults suit a few hundred tasks a second).
+func newWorker(c client.Client, deps activities.Deps) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers: 4,
+		MaxConcurrentActivityTaskPollers: 4,
+		WorkerStopTimeout:                5 * time.Second,
+	})
+	w.RegisterWorkflow(workflows.PatchCycle)
+	w.RegisterWorkflow(workflows.Wave)
+	w.RegisterWorkflow(workflows.HostPatch)
+	w.RegisterActivity(activities.New(deps))
+	return w
+}
+
+// CycleRun is one finished cycle and its wall time, from start request to
+// result.
+type CycleRun struct {
+	ID     string
+	Result workflows.CycleResult
+	Wall   time.Duration
+}
+
+// RunCycle starts a PatchCycle for spec and waits for its result.
+func RunCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec) (CycleRun, error) {
+	start := time.Now()
+	id := workflows.CycleID(spec.Policy, start)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.PatchCycle, workflows.CycleInput{Spec: spec})
+	if err != nil {
+		return CycleRun{}, fmt.Errorf("start cycle %s: %w", id, err)
+	}
+	var res workflows.CycleResult
+	if err := run.Get(ctx, &res); err != nil {
+		return CycleRun{}, fmt.Errorf("cycle %s: %w", id, err)
+	}
+	out := CycleRun{ID: id, Result: res, Wall: time.Since(start)}
+	if res.State != workflows.CycleCompleted || res.Counts.Patched != res.Counts.Total {
+		return out, fmt.Errorf("cycle %s ended %s (%s) with %+v; a benchmark needs every host patched", id, res.State, res.Reason, res.Counts)
+	}
+	return out, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free loopback port for the benchmark server: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func discardSlog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// quietLogger keeps the SDK's per-task logs out of the benchmark tables.
+func quietLogger() sdklog.Logger { return sdklog.NewStructuredLogger(discardSlog()) }
