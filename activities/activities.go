@@ -32,7 +32,8 @@ import (
 type Deps struct {
 	// Pool holds one connection per host (required).
 	Pool *transport.Pool
-	// LoadInventory reads an inventory source; default inventory.Load.
+	// LoadInventory reads an inventory source; default LoadInventory (a
+	// file path or an http(s) URL).
 	LoadInventory func(source string) (*inventory.Inventory, error)
 	// Client, when set, lets HostLock name the cycle that holds a busy host.
 	Client client.Client
@@ -44,15 +45,16 @@ type Deps struct {
 
 // Activities implements every activity of workflows.ActivityNames.
 type Activities struct {
-	d     Deps
-	kinds sync.Map // host name -> package manager kind, detected once
+	d        Deps
+	kinds    sync.Map // host name -> package manager kind, detected once
+	invCache inventoryCache
 }
 
 // New returns the activities to register on a worker:
 // worker.RegisterActivity(activities.New(deps)).
 func New(d Deps) *Activities {
 	if d.LoadInventory == nil {
-		d.LoadInventory = inventory.Load
+		d.LoadInventory = LoadInventory
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -65,7 +67,7 @@ func New(d Deps) *Activities {
 
 // lookup finds a host by name in the inventory source.
 func (a *Activities) lookup(source, name string) (inventory.Host, error) {
-	inv, err := a.d.LoadInventory(source)
+	inv, err := a.loadInventory(source, false)
 	if err != nil {
 		return inventory.Host{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("load inventory %s: %v", source, err), workflows.ErrInvalidInput, nil)

@@ -3,7 +3,10 @@ package activities
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -82,5 +85,27 @@ func TestVersionMatches(t *testing.T) {
 		if got := versionMatches(c.kind, c.want, c.got); got != c.ok {
 			t.Errorf("versionMatches(%s, %q, %q) = %v, want %v", c.kind, c.want, c.got, got, c.ok)
 		}
+	}
+}
+
+func TestLoadInventoryFromURL(t *testing.T) {
+	const inv = "apiVersion: patchflow/v1\nkind: Inventory\nhosts:\n  web1:\n    address: 10.213.99.1\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/inv.yaml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(inv))
+	}))
+	defer srv.Close()
+	got, err := LoadInventory(srv.URL + "/inv.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := got.Lookup("web1"); !ok || h.Address != "10.213.99.1" || got.Source != srv.URL+"/inv.yaml" {
+		t.Errorf("inventory %+v", got)
+	}
+	if _, err := LoadInventory(srv.URL + "/missing.yaml"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing URL: %v, want the status", err)
 	}
 }

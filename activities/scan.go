@@ -18,7 +18,7 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 	invalid := func(format string, args ...any) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)
 	}
-	inv, err := a.d.LoadInventory(in.Inventory.Source)
+	inv, err := a.loadInventory(in.Inventory.Source, true)
 	if err != nil {
 		return workflows.ResolveResult{}, invalid("load inventory %s: %v", in.Inventory.Source, err)
 	}
