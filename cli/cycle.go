@@ -18,6 +18,7 @@ cycle/<policy>/<UTC start>; every verb takes that ID.`,
 		NewCmdCycleStart(f, nil),
 		NewCmdCycleStatus(f, nil),
 		NewCmdCycleList(f, nil),
+		NewCmdCycleExtendWindow(f, nil),
 	)
 	for _, c := range cycleControls {
 		cmd.AddCommand(NewCmdCycleControl(f, c, nil))

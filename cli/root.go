@@ -45,6 +45,7 @@ default ` + defaultAddressHelp + `.
 		NewCmdHost(f),
 		NewCmdInventory(f),
 		NewCmdPolicy(f),
+		NewCmdSchedule(f),
 	)
 	return root
 }
