@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -14,11 +15,11 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "hosts\tmax_parallel\twall\thosts/s\tworkflow runs\tmax history\tworker RSS MiB\tworker peak MiB\t")
+	fmt.Fprintln(tw, "hosts\tmax_parallel\twall\thosts/s\tworkflow runs\tmax history\tof workflow\tworker RSS MiB\tworker peak MiB\t")
 	largest := rows[0]
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%d\t%d\t%.0f\t%.0f\t\n", r.Hosts, r.MaxParallel, r.Wall.Round(100*time.Millisecond),
-			r.HostsPerSec, r.Workflows, r.MaxHistory, r.WorkerRSSMiB, r.WorkerHWMMiB)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%d\t%d\t%s\t%.0f\t%.0f\t\n", r.Hosts, r.MaxParallel, r.Wall.Round(100*time.Millisecond),
+			r.HostsPerSec, r.Workflows, r.MaxHistory, shortWorkflow(r.MaxHistoryOf, r.CycleID), r.WorkerRSSMiB, r.WorkerHWMMiB)
 		if r.Hosts > largest.Hosts {
 			largest = r
 		}
@@ -28,4 +29,76 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 		fmt.Fprintf(w, "extrapolated, not measured: 10000 hosts at %.1f hosts/s (the %d-host rate) would take %s\n",
 			largest.HostsPerSec, largest.Hosts, (time.Duration(10000/largest.HostsPerSec) * time.Second).Round(time.Second))
 	}
+}
+
+// PrintOverhead prints the overhead run's stages and ratios.
+func PrintOverhead(w io.Writer, r OverheadResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage\thosts\tslowest host\tbake\t")
+	for _, s := range r.Stages {
+		name := fmt.Sprintf("wave %d", s.Wave)
+		if s.Wave == 0 {
+			name = "staging"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", name, s.Hosts, s.Slowest.Round(time.Millisecond), s.Bake)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "cycle wall time %s over %d hosts\n", r.Wall.Round(time.Millisecond), r.Hosts)
+	fmt.Fprintf(w, "critical path (slowest host + bake, per stage) %s: wall/critical = %.3f (goal <= 1.05)\n",
+		r.CriticalPath.Round(time.Millisecond), r.Ratio())
+	fmt.Fprintf(w, "fleet scan %s + final verify %s (host work the critical path leaves out): wall/(critical+scan+verify) = %.3f\n",
+		r.Scan.Round(time.Millisecond), r.Verify.Round(time.Millisecond), r.RatioWithScan())
+}
+
+// PrintCompare prints each tool's runs with hosts/s and the ratio of its
+// wall time to the Go loop's mean.
+func PrintCompare(w io.Writer, runs []CompareRun) {
+	if len(runs) == 0 {
+		return
+	}
+	var order []string
+	byTool := map[string][]CompareRun{}
+	for _, r := range runs {
+		if byTool[r.Tool] == nil {
+			order = append(order, r.Tool)
+		}
+		byTool[r.Tool] = append(byTool[r.Tool], r)
+	}
+	mean := func(rs []CompareRun) time.Duration {
+		var sum time.Duration
+		for _, r := range rs {
+			sum += r.Wall
+		}
+		return sum / time.Duration(len(rs))
+	}
+	floor := mean(byTool[ToolGoLoop])
+	fmt.Fprintf(w, "%d hosts, %d at once (forks = max_parallel); mean of %d round(s), tools interleaved\n",
+		runs[0].Hosts, runs[0].Forks, len(byTool[order[0]]))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "tool\twall\truns\thosts/s\tratio to go loop\t")
+	for _, t := range order {
+		m := mean(byTool[t])
+		var each []string
+		for _, r := range byTool[t] {
+			each = append(each, r.Wall.Round(100*time.Millisecond).String())
+		}
+		ratio := "-"
+		if floor > 0 {
+			ratio = fmt.Sprintf("%.2f", m.Seconds()/floor.Seconds())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t\n", t, m.Round(100*time.Millisecond), strings.Join(each, " "),
+			float64(runs[0].Hosts)/m.Seconds(), ratio)
+	}
+	_ = tw.Flush()
+}
+
+// shortWorkflow names a cycle's workflow relative to the cycle ID.
+func shortWorkflow(id, cycleID string) string {
+	switch {
+	case id == cycleID:
+		return "cycle"
+	case strings.HasPrefix(id, cycleID+"/"):
+		return strings.TrimPrefix(id, cycleID+"/")
+	}
+	return id
 }

@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/transport"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// OverheadBake is each stage's bake in the overhead cycle: long enough to
+// count in the critical path, short enough for a quick run.
+const OverheadBake = 2 * time.Second
+
+// OverheadSpec is the cycle of the overhead benchmark over a fleet of at
+// least 7 hosts: staging (h1), a canary of one, a ramp of 4 and the rest,
+// each wave with max_parallel equal to its size so the slowest host of a
+// stage is its critical path, each stage baking OverheadBake.
+func OverheadSpec(policy string, f *testfleet.Fleet) workflows.CycleSpec {
+	rest := len(f.Hosts) - 6
+	return workflows.CycleSpec{
+		Policy:    policy,
+		Inventory: workflows.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
+		Staging:   workflows.StagingSpec{Select: []string{"group=staging"}, Bake: OverheadBake},
+		Patches:   workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}},
+		Approval:  workflows.ApprovalSpec{Mode: "auto"},
+		Waves: []workflows.WaveSpec{
+			{Name: "canary", Count: 1, MaxParallel: 1, Bake: OverheadBake},
+			{Name: "ramp", Count: 4, MaxParallel: 4, Bake: OverheadBake},
+			{Name: "rest", Percent: 100, MaxParallel: rest, Bake: OverheadBake},
+		},
+		OnBudgetBreach: workflows.BreachPause,
+		Host:           workflows.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: 2 * time.Minute},
+	}
+}
+
+// Stage is one stage of a cycle (0 = staging, then the waves) in the
+// critical path.
+type Stage struct {
+	Wave    int
+	Hosts   int
+	Slowest time.Duration // longest HostOutcome.Duration
+	Bake    time.Duration
+}
+
+// OverheadResult compares a cycle's wall time with its critical path.
+type OverheadResult struct {
+	Hosts  int
+	Wall   time.Duration
+	Stages []Stage
+	// CriticalPath is DESIGN.md 7's: the sum over stages of the slowest
+	// host's patch time plus the bake.
+	CriticalPath time.Duration
+	// Scan and Verify are the cycle's fleet-wide scan (apt-get update and
+	// pending updates on every host) and final verification, from the
+	// first activity start to the last completion in its history: host
+	// work the critical path above leaves out.
+	Scan, Verify time.Duration
+}
+
+// Ratio is wall time / critical path (goal <= 1.05).
+func (r OverheadResult) Ratio() float64 { return r.Wall.Seconds() / r.CriticalPath.Seconds() }
+
+// RatioWithScan is wall time / (critical path + scan + final verify): the
+// overhead of orchestration alone.
+func (r OverheadResult) RatioWithScan() float64 {
+	return r.Wall.Seconds() / (r.CriticalPath + r.Scan + r.Verify).Seconds()
+}
+
+// Overhead runs OverheadSpec on the fleet with an in-process worker using
+// the real SSH transport, and computes the critical path from the cycle's
+// per-host durations and bakes. The hosts must have demo-app 1.0.0.
+func Overhead(ctx context.Context, st *Stack, f *testfleet.Fleet, policy string) (OverheadResult, error) {
+	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
+	defer pool.Close()
+	stop, err := st.StartWorker(activities.Deps{Pool: pool, Client: st.Client, Logger: discardSlog()})
+	if err != nil {
+		return OverheadResult{}, err
+	}
+	defer stop()
+	spec := OverheadSpec(policy, f)
+	run, err := RunCycle(ctx, st.Client, spec)
+	if err != nil {
+		return OverheadResult{}, err
+	}
+	res := OverheadResult{Hosts: len(f.Hosts), Wall: run.Wall}
+	bakes := []time.Duration{spec.Staging.Bake}
+	for _, w := range spec.Waves {
+		bakes = append(bakes, w.Bake)
+	}
+	res.Stages = make([]Stage, len(bakes))
+	for i := range res.Stages {
+		res.Stages[i] = Stage{Wave: i, Bake: bakes[i]}
+	}
+	for _, o := range run.Result.Hosts {
+		if o.Wave < 0 || o.Wave >= len(res.Stages) {
+			return res, fmt.Errorf("cycle %s: host %s in wave %d, spec has %d stages", run.ID, o.Host, o.Wave, len(res.Stages))
+		}
+		s := &res.Stages[o.Wave]
+		s.Hosts++
+		s.Slowest = max(s.Slowest, o.Duration)
+	}
+	for _, s := range res.Stages {
+		res.CriticalPath += s.Slowest + s.Bake
+	}
+	spans, err := activitySpans(ctx, st.Client, run.ID)
+	if err != nil {
+		return res, err
+	}
+	res.Scan, res.Verify = spans[workflows.ActScanHosts], spans[workflows.ActVerifyHosts]
+	return res, nil
+}
+
+// activitySpans reads a workflow's history and returns, per activity
+// type, the time from its first start to its last completion.
+func activitySpans(ctx context.Context, c client.Client, id string) (map[string]time.Duration, error) {
+	type span struct{ first, last time.Time }
+	typeOf := map[int64]string{} // scheduled event ID -> activity type
+	spans := map[string]*span{}
+	iter := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", id, err)
+		}
+		at := ev.GetEventTime().AsTime()
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			typeOf[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			t := typeOf[ev.GetActivityTaskStartedEventAttributes().GetScheduledEventId()]
+			if spans[t] == nil {
+				spans[t] = &span{first: at, last: at}
+			}
+			if at.Before(spans[t].first) {
+				spans[t].first = at
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			t := typeOf[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
+			if s := spans[t]; s != nil && at.After(s.last) {
+				s.last = at
+			}
+		}
+	}
+	out := map[string]time.Duration{}
+	for t, s := range spans {
+		out[t] = s.last.Sub(s.first)
+	}
+	return out, nil
+}
