@@ -58,6 +58,9 @@ type WindowStatus struct {
 	// HostEstimate is the expected duration of one host: the mean measured
 	// in this cycle, or the policy's worst case before any measurement.
 	HostEstimate time.Duration `json:"host_estimate"`
+	// Overridden: an operator resumed the parked cycle, which then keeps
+	// no window for the rest of its run.
+	Overridden bool `json:"overridden,omitempty"`
 	// Parks counts how often the cycle parked.
 	Parks int `json:"parks"`
 }
@@ -66,7 +69,7 @@ type WindowStatus struct {
 type windowGate struct {
 	parked   bool
 	woken    bool      // an operator message ends the park
-	override bool      // resume while parked: run the rest of the wave now
+	override bool      // resume while parked: no window gate for the rest of the cycle
 	fresh    bool      // the window just opened after a park
 	extended time.Time // extend-window end
 }

@@ -27,6 +27,14 @@ func (c *cycleRun) runWaveInWindow(ctx workflow.Context, n int, hosts []string, 
 		}
 		res := c.runWave(ctx, n, rest[:k], parallel, bake, max(budgetLeft-total.Failures, 0), onBreach)
 		rest = rest[k:]
+		if len(rest) > 0 && !res.Breached && !res.Aborted && res.AbortReason == "" && !c.aborting {
+			// More parts follow: record this part's hosts now, so the status
+			// shows them while parked and their durations feed the estimate.
+			// The caller appends only the last part's outcomes. (Staging is
+			// never split: its parallel is all its hosts.)
+			c.outcomes = append(c.outcomes, res.Outcomes...)
+			res.Outcomes = nil
+		}
 		total.Outcomes = append(total.Outcomes, res.Outcomes...)
 		total.Failures += res.Failures
 		total.Runs += res.Runs
@@ -52,8 +60,9 @@ func (c *cycleRun) windowFit(ctx workflow.Context, left, parallel int) int {
 			return 0
 		}
 		if c.win.override {
-			// resume while parked: the operator takes the window's place.
-			c.win.override, c.win.fresh = false, false
+			// resume while parked: the operator takes the window's place
+			// for the rest of the cycle (extend-window is the bounded way).
+			c.windowStatus().Overridden = true
 			return left
 		}
 		now := workflow.Now(ctx)
@@ -77,7 +86,7 @@ func (c *cycleRun) windowFit(ctx workflow.Context, left, parallel int) int {
 				return min(left, parallel)
 			}
 		}
-		why := fmt.Sprintf("%d hosts left; one batch of %d takes about %s", left, min(left, parallel), durationText(per.Round(time.Second)))
+		why := fmt.Sprintf("%s left; a batch of %d takes about %s", plural(left, "host"), min(left, parallel), durationText(per.Round(time.Second)))
 		if ws.Open {
 			why = "the window closes at " + c.localTime(ws.Closes) + " and " + why
 		} else {
@@ -121,10 +130,14 @@ func (c *cycleRun) windowStatus() *WindowStatus {
 	return c.st.Window
 }
 
-// localTime renders t in the window's zone and in UTC, as an operator
-// reading the reason expects.
+// localTime renders t for the reason text: in UTC, with the window's zone
+// named (the workflow loads no zone data; `cycle status` shows local time).
 func (c *cycleRun) localTime(t time.Time) string {
-	return t.Format("2006-01-02 15:04 MST") + " (" + t.UTC().Format("15:04 UTC") + ")"
+	s := t.UTC().Format("2006-01-02 15:04 UTC")
+	if tz := c.spec.Window.Timezone; tz != "" && tz != "UTC" {
+		s += " (window zone " + tz + ")"
+	}
+	return s
 }
 
 // registerWindow installs extend-window (signal and update). Resume of a
@@ -176,10 +189,17 @@ func (c *cycleRun) registerWindow(ctx workflow.Context) error {
 	)
 }
 
-// resumeParked makes resume end a park: the cycle goes on now with the
-// rest of the wave, whatever the window says.
+// resumeParked makes resume end a park: the cycle goes on now and
+// ignores the window for the rest of its run.
 func (c *cycleRun) resumeParked() {
 	if c.win.parked {
 		c.win.override, c.win.woken = true, true
 	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
