@@ -158,6 +158,27 @@ func TestActivitiesOnFleet(t *testing.T) {
 	if len(cr.Failed) != 1 || cr.Failed[0].Host != h1 || !strings.Contains(cr.Failed[0].Problem, "check lib") {
 		t.Errorf("checks: %+v, want only %s failing check lib (demo-lib 1.1 is only on %s)", cr.Failed, h1, h2)
 	}
+	var batch workflows.ScanBatchResult
+	e.must(acts.ScanHosts, workflows.ScanBatchInput{Inventory: f.InventoryPath, Hosts: []string{h1, "ghost", h2}}, &batch)
+	if len(batch.Results) != 2 || len(batch.Failed) != 1 || batch.Failed[0].Host != "ghost" || !strings.Contains(batch.Failed[0].Problem, "not in inventory") {
+		t.Errorf("batch scan: %d results, failed %+v; want 2 scans and ghost failed as unknown", len(batch.Results), batch.Failed)
+	}
+	var vb workflows.VerifyBatchResult
+	e.must(acts.VerifyHosts, workflows.VerifyBatchInput{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
+		{Host: h1, Pins: snap.Pins},
+		{Host: h2, Pins: []workflows.Pin{{Name: "demo-lib", Version: "1.0"}}},
+	}}, &vb)
+	if len(vb.Failed) != 1 || vb.Failed[0].Host != h2 || !strings.Contains(vb.Failed[0].Problem, "demo-lib is 1.1, want 1.0") {
+		t.Errorf("batch verify: %+v, want only %s off its pin", vb.Failed, h2)
+	}
+	var db workflows.DownloadBatchResult
+	e.must(acts.DownloadHosts, workflows.DownloadBatchInput{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
+		{Host: h1, Pins: []workflows.Pin{good}},
+		{Host: h2, Pins: []workflows.Pin{{Name: "demo-app", Version: "7.7"}}},
+	}}, &db)
+	if len(db.Failed) != 1 || db.Failed[0].Host != h2 {
+		t.Errorf("batch download: %+v, want only %s failing (no such version)", db.Failed, h2)
+	}
 	if err := e.run(acts.Precheck, hi("nosuch"), nil); errType(err) != workflows.ErrUnknownHost {
 		t.Errorf("unknown host: %v, want %s", err, workflows.ErrUnknownHost)
 	}
