@@ -47,8 +47,9 @@ func Spec(p *policies.Policy) (Result, error) {
 		Staging:   stagingSpec(p),
 		Patches:   patchRules(p, unsupported),
 		Approval: workflows.ApprovalSpec{
-			Mode:    p.Approval.Mode,
-			Timeout: p.Approval.Timeout.Std(),
+			Mode:      p.Approval.Mode,
+			Timeout:   p.Approval.Timeout.Std(),
+			OnTimeout: p.Approval.OnTimeout,
 		},
 		Budget: workflows.BudgetSpec{
 			MaxFailures: p.Rollout.FailureBudget.Count,
@@ -58,9 +59,6 @@ func Spec(p *policies.Policy) (Result, error) {
 		Host:           hostSteps(p),
 		Window:         cycleWindow(p),
 	}
-	if p.Approval.Mode == policies.ApprovalManual && p.Approval.OnTimeout == policies.OnTimeoutProceed {
-		unsupported("approval.on_timeout proceed is not supported by this version's cycle; use abort")
-	}
 	for _, w := range p.Rollout.Waves {
 		spec.Waves = append(spec.Waves, workflows.WaveSpec{
 			Name: w.Name, Count: w.Count, Percent: w.Percent,
@@ -68,15 +66,7 @@ func Spec(p *policies.Policy) (Result, error) {
 		})
 	}
 	for _, c := range p.Checks {
-		switch c.Type {
-		case policies.CheckCommand, policies.CheckHTTP, policies.CheckTCP:
-			spec.Checks = append(spec.Checks, workflows.Check{
-				Name: c.Name, Type: c.Type, Command: c.Command, Address: c.Address,
-				URL: c.URL, Expect: c.ExpectStatus, Timeout: c.Timeout.Std(),
-			})
-		default:
-			unsupported("check %q: %s checks are not run by this version's cycle; remove the check or run it as a command check", c.Name, c.Type)
-		}
+		spec.Checks = append(spec.Checks, check(c))
 	}
 	if p.Patches.MinAge > 0 {
 		warn("patches.min_age is recorded but not enforced yet: every matching update is planned")
@@ -169,8 +159,26 @@ func hostSteps(p *policies.Policy) workflows.HostSteps {
 		Reboot:            p.Host.Reboot,
 		RollbackOnFailure: p.Rollback.OnHostFailure,
 		DecisionTimeout:   p.Rollback.DecisionTimeout.Std(),
+		OnDecisionTimeout: p.Rollback.OnDecisionTimeout,
 		ApplyTimeout:      t.Apply.Std(),
 		RebootTimeout:     t.Reboot.Std(),
 		CommandTimeout:    max(t.Precheck.Std(), t.Verify.Std(), time.Duration(0)),
 	}
+}
+
+// check carries a policy check over field by field; the scope decides
+// whether it runs in each host's verify or after a wave's bake.
+func check(c policies.Check) workflows.Check {
+	out := workflows.Check{
+		Name: c.Name, Type: c.Type, Scope: c.Scope, Command: c.Command,
+		Address: c.Address, URL: c.URL, Expect: c.ExpectStatus,
+		Prometheus: c.Prometheus, Query: c.Query, Timeout: c.Timeout.Std(),
+	}
+	if c.Threshold != nil {
+		out.Threshold = &workflows.Threshold{Op: c.Threshold.Op, Value: c.Threshold.Value}
+	}
+	if c.BeforeAfter != nil {
+		out.BeforeAfter = &workflows.BeforeAfter{MaxIncrease: c.BeforeAfter.MaxIncrease, MaxIncreasePercent: c.BeforeAfter.MaxIncreasePercent}
+	}
+	return out
 }

@@ -47,11 +47,23 @@ func TestSpecFromExample(t *testing.T) {
 	}
 }
 
-func TestSpecRejectsWhatACycleCannotHonour(t *testing.T) {
+func TestSpecCarriesPromQLChecks(t *testing.T) {
 	p := load(t, "web-canary.yaml")
-	_, err := Spec(p)
-	if err == nil || !strings.Contains(err.Error(), `check "error-rate": promql checks are not run`) {
-		t.Fatalf("web-canary has a promql check: err = %v, want it named as unsupported", err)
+	res, err := Spec(p)
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	var found bool
+	for _, c := range res.Spec.Checks {
+		if c.Type == "promql" {
+			found = true
+			if c.Query == "" || c.Prometheus == "" || c.Threshold == nil || c.Threshold.Op != "<" || c.BeforeAfter == nil || c.BeforeAfter.MaxIncreasePercent != 20 {
+				t.Errorf("promql check not carried over: %+v", c)
+			}
+		}
+	}
+	if !found || len(res.Spec.Checks) != len(p.Checks) {
+		t.Fatalf("%d checks in the spec, policy has %d (promql found: %v)", len(res.Spec.Checks), len(p.Checks), found)
 	}
 }
 
