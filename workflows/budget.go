@@ -22,31 +22,33 @@ func (b BudgetSpec) Tolerated(total int) int {
 	return n
 }
 
-// AssignWaves splits hosts, in order, into the spec's waves: a wave takes
-// Count hosts or Percent of all hosts (rounded up, at least one while hosts
-// remain). Hosts left after the last wave join the last wave; waves that
-// get no host are dropped.
+// AssignWaves splits hosts, in order, into waves: a wave takes Count hosts
+// or Percent of all hosts (rounded up, at least one) from the hosts left.
+// After the last listed wave its size repeats until every host has a wave,
+// exactly as policies.Policy.Plan resolves it for `policy explain`, so the
+// reviewer's plan is the rollout's. WaveAt gives each wave's settings.
 func AssignWaves(hosts []string, waves []WaveSpec) [][]string {
 	var out [][]string
-	next := 0
 	total := len(hosts)
-	for i, w := range waves {
-		if next >= total {
-			break
-		}
+	if len(waves) == 0 {
+		return out
+	}
+	for next, i := 0, 0; next < total; i++ {
+		w := WaveAt(waves, i)
 		n := w.Count
 		if w.Percent > 0 {
-			n = int(math.Ceil(w.Percent * float64(total) / 100))
+			// The epsilon keeps 10% of 30 at 3 despite float rounding.
+			n = int(math.Ceil(w.Percent*float64(total)/100 - 1e-9))
 		}
-		if n < 1 {
-			n = 1
-		}
-		end := min(next+n, total)
-		if i == len(waves)-1 {
-			end = total
-		}
+		end := min(next+max(n, 1), total)
 		out = append(out, append([]string(nil), hosts[next:end]...))
 		next = end
 	}
 	return out
+}
+
+// WaveAt is the spec of wave i (0-based): the listed wave, or the last one
+// for the waves its size repeats into.
+func WaveAt(waves []WaveSpec, i int) WaveSpec {
+	return waves[min(i, len(waves)-1)]
 }

@@ -145,7 +145,7 @@ func (c *cycleRun) rollOut(ctx workflow.Context) (string, bool) {
 			return "aborted by operator", false
 		}
 		c.setState(ctx, CycleRollingOut, "")
-		w := c.spec.Waves[i]
+		w := WaveAt(c.spec.Waves, i)
 		left := max(c.st.Budget-c.st.BudgetUsed, 0)
 		res := c.runWaveInWindow(ctx, n, hosts, max(w.MaxParallel, 1), w.Bake, left, c.spec.OnBudgetBreach)
 		c.outcomes = append(c.outcomes, res.Outcomes...)

@@ -163,8 +163,8 @@ func (c *cycleRun) changedHosts(wave int) []int {
 
 func (c *cycleRun) rollbackParallel() int {
 	p := 1
-	if c.st.Wave > 0 && c.st.Wave <= len(c.spec.Waves) {
-		p = c.spec.Waves[c.st.Wave-1].MaxParallel
+	if c.st.Wave > 0 && len(c.spec.Waves) > 0 {
+		p = WaveAt(c.spec.Waves, c.st.Wave-1).MaxParallel
 	}
 	return max(p, 1)
 }

@@ -97,9 +97,9 @@ func TestBuildPlanSeverityRules(t *testing.T) {
 func TestAssignWavesAndBudget(t *testing.T) {
 	hosts := []string{"h1", "h2", "h3", "h4", "h5", "h6", "h7"}
 	got := AssignWaves(hosts, []WaveSpec{{Count: 1}, {Percent: 30}, {Count: 2}})
-	want := [][]string{{"h1"}, {"h2", "h3", "h4"}, {"h5", "h6", "h7"}}
+	want := [][]string{{"h1"}, {"h2", "h3", "h4"}, {"h5", "h6"}, {"h7"}}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("AssignWaves = %v, want %v (30%% of 7 rounds up to 3; the last wave takes the rest)", got, want)
+		t.Errorf("AssignWaves = %v, want %v (30%% of 7 rounds up to 3; the last wave's size repeats for the rest)", got, want)
 	}
 	if got := AssignWaves(hosts[:1], []WaveSpec{{Count: 1}, {Count: 5}}); len(got) != 1 {
 		t.Errorf("one host, two waves: got %v, want one wave", got)
