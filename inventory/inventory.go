@@ -65,14 +65,14 @@ type SSHOptions struct {
 type Inventory struct {
 	Source string `json:"source"` // the file it was read from
 	Format string `json:"format"` // FormatPatchflow, FormatAnsibleINI or FormatAnsibleYAML
-	Hosts  []Host `json:"hosts"`  // sorted by Name
+	Hosts  []Host `json:"hosts"`  // sorted by CompareNames (web-2 before web-10)
 	// GroupNames lists every group, sorted, including "all" and "ungrouped".
 	GroupNames []string `json:"groups"`
 }
 
 // Lookup returns the host with the given inventory name.
 func (inv *Inventory) Lookup(name string) (Host, bool) {
-	i := sort.Search(len(inv.Hosts), func(i int) bool { return inv.Hosts[i].Name >= name })
+	i := sort.Search(len(inv.Hosts), func(i int) bool { return CompareNames(inv.Hosts[i].Name, name) >= 0 })
 	if i < len(inv.Hosts) && inv.Hosts[i].Name == name {
 		return inv.Hosts[i], true
 	}

@@ -145,7 +145,7 @@ func TestLoadGood(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tt.hosts, "\n") {
 				t.Errorf("hosts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.hosts, "\n"))
 			}
-			if !sort.SliceIsSorted(inv.Hosts, func(i, j int) bool { return inv.Hosts[i].Name < inv.Hosts[j].Name }) {
+			if !sort.SliceIsSorted(inv.Hosts, func(i, j int) bool { return CompareNames(inv.Hosts[i].Name, inv.Hosts[j].Name) < 0 }) {
 				t.Error("hosts are not sorted by name")
 			}
 		})

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -148,7 +149,9 @@ func (m *model) resolve(source string) (*Inventory, error) {
 
 	inv := &Inventory{Source: source}
 	cache := map[string][]string{}
-	for _, name := range sortedKeys(m.hosts) {
+	hostNames := sortedKeys(m.hosts)
+	slices.SortFunc(hostNames, CompareNames)
+	for _, name := range hostNames {
 		h := m.hosts[name]
 		groups := m.ancestors(h, parents, cache)
 		host := m.buildHost(h, groups)
