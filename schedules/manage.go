@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,12 +167,38 @@ func Describe(ctx context.Context, c client.Client, policy string) (Description,
 }
 
 // calendarText prints a calendar spec as the comment it was built with,
-// or its ranges.
+// or (the server turns cron expressions into calendars) as a cron line,
+// "at second 0" added when seconds other than 0 match.
 func calendarText(c client.ScheduleCalendarSpec) string {
 	if c.Comment != "" {
 		return c.Comment
 	}
-	return fmt.Sprintf("%+v", c)
+	field := func(rs []client.ScheduleRange, lo, hi int) string {
+		if len(rs) == 0 || len(rs) == 1 && rs[0].Start == lo && rs[0].End >= hi && rs[0].Step <= 1 {
+			return "*"
+		}
+		var parts []string
+		for _, r := range rs {
+			switch {
+			case r.End <= r.Start:
+				parts = append(parts, strconv.Itoa(r.Start))
+			case r.Step > 1:
+				parts = append(parts, fmt.Sprintf("%d-%d/%d", r.Start, r.End, r.Step))
+			default:
+				parts = append(parts, fmt.Sprintf("%d-%d", r.Start, r.End))
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	s := "cron " + strings.Join([]string{field(c.Minute, 0, 59), field(c.Hour, 0, 23), field(c.DayOfMonth, 1, 31),
+		field(c.Month, 1, 12), field(c.DayOfWeek, 0, 6)}, " ")
+	if sec := field(c.Second, 0, 59); sec != "0" {
+		s += " at second " + sec
+	}
+	if y := field(c.Year, 0, 1<<30); y != "*" {
+		s += " in " + y
+	}
+	return s
 }
 
 // Entry is one row of `schedule list`.

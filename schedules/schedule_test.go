@@ -94,3 +94,16 @@ func TestNoWindowIsAClearError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCalendarTextReadsLikeCron(t *testing.T) {
+	all := func(lo, hi int) []client.ScheduleRange { return []client.ScheduleRange{{Start: lo, End: hi, Step: 1}} }
+	c := client.ScheduleCalendarSpec{Second: []client.ScheduleRange{{Start: 0}}, Minute: all(0, 59), Hour: []client.ScheduleRange{{Start: 2, End: 2}},
+		DayOfMonth: all(1, 31), Month: all(1, 12), DayOfWeek: []client.ScheduleRange{{Start: 1, End: 5, Step: 1}}}
+	if got := calendarText(c); got != "cron * 2 * * 1-5" {
+		t.Fatalf("calendarText = %q", got)
+	}
+	c.Comment = "window tue-thu 02:00"
+	if got := calendarText(c); got != c.Comment {
+		t.Fatalf("calendarText with comment = %q", got)
+	}
+}
