@@ -66,6 +66,12 @@ type Update struct {
 	Class      string   `json:"class"`    // security, bugfix, feature
 	Severity   string   `json:"severity"` // critical, high, medium, low, unknown
 	Advisories []string `json:"advisories,omitempty"`
+	// FirstSeen is when patchflow first saw this candidate pending on the
+	// host (the host's first-seen file, activities.FirstSeenPath).
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	// Published is the advisory's issue date when the package manager
+	// knows it (dnf updateinfo); zero otherwise.
+	Published time.Time `json:"published,omitzero"`
 }
 
 // ResolveInput asks for the target and staging host names.

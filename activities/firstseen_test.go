@@ -1,0 +1,129 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/transport"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+func TestMergeFirstSeen(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	now := t0.Add(72 * time.Hour)
+	known := map[string]time.Time{"openssl=3.0.2": t0, "curl=8.1": t0}
+	ups := []workflows.Update{{Name: "openssl", Candidate: "3.0.2"}, {Name: "curl", Candidate: "8.2"}}
+	keep, changed := mergeFirstSeen(ups, known, now)
+	if !changed {
+		t.Error("curl 8.1 gone and 8.2 new: want the file rewritten")
+	}
+	if !ups[0].FirstSeen.Equal(t0) || !ups[1].FirstSeen.Equal(now) {
+		t.Errorf("first seen openssl %v curl %v, want %v (kept) and %v (new candidate)", ups[0].FirstSeen, ups[1].FirstSeen, t0, now)
+	}
+	if _, ok := keep["curl=8.1"]; ok || len(keep) != 2 {
+		t.Errorf("kept %v, want only the two pending candidates", keep)
+	}
+	if _, changed := mergeFirstSeen(ups, keep, now.Add(time.Hour)); changed {
+		t.Error("same pending updates again: want no write")
+	}
+	if keep, changed := mergeFirstSeen(nil, nil, now); changed || len(keep) != 0 {
+		t.Errorf("nothing pending and no file: got %v changed=%v, want no write", keep, changed)
+	}
+}
+
+// TestFirstSeenOnFleet scans a real host as the deploy user (sudo -n for
+// the file under /var/lib): the file is written on the first scan, the
+// second scan keeps its times, and installing an update prunes its record.
+func TestFirstSeenOnFleet(t *testing.T) {
+	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
+	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
+	t.Cleanup(func() { pool.Close() })
+	acts := New(Deps{Pool: pool})
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	e := &actEnv{t: t, env: env, acts: acts, inv: f.DeployInventoryPath}
+	h := f.Hosts[0].Name
+	ctx := context.Background()
+
+	onHost := func() map[string]time.Time {
+		t.Helper()
+		out, err := f.Exec(ctx, h, "cat", FirstSeenPath)
+		if err != nil {
+			t.Fatalf("read the first-seen file: %v", err)
+		}
+		var file firstSeenFile
+		if err := json.Unmarshal(out, &file); err != nil {
+			t.Fatalf("first-seen file is not JSON: %v\n%s", err, out)
+		}
+		return file.Updates
+	}
+	scan := func() map[string]workflows.Update {
+		t.Helper()
+		var res workflows.ScanResult
+		e.must(acts.ScanHost, workflows.ScanInput{Inventory: f.DeployInventoryPath, Host: h, Refresh: true}, &res)
+		by := map[string]workflows.Update{}
+		for _, u := range res.Updates {
+			by[u.Name] = u
+		}
+		return by
+	}
+
+	before := time.Now().Add(-time.Second)
+	first := scan()
+	// demo-lib's candidate installs cleanly (demo-app's newest fails its
+	// postinst on purpose).
+	app, ok := first["demo-lib"]
+	if !ok {
+		t.Fatalf("demo-lib not pending on %s: %+v", h, first)
+	}
+	if app.FirstSeen.Before(before) || app.FirstSeen.After(time.Now()) {
+		t.Errorf("demo-lib first seen %v, want the time of the first scan (after %v)", app.FirstSeen, before)
+	}
+	file := onHost()
+	if len(file) != len(first) {
+		t.Errorf("file holds %d records, want one per pending update (%d): %v", len(file), len(first), file)
+	}
+	if got := file[firstSeenKey(app)]; !got.Equal(app.FirstSeen) {
+		t.Errorf("file says %s first seen %v, the scan %v", firstSeenKey(app), got, app.FirstSeen)
+	}
+
+	// Backdate the records as an older scan would have left them: the next
+	// scan must report those times, not its own.
+	old := map[string]time.Time{}
+	for k, v := range file {
+		old[k] = v.Add(-48 * time.Hour)
+	}
+	body, _ := json.Marshal(firstSeenFile{Version: 1, Updates: old})
+	if _, err := f.Exec(ctx, h, "sh", "-c", `printf '%s' "$1" > "$2"`, "sh", string(body), FirstSeenPath); err != nil {
+		t.Fatalf("backdate the first-seen file: %v", err)
+	}
+	second := scan()
+	for name, u := range second {
+		if want := old[firstSeenKey(u)]; !u.FirstSeen.Equal(want) {
+			t.Errorf("second scan: %s first seen %v, want %v from the file", name, u.FirstSeen, want)
+		}
+	}
+
+	var applied workflows.ApplyResult
+	e.must(acts.ApplyPins, workflows.HostInput{Inventory: f.DeployInventoryPath, Host: h,
+		Pins: []workflows.Pin{{Name: "demo-lib", Version: app.Candidate}}}, &applied)
+	third := scan()
+	file = onHost()
+	if _, still := file[firstSeenKey(app)]; still {
+		t.Errorf("demo-lib %s installed, but the file still records it: %v", app.Candidate, file)
+	}
+	if len(file) != len(third) {
+		t.Errorf("file holds %d records after the install, want %d (the pending updates): %v", len(file), len(third), file)
+	}
+	for name, u := range third {
+		if want := old[firstSeenKey(u)]; !u.FirstSeen.Equal(want) {
+			t.Errorf("after the install: %s first seen %v, want %v", name, u.FirstSeen, want)
+		}
+	}
+}
