@@ -75,6 +75,7 @@ func progressLine(st workflows.CycleStatus) string {
 	if st.AwaitingApproval {
 		b.WriteString("; waiting for approval (patchflow cycle approve)")
 	}
+	b.WriteString(windowNote(st))
 	if st.Reason != "" {
 		fmt.Fprintf(&b, "; %s", st.Reason)
 	}

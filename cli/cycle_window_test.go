@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchflow/patchflow/workflows"
+)
+
+func TestProgressLineShowsAParkedCycle(t *testing.T) {
+	st := workflows.CycleStatus{CycleID: "cycle/web/x", State: workflows.CycleParked, Reason: "no maintenance window is open",
+		Window: &workflows.WindowStatus{Timezone: "Europe/Berlin", ParkedUntil: time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)}}
+	line := progressLine(st)
+	for _, want := range []string{"cycle/web/x: parked", "PARKED until Thu 2026-11-26 02:00 CET", "patchflow cycle resume", "extend-window"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("progress line lacks %q:\n%s", want, line)
+		}
+	}
+	st.State, st.Window = workflows.CycleRollingOut, nil
+	if strings.Contains(progressLine(st), "PARKED") {
+		t.Errorf("a running cycle shows PARKED: %s", progressLine(st))
+	}
+}
