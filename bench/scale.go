@@ -146,7 +146,10 @@ func Scale(ctx context.Context, st *Stack, cfg ScaleConfig) (ScaleResult, error)
 	// The worker polls for the whole run, so the peak resident set
 	// includes its start-up; the sampler keeps the current value too.
 	policy := fmt.Sprintf("scale%d", cfg.Hosts)
+	pctx, stopProgress := context.WithCancel(ctx)
+	go progress(pctx, st.Client, policy, logf)
 	run, err := RunCycle(ctx, st.Client, ScaleSpec(policy, cfg.MaxParallel))
+	stopProgress()
 	res := ScaleResult{Hosts: cfg.Hosts, MaxParallel: cfg.MaxParallel, Wall: run.Wall, CycleID: run.ID}
 	res.WorkerRSSMiB, res.WorkerHWMMiB = procMemMiB(pid)
 	if err != nil {
@@ -161,6 +164,38 @@ func Scale(ctx context.Context, st *Stack, cfg ScaleConfig) (ScaleResult, error)
 		return res, fmt.Errorf("workflow %s has %d history events, above the %d limit", res.MaxHistoryOf, res.MaxHistory, MaxHistoryEvents)
 	}
 	return res, nil
+}
+
+// progress logs the running cycle of policy every 30 seconds (a large
+// run takes minutes) until ctx ends.
+func progress(ctx context.Context, c client.Client, policy string, logf func(string, ...any)) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("PatchPolicy = %q AND ExecutionStatus = 'Running' AND WorkflowType = 'PatchCycle'", policy)})
+		if err != nil || len(resp.GetExecutions()) == 0 {
+			continue
+		}
+		id := resp.GetExecutions()[0].GetExecution().GetWorkflowId()
+		var cs workflows.CycleStatus
+		if v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus); err != nil || v.Get(&cs) != nil {
+			continue
+		}
+		line := fmt.Sprintf("scale: %s %s, wave %d", id, cs.State, cs.Wave)
+		var ws workflows.WaveStatus
+		if cs.CurrentWorkflow != "" {
+			if v, err := c.QueryWorkflow(ctx, cs.CurrentWorkflow, "", workflows.QueryStatus); err == nil && v.Get(&ws) == nil {
+				line += fmt.Sprintf(": %d of %d hosts done, %d in flight", ws.Counts.Total-ws.Counts.Pending, ws.Counts.Total, len(ws.InFlight))
+			}
+		}
+		logf("%s", line)
+	}
 }
 
 // histories finds the longest history among the cycle's workflow runs from
