@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -70,7 +71,13 @@ func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
 	if !ok {
 		return Plan{}, fmt.Errorf("policy %s has no window: add window.cron or window.calendar: %w", name, ErrNoWindow)
 	}
-	hash, err := specHash(win, spec)
+	sspec := scheduleSpec(win)
+	moved, err := springForwardStarts(&p.Window, time.Now())
+	if err != nil {
+		return Plan{}, fmt.Errorf("policy %s: window: %w", name, err)
+	}
+	sspec.Calendars = append(sspec.Calendars, moved...)
+	hash, err := specHash(win, sspec, spec)
 	if err != nil {
 		return Plan{}, fmt.Errorf("policy %s: hash the schedule: %w", name, err)
 	}
@@ -81,7 +88,7 @@ func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
 	}
 	opts := client.ScheduleOptions{
 		ID:   ID(name),
-		Spec: scheduleSpec(win),
+		Spec: sspec,
 		Action: &client.ScheduleWorkflowAction{
 			ID:            ActionID(name),
 			Workflow:      workflows.PatchCycle,
@@ -105,12 +112,13 @@ func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
 }
 
 // specHash hashes what the schedule is made of (window and cycle spec).
-func specHash(win policies.WindowSpec, spec workflows.CycleSpec) (string, error) {
+func specHash(win policies.WindowSpec, sspec client.ScheduleSpec, spec workflows.CycleSpec) (string, error) {
 	b, err := json.Marshal(struct {
-		Window policies.WindowSpec           `json:"window"`
-		Spec   workflows.CycleSpec           `json:"spec"`
-		Policy enumspb.ScheduleOverlapPolicy `json:"overlap"`
-	}{win, spec, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP})
+		Schedule client.ScheduleSpec           `json:"schedule"`
+		Window   policies.WindowSpec           `json:"window"`
+		Spec     workflows.CycleSpec           `json:"spec"`
+		Policy   enumspb.ScheduleOverlapPolicy `json:"overlap"`
+	}{sspec, win, spec, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP})
 	if err != nil {
 		return "", err
 	}
