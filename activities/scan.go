@@ -13,7 +13,8 @@ import (
 
 // ResolveTargets reads the inventory again (so scheduled cycles see
 // today's hosts) and returns the selected host names, split into staging
-// (the staging terms, among the targets) and production.
+// (the staging terms and hosts, from the whole inventory) and production
+// (the targets minus staging).
 func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInput) (workflows.ResolveResult, error) {
 	invalid := func(format string, args ...any) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)
@@ -38,41 +39,46 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 		res.Production = inventory.Names(hosts)
 		return res, nil
 	}
+	// Staging hosts come from the whole inventory (a staging group need not
+	// be among the targets), as `policy explain` shows them; the count
+	// keeps the first in inventory order. Production is the targets minus
+	// staging.
 	staging := map[string]bool{}
 	if len(in.Staging) > 0 {
 		ssel, err := inventory.ParseSelector(in.Staging)
 		if err != nil {
 			return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", in.Inventory.Source, in.Staging, err)
 		}
-		if _, err := inv.Resolve(ssel); err != nil {
+		shosts, err := inv.Resolve(ssel)
+		if err != nil {
 			return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", in.Inventory.Source, err)
 		}
-		for _, h := range hosts {
-			if ssel.Match(h) {
-				staging[h.Name] = true
-			}
+		for _, h := range shosts {
+			staging[h.Name] = true
 		}
 	}
-	targets := map[string]bool{}
-	for _, h := range hosts {
-		targets[h.Name] = true
-	}
 	for _, n := range in.StagingHosts {
-		if !targets[n] {
-			return workflows.ResolveResult{}, invalid("inventory %s: staging host %q is not among the %d target hosts", in.Inventory.Source, n, len(hosts))
+		if _, ok := inv.Lookup(n); !ok {
+			return workflows.ResolveResult{}, invalid("inventory %s: staging host %q is not in the inventory", in.Inventory.Source, n)
 		}
 		staging[n] = true
 	}
-	// hosts are sorted by name, so the cap keeps the first names.
-	for _, h := range hosts {
+	for _, h := range inv.Hosts {
 		if staging[h.Name] && (in.StagingCount <= 0 || len(res.Staging) < in.StagingCount) {
 			res.Staging = append(res.Staging, h.Name)
-		} else {
+		}
+	}
+	chosen := map[string]bool{}
+	for _, n := range res.Staging {
+		chosen[n] = true
+	}
+	for _, h := range hosts {
+		if !chosen[h.Name] {
 			res.Production = append(res.Production, h.Name)
 		}
 	}
 	if len(res.Staging) == 0 {
-		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v matches none of the %d target hosts", in.Inventory.Source, in.Staging, len(hosts))
+		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v matches no host", in.Inventory.Source, in.Staging)
 	}
 	return res, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/patchflow/patchflow/inventory"
@@ -99,12 +98,12 @@ func ResolvePolicy(p *policies.Policy, inv *inventory.Inventory) (*ResolvedPolic
 			staged[h.Name] = true
 		}
 	}
-	for name := range staged {
-		r.Staging = append(r.Staging, name)
-	}
-	sort.Strings(r.Staging)
-	if n := p.Targets.Staging.Count; n > 0 && len(r.Staging) > n {
-		r.Staging = r.Staging[:n]
+	// Inventory order (natural name order), capped by count: the same
+	// choice the cycle's ResolveTargets activity makes.
+	for _, h := range inv.Hosts {
+		if staged[h.Name] && (p.Targets.Staging.Count <= 0 || len(r.Staging) < p.Targets.Staging.Count) {
+			r.Staging = append(r.Staging, h.Name)
+		}
 	}
 	hasStaging := len(p.Targets.Staging.Select) > 0 || len(p.Targets.Staging.Hosts) > 0
 	if hasStaging && len(r.Staging) == 0 {
