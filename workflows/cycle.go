@@ -27,7 +27,8 @@ type cycleRun struct {
 	requests []string // MsgRollbackHost queue; the head is being served
 	// hostRollbacks counts MsgRollbackHost rollbacks running.
 	hostRollbacks int
-	win           windowGate // maintenance-window bookkeeping (window_gate.go)
+	win           windowGate     // maintenance-window bookkeeping (window_gate.go)
+	comp          complianceBook // for the report's compliance metrics (compliance.go)
 }
 
 // PatchCycle runs one patch cycle of a policy: resolve targets, scan and
@@ -62,6 +63,7 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	scans := c.scanAll(ctx, all)
 	plan := BuildPlan(scans, spec.Patches)
 	c.st.Plan = plan
+	c.comp.note(all, scans, plan)
 	for _, e := range plan.Entries {
 		sev := e.Severity
 		if severityRank[sev] == 0 {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -216,6 +217,7 @@ func (c *cycleRun) finish(ctx workflow.Context, state, reason string) CycleResul
 	m := metricsFor(ctx, c.spec.Policy, metricTagResult, state)
 	m.Timer(MetricCycleDuration).Record(since(ctx, c.started))
 	m.Counter(MetricCycles).Inc(1)
+	c.reportCompliance(ctx, state)
 	return CycleResult{CycleStatus: c.st, Finished: workflow.Now(ctx)}
 }
 
@@ -247,7 +249,7 @@ func (c *cycleRun) pendingHosts() int {
 func (c *cycleRun) publicOutcomes() []HostOutcome {
 	out := make([]HostOutcome, len(c.outcomes))
 	for i, o := range c.outcomes {
-		o.Pins = nil
+		o.Pins, o.Finished = nil, time.Time{}
 		if o.State != HostFailed && o.State != HostNeedsRepair {
 			o.Snapshot = nil
 		}

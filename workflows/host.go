@@ -290,7 +290,7 @@ func (h *hostRun) finish(ctx workflow.Context, state, reason string) HostPatchRe
 	m.Timer(MetricHostDuration).Record(d)
 	return HostPatchResult{
 		HostOutcome: HostOutcome{Host: h.in.Host, Wave: h.in.Wave, State: state, Reason: reason,
-			Pins: h.in.Pins, Snapshot: h.snapshot, Duration: d},
+			Pins: h.in.Pins, Snapshot: h.snapshot, Duration: d, Finished: workflow.Now(ctx)},
 		Attempts: h.ctl.status.Attempt,
 		Rebooted: h.rebooted,
 	}

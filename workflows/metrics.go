@@ -9,7 +9,8 @@ import (
 
 // Metrics emitted from workflow code, through workflow.GetMetricsHandler so
 // nothing is counted twice on replay. Labels are bounded: policy, wave
-// ("staging", "1", "2", ...), result, step, severity; never a host or ID.
+// ("staging", "1", "2", ...), result, step, severity, state; never a host
+// or ID.
 //
 //	patchflow_cycle_duration_seconds{policy,result}       timer: cycle start to report (result = final cycle state)
 //	patchflow_cycles_total{policy,result}                 counter: finished cycles
@@ -19,6 +20,12 @@ import (
 //	patchflow_step_duration_seconds{policy,step}          timer: host steps (precheck, snapshot, pre_hooks, apply, reboot, verify, post_hooks, rollback)
 //	patchflow_planned_updates_total{policy,severity}      counter: planned packages by severity, once per cycle
 //	patchflow_budget_breaches_total{policy}               counter: failure budget breaches
+//	patchflow_time_to_patch_seconds{policy,severity}      timer: planned update patched on a host, from the earliest of published/first seen to the host's finish
+//	patchflow_sla_breaches_total{policy,severity}         counter: updates patched later than the policy's SLA, or still pending past it at a cycle's end
+//	patchflow_compliance_hosts{policy,state}              gauge: targets of the last cycle with (noncompliant) or without (compliant) a planned update pending
+//	patchflow_compliance_ratio{policy}                    gauge: compliant / all targets of the last cycle
+//	patchflow_compliance_timestamp_seconds{policy}        gauge: Unix time the compliance gauges were last set
+//	patchflow_last_success_timestamp_seconds{policy}      gauge: Unix time of the last cycle that completed with every target compliant
 const (
 	MetricCycleDuration    = "patchflow_cycle_duration_seconds"
 	MetricCycles           = "patchflow_cycles_total"
@@ -34,6 +41,17 @@ const (
 	metricTagStep          = "step"
 	metricTagSeverity      = "severity"
 	metricSeverityFallback = "unknown"
+)
+
+// Compliance, time-to-patch and SLA metrics, recorded by a cycle's report
+// (compliance.go).
+const (
+	MetricTimeToPatch         = "patchflow_time_to_patch_seconds"
+	MetricSLABreaches         = "patchflow_sla_breaches_total"
+	MetricComplianceHosts     = "patchflow_compliance_hosts"
+	MetricComplianceRatio     = "patchflow_compliance_ratio"
+	MetricComplianceTimestamp = "patchflow_compliance_timestamp_seconds"
+	MetricLastSuccess         = "patchflow_last_success_timestamp_seconds"
 )
 
 // metricsFor returns the workflow's replay-safe metrics handler tagged with

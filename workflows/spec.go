@@ -54,6 +54,9 @@ type CycleSpec struct {
 	// Window is the maintenance window the rollout keeps to (window.go);
 	// nil runs whenever started.
 	Window *CycleWindow `json:"window,omitempty"`
+	// SLA is the time to remediate per severity, for the SLA breach metric
+	// (compliance.go).
+	SLA SLASpec `json:"sla,omitzero"`
 }
 
 // InventorySpec names the inventory and the terms selecting target hosts.

@@ -50,6 +50,9 @@ type HostOutcome struct {
 	Pins     []Pin         `json:"pins,omitempty"`
 	Snapshot []Pin         `json:"snapshot,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`
+	// Finished is when HostPatch ended (workflow time), for time-to-patch;
+	// the cycle's result leaves it out.
+	Finished time.Time `json:"finished,omitzero"`
 	// Changed marks a failed host still at the plan's versions (a check
 	// after the bake failed): a breach rollback returns it too.
 	Changed bool `json:"changed,omitempty"`
