@@ -58,6 +58,10 @@ func Spec(p *policies.Policy) (Result, error) {
 		OnBudgetBreach: p.Rollout.OnBudgetBreach,
 		Host:           hostSteps(p),
 		Window:         cycleWindow(p),
+		SLA: workflows.SLASpec{
+			Critical: p.SLA.Critical.Std(), High: p.SLA.High.Std(), Medium: p.SLA.Medium.Std(),
+			Low: p.SLA.Low.Std(), Unknown: p.SLA.Unknown.Std(),
+		},
 	}
 	for _, w := range p.Rollout.Waves {
 		spec.Waves = append(spec.Waves, workflows.WaveSpec{

@@ -4,8 +4,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/workflows"
 )
 
 func load(t *testing.T, name string) *policies.Policy {
@@ -90,5 +92,21 @@ func TestInventorySourceURLKept(t *testing.T) {
 	got, err := InventorySource(p)
 	if err != nil || got != "https://cmdb.example.com/inv.yaml" {
 		t.Fatalf("InventorySource = %q, %v", got, err)
+	}
+}
+
+func TestSpecCarriesSLA(t *testing.T) {
+	p := load(t, "emergency-critical-cve.yaml")
+	p.SLA = policies.SLA{Critical: policies.Duration(24 * time.Hour), High: policies.Duration(72 * time.Hour), Unknown: policies.Duration(240 * time.Hour)}
+	res, err := Spec(p)
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	want := workflows.SLASpec{Critical: 24 * time.Hour, High: 72 * time.Hour, Unknown: 240 * time.Hour}
+	if res.Spec.SLA != want {
+		t.Errorf("sla %+v, want %+v (medium and low without an SLA)", res.Spec.SLA, want)
+	}
+	if got := res.Spec.SLA.For("low"); got != 0 {
+		t.Errorf("low SLA %v, want none", got)
 	}
 }
