@@ -15,11 +15,17 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // durationBuckets suit both the SDK's latencies (milliseconds to seconds)
 // and patch steps (seconds to tens of minutes), in base units.
 var durationBuckets = []float64{0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+
+// ageBuckets suit the time an update waits to be patched: an hour to a
+// quarter, around the usual SLAs (1, 3, 7, 14, 30 days), in seconds.
+var ageBuckets = []float64{3600, 4 * 3600, 12 * 3600, 86400, 2 * 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400}
 
 // Metrics is the one Prometheus registry of a patchflow process: the
 // Temporal SDK's metrics (temporal_*) and patchflow's own (patchflow_*,
@@ -46,12 +52,24 @@ func NewMetrics() (*Metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create prometheus exporter: %w", err)
 	}
+	durations := sdkmetric.NewView(
+		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: durationBuckets}},
+	)
+	ages := sdkmetric.NewView(
+		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Name: workflows.MetricTimeToPatch},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: ageBuckets}},
+	)
 	provider := sdkmetric.NewMeterProvider(
 		sdkmetric.WithReader(exporter),
-		sdkmetric.WithView(sdkmetric.NewView(
-			sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
-			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: durationBuckets}},
-		)),
+		// One view per instrument: two matching views would export the
+		// histogram twice.
+		sdkmetric.WithView(ages, func(i sdkmetric.Instrument) (sdkmetric.Stream, bool) {
+			if i.Name == workflows.MetricTimeToPatch {
+				return sdkmetric.Stream{}, false
+			}
+			return durations(i)
+		}),
 	)
 	handler := temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 		Meter: provider.Meter("patchflow"),
