@@ -21,7 +21,7 @@ import (
 // Europe/Berlin, 50s long) over two hosts on a closed loopback port: a
 // scheduled dry run scans them, finds them unreachable and ends planned,
 // which proves the schedule fired without any fleet.
-func writeSchedulePolicy(t *testing.T, name, catchup string) string {
+func writeSchedulePolicy(t *testing.T, name, cron, catchup string) string {
 	t.Helper()
 	dir := t.TempDir()
 	port := freeLocalPort(t) // closed once freeLocalPort returns
@@ -34,7 +34,7 @@ kind: PatchPolicy
 metadata: {name: %s}
 targets: {inventory: hosts.ini, select: [group=fleet]}
 window:
-  cron: "* * * * *"
+  cron: "%s"
   duration: 50s
   timezone: Europe/Berlin
   catchup_window: %s
@@ -43,7 +43,7 @@ rollout:
 host:
   reboot: never
   timeouts: {precheck: 5s, apply: 20s, verify: 5s, hook: 5s}
-`, name, catchup)
+`, name, cron, catchup)
 	path := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func waitCycleState(t *testing.T, addr, id, state string) workflows.CycleStatus 
 func TestScheduleOnTheRealServer(t *testing.T) {
 	addr := startDev(t)
 	const name = "sched-e2e"
-	policy := writeSchedulePolicy(t, name, "30s")
+	policy := writeSchedulePolicy(t, name, "* * * * *", "30s")
 
 	code, out, errOut := run(t, "schedule", "create", "-p", policy, "--dry-run", "--address", addr)
 	if code != 0 || !strings.Contains(out, "schedule patchflow/"+name+" created") {
@@ -126,6 +126,8 @@ func TestScheduleOnTheRealServer(t *testing.T) {
 			t.Fatalf("schedule update %v: exit %d, want %s\n%s%s", step.args, code, step.want, out, errOut)
 		}
 	}
+
+	t.Run("daylight saving", func(t *testing.T) { scheduleKeepsDST(t, addr) })
 
 	code, out, _ = run(t, "schedule", "describe", name, "--address", addr)
 	if code != 0 || !strings.Contains(out, "in Europe/Berlin") || !strings.Contains(out, "next windows (Europe/Berlin, then UTC):") || !strings.Contains(out, " CET ") {
@@ -252,7 +254,7 @@ func TestScheduleSkipsAWindowMissedDuringAnOutage(t *testing.T) {
 	port := freeLocalPort(t)
 	addr, stop := startDevDB(t, db, port)
 	const name = "catchup-e2e"
-	policy := writeSchedulePolicy(t, name, "10s")
+	policy := writeSchedulePolicy(t, name, "* * * * *", "10s")
 	if code, out, errOut := run(t, "schedule", "create", "-p", policy, "--dry-run", "--address", addr); code != 0 {
 		t.Fatalf("create: exit %d %s%s", code, out, errOut)
 	}
@@ -281,5 +283,44 @@ func TestScheduleSkipsAWindowMissedDuringAnOutage(t *testing.T) {
 	code, out, _ := run(t, "schedule", "describe", name, "--address", addr)
 	if code != 0 || !strings.Contains(out, "windows missed (catch-up): "+strconv.Itoa(d.MissedCatchup)) {
 		t.Fatalf("describe does not report the missed window:\n%s", out)
+	}
+}
+
+// scheduleKeepsDST: Sundays of March and October at 02:30 Europe/Berlin.
+// The server's own next starts must include 2027-03-28 at 03:30 CEST
+// (01:30 UTC), where 02:30 does not exist, as the policy's window rule
+// says; on the fall-back Sunday 2027-10-31 the server starts once, at the
+// second 02:30, which the docs say.
+func scheduleKeepsDST(t *testing.T, addr string) {
+	const name = "dst-e2e"
+	policy := writeSchedulePolicy(t, name, "30 2 * 3,10 0", "1m")
+	if code, out, errOut := run(t, "schedule", "create", "-p", policy, "--dry-run", "--address", addr); code != 0 {
+		t.Fatalf("create: exit %d %s%s", code, out, errOut)
+	}
+	defer run(t, "schedule", "delete", name, "--address", addr)
+	d := describeSchedule(t, addr, name)
+	has := func(ts string) bool {
+		for _, n := range d.NextActionTimes {
+			if n.UTC().Format(time.RFC3339) == ts {
+				return true
+			}
+		}
+		return false
+	}
+	var got []string
+	for _, n := range d.NextActionTimes {
+		got = append(got, n.UTC().Format(time.RFC3339))
+	}
+	t.Logf("server's next starts: %v", got)
+	if !has("2027-03-21T01:30:00Z") || !has("2027-03-28T01:30:00Z") {
+		t.Fatalf("next starts lack 2027-03-21 02:30 CET or the moved 2027-03-28 03:30 CEST: %v", got)
+	}
+	if has("2027-03-28T00:30:00Z") || has("2027-03-28T02:30:00Z") {
+		t.Fatalf("spring-forward day has a start at the wrong instant: %v", got)
+	}
+	// Fall back (docs/schedules.md): the server starts once, at the second
+	// 02:30 (CET), an hour after the window the policy opens at the first.
+	if !has("2027-10-31T01:30:00Z") || has("2027-10-31T00:30:00Z") {
+		t.Fatalf("fall-back day: want one start at 01:30 UTC (02:30 CET) as documented: %v", got)
 	}
 }
