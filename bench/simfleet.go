@@ -45,6 +45,7 @@ type SimFleet struct {
 type simHost struct {
 	mu        sync.Mutex
 	installed map[string]string
+	files     map[string][]byte // files the activities keep on hosts
 	installs  int
 }
 
@@ -53,7 +54,7 @@ type simHost struct {
 func NewSimFleet(n int) *SimFleet {
 	f := &SimFleet{hosts: make(map[string]*simHost, n)}
 	for _, name := range SimHostNames(n) {
-		h := &simHost{installed: map[string]string{}}
+		h := &simHost{installed: map[string]string{}, files: map[string][]byte{}}
 		for pkg, vs := range SimRepo {
 			h.installed[pkg] = vs[0]
 		}
@@ -169,6 +170,8 @@ func (c *simConn) Run(ctx context.Context, cmd transport.Command) (transport.Res
 		return ok(""), nil
 	case a[0] == "test":
 		return transport.Result{ExitCode: 1}, nil // no /var/run/reboot-required
+	case a[0] == "sh" && len(a) >= 4 && a[1] == "-c":
+		return c.h.shell(a[2], a[4:], cmd.Stdin), nil
 	case a[0] == "df":
 		var b strings.Builder
 		b.WriteString("Filesystem 1024-blocks Used Available Capacity Mounted on\n")
@@ -213,6 +216,24 @@ func (h *simHost) aptInstall(a []string) transport.Result {
 	}
 	h.installs++
 	return ok(fmt.Sprintf("%d packages changed\n", len(want)))
+}
+
+// shell answers the two small scripts the activities run to keep a file
+// on the host (the first-seen records): read one file (exit 3 when it does
+// not exist) and replace one file with stdin.
+func (h *simHost) shell(script string, args []string, stdin []byte) transport.Result {
+	switch {
+	case strings.Contains(script, "exec cat") && len(args) == 1:
+		data, found := h.files[args[0]]
+		if !found {
+			return transport.Result{ExitCode: 3}
+		}
+		return transport.Result{Stdout: data}
+	case strings.Contains(script, "mv -f") && len(args) == 2:
+		h.files[args[1]] = append([]byte(nil), stdin...)
+		return ok("")
+	}
+	return transport.Result{ExitCode: 127, Stderr: []byte("sim: unsupported script: " + script + "\n")}
 }
 
 func (h *simHost) dpkgQuery(a []string) transport.Result {

@@ -3,7 +3,12 @@ package bench
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
+
+	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/workflows"
 
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
@@ -63,4 +68,59 @@ func TestSimFleetSpeaksApt(t *testing.T) {
 	if reboot, err := m.RebootRequired(ctx); err != nil || reboot {
 		t.Errorf("reboot required %v %v, want false", reboot, err)
 	}
+}
+
+// TestSimFleetAnswersEveryScanCommand runs the activities' scan of a
+// simulated host and checks no command reached the "command not found"
+// answer: a new command in the activities must be taught to the sim, or
+// the scale benchmark would measure failures.
+func TestSimFleetAnswersEveryScanCommand(t *testing.T) {
+	f := NewSimFleet(1)
+	rec := &recordingDialer{d: f}
+	inv := f.Inventory()
+	a := activities.New(activities.Deps{Pool: transport.NewPool(rec),
+		LoadInventory: func(string) (*inventory.Inventory, error) { return inv, nil }})
+	in := workflows.ScanInput{Inventory: "sim", Host: inv.Hosts[0].Name, Refresh: true}
+	for range 2 { // the second scan reads what the first one wrote
+		res, err := a.ScanHost(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Updates) != 2 {
+			t.Fatalf("scan found %+v, want demo-app and demo-lib", res.Updates)
+		}
+	}
+	if len(rec.unknown) > 0 {
+		t.Errorf("commands the simulated hosts do not know: %v", rec.unknown)
+	}
+}
+
+// recordingDialer notes every command a simulated host answered with 127.
+type recordingDialer struct {
+	d       transport.Dialer
+	mu      sync.Mutex
+	unknown []string
+}
+
+func (r *recordingDialer) Dial(ctx context.Context, h inventory.Host) (transport.Conn, error) {
+	c, err := r.d.Dial(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{Conn: c, r: r}, nil
+}
+
+type recordingConn struct {
+	transport.Conn
+	r *recordingDialer
+}
+
+func (c *recordingConn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	res, err := c.Conn.Run(ctx, cmd)
+	if res.ExitCode == 127 {
+		c.r.mu.Lock()
+		c.r.unknown = append(c.r.unknown, cmd.String())
+		c.r.mu.Unlock()
+	}
+	return res, err
 }
