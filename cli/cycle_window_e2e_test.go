@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/workflows"
+)
+
+// TestParkedCycleOnTheRealServer: a cycle started by hand outside its
+// policy's window scans and plans, then parks without touching a host;
+// `cycle status`, `cycle list --state parked` and the query show it;
+// `cycle extend-window` lets it go on, and it patches every host once.
+func TestParkedCycleOnTheRealServer(t *testing.T) {
+	testfleet.Require(t)
+	fleet := testfleet.Start(t, testfleet.Config{Name: "sc", Subnet: 8, Hosts: 2, Logf: t.Logf})
+	addr := startDev(t)
+	const name = "parked-e2e"
+	// New Year's Day at 03:00 Berlin: never open while this test runs
+	// (except on January 1st between 02:00 and 04:00 UTC).
+	policy := writeCyclePolicy(t, name, fleet.InventoryPath, "window: {cron: \"0 3 1 1 *\", duration: 1h, timezone: Europe/Berlin}\n")
+	code, out, errOut := run(t, "cycle", "start", "-p", policy, "--json", "--address", addr)
+	var started struct {
+		CycleID string `json:"cycle_id"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &started) != nil {
+		t.Fatalf("cycle start: exit %d\n%s%s", code, out, errOut)
+	}
+	id := started.CycleID
+	st := waitCycleState(t, addr, id, workflows.CycleParked)
+	if st.Window == nil || st.Window.ParkedUntil.Month() != time.January || st.Window.ParkedUntil.Day() != 1 || len(st.Plan.Entries) == 0 {
+		t.Fatalf("parked status: window %+v, %d plan entries", st.Window, len(st.Plan.Entries))
+	}
+	t.Logf("parked: %s", st.Reason)
+	for _, h := range fleet.Hosts {
+		if v := installed(t, fleet, h.Name, "demo-app"); v != "1.0.0" {
+			t.Fatalf("%s changed while parked: demo-app %s", h.Name, v)
+		}
+	}
+	code, out, _ = run(t, "cycle", "status", id, "--address", addr)
+	if code != 0 || !strings.Contains(out, "parked") || !strings.Contains(out, "PARKED until") {
+		t.Fatalf("cycle status of a parked cycle: exit %d\n%s", code, out)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, out, _ = run(t, "cycle", "list", "--state", "parked", "--policy", name, "--address", addr)
+		if code == 0 && strings.Contains(out, id) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cycle list --state parked does not show %s:\n%s", id, out)
+		}
+		waitABit()
+	}
+
+	code, out, errOut = run(t, "cycle", "extend-window", id, "--duration", "1h", "--address", addr)
+	if code != 0 || !strings.Contains(out, "window extended by 1h0m0s") {
+		t.Fatalf("extend-window: exit %d\n%s%s", code, out, errOut)
+	}
+	st = waitCycleState(t, addr, id, workflows.CycleCompleted)
+	if st.Counts.Patched != len(fleet.Hosts) || st.Window.Parks != 1 {
+		t.Fatalf("after extend-window: %+v, parks %d", st.Counts, st.Window.Parks)
+	}
+	for _, h := range fleet.Hosts {
+		if v := installed(t, fleet, h.Name, "demo-app"); v != "1.0.1" {
+			t.Errorf("%s: demo-app %s after the cycle, want 1.0.1", h.Name, v)
+		}
+	}
+	code, _, errOut = run(t, "cycle", "extend-window", id, "--duration", "1h", "--address", addr)
+	if code != ExitFailure || !strings.Contains(errOut, "extend-window "+id) || !strings.Contains(errOut, "completed") {
+		t.Fatalf("extend-window on a finished cycle: exit %d %q", code, errOut)
+	}
+}
