@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/patchflow/patchflow/worker"
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // TestExpositionNames records every documented patchflow metric, and one
@@ -41,6 +42,9 @@ func TestExpositionNames(t *testing.T) {
 			h.Timer(base).Record(90 * time.Second)
 			want[base] = dto.MetricType_HISTOGRAM
 		case strings.HasSuffix(name, "_sum"), strings.HasSuffix(name, "_count"):
+		case cat.gauges[name]:
+			h.Gauge(name).Update(0.5)
+			want[name] = dto.MetricType_GAUGE
 		default:
 			h.Counter(name).Inc(1)
 			want[name] = dto.MetricType_COUNTER
@@ -61,6 +65,17 @@ func TestExpositionNames(t *testing.T) {
 	got := map[string]dto.MetricType{}
 	for _, f := range families {
 		got[f.GetName()] = f.GetType()
+		if f.GetName() == workflows.MetricTimeToPatch {
+			// Days, not the step buckets: 90s is within the first hour,
+			// and the buckets reach the 30-day SLAs.
+			var bounds []float64
+			for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {
+				bounds = append(bounds, b.GetUpperBound())
+			}
+			if !slices.Contains(bounds, 86400) || !slices.Contains(bounds, 30*86400) {
+				t.Errorf("%s buckets %v, want day buckets up to at least 30 days", f.GetName(), bounds)
+			}
+		}
 		if f.GetName() == "patchflow_host_patch_duration_seconds" {
 			// 90s lands in the 120s bucket: base units, seconds.
 			for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {

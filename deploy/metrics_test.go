@@ -20,6 +20,8 @@ type metricCatalog struct {
 	sdk map[string]bool
 	// the SDK's tag names
 	sdkLabels []string
+	// patchflow's gauges (the rest of names are counters or histograms)
+	gauges map[string]bool
 }
 
 // Labels every scraped series carries.
@@ -59,12 +61,20 @@ func patchflowMetrics(t *testing.T, cat *metricCatalog) {
 			cat.names[name+"_count"] = labels
 			continue
 		}
+		if kind == "gauge" {
+			if cat.gauges == nil {
+				cat.gauges = map[string]bool{}
+			}
+			cat.gauges[name] = true
+		}
 		cat.names[name] = labels
 	}
 	consts := []string{
 		workflows.MetricCycleDuration, workflows.MetricCycles, workflows.MetricHostDuration,
 		workflows.MetricHosts, workflows.MetricRollbacks, workflows.MetricStepDuration,
 		workflows.MetricPlannedUpdates, workflows.MetricBudgetBreaches,
+		workflows.MetricTimeToPatch, workflows.MetricSLABreaches, workflows.MetricComplianceHosts,
+		workflows.MetricComplianceRatio, workflows.MetricComplianceTimestamp, workflows.MetricLastSuccess,
 	}
 	for _, c := range consts {
 		if !documented[c] {
