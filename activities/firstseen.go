@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -37,20 +38,38 @@ func firstSeenKey(u workflows.Update) string {
 // mergeFirstSeen sets each update's FirstSeen from known, recording now
 // for updates not seen before, and returns the records to keep: exactly
 // the pending updates (others were installed or superseded) and whether
-// they differ from known, i.e. whether the file needs writing.
-func mergeFirstSeen(ups []workflows.Update, known map[string]time.Time, now time.Time) (map[string]time.Time, bool) {
+// they differ from known, i.e. whether the file needs writing. A new
+// candidate that supersedes one never installed (still newer than the
+// installed version) keeps the older clock: the host has been behind on
+// that package since then, and a new release must not reset its SLA.
+// kind ("apt", "dnf") orders versions.
+func mergeFirstSeen(kind string, ups []workflows.Update, known map[string]time.Time, now time.Time) (map[string]time.Time, bool) {
 	keep := make(map[string]time.Time, len(ups))
 	for i := range ups {
 		k := firstSeenKey(ups[i])
 		t, ok := known[k]
 		if !ok || t.IsZero() {
-			t = now
+			t = supersededSince(kind, ups[i], known, now)
 		}
 		keep[k] = t
 		ups[i].FirstSeen = t
 	}
 	changed := !maps.EqualFunc(keep, known, func(a, b time.Time) bool { return a.Equal(b) })
 	return keep, changed
+}
+
+// supersededSince is the earliest record of another candidate of u's
+// package that was never installed, or now when there is none.
+func supersededSince(kind string, u workflows.Update, known map[string]time.Time, now time.Time) time.Time {
+	t := now
+	for k, seen := range known {
+		name, version, _ := strings.Cut(k, "=")
+		if name == u.Name && version != u.Candidate && !seen.IsZero() && seen.Before(t) &&
+			(u.Installed == "" || pkgmgr.Compare(kind, version, u.Installed) > 0) {
+			t = seen
+		}
+	}
+	return t
 }
 
 // recordFirstSeen reads the host's first-seen file, stamps ups with their
@@ -65,7 +84,7 @@ func (a *Activities) recordFirstSeen(ctx context.Context, s *session, ups []work
 		a.d.Logger.Warn("first-seen records unreadable, counting pending updates from now", "host", s.conn.Host(), "file", FirstSeenPath, "error", err)
 		known = nil
 	}
-	keep, changed := mergeFirstSeen(ups, known, now)
+	keep, changed := mergeFirstSeen(s.mgr.Kind(), ups, known, now)
 	if !changed {
 		return
 	}

@@ -16,22 +16,26 @@ import (
 func TestMergeFirstSeen(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	now := t0.Add(72 * time.Hour)
-	known := map[string]time.Time{"openssl=3.0.2": t0, "curl=8.1": t0}
-	ups := []workflows.Update{{Name: "openssl", Candidate: "3.0.2"}, {Name: "curl", Candidate: "8.2"}}
-	keep, changed := mergeFirstSeen(ups, known, now)
+	known := map[string]time.Time{"openssl=3.0.2": t0, "curl=8.1": t0, "zlib=1.3": t0}
+	// curl 8.1 was installed, 8.2 is a new update; zlib 1.3 was never
+	// installed and 1.3.1 replaced it in the repository.
+	ups := []workflows.Update{{Name: "openssl", Installed: "3.0.1", Candidate: "3.0.2"}, {Name: "curl", Installed: "8.1", Candidate: "8.2"},
+		{Name: "zlib", Installed: "1.2", Candidate: "1.3.1"}}
+	keep, changed := mergeFirstSeen("apt", ups, known, now)
 	if !changed {
 		t.Error("curl 8.1 gone and 8.2 new: want the file rewritten")
 	}
-	if !ups[0].FirstSeen.Equal(t0) || !ups[1].FirstSeen.Equal(now) {
-		t.Errorf("first seen openssl %v curl %v, want %v (kept) and %v (new candidate)", ups[0].FirstSeen, ups[1].FirstSeen, t0, now)
+	if !ups[0].FirstSeen.Equal(t0) || !ups[1].FirstSeen.Equal(now) || !ups[2].FirstSeen.Equal(t0) {
+		t.Errorf("first seen openssl %v curl %v zlib %v, want %v (kept), %v (new after an install) and %v (superseded, never installed)",
+			ups[0].FirstSeen, ups[1].FirstSeen, ups[2].FirstSeen, t0, now, t0)
 	}
-	if _, ok := keep["curl=8.1"]; ok || len(keep) != 2 {
-		t.Errorf("kept %v, want only the two pending candidates", keep)
+	if _, ok := keep["curl=8.1"]; ok || len(keep) != 3 {
+		t.Errorf("kept %v, want only the three pending candidates", keep)
 	}
-	if _, changed := mergeFirstSeen(ups, keep, now.Add(time.Hour)); changed {
+	if _, changed := mergeFirstSeen("apt", ups, keep, now.Add(time.Hour)); changed {
 		t.Error("same pending updates again: want no write")
 	}
-	if keep, changed := mergeFirstSeen(nil, nil, now); changed || len(keep) != 0 {
+	if keep, changed := mergeFirstSeen("apt", nil, nil, now); changed || len(keep) != 0 {
 		t.Errorf("nothing pending and no file: got %v changed=%v, want no write", keep, changed)
 	}
 }
