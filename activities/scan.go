@@ -107,6 +107,7 @@ func (a *Activities) ScanHost(ctx context.Context, in workflows.ScanInput) (work
 			Class: string(u.Class), Severity: string(u.Severity), Advisories: u.Advisories,
 		})
 	}
+	a.recordPublished(ctx, s, res.Updates)
 	a.recordFirstSeen(ctx, s, res.Updates)
 	return res, nil
 }
