@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
@@ -70,8 +76,48 @@ func TestParkedCycleOnTheRealServer(t *testing.T) {
 			t.Errorf("%s: demo-app %s after the cycle, want 1.0.1", h.Name, v)
 		}
 	}
+	recordHistory(t, addr, id, "cycle_parked.json")
 	code, _, errOut = run(t, "cycle", "extend-window", id, "--duration", "1h", "--address", addr)
 	if code != ExitFailure || !strings.Contains(errOut, "extend-window "+id) || !strings.Contains(errOut, "completed") {
 		t.Fatalf("extend-window on a finished cycle: exit %d %q", code, errOut)
 	}
+}
+
+// recordHistory writes a workflow's history to workflows/testdata when
+// PATCHFLOW_RECORD=1, for the replay test there (TestReplayRecordedHistories):
+// the parked cycle's history guards the window gate (side effects, the
+// park timer, the extend-window update) against non-deterministic changes.
+func recordHistory(t *testing.T, addr, workflowID, file string) {
+	t.Helper()
+	if os.Getenv("PATCHFLOW_RECORD") != "1" {
+		return
+	}
+	f := &Factory{Temporal: TemporalFlags{Address: addr}}
+	c, err := f.Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []json.RawMessage
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		b, err := protojson.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, b)
+	}
+	data, err := json.MarshalIndent(map[string]any{"workflowId": workflowID, "events": events}, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "workflows", "testdata", file)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %d events of %s in %s", len(events), workflowID, path)
 }
