@@ -40,6 +40,9 @@ type CompareRun struct {
 	Hosts int
 	Forks int
 	Wall  time.Duration
+	// Scan is, for patchflow, the cycle's fleet-wide scan phase within
+	// Wall (first scan activity start to last completion).
+	Scan time.Duration
 }
 
 // HostsPerSec is hosts / wall time.
@@ -65,13 +68,13 @@ func Compare(ctx context.Context, st *Stack, f *testfleet.Fleet, tools []string,
 			if err := ResetFleet(ctx, f, forks); err != nil {
 				return runs, err
 			}
-			var wall time.Duration
+			var wall, scan time.Duration
 			var err error
 			switch tool {
 			case ToolGoLoop:
 				wall, err = runGoLoop(ctx, f, forks)
 			case ToolPatchflow:
-				wall, err = runPatchflow(ctx, st, f, forks, fmt.Sprintf("cmp%d", r))
+				wall, scan, err = runPatchflow(ctx, st, f, forks, fmt.Sprintf("cmp%d", r))
 			case ToolAnsible:
 				wall, err = runAnsible(ctx, f, forks, false)
 			case ToolAnsiblePipelining:
@@ -86,7 +89,7 @@ func Compare(ctx context.Context, st *Stack, f *testfleet.Fleet, tools []string,
 				return runs, fmt.Errorf("%s, round %d: %w", tool, r+1, err)
 			}
 			logf("compare: round %d %s: %v", r+1, tool, wall.Round(time.Millisecond))
-			runs = append(runs, CompareRun{Tool: tool, Hosts: len(f.Hosts), Forks: forks, Wall: wall})
+			runs = append(runs, CompareRun{Tool: tool, Hosts: len(f.Hosts), Forks: forks, Wall: wall, Scan: scan})
 		}
 	}
 	return runs, nil
@@ -203,17 +206,22 @@ func CompareSpec(policy string, f *testfleet.Fleet, forks int) workflows.CycleSp
 }
 
 // runPatchflow runs CompareSpec on the embedded server with a fresh
-// in-process worker (cold SSH connections, as the other tools start).
-func runPatchflow(ctx context.Context, st *Stack, f *testfleet.Fleet, forks int, policy string) (time.Duration, error) {
+// in-process worker (cold SSH connections, as the other tools start), and
+// returns its wall time and the part of it its scan phase took.
+func runPatchflow(ctx context.Context, st *Stack, f *testfleet.Fleet, forks int, policy string) (wall, scan time.Duration, err error) {
 	pool := newSSHPool()
 	defer pool.Close()
 	stop, err := st.StartWorker(activities.Deps{Pool: pool, Client: st.Client, Logger: discardSlog()})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer stop()
 	run, err := RunCycle(ctx, st.Client, CompareSpec(policy, f, forks))
-	return run.Wall, err
+	if err != nil {
+		return run.Wall, 0, err
+	}
+	spans, err := activitySpans(ctx, st.Client, run.ID)
+	return run.Wall, spans[workflows.ActScanHosts], err
 }
 
 // ansiblePlaybook is the same task for Ansible: refresh and install the

@@ -90,6 +90,13 @@ func PrintCompare(w io.Writer, runs []CompareRun) {
 			float64(runs[0].Hosts)/m.Seconds(), ratio)
 	}
 	_ = tw.Flush()
+	var scans []string
+	for _, r := range byTool[ToolPatchflow] {
+		scans = append(scans, r.Scan.Round(100*time.Millisecond).String())
+	}
+	if len(scans) > 0 {
+		fmt.Fprintf(w, "of the patchflow runs, the fleet scan phase (apt-get update and pending updates, before any install) took %s\n", strings.Join(scans, " "))
+	}
 }
 
 // shortWorkflow names a cycle's workflow relative to the cycle ID.
