@@ -203,9 +203,15 @@ func TestScheduleOnTheRealServer(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(errOut, "no schedule for policy "+name) {
 		t.Fatalf("describe after delete: exit %d, %q", code, errOut)
 	}
-	code, _, errOut = run(t, "schedule", "trigger", "no-such-policy", "--address", addr)
-	if code != ExitFailure || !strings.Contains(errOut, "no schedule for policy no-such-policy") {
-		t.Fatalf("trigger of an unknown schedule: exit %d, %q", code, errOut)
+	for _, verb := range []string{"trigger", "pause", "unpause", "delete", "describe"} {
+		code, _, errOut = run(t, "schedule", verb, "no-such-policy", "--address", addr)
+		if code != ExitFailure || !strings.Contains(errOut, "no schedule for policy no-such-policy") {
+			t.Errorf("%s of an unknown schedule: exit %d, %q", verb, code, errOut)
+		}
+	}
+	code, _, errOut = run(t, "schedule", "update", "-p", policy, "--address", addr)
+	if code != ExitFailure || !strings.Contains(errOut, "no schedule for policy "+name) || !strings.Contains(errOut, "schedule create") {
+		t.Errorf("update of a deleted schedule: exit %d, %q; want a pointer to create", code, errOut)
 	}
 }
 
