@@ -297,3 +297,41 @@ func TestComplianceUnscannedHostIsNoncompliant(t *testing.T) {
 		t.Errorf("last success %v set with h2 unscanned", got)
 	}
 }
+
+// TestSLABreachedWhileWaitingForApproval: demo-app (high, SLA 7 days) was
+// seen 6 days before the cycle; the approval comes 2 days later (skipped
+// test time), so every host patches it past its SLA, while libfoo (seen
+// the same day, no SLA for unknown) only counts its time to patch.
+func TestSLABreachedWhileWaitingForApproval(t *testing.T) {
+	m := newValues()
+	c := newCycleEnvMetrics(t, m, hostNames(2)...)
+	c.env.SetStartTime(cycleStart)
+	seen := map[string]time.Time{}
+	for _, h := range hostNames(2) {
+		seen[h+":demo-app"] = cycleStart.Add(-6 * day)
+		seen[h+":libfoo"] = cycleStart.Add(-6 * day)
+	}
+	scanWithHistory(c, seen, nil)
+	spec := testSpec()
+	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: 3 * day}
+	spec.SLA = SLASpec{High: 7 * day}
+	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgApprove, nil) }, 2*day)
+	res := c.run(t, spec)
+	if res.State != CycleCompleted || res.Counts.Patched != 3 {
+		t.Fatalf("cycle %s (%s), counts %+v, want completed with 3 patched", res.State, res.Reason, res.Counts)
+	}
+	if got := m.counter(MetricSLABreaches, "severity=high"); got != 3 {
+		t.Errorf("high SLA breaches %d, want 3: demo-app patched 8 days after it was seen, SLA 7", got)
+	}
+	if got := m.counter(MetricSLABreaches, "severity=unknown"); got != 0 {
+		t.Errorf("unknown SLA breaches %d, want 0: the policy sets no SLA for unknown", got)
+	}
+	for _, d := range m.durations(MetricTimeToPatch) {
+		if d < 8*day || d > 8*day+time.Hour {
+			t.Errorf("time to patch %v, want 8 days (6 before the cycle, 2 waiting for approval) plus the rollout", d)
+		}
+	}
+	if got, ok := m.gauge(MetricLastSuccess, "policy=web"); !ok || got != float64(res.Finished.Unix()) {
+		t.Errorf("last success %v (set: %v), want %d: every host patched, late or not", got, ok, res.Finished.Unix())
+	}
+}
