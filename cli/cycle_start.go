@@ -78,6 +78,9 @@ func cycleStartRun(opts *CycleStartOptions) error {
 	if err != nil {
 		return err
 	}
+	if note := windowStartNote(spec, opts.Now()); note != "" {
+		fmt.Fprintln(opts.IO.ErrOut, note)
+	}
 	if !opts.Wait && !opts.DryRun {
 		if opts.JSON {
 			return printJSON(opts.IO.Out, map[string]string{"cycle_id": id})

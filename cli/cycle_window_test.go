@@ -22,3 +22,19 @@ func TestProgressLineShowsAParkedCycle(t *testing.T) {
 		t.Errorf("a running cycle shows PARKED: %s", progressLine(st))
 	}
 }
+
+func TestWindowStartNote(t *testing.T) {
+	w := &workflows.CycleWindow{Cron: "0 2 * * *", Timezone: "Europe/Berlin", Duration: time.Hour}
+	spec := workflows.CycleSpec{Policy: "web", Window: w}
+	closed := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if note := windowStartNote(spec, closed); !strings.Contains(note, "policy web's maintenance window is closed") || !strings.Contains(note, "Thu 2026-11-26 02:00 CET") {
+		t.Errorf("closed window note: %q", note)
+	}
+	if note := windowStartNote(spec, time.Date(2026, 11, 26, 1, 10, 0, 0, time.UTC)); note != "" {
+		t.Errorf("open window (02:10 CET) gives a note: %q", note)
+	}
+	spec.DryRun = true
+	if note := windowStartNote(spec, closed); note != "" {
+		t.Errorf("dry run gives a note: %q", note)
+	}
+}
