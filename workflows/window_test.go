@@ -211,3 +211,20 @@ func TestNoWindowNeverParks(t *testing.T) {
 		t.Fatalf("cycle %s finished %s window %+v", res.State, res.Finished, res.Window)
 	}
 }
+
+// The expected host duration is the mean measured so far in this cycle,
+// the policy's worst case before any host finished.
+func TestHostEstimate(t *testing.T) {
+	c := &cycleRun{spec: CycleSpec{Window: &CycleWindow{HostWorstCase: 40 * time.Minute}}}
+	if got := c.hostEstimate(); got != 40*time.Minute {
+		t.Fatalf("before any host: %s, want the worst case 40m", got)
+	}
+	c.outcomes = []HostOutcome{{Host: "a", Duration: 4 * time.Minute}, {Host: "b", State: HostSkipped}, {Host: "c", Duration: 8 * time.Minute}}
+	if got := c.hostEstimate(); got != 6*time.Minute {
+		t.Fatalf("after a (4m) and c (8m): %s, want the mean 6m", got)
+	}
+	c = &cycleRun{spec: CycleSpec{Window: &CycleWindow{}, Host: HostSteps{ApplyTimeout: time.Minute}}}
+	if got := c.hostEstimate(); got != time.Minute+2*defaultCommandTimeout+defaultRebootTimeout {
+		t.Fatalf("no worst case in the spec: %s", got)
+	}
+}
