@@ -28,9 +28,7 @@ func envInt(name string, def int) int {
 
 func startFleet(b *testing.B, hosts int) *testfleet.Fleet {
 	b.Helper()
-	if os.Geteuid() != 0 {
-		b.Skip("skipping: the benchmark fleet needs root (network namespaces, mounts)")
-	}
+	testfleet.Require(b) // skips when not root (fails under CI=true)
 	return testfleet.Start(b, testfleet.Config{Name: fleetName, Subnet: fleetSubnet, Hosts: hosts, Logf: b.Logf})
 }
 
