@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -161,33 +159,18 @@ func ensureBase(ctx context.Context, logf func(string, ...any)) (*base, error) {
 	b.rootfs = filepath.Join(b.dir, "rootfs")
 	b.debs = filepath.Join(b.dir, "debs")
 	b.secDebs = filepath.Join(b.dir, "security")
-	lockPath := b.dir + ".lock"
-
-	for {
-		lock, err := lockFile(ctx, lockPath, syscall.LOCK_SH)
-		if err != nil {
-			return nil, err
-		}
-		if m, err := readManifest(b.dir); err == nil {
-			b.lock, b.security = lock, m.Security
-			return b, nil
-		}
-		lock.Close()
-		// Not built: take the exclusive lock, build unless someone else
-		// did meanwhile, then come back for the shared lock.
-		lock, err = lockFile(ctx, lockPath, syscall.LOCK_EX)
-		if err != nil {
-			return nil, err
-		}
-		var buildErr error
-		if _, err := readManifest(b.dir); err != nil {
-			buildErr = buildBase(ctx, b, mirror, logf)
-		}
-		lock.Close()
-		if buildErr != nil {
-			return nil, buildErr
-		}
+	manifest := filepath.Join(b.dir, "manifest.json")
+	var m *baseManifest
+	built := func() (err error) {
+		m, err = readJSON[baseManifest](manifest)
+		return err
 	}
+	lock, err := buildOnce(ctx, b.dir+".lock", built, func() error { return buildBase(ctx, b, mirror, logf) })
+	if err != nil {
+		return nil, err
+	}
+	b.lock, b.security = lock, m.Security
+	return b, nil
 }
 
 func (b *base) release() {
@@ -197,82 +180,42 @@ func (b *base) release() {
 	}
 }
 
+// readManifest reads the manifest a complete base ends with.
 func readManifest(dir string) (*baseManifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
-	var m baseManifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("testfleet: read %s/manifest.json: %w", dir, err)
-	}
-	return &m, nil
+	return readJSON[baseManifest](filepath.Join(dir, "manifest.json"))
 }
 
-// lockFile takes a flock on path, polling so a cancelled context ends the
-// wait.
-func lockFile(ctx context.Context, path string, how int) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("testfleet: open lock %s: %w", path, err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-		if err == nil {
-			return f, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("testfleet: lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("testfleet: wait for lock %s: %w", path, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// buildBase builds into a temporary directory and renames it into place,
-// so a crash never leaves a half-built base that looks complete.
+// buildBase builds the base atomically (buildAtomically): a crash never
+// leaves a half-built base that looks complete.
 func buildBase(ctx context.Context, b *base, mirror string, logf func(string, ...any)) error {
 	start := time.Now()
-	tmp := b.dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("testfleet: remove stale %s: %w", tmp, err)
-	}
-	os.RemoveAll(b.dir) // an incomplete base without manifest
-	rootfs := filepath.Join(tmp, "rootfs")
-	logf("testfleet: building base root file system %s from %s (once; ~1 min)", b.dir, mirror)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return fmt.Errorf("testfleet: create %s: %w", tmp, err)
-	}
-	if _, err := run(ctx, "mmdebstrap", "--quiet", "--mode=root", "--variant=apt",
-		"--include="+baseInclude,
-		`--customize-hook=rm -f "$1"/etc/ssh/ssh_host_*`,
-		suite, rootfs, fmt.Sprintf("deb %s %s main", mirror, suite)); err != nil {
-		return fmt.Errorf("testfleet: build base root file system: %w", err)
-	}
-	debs := filepath.Join(tmp, "debs")
-	if err := buildDemoDebs(ctx, debs); err != nil {
-		return err
-	}
-	if err := customizeBase(ctx, rootfs, debs); err != nil {
-		return err
-	}
-	sec, err := fetchSecurityUpdates(ctx, rootfs, filepath.Join(tmp, "security"), logf)
+	var m baseManifest
+	err := buildAtomically(b.dir, "base", func(tmp string) (any, error) {
+		rootfs := filepath.Join(tmp, "rootfs")
+		logf("testfleet: building base root file system %s from %s (once; ~1 min)", b.dir, mirror)
+		if _, err := run(ctx, "mmdebstrap", "--quiet", "--mode=root", "--variant=apt",
+			"--include="+baseInclude,
+			`--customize-hook=rm -f "$1"/etc/ssh/ssh_host_*`,
+			suite, rootfs, fmt.Sprintf("deb %s %s main", mirror, suite)); err != nil {
+			return nil, fmt.Errorf("testfleet: build base root file system: %w", err)
+		}
+		debs := filepath.Join(tmp, "debs")
+		if err := buildDemoDebs(ctx, debs); err != nil {
+			return nil, err
+		}
+		if err := customizeBase(ctx, rootfs, debs); err != nil {
+			return nil, err
+		}
+		sec, err := fetchSecurityUpdates(ctx, rootfs, filepath.Join(tmp, "security"), logf)
+		if err != nil {
+			return nil, err
+		}
+		m = baseManifest{Mirror: mirror, Arch: b.arch, Built: time.Now().UTC(), Security: sec,
+			BuildTime: time.Since(start).Round(time.Millisecond).String()}
+		return m, nil
+	})
 	if err != nil {
 		return err
-	}
-	m := baseManifest{Mirror: mirror, Arch: b.arch, Built: time.Now().UTC(), Security: sec,
-		BuildTime: time.Since(start).Round(time.Millisecond).String()}
-	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), data, 0o644); err != nil {
-		return fmt.Errorf("testfleet: write base manifest: %w", err)
-	}
-	if err := os.Rename(tmp, b.dir); err != nil {
-		return fmt.Errorf("testfleet: move base into place: %w", err)
 	}
 	logf("testfleet: base built in %s", m.BuildTime)
 	removeStaleBases(b.dir, logf)
@@ -282,20 +225,5 @@ func buildBase(ctx context.Context, b *base, mirror string, logf func(string, ..
 // removeStaleBases deletes bases of other inputs (an older recipe, another
 // mirror) that no fleet uses: those whose lock is free.
 func removeStaleBases(keep string, logf func(string, ...any)) {
-	dirs, _ := filepath.Glob(filepath.Join(CacheDir, "base-*"))
-	for _, d := range dirs {
-		if d == keep || strings.HasSuffix(d, ".lock") || strings.HasSuffix(d, ".tmp") {
-			continue
-		}
-		lock, err := os.OpenFile(d+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-		if err != nil {
-			continue
-		}
-		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			if err := os.RemoveAll(d); err == nil {
-				logf("testfleet: removed stale base %s", d)
-			}
-		}
-		lock.Close()
-	}
+	pruneUnused(filepath.Join(CacheDir, "base-*"), keep, "testfleet: removed stale base %s", logf)
 }

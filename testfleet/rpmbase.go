@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -105,31 +103,16 @@ func ensureRPMBase(ctx context.Context, deb *base, logf func(string, ...any)) (*
 	b := &rpmBase{dir: filepath.Join(CacheDir, "rpmbase-"+rpmBaseHash(deb.dir))}
 	b.rootfs = filepath.Join(b.dir, "rootfs")
 	b.repo = filepath.Join(b.dir, "repo")
-	lockPath := b.dir + ".lock"
-	for {
-		lock, err := lockFile(ctx, lockPath, syscall.LOCK_SH)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := readRPMManifest(b.dir); err == nil {
-			b.lock = lock
-			return b, nil
-		}
-		lock.Close()
-		lock, err = lockFile(ctx, lockPath, syscall.LOCK_EX)
-		if err != nil {
-			return nil, err
-		}
-		// A failed build is returned, not retried: it would fail again.
-		var buildErr error
-		if _, err := readRPMManifest(b.dir); err != nil {
-			buildErr = buildRPMBase(ctx, b, deb, logf)
-		}
-		lock.Close()
-		if buildErr != nil {
-			return nil, buildErr
-		}
+	built := func() error {
+		_, err := readJSON[rpmManifest](filepath.Join(b.dir, "manifest.json"))
+		return err
 	}
+	lock, err := buildOnce(ctx, b.dir+".lock", built, func() error { return buildRPMBase(ctx, b, deb, logf) })
+	if err != nil {
+		return nil, err
+	}
+	b.lock = lock
+	return b, nil
 }
 
 func (b *rpmBase) release() {
@@ -139,57 +122,37 @@ func (b *rpmBase) release() {
 	}
 }
 
-func readRPMManifest(dir string) (*rpmManifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
-	var m rpmManifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("testfleet: read %s/manifest.json: %w", dir, err)
-	}
-	return &m, nil
-}
-
 // buildRPMBase copies the Debian base, installs Debian's dnf and rpm into
 // the copy, points rpm at /var/lib/rpm, installs the release package and
 // the first demo versions, and builds the repository. It works in a
 // temporary directory renamed into place at the end.
 func buildRPMBase(ctx context.Context, b *rpmBase, deb *base, logf func(string, ...any)) error {
 	start := time.Now()
-	tmp := b.dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("testfleet: remove stale %s: %w", tmp, err)
-	}
-	os.RemoveAll(b.dir)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return fmt.Errorf("testfleet: create %s: %w", tmp, err)
-	}
-	logf("testfleet: building rpm base %s from %s (once; ~1-2 min)", b.dir, deb.dir)
-	rpms := filepath.Join(tmp, "rpms")
-	if err := buildRPMs(ctx, rpms); err != nil {
+	var m rpmManifest
+	err := buildAtomically(b.dir, "rpm base", func(tmp string) (any, error) {
+		logf("testfleet: building rpm base %s from %s (once; ~1-2 min)", b.dir, deb.dir)
+		rpms := filepath.Join(tmp, "rpms")
+		if err := buildRPMs(ctx, rpms); err != nil {
+			return nil, err
+		}
+		if err := buildRPMRepo(ctx, rpms, filepath.Join(tmp, "repo")); err != nil {
+			return nil, err
+		}
+		rootfs := filepath.Join(tmp, "rootfs")
+		if _, err := run(ctx, "cp", "-a", "--reflink=auto", deb.rootfs, rootfs); err != nil {
+			return nil, fmt.Errorf("testfleet: copy the Debian base for the rpm base: %w", err)
+		}
+		if err := installDNF(ctx, rootfs); err != nil {
+			return nil, err
+		}
+		if err := customizeRPMBase(ctx, rootfs, rpms); err != nil {
+			return nil, err
+		}
+		m = rpmManifest{DebianBase: deb.dir, Built: time.Now().UTC(), BuildTime: time.Since(start).Round(time.Millisecond).String()}
+		return m, nil
+	})
+	if err != nil {
 		return err
-	}
-	if err := buildRPMRepo(ctx, rpms, filepath.Join(tmp, "repo")); err != nil {
-		return err
-	}
-	rootfs := filepath.Join(tmp, "rootfs")
-	if _, err := run(ctx, "cp", "-a", "--reflink=auto", deb.rootfs, rootfs); err != nil {
-		return fmt.Errorf("testfleet: copy the Debian base for the rpm base: %w", err)
-	}
-	if err := installDNF(ctx, rootfs); err != nil {
-		return err
-	}
-	if err := customizeRPMBase(ctx, rootfs, rpms); err != nil {
-		return err
-	}
-	m := rpmManifest{DebianBase: deb.dir, Built: time.Now().UTC(), BuildTime: time.Since(start).Round(time.Millisecond).String()}
-	data, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), data, 0o644); err != nil {
-		return fmt.Errorf("testfleet: write rpm base manifest: %w", err)
-	}
-	if err := os.Rename(tmp, b.dir); err != nil {
-		return fmt.Errorf("testfleet: move rpm base into place: %w", err)
 	}
 	logf("testfleet: rpm base built in %s", m.BuildTime)
 	pruneRPMBases(b.dir, logf)
@@ -197,25 +160,9 @@ func buildRPMBase(ctx context.Context, b *rpmBase, deb *base, logf func(string, 
 }
 
 // pruneRPMBases removes rpm bases of other inputs (older recipes or Debian
-// bases) that no fleet uses: those whose lock it can take exclusively at
-// once. Each is ~360 MB.
+// bases) that no fleet uses. Each is ~360 MB.
 func pruneRPMBases(keep string, logf func(string, ...any)) {
-	dirs, _ := filepath.Glob(filepath.Join(CacheDir, "rpmbase-*"))
-	for _, d := range dirs {
-		if d == keep || strings.HasSuffix(d, ".lock") || strings.HasSuffix(d, ".tmp") {
-			continue
-		}
-		lock, err := os.OpenFile(d+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-		if err != nil {
-			continue
-		}
-		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			if err := os.RemoveAll(d); err == nil {
-				logf("testfleet: removed unused rpm base %s", d)
-			}
-		}
-		lock.Close()
-	}
+	pruneUnused(filepath.Join(CacheDir, "rpmbase-*"), keep, "testfleet: removed unused rpm base %s", logf)
 }
 
 // installDNF installs rpmInclude from the machine's Debian mirror inside
