@@ -51,41 +51,59 @@ sys.stdin.read()
 // running apt would, until release is called (or the host reboots). apt and
 // dpkg on the host then fail with "Could not get lock".
 func (f *Fleet) HoldDpkgLock(host string) (release func() error, err error) {
-	cmd, err := f.hostCommand(context.Background(), host, []string{"python3", "-c", lockHolder})
+	held, err := f.holdLocks(host, "dpkg lock", lockHolder)
+	if err != nil {
+		return nil, err
+	}
+	// dpkg's locks are fcntl locks only: a holder that had to be killed
+	// leaves nothing behind, so release has nothing to report.
+	return func() error {
+		held()
+		return nil
+	}, nil
+}
+
+// holdLocks starts script (Python that takes a package manager's locks,
+// prints "locked" and waits for end of input) on the host and returns once
+// it holds them. release closes its input and waits for it to exit, killing
+// it after 5 seconds; that is an error, as the holder may have left its
+// marks (a pid file) behind. what names the locks in errors ("rpm lock").
+func (f *Fleet) holdLocks(host, what, script string) (release func() error, err error) {
+	cmd, err := f.hostCommand(context.Background(), host, []string{"python3", "-c", script})
 	if err != nil {
 		return nil, err
 	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+		return nil, fmt.Errorf("testfleet: hold %s on %s: %w", what, host, err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+		return nil, fmt.Errorf("testfleet: hold %s on %s: %w", what, host, err)
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: %w", host, err)
+		return nil, fmt.Errorf("testfleet: hold %s on %s: %w", what, host, err)
 	}
 	line, _ := bufio.NewReader(stdout).ReadString('\n')
 	if strings.TrimSpace(line) != "locked" {
 		stdin.Close()
 		cmd.Wait()
-		return nil, fmt.Errorf("testfleet: hold dpkg lock on %s: the lock holder did not get the lock%s", host, tail([]byte(stderr.String())))
+		return nil, fmt.Errorf("testfleet: hold %s on %s: the lock holder did not get the lock%s", what, host, tail([]byte(stderr.String())))
 	}
 	pgid := cmd.Process.Pid
 	return func() error {
-		stdin.Close() // the holder exits on end of input, releasing both locks
+		stdin.Close() // the holder exits on end of input, releasing its locks
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
 		case <-done:
 			return nil
 		case <-time.After(5 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL) // its own process group, started above
+			syscall.Kill(-pgid, syscall.SIGKILL) // its own process group (hostCommand)
 			<-done
-			return nil
+			return fmt.Errorf("testfleet: release %s on %s: the holder did not exit; killed it (its pid file may remain)", what, host)
 		}
 	}, nil
 }
@@ -102,6 +120,23 @@ func (f *Fleet) FillDisk(host string) (undo func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
+	undo, err = f.fillWithTmpfs(ctx, h, host, dir, "mkdir -p "+dir+"/partial && ", "fill disk", "undo full disk")
+	if err != nil {
+		return nil, err
+	}
+	out, err := f.Exec(ctx, host, "df", "--output=avail", "-B1", dir)
+	if w := strings.Fields(string(out)); err != nil || len(w) < 2 || w[len(w)-1] != "0" {
+		undo()
+		return nil, fmt.Errorf("testfleet: fill disk on %s: %s still has space (df: %q, %v)", host, dir, out, err)
+	}
+	return undo, nil
+}
+
+// fillWithTmpfs mounts a tiny tmpfs over dir in host h's mount namespace and
+// fills it (after running the shell prefix prepare there), so writes to dir
+// fail with "No space left on device". op and undoOp name the fault and its
+// undo in errors. undo unmounts the tmpfs; a reboot does too.
+func (f *Fleet) fillWithTmpfs(ctx context.Context, h *host, name, dir, prepare, op, undoOp string) (undo func() error, err error) {
 	pid, err := h.pid()
 	if err != nil {
 		return nil, err
@@ -111,23 +146,18 @@ func (f *Fleet) FillDisk(host string) (undo func() error, err error) {
 	target := filepath.Join(h.root, dir)
 	inHost := []string{"--target", strconv.Itoa(pid), "--mount", "--"}
 	if _, err := run(ctx, "nsenter", append(inHost, "mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "patchflow-full", target)...); err != nil {
-		return nil, fmt.Errorf("testfleet: fill disk on %s: %w", host, err)
+		return nil, fmt.Errorf("testfleet: %s on %s: %w", op, name, err)
 	}
 	undo = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := run(ctx, "nsenter", append(inHost, "umount", target)...); err != nil {
-			return fmt.Errorf("testfleet: undo full disk on %s: %w", host, err)
+			return fmt.Errorf("testfleet: %s on %s: %w", undoOp, name, err)
 		}
 		return nil
 	}
 	// Fill it: dd ends with "No space left on device", which is the point.
-	f.Exec(ctx, host, "sh", "-c", "mkdir -p "+dir+"/partial && dd if=/dev/zero of="+dir+"/patchflow-fill bs=4k 2>/dev/null; sync")
-	out, err := f.Exec(ctx, host, "df", "--output=avail", "-B1", dir)
-	if w := strings.Fields(string(out)); err != nil || len(w) < 2 || w[len(w)-1] != "0" {
-		undo()
-		return nil, fmt.Errorf("testfleet: fill disk on %s: %s still has space (df: %q, %v)", host, dir, out, err)
-	}
+	f.Exec(ctx, name, "sh", "-c", prepare+"dd if=/dev/zero of="+dir+"/patchflow-fill bs=4k 2>/dev/null; sync")
 	return undo, nil
 }
 
