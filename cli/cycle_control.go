@@ -58,12 +58,11 @@ func NewCmdCycleControl(f *Factory, ctl cycleControl, runF func(*CycleControlOpt
 }
 
 func cycleControlRun(opts *CycleControlOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	var arg any = struct{}{}
 	if opts.Verb == workflows.MsgAbort {
 		arg = workflows.AbortRequest{Rollback: opts.Rollback}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -47,12 +46,11 @@ goes on with the rest of the wave whatever the window says.`,
 }
 
 func cycleExtendWindowRun(opts *CycleExtendWindowOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	var reply workflows.CycleReply
 	if err := sendUpdate(ctx, c, opts.ID, workflows.MsgExtendWindow, workflows.ExtendWindowRequest{Duration: opts.Duration}, &reply); err != nil {
 		return err

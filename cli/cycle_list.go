@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -70,12 +69,11 @@ func cycleQuery(policy, state string) string {
 }
 
 func cycleListRun(opts *CycleListOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	var entries []CycleListEntry
 	var token []byte
 	for len(entries) < opts.Limit {

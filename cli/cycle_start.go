@@ -67,13 +67,11 @@ func cycleStartRun(opts *CycleStartOptions) error {
 		return err
 	}
 	spec.DryRun = opts.DryRun
-	ctx, stop := signalContext(context.Background())
-	defer stop()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	id, err := startCycle(ctx, c, spec, opts.Now())
 	if err != nil {
 		return err
@@ -95,21 +93,34 @@ func cycleStartRun(opts *CycleStartOptions) error {
 // specFromPolicy loads and validates a policy and its inventory and
 // converts it to the spec a cycle runs; warnings go to the error stream.
 func specFromPolicy(path string, io IOStreams) (workflows.CycleSpec, error) {
+	_, spec, err := loadPolicySpec(path, io, nil)
+	return spec, err
+}
+
+// loadPolicySpec is specFromPolicy that also returns the policy; check,
+// when set, vets the policy before it is resolved (schedule create refuses
+// a policy without a window).
+func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) error) (*policies.Policy, workflows.CycleSpec, error) {
 	p, err := policies.Load(path)
 	if err != nil {
-		return workflows.CycleSpec{}, err
+		return nil, workflows.CycleSpec{}, err
+	}
+	if check != nil {
+		if err := check(p); err != nil {
+			return nil, workflows.CycleSpec{}, err
+		}
 	}
 	res, err := resolve.Spec(p)
 	if err != nil {
-		return workflows.CycleSpec{}, err
+		return nil, workflows.CycleSpec{}, err
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(io.ErrOut, "warning: "+w)
 	}
 	if err := checkTargets(p, res.Spec); err != nil {
-		return workflows.CycleSpec{}, err
+		return nil, workflows.CycleSpec{}, err
 	}
-	return res.Spec, nil
+	return p, res.Spec, nil
 }
 
 // checkTargets reads a local inventory now, so a typo in a path or a

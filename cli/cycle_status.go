@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -40,13 +39,11 @@ rolled back).`,
 }
 
 func cycleStatusRun(opts *CycleStatusOptions) error {
-	ctx, stop := signalContext(context.Background())
-	defer stop()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	if opts.Watch {
 		return watchToEnd(ctx, c, opts.ID, opts.IO, opts.JSON)
 	}

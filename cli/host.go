@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,12 +64,11 @@ func newCmdHostDecision(f *Factory, verb string, runF func(*HostDecisionOptions)
 }
 
 func hostDecisionRun(opts *HostDecisionOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	id := workflows.HostWorkflowID(opts.Host)
 	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound

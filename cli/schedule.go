@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/resolve"
 	"github.com/patchflow/patchflow/schedules"
 )
 
@@ -92,13 +90,11 @@ func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext(context.Background())
-	defer stop()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	res := ScheduleApplyResult{ScheduleID: plan.Options.ID, Policy: plan.Policy, SpecHash: plan.Hash, Result: "created"}
 	if opts.Create {
 		if err := schedules.Create(ctx, c, plan); err != nil {
@@ -127,25 +123,17 @@ func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 // schedulePlan loads, validates and resolves a policy (its inventory read
 // now, as cycle start does) and builds its schedule.
 func schedulePlan(path string, dryRun bool, io IOStreams) (schedules.Plan, error) {
-	p, err := policies.Load(path)
+	p, spec, err := loadPolicySpec(path, io, func(p *policies.Policy) error {
+		if !p.Window.Scheduled() {
+			return fmt.Errorf("policy %s has no window: add window.cron or window.calendar (%s)", p.Metadata.Name, path)
+		}
+		return nil
+	})
 	if err != nil {
 		return schedules.Plan{}, err
 	}
-	if !p.Window.Scheduled() {
-		return schedules.Plan{}, fmt.Errorf("policy %s has no window: add window.cron or window.calendar (%s)", p.Metadata.Name, path)
-	}
-	res, err := resolve.Spec(p)
-	if err != nil {
-		return schedules.Plan{}, err
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintln(io.ErrOut, "warning: "+w)
-	}
-	if err := checkTargets(p, res.Spec); err != nil {
-		return schedules.Plan{}, err
-	}
-	res.Spec.DryRun = dryRun
-	return schedules.FromSpec(p, res.Spec)
+	spec.DryRun = dryRun
+	return schedules.FromSpec(p, spec)
 }
 
 // schedulePolicyArg accepts a policy name or a schedule ID (patchflow/NAME).

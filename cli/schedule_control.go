@@ -65,12 +65,11 @@ func NewCmdScheduleControl(f *Factory, v scheduleVerb, runF func(*ScheduleContro
 }
 
 func scheduleControlRun(opts *ScheduleControlOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	note := opts.Note
 	if note == "" && opts.Verb.note {
 		note = opts.Verb.done + " with patchflow schedule " + opts.Verb.name

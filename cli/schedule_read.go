@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -37,12 +36,11 @@ func NewCmdScheduleList(f *Factory, runF func(*ScheduleListOptions) error) *cobr
 }
 
 func scheduleListRun(opts *ScheduleListOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	entries, err := schedules.List(ctx, c)
 	if err != nil {
 		return temporalError(err)
@@ -99,12 +97,11 @@ func NewCmdScheduleDescribe(f *Factory, runF func(*ScheduleDescribeOptions) erro
 }
 
 func scheduleDescribeRun(opts *ScheduleDescribeOptions) error {
-	ctx := context.Background()
-	c, err := opts.Factory.Client(ctx)
+	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	d, err := schedules.Describe(ctx, c, opts.Policy)
 	if err != nil {
 		return temporalError(err)

@@ -50,3 +50,16 @@ func temporalError(err error) error {
 	}
 	return err
 }
+
+// connect is what every command that talks to Temporal starts with: a
+// context cancelled by SIGINT or SIGTERM and a client of the factory's
+// connection flags. done closes the client and releases the signals.
+func (f *Factory) connect() (context.Context, client.Client, func(), error) {
+	ctx, stop := signalContext(context.Background())
+	c, err := f.Client(ctx)
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return ctx, c, func() { c.Close(); stop() }, nil
+}
