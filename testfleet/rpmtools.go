@@ -3,7 +3,6 @@ package testfleet
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -28,40 +27,17 @@ func RPMToolPackages() []string {
 			seen[p] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(seen)
 }
 
 func checkRPMTools() error {
-	var missing, pkgs []string
-	for tool, pkg := range rpmTools {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-			if !contains(pkgs, pkg) {
-				pkgs = append(pkgs, pkg)
-			}
-		}
-	}
+	missing, pkgs := missingTools(rpmTools)
 	if len(missing) == 0 {
 		return nil
 	}
 	sort.Strings(missing)
-	sort.Strings(pkgs)
 	return fmt.Errorf("testfleet: dnf hosts need %s on this machine; install them with: apt-get install -y --no-install-recommends %s",
-		strings.Join(missing, ", "), strings.Join(pkgs, " "))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+		strings.Join(missing, ", "), strings.Join(sortedKeys(pkgs), " "))
 }
 
 // RequireRPM is Require for tests with dnf hosts: it also needs rpmbuild

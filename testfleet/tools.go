@@ -34,25 +34,13 @@ func ToolPackages() []string {
 	for _, p := range hostTools {
 		seen[p] = true
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(seen)
 }
 
 // checkTools reports every missing program at once, with the apt-get line
 // that installs them.
 func checkTools() error {
-	var missing []string
-	pkgs := map[string]bool{}
-	for tool, pkg := range hostTools {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing = append(missing, tool)
-			pkgs[pkg] = true
-		}
-	}
+	missing, pkgs := missingTools(hostTools)
 	if _, err := systemPython(); err != nil {
 		missing = append(missing, "/usr/bin/python3")
 		pkgs["python3"] = true
@@ -61,13 +49,31 @@ func checkTools() error {
 		return nil
 	}
 	sort.Strings(missing)
-	var list []string
-	for p := range pkgs {
-		list = append(list, p)
-	}
-	sort.Strings(list)
 	return fmt.Errorf("testfleet: missing host tools %s; install them with: apt-get install -y --no-install-recommends %s",
-		strings.Join(missing, ", "), strings.Join(list, " "))
+		strings.Join(missing, ", "), strings.Join(sortedKeys(pkgs), " "))
+}
+
+// missingTools returns the programs of tools (program -> Debian package)
+// that are not on PATH, and the set of packages that provide them.
+func missingTools(tools map[string]string) (missing []string, pkgs map[string]bool) {
+	pkgs = map[string]bool{}
+	for tool, pkg := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+			pkgs[pkg] = true
+		}
+	}
+	return missing, pkgs
+}
+
+// sortedKeys lists a set in order, for stable messages and package lists.
+func sortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // systemPython returns Debian's python3, not a pyenv shim that may depend on
