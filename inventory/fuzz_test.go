@@ -44,7 +44,7 @@ func checkParsed(t *testing.T, inv *Inventory, err error) {
 		t.Fatalf("groups %v not sorted or missing all", inv.GroupNames)
 	}
 	for i, h := range inv.Hosts {
-		if i > 0 && inv.Hosts[i-1].Name >= h.Name {
+		if i > 0 && CompareNames(inv.Hosts[i-1].Name, h.Name) >= 0 {
 			t.Fatalf("hosts not sorted and unique at %q", h.Name)
 		}
 		if err := ValidHostName(h.Name); err != nil {
