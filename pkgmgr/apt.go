@@ -3,7 +3,6 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -102,10 +101,8 @@ func (s pkgState) installedVersion() string {
 
 // states queries dpkg for names; unknown packages are absent.
 func (a *Apt) states(ctx context.Context, op string, names []string) (map[string]pkgState, error) {
-	for _, n := range names {
-		if err := ValidName("apt", n); err != nil {
-			return nil, a.invalid(op, err)
-		}
+	if err := a.r.checkNames("apt", op, names); err != nil {
+		return nil, err
 	}
 	out := map[string]pkgState{}
 	if len(names) == 0 {
@@ -142,7 +139,7 @@ func (a *Apt) states(ctx context.Context, op string, names []string) (map[string
 // Available checks every versioned pin against apt-cache madison (the
 // configured repositories) and the installed version.
 func (a *Apt) Available(ctx context.Context, pins []Pin) error {
-	names, err := a.checkPins("check availability", pins)
+	names, err := a.r.checkPins("apt", "check availability", pins)
 	if err != nil || len(names) == 0 {
 		return err
 	}
@@ -186,12 +183,7 @@ func parseMadison(out string) map[string][]string {
 }
 
 func (a *Apt) notFound(op string, p Pin, offered []string) *Error {
-	shows := "nothing: check the package name and that the index is refreshed (apt-get update)"
-	if len(offered) > 0 {
-		sorted := append([]string(nil), offered...)
-		sort.Slice(sorted, func(i, j int) bool { return Compare("apt", sorted[i], sorted[j]) > 0 })
-		shows = strings.Join(sorted, ", ")
-	}
+	shows := offeredList("apt", offered, "nothing: check the package name and that the index is refreshed (apt-get update)")
 	return &Error{Host: a.r.host(), Op: op, Kind: NotFound, Cmd: "apt-cache madison " + p.Name,
 		Msg: fmt.Sprintf("host %s: %s=%s not available from any configured repository (apt-cache madison %s shows: %s)",
 			a.r.host(), p.Name, p.Version, p.Name, shows)}
@@ -199,7 +191,7 @@ func (a *Apt) notFound(op string, p Pin, offered []string) *Error {
 
 // Download fetches the versioned pins into apt's cache without installing.
 func (a *Apt) Download(ctx context.Context, pins []Pin) error {
-	if _, err := a.checkPins("download", pins); err != nil {
+	if _, err := a.r.checkPins("apt", "download", pins); err != nil {
 		return err
 	}
 	args := []string{"apt-get", "install", "--download-only", "-y", "-q", "--allow-downgrades"}
@@ -225,33 +217,13 @@ func (a *Apt) Download(ctx context.Context, pins []Pin) error {
 	return a.aptFailure(ctx, "download", c, res, pins)
 }
 
-// checkPins validates every pin before anything reaches the host and
-// returns the distinct names.
-func (a *Apt) checkPins(op string, pins []Pin) ([]string, error) {
-	var names []string
-	for _, p := range pins {
-		if err := ValidPin("apt", p); err != nil {
-			return nil, a.invalid(op, err)
-		}
-		if !contains(names, p.Name) {
-			names = append(names, p.Name)
-		}
-	}
-	return names, nil
-}
-
-func (a *Apt) invalid(op string, err error) *Error {
-	return &Error{Host: a.r.host(), Op: op, Kind: InvalidInput, Err: err,
-		Msg: fmt.Sprintf("host %s: %s: %v (nothing was sent to the host)", a.r.host(), op, err)}
-}
-
 // aptFailure turns a failed apt-get run into an error of the right kind;
 // a version that does not exist is reported with what the repositories do
 // offer.
 func (a *Apt) aptFailure(ctx context.Context, op string, c transport.Command, res transport.Result, pins []Pin) error {
 	kind := classifyAptOutput(res)
 	if kind == NotFound {
-		names, _ := a.checkPins(op, pins)
+		names, _ := a.r.checkPins("apt", op, pins)
 		mc := a.r.cmd(false, aptQueryTimeout, append([]string{"apt-cache", "madison"}, names...)...)
 		if mres, err := a.r.run(ctx, mc); err == nil {
 			offered := parseMadison(string(mres.Stdout))

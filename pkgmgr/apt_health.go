@@ -3,7 +3,6 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -67,59 +66,10 @@ func (a *Apt) Health(ctx context.Context) error {
 	}
 
 	c = a.r.cmd(true, aptQueryTimeout, append([]string{"python3", "-c", lockScript}, dpkgLocks...)...)
-	res, err = a.r.run(ctx, c)
-	if err != nil {
+	if err := a.r.lockFree(ctx, c, "dpkg lock", "apt, dpkg or unattended-upgrades", "dpkg lock check"); err != nil {
 		return err
 	}
-	switch res.ExitCode {
-	case 0:
-	case 1:
-		lock := strings.TrimSpace(string(res.Stdout))
-		return &Error{Host: host, Op: "health", Cmd: "lock " + lock, Kind: Locked,
-			Msg: fmt.Sprintf("host %s: the dpkg lock %s is held by another process (apt, dpkg or unattended-upgrades running); wait for it to finish, then retry", host, lock)}
-	default:
-		return a.r.errorFor("health (dpkg lock check)", Failed, c, res, "")
-	}
-
-	paths := []string{"/var/cache/apt/archives", "/"}
-	c = a.r.cmd(false, aptQueryTimeout, append([]string{"df", "-P", "-k"}, paths...)...)
-	res, err = a.r.run(ctx, c)
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return a.r.errorFor("health (free disk space)", Failed, c, res, "")
-	}
-	for _, fs := range parseDF(string(res.Stdout)) {
-		if fs.availBytes < MinFreeBytes {
-			return &Error{Host: host, Op: "health", Cmd: c.String(), Kind: DiskFull,
-				Msg: fmt.Sprintf("host %s: only %s free on %s (mounted at %s), need at least %s for downloads and unpacking; free space (apt-get clean) and retry",
-					host, humanBytes(fs.availBytes), fs.device, fs.mount, humanBytes(MinFreeBytes))}
-		}
-	}
-	return nil
-}
-
-type dfRow struct {
-	device, mount string
-	availBytes    int64
-}
-
-// parseDF reads POSIX `df -P -k` output.
-func parseDF(out string) []dfRow {
-	var rows []dfRow
-	for i, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if i == 0 || len(f) < 6 {
-			continue
-		}
-		kb, err := strconv.ParseInt(f[3], 10, 64)
-		if err != nil {
-			continue
-		}
-		rows = append(rows, dfRow{device: f[0], mount: f[len(f)-1], availBytes: kb * 1024})
-	}
-	return rows
+	return a.r.diskSpace(ctx, aptQueryTimeout, []string{"/var/cache/apt/archives", "/"}, "apt-get clean")
 }
 
 // summarizeAudit keeps dpkg --audit's package lines short for a message.
@@ -131,15 +81,4 @@ func summarizeAudit(out string) string {
 		}
 	}
 	return strings.Join(lastN(keep, 6), " ")
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
 }

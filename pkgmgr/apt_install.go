@@ -14,7 +14,7 @@ import (
 // the package. Whatever apt's exit code, the result is verified with
 // dpkg-query: every pin must be "ii" at its version (or absent).
 func (a *Apt) Install(ctx context.Context, pins []Pin) error {
-	if _, err := a.checkPins("install", pins); err != nil {
+	if _, err := a.r.checkPins("apt", "install", pins); err != nil {
 		return err
 	}
 	if len(pins) == 0 {
@@ -35,7 +35,7 @@ func (a *Apt) Install(ctx context.Context, pins []Pin) error {
 	if err != nil {
 		return err
 	}
-	names, _ := a.checkPins("install", pins)
+	names, _ := a.r.checkPins("apt", "install", pins)
 	st, verr := a.states(ctx, "verify install", names)
 	if verr != nil {
 		return verr
@@ -78,22 +78,10 @@ func (a *Apt) verifyConfigured(pins []Pin, st map[string]pkgState, c transport.C
 // verifyVersions checks that apt, having succeeded, left every pin at its
 // exact version (or absent).
 func (a *Apt) verifyVersions(pins []Pin, st map[string]pkgState, c transport.Command) error {
-	host := a.r.host()
 	for _, p := range pins {
-		s := st[p.Name]
-		got := s.installedVersion()
-		if got == p.Version {
-			continue
+		if got := st[p.Name].installedVersion(); got != p.Version {
+			return a.r.versionMismatch(c, "apt-get", p, got, "")
 		}
-		if got == "" {
-			got = "not installed"
-		}
-		want := p.Version
-		if want == "" {
-			want = "absent"
-		}
-		return &Error{Host: host, Op: "install", Cmd: c.String(), Kind: Mismatch,
-			Msg: fmt.Sprintf("host %s: install: apt-get succeeded but %s is %s, want %s", host, p.Name, got, want)}
 	}
 	return nil
 }

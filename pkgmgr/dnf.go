@@ -2,7 +2,6 @@ package pkgmgr
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -87,10 +86,8 @@ func (d *DNF) Installed(ctx context.Context, names []string) (map[string]string,
 // (more than one: an install-only package such as the kernel, or a broken
 // upgrade that left the old version in the database).
 func (d *DNF) installed(ctx context.Context, op string, names []string) (map[string][]string, error) {
-	for _, n := range names {
-		if err := ValidName("dnf", n); err != nil {
-			return nil, d.invalid(op, err)
-		}
+	if err := d.r.checkNames("dnf", op, names); err != nil {
+		return nil, err
 	}
 	out := map[string][]string{}
 	if len(names) == 0 {
@@ -148,26 +145,6 @@ func sameVersion(installed, pin string) bool {
 	}
 	v, _, ok := strings.Cut(installed, "-")
 	return ok && v == pin
-}
-
-func (d *DNF) invalid(op string, err error) *Error {
-	return &Error{Host: d.r.host(), Op: op, Kind: InvalidInput, Err: err,
-		Msg: fmt.Sprintf("host %s: %s: %v (nothing was sent to the host)", d.r.host(), op, err)}
-}
-
-// checkPins validates every pin before anything reaches the host and
-// returns the distinct names.
-func (d *DNF) checkPins(op string, pins []Pin) ([]string, error) {
-	var names []string
-	for _, p := range pins {
-		if err := ValidPin("dnf", p); err != nil {
-			return nil, d.invalid(op, err)
-		}
-		if !contains(names, p.Name) {
-			names = append(names, p.Name)
-		}
-	}
-	return names, nil
 }
 
 // pinSpec is the package spec dnf resolves to exactly the pinned version:

@@ -46,28 +46,17 @@ python3 -c "$1" "$db/.rpm.lock"
 // room in its cache to run), a held dnf or rpm lock, and rpm database
 // problems dnf check finds (unsatisfied dependencies, duplicates).
 func (d *DNF) Health(ctx context.Context) error {
-	if err := d.diskSpace(ctx); err != nil {
+	if err := d.r.diskSpace(ctx, dnfQueryTimeout, []string{"/var/cache/dnf", "/"}, "dnf clean packages"); err != nil {
 		return err
 	}
 	host := d.r.host()
 	c := d.r.cmd(true, dnfQueryTimeout, "sh", "-c", dnfLockScript, "sh", lockScript)
-	res, err := d.r.run(ctx, c)
-	if err != nil {
+	if err := d.r.lockFree(ctx, c, "package lock", "dnf, rpm or dnf-automatic", "dnf and rpm lock check"); err != nil {
 		return err
 	}
-	switch res.ExitCode {
-	case 0:
-	case 1:
-		lock := strings.TrimSpace(string(res.Stdout))
-		return &Error{Host: host, Op: "health", Cmd: "lock " + lock, Kind: Locked,
-			Msg: fmt.Sprintf("host %s: the package lock %s is held by another process (dnf, rpm or dnf-automatic running); wait for it to finish, then retry", host, lock)}
-	default:
-		return d.r.errorFor("health (dnf and rpm lock check)", Failed, c, res, "")
-	}
-
 	// No repository is needed to check the rpm database.
 	c = d.dnf(false, dnfQueryTimeout, "--quiet", "--disablerepo=*", "check")
-	res, err = d.r.run(ctx, c)
+	res, err := d.r.run(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -84,26 +73,4 @@ func (d *DNF) Health(ctx context.Context) error {
 	}
 	return &Error{Host: host, Op: "health", Cmd: c.String(), Kind: Broken, Stderr: out,
 		Msg: fmt.Sprintf("host %s: dnf check reports rpm database problems: %s; install a working version of each package, or repair with dnf distro-sync", host, out)}
-}
-
-// diskSpace wants MinFreeBytes free in dnf's cache and on /.
-func (d *DNF) diskSpace(ctx context.Context) error {
-	host := d.r.host()
-	paths := []string{"/var/cache/dnf", "/"}
-	c := d.r.cmd(false, dnfQueryTimeout, append([]string{"df", "-P", "-k"}, paths...)...)
-	res, err := d.r.run(ctx, c)
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return d.r.errorFor("health (free disk space)", Failed, c, res, "")
-	}
-	for _, fs := range parseDF(string(res.Stdout)) {
-		if fs.availBytes < MinFreeBytes {
-			return &Error{Host: host, Op: "health", Cmd: c.String(), Kind: DiskFull,
-				Msg: fmt.Sprintf("host %s: only %s free on %s (mounted at %s), need at least %s for downloads and unpacking; free space (dnf clean packages) and retry",
-					host, humanBytes(fs.availBytes), fs.device, fs.mount, humanBytes(MinFreeBytes))}
-		}
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/patchflow/patchflow/transport"
@@ -13,7 +12,7 @@ import (
 // Available checks every versioned pin against the repositories (dnf
 // repoquery --showduplicates) and the installed version.
 func (d *DNF) Available(ctx context.Context, pins []Pin) error {
-	names, err := d.checkPins("check availability", pins)
+	names, err := d.r.checkPins("dnf", "check availability", pins)
 	if err != nil || len(names) == 0 {
 		return err
 	}
@@ -64,12 +63,7 @@ func anySameVersion(have []string, pin string) bool {
 }
 
 func (d *DNF) notFound(op string, p Pin, offered []string) *Error {
-	shows := "nothing: check the package name and that the metadata is fresh (dnf makecache --refresh)"
-	if len(offered) > 0 {
-		sorted := append([]string(nil), offered...)
-		sort.Slice(sorted, func(i, j int) bool { return Compare("dnf", sorted[i], sorted[j]) > 0 })
-		shows = strings.Join(sorted, ", ")
-	}
+	shows := offeredList("dnf", offered, "nothing: check the package name and that the metadata is fresh (dnf makecache --refresh)")
 	return &Error{Host: d.r.host(), Op: op, Kind: NotFound, Cmd: "dnf repoquery --showduplicates " + p.Name,
 		Msg: fmt.Sprintf("host %s: %s-%s not available from any enabled repository (dnf repoquery --showduplicates %s shows: %s)",
 			d.r.host(), p.Name, p.Version, p.Name, shows)}
@@ -78,7 +72,7 @@ func (d *DNF) notFound(op string, p Pin, offered []string) *Error {
 // Download fetches the versioned pins into dnf's cache without installing
 // them (dnf install --downloadonly); a later Install uses the cached files.
 func (d *DNF) Download(ctx context.Context, pins []Pin) error {
-	if _, err := d.checkPins("download", pins); err != nil {
+	if _, err := d.r.checkPins("dnf", "download", pins); err != nil {
 		return err
 	}
 	var specs []string
@@ -111,7 +105,7 @@ func (d *DNF) Download(ctx context.Context, pins []Pin) error {
 // the new version installed and dnf exiting 0 with "Error in POSTIN
 // scriptlet" on stderr: that is ScriptFailed, not success.
 func (d *DNF) Install(ctx context.Context, pins []Pin) error {
-	names, err := d.checkPins("install", pins)
+	names, err := d.r.checkPins("dnf", "install", pins)
 	if err != nil || len(pins) == 0 {
 		return err
 	}
@@ -209,7 +203,7 @@ func (d *DNF) scriptFailed(pins []Pin, inst map[string][]string, c transport.Com
 func (d *DNF) dnfFailure(ctx context.Context, op string, c transport.Command, res transport.Result, pins []Pin) error {
 	kind := classifyDNFOutput(res)
 	if kind == NotFound {
-		names, _ := d.checkPins(op, pins)
+		names, _ := d.r.checkPins("dnf", op, pins)
 		if offered, err := d.offered(ctx, op, names); err == nil {
 			inst, _ := d.installed(ctx, op, names)
 			for _, p := range pins {
@@ -227,7 +221,6 @@ func (d *DNF) dnfFailure(ctx context.Context, op string, c transport.Command, re
 // install-only packages (kernels) when the newest is the pin; a failed
 // upgrade that leaves both versions behind shows as a scriptlet failure.
 func (d *DNF) verifyVersions(pins []Pin, inst map[string][]string, c transport.Command) error {
-	host := d.r.host()
 	for _, p := range pins {
 		have := inst[p.Name]
 		if p.Version == "" && len(have) == 0 {
@@ -236,16 +229,7 @@ func (d *DNF) verifyVersions(pins []Pin, inst map[string][]string, c transport.C
 		if p.Version != "" && len(have) > 0 && sameVersion(have[len(have)-1], p.Version) {
 			continue
 		}
-		got := strings.Join(have, " and ")
-		if got == "" {
-			got = "not installed"
-		}
-		want := p.Version
-		if want == "" {
-			want = "absent"
-		}
-		return &Error{Host: host, Op: "install", Cmd: c.String(), Kind: Mismatch,
-			Msg: fmt.Sprintf("host %s: install: dnf succeeded but %s is %s, want %s (rpm -q %s)", host, p.Name, got, want, p.Name)}
+		return d.r.versionMismatch(c, "dnf", p, strings.Join(have, " and "), " (rpm -q "+p.Name+")")
 	}
 	return nil
 }
