@@ -73,15 +73,7 @@ selection is invalid, 2 usage error.`,
 }
 
 func inventoryListRun(opts *InventoryListOptions) error {
-	sel, err := inventory.ParseSelector(opts.Select)
-	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	inv, err := loadInventory(opts.IO, opts.InventoryPath)
-	if err != nil {
-		return err
-	}
-	hosts, err := inv.Resolve(sel)
+	inv, sel, hosts, err := selectHosts(opts.IO, opts.InventoryPath, opts.Select)
 	if err != nil {
 		return err
 	}
@@ -100,6 +92,22 @@ func inventoryListRun(opts *InventoryListOptions) error {
 
 // loadInventory reads an inventory; a file with problems prints every one
 // of them (file:line:col: ...) and fails without a second summary.
+// selectHosts reads the inventory at path and the hosts the selector terms
+// pick: a bad term is a usage error (exit 2), problems in the file are
+// printed one a line (exit 1).
+func selectHosts(io IOStreams, path string, terms []string) (*inventory.Inventory, inventory.Selector, []inventory.Host, error) {
+	sel, err := inventory.ParseSelector(terms)
+	if err != nil {
+		return nil, sel, nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	inv, err := loadInventory(io, path)
+	if err != nil {
+		return nil, sel, nil, err
+	}
+	hosts, err := inv.Resolve(sel)
+	return inv, sel, hosts, err
+}
+
 func loadInventory(io IOStreams, path string) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(path)
 	var errs inventory.Errors

@@ -97,15 +97,7 @@ selection is invalid, 2 usage error.`,
 }
 
 func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
-	sel, err := inventory.ParseSelector(opts.Select)
-	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	inv, err := loadInventory(opts.IO, opts.InventoryPath)
-	if err != nil {
-		return err
-	}
-	hosts, err := inv.Resolve(sel)
+	inv, sel, hosts, err := selectHosts(opts.IO, opts.InventoryPath, opts.Select)
 	if err != nil {
 		return err
 	}
