@@ -3,14 +3,10 @@ package notify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
 
 // Backoff bounds the retries of one event to one webhook. Deliver retries
@@ -119,98 +115,44 @@ type Result struct {
 // out returns Filtered and no error. A failure is an *Error whose Kind
 // says whether trying the activity again can help (only Interrupted can).
 func (s *Sender) Deliver(ctx context.Context, w Webhook, e Event) (Result, error) {
-	start := time.Now()
-	res := Result{EventID: e.ID(), Event: e.Type, Webhook: w.name()}
-	fail := func(kind Kind, err error) (Result, error) {
-		res.Elapsed = time.Since(start)
-		s.o.Metrics.observe(w.format(), e.Type, string(kind), res.Elapsed)
-		return res, &Error{Kind: kind, Webhook: res.Webhook, Event: e.Type, EventID: res.EventID,
-			Attempts: res.Attempts, Status: res.Status, Elapsed: res.Elapsed, Err: err}
-	}
+	d := &delivery{s: s, w: w, e: e, start: time.Now()}
+	d.res = Result{EventID: e.ID(), Event: e.Type, Webhook: w.name()}
 	if errs := w.Validate(); errs != nil {
-		return fail(Invalid, errs)
+		return d.fail(Invalid, errs)
+	}
+	if err := e.Validate(); err != nil {
+		return d.fail(Invalid, err)
 	}
 	if !w.Wants(e.Type) {
-		res.Filtered = true
-		return res, nil
+		d.res.Filtered = true
+		return d.res, nil
 	}
-	tgt, err := w.resolve(s.o.Getenv)
-	if err != nil {
-		return fail(Invalid, err)
+	if err := d.prepare(); err != nil {
+		return d.fail(Invalid, err)
 	}
-	res.Webhook = tgt.name
-	body, contentType, err := s.body(w, e)
-	if err != nil {
-		return fail(Invalid, err)
-	}
-	keys, err := w.secrets(s.o.Getenv)
-	if err != nil {
-		return fail(Invalid, err)
-	}
-
-	budget := s.backoff.MaxElapsed
+	d.budget = s.backoff.MaxElapsed
 	if dl, ok := ctx.Deadline(); ok {
 		// Stop a little before the activity's deadline, so the caller gets
 		// this package's error rather than Temporal's timeout.
-		budget = min(budget, time.Until(dl)-time.Second)
+		d.budget = min(d.budget, time.Until(dl)-time.Second)
 	}
-	hb := s.heartbeats(ctx)
-	defer hb.stop()
+	d.hb = s.heartbeats(ctx)
+	defer d.hb.stop()
 
-	var last error
-	op := func() (int, error) {
-		left := budget - time.Since(start)
-		if res.Attempts > 0 && left < minAttempt {
-			return 0, backoff.Permanent(last) // no time left for a real attempt
-		}
-		res.Attempts++
-		hb.note("attempt %d", res.Attempts)
-		p := post{url: tgt.url.String(), contentType: contentType, body: body, id: res.EventID, keys: keys,
-			timeout: w.timeout(), limit: "the webhook's timeout"}
-		if left < p.timeout {
-			p.timeout, p.limit = max(left, minAttempt), "what was left of the event's time budget"
-		}
-		status, err := s.post(ctx, p)
-		res.Status = status
-		s.o.Metrics.attempt(w.format(), attemptOutcome(status, err))
-		last = err
-		var se *statusError
-		switch {
-		case err == nil:
-			return status, nil
-		case errors.As(err, &se) && !se.retryable():
-			return status, backoff.Permanent(err)
-		case errors.As(err, &se) && se.retryAfter > 0:
-			return status, &retryLater{err: err, after: &backoff.RetryAfterError{Duration: max(min(se.retryAfter, s.backoff.MaxRetryAfter), s.backoff.Initial)}}
-		}
-		return status, err
-	}
-	exp := &backoff.ExponentialBackOff{
-		InitialInterval: s.backoff.Initial, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: s.backoff.Max,
-	}
-	notify := func(err error, next time.Duration) {
-		hb.note("attempt %d failed (%v); next in %s", res.Attempts, err, next.Round(time.Millisecond))
-		s.o.Logger.Warn("webhook attempt failed; retrying", "webhook", tgt.name, "event", e.Type, "id", res.EventID,
-			"attempt", res.Attempts, "retry_in", next.Round(time.Millisecond), "error", err)
-	}
-	_, err = backoff.Retry(ctx, op, backoff.WithBackOff(exp), backoff.WithMaxElapsedTime(max(budget, time.Millisecond)), backoff.WithNotify(notify))
+	err := d.run(ctx)
 	var se *statusError
 	switch {
 	case err == nil:
-		res.Delivered, res.Elapsed = true, time.Since(start)
-		s.o.Metrics.observe(w.format(), e.Type, "delivered", res.Elapsed)
-		s.o.Logger.Debug("webhook delivered", "webhook", tgt.name, "event", e.Type, "id", res.EventID, "attempts", res.Attempts)
-		return res, nil
+		d.res.Delivered, d.res.Elapsed = true, time.Since(d.start)
+		s.o.Metrics.observe(w.Format, e.Type, "delivered", d.res.Elapsed)
+		s.o.Logger.Debug("webhook delivered", "webhook", d.res.Webhook, "event", e.Type, "id", d.res.EventID, "attempts", d.res.Attempts)
+		return d.res, nil
 	case ctx.Err() != nil:
-		return fail(Interrupted, errors.Join(context.Cause(ctx), last))
-	case errors.As(last, &se) && !se.retryable():
-		r, err := fail(Rejected, last)
-		s.o.Logger.Error("webhook refused the event", "error", err)
-		return r, err
+		return d.fail(Interrupted, errors.Join(context.Cause(ctx), d.last))
+	case errors.As(d.last, &se) && !se.retryable():
+		return d.fail(Rejected, d.last)
 	}
-	r, err := fail(GaveUp, last)
-	s.o.Logger.Error("webhook delivery given up", "error", err)
-	return r, err
+	return d.fail(GaveUp, d.last)
 }
 
 // body renders the event in the webhook's format.
@@ -221,65 +163,4 @@ func (s *Sender) body(w Webhook, e Event) ([]byte, string, error) {
 	}
 	b, err := CloudEvent(e, s.o.Links)
 	return b, ContentTypeCloudEvents, err
-}
-
-// retryLater is a retryable answer that asked for a delay: the backoff
-// library reads the delay, Deliver reads the answer.
-type retryLater struct {
-	err   error
-	after *backoff.RetryAfterError
-}
-
-func (r *retryLater) Error() string   { return r.err.Error() }
-func (r *retryLater) Unwrap() []error { return []error{r.err, r.after} }
-
-// heartbeater reports progress while Deliver runs.
-type heartbeater struct {
-	mu   sync.Mutex
-	last string
-	beat func(string)
-	done chan struct{}
-	wg   sync.WaitGroup
-}
-
-func (s *Sender) heartbeats(ctx context.Context) *heartbeater {
-	h := &heartbeater{done: make(chan struct{})}
-	if s.o.Heartbeat == nil {
-		return h
-	}
-	h.beat = func(note string) { s.o.Heartbeat(ctx, note) }
-	h.wg.Go(func() {
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				h.mu.Lock()
-				note := h.last
-				h.mu.Unlock()
-				h.beat(note)
-			case <-h.done:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
-	return h
-}
-
-func (h *heartbeater) note(format string, args ...any) {
-	if h.beat == nil {
-		return
-	}
-	note := fmt.Sprintf(format, args...)
-	h.mu.Lock()
-	h.last = note
-	h.mu.Unlock()
-	h.beat(note)
-}
-
-func (h *heartbeater) stop() {
-	close(h.done)
-	h.wg.Wait()
 }

@@ -34,7 +34,7 @@ func newTestSender(o Options) *Sender {
 	return NewSender(o)
 }
 
-func secretFile(t *testing.T, content string) string {
+func secretFile(t testing.TB, content string) string {
 	p := filepath.Join(t.TempDir(), "webhook.secret")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

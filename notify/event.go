@@ -165,16 +165,18 @@ const maxReason = 1000
 
 // required says which detail each event type must carry.
 var required = map[string]func(Event) error{
-	CycleStarted:        func(e Event) error { return need(e.Cycle != nil, "cycle") },
-	CycleApprovalNeeded: func(e Event) error { return need(e.Approval != nil, "approval") },
+	CycleStarted: func(e Event) error { return need(e.Cycle != nil, "cycle") },
+	CycleApprovalNeeded: func(e Event) error {
+		if err := need(e.Approval != nil, "approval"); err != nil {
+			return err
+		}
+		return oneOf("approval.on_timeout", e.Approval.OnTimeout, "", "abort", "proceed")
+	},
 	CycleApproved: func(e Event) error {
 		if err := need(e.Approval != nil, "approval"); err != nil {
 			return err
 		}
-		if !slices.Contains(approvedBy, e.Approval.By) {
-			return fmt.Errorf("approval.by must be one of %s, got %q", strings.Join(approvedBy, ", "), e.Approval.By)
-		}
-		return nil
+		return oneOf("approval.by", e.Approval.By, approvedBy...)
 	},
 	CyclePaused:   func(e Event) error { return need(e.Reason != "", "reason") },
 	CycleResumed:  func(Event) error { return nil },
@@ -187,10 +189,37 @@ var required = map[string]func(Event) error{
 	WaveFinished: func(e Event) error {
 		return errors.Join(need(e.Wave != nil, "wave"), need(e.Outcome != nil, "outcome"))
 	},
-	HostFailed:     func(e Event) error { return errors.Join(need(e.Host != nil, "host"), need(e.Reason != "", "reason")) },
-	HostRolledBack: func(e Event) error { return need(e.Host != nil, "host") },
-	BudgetBreached: func(e Event) error { return need(e.Budget != nil, "budget") },
-	SLABreached:    func(e Event) error { return need(e.SLA != nil, "sla") },
+	HostFailed: func(e Event) error {
+		return errors.Join(needHost(e, "failed", "needs_repair"), need(e.Reason != "", "reason"))
+	},
+	HostRolledBack: func(e Event) error { return needHost(e, "rolled_back") },
+	BudgetBreached: func(e Event) error {
+		if err := need(e.Budget != nil, "budget"); err != nil {
+			return err
+		}
+		return oneOf("budget.action", e.Budget.Action, "pause", "rollback_wave", "rollback_all")
+	},
+	SLABreached: func(e Event) error {
+		if err := need(e.SLA != nil, "sla"); err != nil {
+			return err
+		}
+		return oneOf("sla.severity", e.SLA.Severity, "critical", "high", "medium", "low", "unknown")
+	},
+}
+
+// needHost requires a named host in one of the given states.
+func needHost(e Event, states ...string) error {
+	if e.Host == nil || e.Host.Name == "" {
+		return errors.New("host with a name is required")
+	}
+	return oneOf("host.state", e.Host.State, states...)
+}
+
+func oneOf(field, got string, allowed ...string) error {
+	if slices.Contains(allowed, got) {
+		return nil
+	}
+	return fmt.Errorf("%s must be one of %s, got %q", field, strings.Join(allowed, ", "), got)
 }
 
 func need(ok bool, field string) error {

@@ -83,7 +83,7 @@ func TestEventValidate(t *testing.T) {
 		"no cycle": {Event{Type: CycleResumed, Policy: "p", Time: sampleStart}, "cycle_id is required"},
 		"no time":  {Event{Type: CycleResumed, CycleID: "c", Policy: "p"}, "time is required"},
 		"no host": {Event{Type: HostFailed, CycleID: "c", Policy: "p", Time: sampleStart, Reason: "x"},
-			"event host.failed: host is required"},
+			"event host.failed: host with a name is required"},
 		"bad by": {Event{Type: CycleApproved, CycleID: "c", Policy: "p", Time: sampleStart, Approval: &ApprovalInfo{By: "magic"}},
 			`approval.by must be one of operator, auto, timeout, plan, got "magic"`},
 	}

@@ -9,16 +9,14 @@ import (
 
 // legacyNames maps the event names earlier policy references listed
 // (snake case, no family) to today's names, so existing policies keep
-// their meaning.
+// their meaning. Events added since have only their dotted name.
 var legacyNames = map[string]string{
 	"cycle_started":    CycleStarted,
 	"approval_needed":  CycleApprovalNeeded,
 	"cycle_approved":   CycleApproved,
 	"cycle_paused":     CyclePaused,
-	"cycle_resumed":    CycleResumed,
 	"cycle_finished":   CycleFinished,
 	"cycle_failed":     CycleFailed,
-	"cycle_aborted":    CycleAborted,
 	"wave_started":     WaveStarted,
 	"wave_finished":    WaveFinished,
 	"host_failed":      HostFailed,

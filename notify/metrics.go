@@ -14,7 +14,9 @@ import (
 //	patchflow_notification_duration_seconds{format,result}   histogram: first attempt to final result, retries included
 //	patchflow_notification_attempts_total{format,outcome}    counter: HTTP attempts by outcome
 //
-// result is delivered, rejected, gave_up, invalid or interrupted (Kind);
+// result is delivered, rejected, gave_up, invalid or interrupted (Kind;
+// an interrupted delivery is counted again with its result when the
+// activity runs again);
 // outcome is ok, timeout, network_error, http_3xx, http_4xx, http_429 or
 // http_5xx. Events a webhook's filter leaves out are not counted.
 const (
@@ -68,17 +70,29 @@ func label(event string) string {
 	return "unknown"
 }
 
+// formatLabel keeps the format label to json, slack or "invalid" (a
+// webhook whose format did not validate).
+func formatLabel(format string) string {
+	switch format {
+	case "", FormatJSON:
+		return FormatJSON
+	case FormatSlack:
+		return FormatSlack
+	}
+	return "invalid"
+}
+
 func (m *Metrics) observe(format, event, result string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.total.WithLabelValues(format, label(event), result).Inc()
-	m.duration.WithLabelValues(format, result).Observe(d.Seconds())
+	m.total.WithLabelValues(formatLabel(format), label(event), result).Inc()
+	m.duration.WithLabelValues(formatLabel(format), result).Observe(d.Seconds())
 }
 
 func (m *Metrics) attempt(format, outcome string) {
 	if m == nil {
 		return
 	}
-	m.attempts.WithLabelValues(format, outcome).Inc()
+	m.attempts.WithLabelValues(formatLabel(format), outcome).Inc()
 }

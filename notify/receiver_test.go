@@ -21,7 +21,7 @@ import (
 // repeat without processing it again) and records what it processed in
 // arrival order.
 type receiver struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	url string
 	key []byte // signing key; nil = deliveries must be unsigned
@@ -53,7 +53,7 @@ type received struct {
 	body []byte
 }
 
-func newReceiver(t *testing.T, key []byte) *receiver {
+func newReceiver(t testing.TB, key []byte) *receiver {
 	rc := &receiver{t: t, key: key, seen: map[string]bool{}, arrived: make(chan request, 1000)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
 	rc.url = rc.srv.URL + "/hooks/patchflow"
@@ -63,7 +63,7 @@ func newReceiver(t *testing.T, key []byte) *receiver {
 
 // newReceiverAt starts a receiver on a given 127.0.0.1 address (to bring
 // one back up where it was).
-func newReceiverAt(t *testing.T, addr string, key []byte) *receiver {
+func newReceiverAt(t testing.TB, addr string, key []byte) *receiver {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listen again on %s: %v", addr, err)
@@ -142,7 +142,7 @@ func specVerify(key []byte, h http.Header, body []byte, now time.Time) bool {
 }
 
 // specKey decodes a whsec_ secret the way the specification says.
-func specKey(t *testing.T, secret string) []byte {
+func specKey(t testing.TB, secret string) []byte {
 	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err != nil {
 		t.Fatal(err)

@@ -44,34 +44,36 @@ type slackMessage struct {
 	Blocks []slackBlock `json:"blocks"`
 }
 
-// escapeSlack escapes the three characters Slack's text formatting gives
+// slackEscaper escapes the three characters Slack's text formatting gives
 // meaning to, so no input becomes a link or a mention (<!channel>).
-func escapeSlack(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // fit escapes s and cuts it to at most n UTF-16 code units, marking a cut
-// with "…" and never splitting an entity or a character.
+// with "…" (one unit) and never splitting an entity or a character.
 func fit(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	e := slackEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD"))
+	if utf16Len(e) <= n {
+		return e
+	}
 	var b strings.Builder
 	used := 0
-	for _, r := range s {
-		piece := escapeSlack(string(r))
-		k := len(utf16.Encode([]rune(piece)))
-		if used+k > n {
-			// Make room for the ellipsis (one code unit).
-			out := []rune(b.String())
-			for used+1 > n && len(out) > 0 {
-				used -= len(utf16.Encode(out[len(out)-1:]))
-				out = out[:len(out)-1]
-			}
-			return trimEntity(string(out)) + "…"
+	for _, r := range e {
+		k := utf16.RuneLen(r)
+		if used+k > n-1 {
+			break
 		}
-		b.WriteString(piece)
+		b.WriteRune(r)
 		used += k
 	}
-	return b.String()
+	return trimEntity(b.String()) + "…"
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // trimEntity drops a trailing partial entity ("&am") left by a cut.
@@ -91,8 +93,8 @@ func Slack(e Event, l Links) ([]byte, error) {
 	}
 	s := summarize(e, l)
 	text := s.title + ": " + s.text
-	if len(s.commands) > 0 {
-		text += " " + strings.Join(s.commands, " · ")
+	for _, c := range s.commands {
+		text += " `" + c + "`"
 	}
 	if s.link != "" {
 		text += " " + s.link

@@ -222,18 +222,19 @@ func redactRaw(raw string) string {
 // readSmallFile reads a file of at most limit bytes; errors name the file,
 // never its content.
 func readSmallFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	// Stat first: opening a FIFO would block until something writes to it.
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w; create it on every worker host (readable only by the worker's user) or change the policy", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
