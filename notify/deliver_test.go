@@ -378,3 +378,47 @@ func TestDeliverInterruptedIsRetryable(t *testing.T) {
 		t.Errorf("error %v; want Interrupted, not permanent", err)
 	}
 }
+
+// Inside an activity with a deadline, Deliver gives up before it, so the
+// caller gets a final GaveUp rather than Temporal's timeout.
+func TestDeliverStopsBeforeContextDeadline(t *testing.T) {
+	rc := newReceiver(t, nil)
+	rc.srv.Close() // down for good
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	res, err := newTestSender(Options{}).Deliver(ctx, Webhook{URL: rc.url}, sampleEvents()[0])
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != GaveUp || ctx.Err() != nil {
+		t.Errorf("%+v, %v (ctx %v); want GaveUp before the context's deadline", res, err, ctx.Err())
+	}
+}
+
+func TestDeliverURLFromFile(t *testing.T) {
+	rc := newReceiver(t, nil)
+	file := secretFile(t, rc.url+"\n")
+	res, err := newTestSender(Options{}).Deliver(context.Background(), Webhook{URLFile: file}, sampleEvents()[0])
+	if err != nil || !res.Delivered || rc.requestCount() != 1 {
+		t.Fatalf("%+v, %v; want delivered to the URL in %s", res, err, file)
+	}
+	if strings.Contains(res.Webhook, "/hooks/patchflow") {
+		t.Errorf("result names the secret URL's path: %q", res.Webhook)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"120":                           2 * time.Minute,
+		" 0 ":                           0,
+		"Tue, 10 Mar 2026 02:00:30 GMT": 30 * time.Second,
+	} {
+		if d, ok := parseRetryAfter(v, now); !ok || d != want {
+			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s", v, d, ok, want)
+		}
+	}
+	for _, v := range []string{"", "-5", "soon", "1.5", "Mon, 09 Mar 2026 02:00:00 GMT"} {
+		if d, ok := parseRetryAfter(v, now); ok {
+			t.Errorf("parseRetryAfter(%q) = %s; want refused", v, d)
+		}
+	}
+}
