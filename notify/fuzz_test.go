@@ -108,8 +108,10 @@ func FuzzVerify(f *testing.F) {
 		if !errors.Is(err, ErrMissingHeaders) && !errors.Is(err, ErrTimestamp) && !errors.Is(err, ErrNoMatch) {
 			t.Fatalf("unclassified error %v", err)
 		}
-		if len(err.Error()) > 200 {
-			t.Fatalf("error of %d bytes quotes too much input", len(err.Error()))
+		// At most maxExcerpt characters of input, each escaped to at most
+		// \xNN, \uNNNN or \UNNNNNNNN, besides the message itself.
+		if len(err.Error()) > 100+10*maxExcerpt {
+			t.Fatalf("error of %d bytes quotes too much input: %q", len(err.Error()), err)
 		}
 	})
 }
