@@ -77,7 +77,7 @@ func TestReceiverDownThenUpLosesNothing(t *testing.T) {
 		_, err := s.Deliver(context.Background(), hook, events[5])
 		done <- err
 	}()
-	notes.waitFailures(3)
+	notes.waitFailures(5)
 	back := newReceiverAt(t, addr, key) // up again, same address
 	if err := <-done; err != nil {
 		t.Fatalf("event delivered across the outage: %v", err)
@@ -94,8 +94,8 @@ func TestReceiverDownThenUpLosesNothing(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("processed\n%v\nwant every event once, in order\n%v", got, want)
 	}
-	if n := testutil.ToFloat64(m.attempts.WithLabelValues("json", "network_error")); n < 3 {
-		t.Errorf("%s{outcome=network_error} = %v, want >= 3", MetricNotificationAttempts, n)
+	if n := testutil.ToFloat64(m.attempts.WithLabelValues("json", "network_error")); n < 5 {
+		t.Errorf("%s{outcome=network_error} = %v, want >= 5", MetricNotificationAttempts, n)
 	}
 	if n := testutil.ToFloat64(m.total.WithLabelValues("json", CycleResumed, "delivered")); n != 1 {
 		t.Errorf("%s{event=cycle.resumed,result=delivered} = %v, want 1", MetricNotifications, n)
@@ -193,4 +193,50 @@ func TestMetricsCountRejected(t *testing.T) {
 		t.Errorf("%d duration series, want 1", n)
 	}
 	checkBoundedLabels(t, reg, rc.srv.Listener.Addr().String())
+}
+
+// One Sender serves many activities at once: three webhooks (one JSON
+// signed, one Slack, one failing twice per event first) each get every
+// event once, in order within each webhook.
+func TestConcurrentWebhooks(t *testing.T) {
+	key := specKey(t, testSecret)
+	signed, slack, flaky := newReceiver(t, key), newReceiver(t, nil), newReceiver(t, nil)
+	var mu sync.Mutex
+	tries := map[string]int{}
+	flaky.setAnswer(func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		tries[r.Header.Get(HeaderID)]++
+		if tries[r.Header.Get(HeaderID)] <= 2 {
+			w.WriteHeader(http.StatusBadGateway)
+			return false
+		}
+		return true
+	})
+	s := newTestSender(Options{})
+	hooks := []Webhook{
+		{URL: signed.url, SecretFile: secretFile(t, testSecret)},
+		{URL: slack.url, Format: FormatSlack},
+		{URL: flaky.url},
+	}
+	var want []string
+	for _, ev := range sampleEvents() {
+		want = append(want, ev.ID())
+	}
+	var wg sync.WaitGroup
+	for _, h := range hooks {
+		wg.Go(func() {
+			for _, ev := range sampleEvents() {
+				if _, err := s.Deliver(context.Background(), h, ev); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, rc := range []*receiver{signed, slack, flaky} {
+		if got := rc.processedIDs(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("webhook %d processed %v, want %v", i, got, want)
+		}
+	}
 }

@@ -50,7 +50,7 @@ func (d *delivery) fail(kind Kind, err error) (Result, error) {
 	d.s.o.Metrics.observe(d.w.Format, d.e.Type, string(kind), d.res.Elapsed)
 	e := &Error{Kind: kind, Webhook: d.res.Webhook, Event: d.e.Type, EventID: d.res.EventID,
 		Attempts: d.res.Attempts, Status: d.res.Status, Elapsed: d.res.Elapsed, Err: err}
-	if kind == Rejected || kind == GaveUp {
+	if kind != Interrupted {
 		d.s.o.Logger.Error("webhook delivery failed", "error", e)
 	}
 	return d.res, e
