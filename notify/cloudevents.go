@@ -52,11 +52,7 @@ func (l Links) workflow(id string) string {
 
 // ApproveCommand is the command that approves a cycle waiting at its gate.
 func (l Links) ApproveCommand(cycleID string) string {
-	cmd := "patchflow cycle approve " + shellQuote(cycleID)
-	if l.namespace() != "default" {
-		cmd += " --namespace " + shellQuote(l.namespace())
-	}
-	return cmd
+	return l.command("cycle", "approve", cycleID)
 }
 
 // envelope is a CloudEvents 1.0 event in structured JSON mode.

@@ -62,8 +62,8 @@ type Options struct {
 	Getenv func(string) string
 }
 
-// Sender delivers events to webhooks. It is safe for concurrent use; a
-// worker keeps one.
+// Sender delivers events to webhooks. Make one with NewSender; it is safe
+// for concurrent use, and a worker keeps one for all its activities.
 type Sender struct {
 	o       Options
 	backoff Backoff
