@@ -17,6 +17,7 @@ import (
 type zypperPkg struct {
 	name, version, release, arch string
 	post                         string // %post body, "" for none
+	requires                     string // a Requires: line's value, "" for none
 }
 
 func (p zypperPkg) evr() string { return p.version + "-" + p.release }
@@ -88,12 +89,16 @@ var zypperDemoPatches = []zypperPatch{
 }
 
 // zypperDemoBase are the preinstalled versions of the demo packages.
+// demo-plugin needs demo-lib: removing demo-lib would take it along, and
+// removing demo-lib behind rpm's back leaves a dependency zypper verify
+// reports.
 var zypperDemoBase = []zypperPkg{
 	demoPkg("demo-app", "1.0.0", zyRel1, zyPostOK),
 	demoPkg("demo-lib", "1.0", zyRel1, zyPostOK),
 	demoPkg("demo-kernel", "1.0", zyRel1, zyPostOK),
 	demoPkg("demo-stack", "1.0", zyRel1, zyPostOK),
 	demoPkg("demo-tool", "1.0", zyRel1, zyPostOK),
+	{name: "demo-plugin", version: "1.0", release: zyRel1, arch: "noarch", post: zyPostOK, requires: "demo-lib"},
 }
 
 // ZypperEstatePackages is how many packages besides the demo ones a zypper
@@ -188,12 +193,21 @@ func zypperSpecs() map[string]string {
 			estate[p.evr()] = append(estate[p.evr()], p)
 			continue
 		}
-		specs[p.name+"-"+p.evr()+".spec"] = rpmPackage{name: p.name, version: p.version, release: p.release, post: p.post}.spec()
+		specs[p.name+"-"+p.evr()+".spec"] = p.spec()
 	}
 	for evr, ps := range estate {
 		specs["estate-"+evr+".spec"] = estateSpec(ps)
 	}
 	return specs
+}
+
+// spec renders a demo package's spec file (noarch, one file, a %post).
+func (p zypperPkg) spec() string {
+	s := rpmPackage{name: p.name, version: p.version, release: p.release, post: p.post}.spec()
+	if p.requires != "" {
+		s = strings.Replace(s, "BuildArch: noarch\n", "BuildArch: noarch\nRequires: "+p.requires+"\n", 1)
+	}
+	return s
 }
 
 // estateSpec builds estate packages of one version as subpackages of a
