@@ -14,8 +14,8 @@ var zypperDiskPaths = []string{"/var/cache", "/var/tmp", "/"}
 // its reboot-needed flag (/run/reboot-needed) because a package from
 // /etc/zypp/needreboot (or needreboot.d, or one providing
 // installhint(reboot-needed)) was installed since boot; 0 when not. A
-// zypper too old for the command (before 1.14) exits 2; then the flag file
-// itself answers.
+// zypper too old for the command exits 2 (unknown command); then the flag
+// file itself answers.
 func (z *Zypper) RebootRequired(ctx context.Context) (bool, error) {
 	run, err := z.exec(ctx, z.zypper(false, zypperQueryTimeout, "needs-rebooting"))
 	if err != nil {
