@@ -379,6 +379,23 @@ func TestZypperOnFleet(t *testing.T) {
 		}
 	})
 
+	t.Run("a package lock", func(t *testing.T) {
+		if _, err := f.Exec(ctx, host, "zypper", "--non-interactive", "addlock", "demo-tool"); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Exec(ctx, host, "zypper", "--non-interactive", "removelock", "demo-tool")
+		capture(t, c, "install-package-locked", "install", "--oldpackage", "--name", "--", "demo-tool="+zyV1)
+		err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-tool", Version: zyV1}})
+		if err == nil || !strings.Contains(err.Error(), "a package lock holds demo-tool (zypper locks): remove it with zypper removelock demo-tool") {
+			t.Errorf("Install of a locked package = %v, want an error naming the lock", err)
+		} else {
+			t.Logf("package lock: %v", err)
+		}
+		if got := installed("demo-tool"); got != zyV0 {
+			t.Errorf("demo-tool = %q after the refused install, want %s", got, zyV0)
+		}
+	})
+
 	t.Run("failing %post of a marked host", func(t *testing.T) {
 		if err := f.MarkBad(host); err != nil {
 			t.Fatal(err)

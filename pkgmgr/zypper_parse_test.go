@@ -77,6 +77,9 @@ func TestZypperCapturesClassify(t *testing.T) {
 }
 
 func TestZypperCapturesDetails(t *testing.T) {
+	if got := lockedPackages(capturedRun(t, "install-package-locked.4.xml").out); !reflect.DeepEqual(got, []string{"demo-tool"}) {
+		t.Errorf("lockedPackages = %q, want demo-tool", got)
+	}
 	if got := lockHolder(capturedRun(t, "install-locked.7.xml").out); got != " by pid 22 (zypper)" {
 		t.Errorf("lockHolder = %q", got)
 	}

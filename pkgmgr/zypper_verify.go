@@ -3,6 +3,7 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/patchflow/patchflow/transport"
@@ -68,7 +69,29 @@ func (z *Zypper) changeFailure(ctx context.Context, op string, run zypperRun, pi
 	if run.res.ExitCode == zypperExitReposSkipped {
 		return z.reposSkipped(op, run, "the pinned versions may be in them")
 	}
+	if locked := lockedPackages(run.out); len(locked) > 0 {
+		return z.fail(op, kind, run, fmt.Sprintf("a package lock holds %s (zypper locks): remove it with zypper removelock %s if the plan is meant to change it, or leave the package out of the plan",
+			strings.Join(locked, ", "), strings.Join(locked, " ")))
+	}
 	return z.fail(op, kind, run, "")
+}
+
+// lockedRequestRE finds the packages zypper's solver would have to unlock:
+// "remove lock to allow installation of demo-tool-1.1-1.noarch[repo]".
+var lockedRequestRE = regexp.MustCompile(`remove lock to allow (?:installation|removal) of (\S+?)-[^-\s]+-[^-\s]+\.[A-Za-z0-9_]+(?:\[|\s|$)`)
+
+// lockedPackages names the packages a package lock (zypper addlock) kept
+// the solver from changing.
+func lockedPackages(out zypperOutput) []string {
+	var names []string
+	for _, p := range out.Problems {
+		for _, m := range lockedRequestRE.FindAllStringSubmatch(p, -1) {
+			if n := excerpt(m[1]); !contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 // verifyVersions checks that zypper, having succeeded, left every pin at
