@@ -25,7 +25,7 @@ const (
 // function that connects to it over ssh, as root with the fleet's key and
 // known_hosts (or as testfleet.DeployUser, through sudo). zypper waits
 // 3 s for a held zypp lock in these tests.
-func zypperHost(t *testing.T) (*testfleet.Fleet, string, func(user string) transport.Conn) {
+func zypperHost(t testing.TB) (*testfleet.Fleet, string, func(user string) transport.Conn) {
 	t.Helper()
 	testfleet.RequireZypper(t)
 	old := pkgmgr.ZypperLockWait

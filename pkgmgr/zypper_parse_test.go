@@ -332,3 +332,48 @@ func TestParseZypperXMLKeepsWhatParsedBeforeACut(t *testing.T) {
 		t.Errorf("excerptN = %q", got)
 	}
 }
+
+// BenchmarkZypperScanParse measures what Pending does on the worker for a
+// host with ~80 pending updates: parse list-updates and list-patches,
+// stream the updateinfo, join.
+func BenchmarkZypperScanParse(b *testing.B) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", "zypper", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return data
+	}
+	luData, lpData, ui := read("list-updates.0.xml"), read("list-patches.0.xml"), read("raw-updateinfo.xml.gz")
+	b.ReportAllocs()
+	for b.Loop() {
+		lu, err := parseZypperXML(luData)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lp, err := parseZypperXML(lpData)
+		if err != nil {
+			b.Fatal(err)
+		}
+		patches := pendingPatches(lp.Updates)
+		ids := map[string]bool{}
+		for _, p := range patches {
+			ids[p.Name] = true
+		}
+		list, err := parseUpdateinfo(ui, func(id string) bool { return ids[id] })
+		if err != nil {
+			b.Fatal(err)
+		}
+		infos := map[string]patchInfo{}
+		for _, p := range list {
+			infos[patchKey("patchflow", p.ID)] = p
+		}
+		inst := map[string][]rpmPkg{}
+		for _, u := range lu.Updates {
+			inst[u.Name] = []rpmPkg{{u.Name, u.EditionOld, u.Arch}}
+		}
+		if ups := zypperUpdates(lu.Updates, patches, infos, inst, func(string) bool { return false }); len(ups) != 80 {
+			b.Fatalf("%d updates", len(ups))
+		}
+	}
+}
