@@ -16,7 +16,7 @@ import (
 )
 
 // The inputs are real zypper 1.14.42 (libzypp 17.25.7, Debian bookworm)
-// output from a test fleet zypper host; testdata/zypper/README.md says how
+// output from a test fleet zypper host; testdata/zypper/PROVENANCE.md says how
 // each was made. A file's name ends with the exit code zypper gave.
 
 // capturedRun reads testdata/zypper/<name>.<code>.xml as a zypper run.
