@@ -4,10 +4,10 @@
 // downgrade), report reboot-required and a broken or locked state.
 //
 // Drivers parse machine-readable output (dpkg-query -W -f, python3-apt's
-// JSON, rpm --qf) and never trust an exit code alone: every Install is
-// verified against the package database afterwards. Package names and
-// versions are checked against the package manager's own grammar
-// (ValidName, ValidVersion) before anything reaches a host.
+// JSON, rpm --qf, zypper --xmlout) and never trust an exit code alone:
+// every Install is verified against the package database afterwards.
+// Package names and versions are checked against the package manager's
+// own grammar (ValidName, ValidVersion) before anything reaches a host.
 //
 // Drivers register themselves (see register) with the OS families they
 // serve; Detect picks one from /etc/os-release, then from the binaries

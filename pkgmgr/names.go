@@ -33,7 +33,8 @@ var (
 )
 
 // ValidName checks a package name against the package manager's grammar
-// ("apt": Debian Policy; "dnf": rpm). Names outside it never reach a host.
+// ("apt": Debian Policy; "dnf", "zypper": rpm). Names outside it never
+// reach a host.
 func ValidName(kind, name string) error {
 	if len(name) > maxNameLen {
 		return fmt.Errorf("package name %.40q... is longer than %d characters", name, maxNameLen)
@@ -43,7 +44,7 @@ func ValidName(kind, name string) error {
 	switch kind {
 	case "apt":
 		ok, rule = debName.MatchString(name), "lower-case letters, digits, '+', '-', '.', at least 2 characters, starting with a letter or digit"
-	case "dnf":
+	case "dnf", "zypper":
 		ok, rule = rpmName.MatchString(name), "letters, digits, '.', '_', '+', '-', not starting with '-' or '.'"
 	default:
 		return fmt.Errorf("unknown package manager %q", kind)
@@ -67,7 +68,7 @@ func ValidVersion(kind, v string) error {
 			return nil
 		}
 		return fmt.Errorf("invalid Debian version %q: want [epoch:]upstream[-revision], upstream starting with a digit and made of .+~-: letters and digits", v)
-	case "dnf":
+	case "dnf", "zypper":
 		if rpmEVR.MatchString(v) {
 			return nil
 		}
@@ -120,8 +121,8 @@ func ValidPin(kind string, p Pin) error {
 
 // Compare orders two versions the way the package manager does: -1 if
 // a < b, 0 if equal, 1 if a > b (go-deb-version for "apt", go-rpm-version
-// for "dnf"). Versions the library cannot parse compare as plain strings
-// after every parseable one, so sorting never fails.
+// for "dnf" and "zypper"). Versions the library cannot parse compare as
+// plain strings after every parseable one, so sorting never fails.
 func Compare(kind, a, b string) int {
 	switch kind {
 	case "apt":
@@ -135,7 +136,7 @@ func Compare(kind, a, b string) int {
 		case errB == nil:
 			return 1
 		}
-	case "dnf":
+	case "dnf", "zypper":
 		va, vb := rpmversion.NewVersion(a), rpmversion.NewVersion(b)
 		return sign(va.Compare(vb))
 	}

@@ -31,8 +31,12 @@ func TestValidName(t *testing.T) {
 			}
 		}
 	}
-	if err := ValidName("zypper", "x"); err == nil {
+	if err := ValidName("pacman", "x"); err == nil {
 		t.Error("unknown kind accepted")
+	}
+	// zypper hosts use rpm's grammar.
+	if ValidName("zypper", "libzypp1722") != nil || ValidName("zypper", "-libzypp") == nil || ValidVersion("zypper", "1:17.25.7-150500.2.4") != nil {
+		t.Error("zypper does not follow rpm's name and version grammar")
 	}
 }
 

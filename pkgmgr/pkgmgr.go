@@ -53,15 +53,15 @@ type Update struct {
 	Arch       string   `json:"arch"`
 	Installed  string   `json:"installed"`
 	Candidate  string   `json:"candidate"`
-	Source     string   `json:"source"` // apt: origin/suite; dnf: repo id
+	Source     string   `json:"source"` // apt: origin/suite; dnf: repo id; zypper: repo alias
 	Class      Class    `json:"class"`
 	Severity   Severity `json:"severity"`
-	Advisories []string `json:"advisories"` // CVE / DSA / RHSA ids when known
+	Advisories []string `json:"advisories"` // CVE / DSA / RHSA ids, SUSE patch names, when known
 }
 
 // Manager is one host's package manager.
 type Manager interface {
-	// Kind returns "apt" or "dnf".
+	// Kind returns "apt", "dnf" or "zypper".
 	Kind() string
 	// Refresh updates the package index; a repository that failed to
 	// download is an error, not a warning.
@@ -98,7 +98,7 @@ var drivers []driver
 // driver is one new file.
 func register(d driver) { drivers = append(drivers, d) }
 
-// New returns the manager of the given kind ("apt", "dnf") on c. sudo runs
+// New returns the manager of the given kind ("apt", "dnf", "zypper") on c. sudo runs
 // privileged commands through sudo where the host's user is not root.
 func New(kind string, c transport.Conn, sudo bool) (Manager, error) {
 	for _, d := range drivers {

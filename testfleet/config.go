@@ -31,12 +31,13 @@ const (
 // Config describes one fleet. Fleets of different test packages run at the
 // same time, so each takes its own Name and Subnet.
 type Config struct {
-	Name     string // short prefix, [a-z][a-z0-9]{0,5}, unique per test package, e.g. "tf"
-	Subnet   int    // third octet: hosts in 10.213.<Subnet>.0/24, 1..254, one per test package
-	Hosts    int    // Debian hosts
-	RPMHosts int    // dnf hosts (need an rpm host kind, see kind.go)
-	Dir      string // work dir, default /var/tmp/patchflow-fleet/<Name>
-	Logf     func(format string, args ...any)
+	Name        string // short prefix, [a-z][a-z0-9]{0,5}, unique per test package, e.g. "tf"
+	Subnet      int    // third octet: hosts in 10.213.<Subnet>.0/24, 1..254, one per test package
+	Hosts       int    // Debian hosts
+	RPMHosts    int    // dnf hosts (need an rpm host kind, see kind.go)
+	ZypperHosts int    // zypper hosts (need the zypper host kind, see kind.go)
+	Dir         string // work dir, default /var/tmp/patchflow-fleet/<Name>
+	Logf        func(format string, args ...any)
 	// UpTimeout bounds Up (base build excluded); default 2m.
 	UpTimeout time.Duration
 }
@@ -45,7 +46,7 @@ type Config struct {
 type Host struct {
 	Name string // <Name>-h<i>, also its hostname and inventory name
 	Addr string // 10.213.<Subnet>.<10+i>
-	Kind string // "apt" or "dnf"
+	Kind string // "apt", "dnf" or "zypper"
 }
 
 // SecurityUpdate is a real Debian security update the fleet's repository
@@ -63,11 +64,11 @@ func (c *Config) validate() error {
 	if c.Subnet < 1 || c.Subnet > 254 {
 		return fmt.Errorf("testfleet: fleet %q: subnet must be 1..254, got %d", c.Name, c.Subnet)
 	}
-	if c.Hosts < 0 || c.RPMHosts < 0 || c.Hosts+c.RPMHosts > 240 {
-		return fmt.Errorf("testfleet: fleet %q: hosts+rpm_hosts must be 0..240, got %d+%d", c.Name, c.Hosts, c.RPMHosts)
+	if c.Hosts < 0 || c.RPMHosts < 0 || c.ZypperHosts < 0 || c.Hosts+c.RPMHosts+c.ZypperHosts > 240 {
+		return fmt.Errorf("testfleet: fleet %q: hosts+rpm_hosts+zypper_hosts must be 0..240, got %d+%d+%d", c.Name, c.Hosts, c.RPMHosts, c.ZypperHosts)
 	}
-	if c.Hosts+c.RPMHosts == 0 {
-		return fmt.Errorf("testfleet: fleet %q: no hosts requested (set Hosts or RPMHosts)", c.Name)
+	if c.Hosts+c.RPMHosts+c.ZypperHosts == 0 {
+		return fmt.Errorf("testfleet: fleet %q: no hosts requested (set Hosts, RPMHosts or ZypperHosts)", c.Name)
 	}
 	return nil
 }

@@ -32,5 +32,6 @@
 //
 // Host kinds plug in through the hostKind interface (kind.go): the Debian
 // kind lives in debian.go; an rpm kind (dnf hosts) goes in rpm*.go and is
-// selected by Config.RPMHosts.
+// selected by Config.RPMHosts; the zypper kind (zypper*.go) by
+// Config.ZypperHosts.
 package testfleet

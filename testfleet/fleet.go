@@ -66,7 +66,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err := checkTools(); err != nil {
 		return nil, err
 	}
-	aptK, rpmK, err := kindsFor(cfg)
+	kinds, err := kindsFor(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 		subnetLock:           subnetLock,
 	}
 	f.RepoURL = fmt.Sprintf("http://%s:%d/", f.repoAddr, repoPort)
-	if err := f.up(ctx, aptK, rpmK); err != nil {
+	if err := f.up(ctx, kinds); err != nil {
 		if derr := f.Down(); derr != nil {
 			err = errors.Join(err, derr)
 		}
@@ -116,7 +116,7 @@ func Up(ctx context.Context, cfg Config) (*Fleet, error) {
 	return f, nil
 }
 
-func (f *Fleet) up(ctx context.Context, aptK, rpmK hostKind) error {
+func (f *Fleet) up(ctx context.Context, kinds []kindHosts) error {
 	start := time.Now()
 	cfg := f.cfg
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "hosts"), 0o755); err != nil {
@@ -127,19 +127,13 @@ func (f *Fleet) up(ctx context.Context, aptK, rpmK hostKind) error {
 		return err
 	}
 	// Kinds first: the base may need a build, which Up's timeout excludes.
-	for i, k := range []hostKind{aptK, rpmK} {
-		if k == nil {
-			continue
-		}
+	for _, kh := range kinds {
+		k := kh.kind
 		f.kinds = append(f.kinds, k)
 		if err := k.prepare(ctx, f); err != nil {
 			return err
 		}
-		n := cfg.Hosts
-		if i == 1 {
-			n = cfg.RPMHosts
-		}
-		for j := 0; j < n; j++ {
+		for j := 0; j < kh.hosts; j++ {
 			idx := len(f.order) + 1
 			h := &host{
 				Host:  Host{Name: hostName(cfg.Name, idx), Addr: subnetAddr(cfg.Subnet, 10+idx), Kind: k.name()},

@@ -9,9 +9,10 @@ import (
 // overlay, sshd, reboot, faults) and what differs per operating system
 // family: the base root file system, the packages in the fleet repository
 // and the per-host files. aptKind (debian.go) is the Debian kind; the dnf
-// kind lives in rpm*.go and registers itself in newRPMKind.
+// kind lives in rpm*.go and registers itself in newRPMKind, the zypper
+// kind in zypper*.go and newZypperKind.
 type hostKind interface {
-	// name is the package manager the hosts use: "apt" or "dnf".
+	// name is the package manager the hosts use: "apt", "dnf" or "zypper".
 	name() string
 	// prepare runs once per fleet before any host boots: it provides the
 	// base root file system and adds this kind's packages to f.RepoDir.
@@ -26,18 +27,34 @@ type hostKind interface {
 }
 
 // newRPMKind is set by rpm*.go (in an init function) to provide dnf hosts;
-// while it is nil, Config.RPMHosts must be 0.
-var newRPMKind func() hostKind
+// while it is nil, Config.RPMHosts must be 0. newZypperKind is the same
+// for zypper hosts and Config.ZypperHosts.
+var newRPMKind, newZypperKind func() hostKind
 
-func kindsFor(cfg Config) (apt, rpm hostKind, err error) {
+// kindHosts is a kind and how many hosts of it a fleet has.
+type kindHosts struct {
+	kind  hostKind
+	hosts int
+}
+
+// kindsFor returns the kinds a fleet needs, in host order: Debian hosts,
+// then dnf hosts, then zypper hosts.
+func kindsFor(cfg Config) ([]kindHosts, error) {
+	var out []kindHosts
 	if cfg.Hosts > 0 {
-		apt = &aptKind{}
+		out = append(out, kindHosts{&aptKind{}, cfg.Hosts})
 	}
 	if cfg.RPMHosts > 0 {
 		if newRPMKind == nil {
-			return nil, nil, errors.New("testfleet: Config.RPMHosts > 0 but this build has no rpm host kind (testfleet/rpm*.go)")
+			return nil, errors.New("testfleet: Config.RPMHosts > 0 but this build has no rpm host kind (testfleet/rpm*.go)")
 		}
-		rpm = newRPMKind()
+		out = append(out, kindHosts{newRPMKind(), cfg.RPMHosts})
 	}
-	return apt, rpm, nil
+	if cfg.ZypperHosts > 0 {
+		if newZypperKind == nil {
+			return nil, errors.New("testfleet: Config.ZypperHosts > 0 but this build has no zypper host kind (testfleet/zypper*.go)")
+		}
+		out = append(out, kindHosts{newZypperKind(), cfg.ZypperHosts})
+	}
+	return out, nil
 }

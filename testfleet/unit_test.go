@@ -61,7 +61,7 @@ func TestConfigIsValidated(t *testing.T) {
 		{Config{Name: "waytoolong", Subnet: 1, Hosts: 1}, "config name"},
 		{Config{Name: "tf", Subnet: 0, Hosts: 1}, "subnet must be 1..254, got 0"},
 		{Config{Name: "tf", Subnet: 1}, "no hosts requested"},
-		{Config{Name: "tf", Subnet: 1, Hosts: 300}, "hosts+rpm_hosts must be 0..240"},
+		{Config{Name: "tf", Subnet: 1, Hosts: 300}, "hosts+rpm_hosts+zypper_hosts must be 0..240"},
 	} {
 		_, err := Up(context.Background(), c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
