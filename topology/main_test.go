@@ -129,7 +129,7 @@ func startTopology(t *testing.T, workers int) (*topology.Topology, time.Duration
 		}
 	})
 	if err := topo.Start(ctx); err != nil {
-		t.Fatalf("start topology: %v\nserver log:\n%s", err, topo.LogTail("temporal-server", 20))
+		t.Fatalf("start topology: %v", err)
 	}
 	return topo, time.Since(start)
 }

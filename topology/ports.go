@@ -36,14 +36,14 @@ func freePorts(workers int) (pg, temporal, metrics int, err error) {
 	}
 	pick := func(offsets []int) (int, error) {
 		for range 200 {
-			// 20000-40000: below Linux's ephemeral range (32768+ is shared
-			// with outgoing connections, but listeners there are rare and
-			// portFree checks each port).
-			if base := 20300 + rand.IntN(19000); block(base, offsets) {
+			// 20300-32000: below Linux's ephemeral range (32768+), and the
+			// server stores membership ports (300 below the frontend's) as
+			// a PostgreSQL smallint, at most 32767.
+			if base := 20300 + rand.IntN(11700); block(base, offsets) {
 				return base, nil
 			}
 		}
-		return 0, errors.New("topology: found no free block of loopback ports in 20000-40000")
+		return 0, errors.New("topology: found no free block of loopback ports in 20000-32000")
 	}
 	if temporal, err = pick(serverPortOffsets); err != nil {
 		return

@@ -72,7 +72,7 @@ func run(args []string) error {
 		Name: opts.Namespace, Retention: *retention, SearchAttributes: workflows.SearchAttributes,
 	})
 	if err != nil {
-		return fmt.Errorf("Temporal at %s: %w", opts.HostPort, err)
+		return fmt.Errorf("temporal at %s: %w", opts.HostPort, err)
 	}
 	fmt.Printf("namespace %s ready: retention %s, search attributes %s (%.1fs)\n",
 		opts.Namespace, *retention, strings.Join(workflows.SearchAttributes, ", "), time.Since(start).Seconds())
@@ -80,7 +80,7 @@ func run(args []string) error {
 		return nil
 	}
 	if err := topology.WaitPolling(ctx, c, opts.Namespace, workflows.TaskQueue, pids, start.Add(-time.Minute)); err != nil {
-		return fmt.Errorf("Temporal at %s: %w", opts.HostPort, err)
+		return fmt.Errorf("temporal at %s: %w", opts.HostPort, err)
 	}
 	fmt.Printf("workers %v polling task queue %s (%.1fs)\n", pids, workflows.TaskQueue, time.Since(start).Seconds())
 	return nil
