@@ -32,6 +32,9 @@ type Options struct {
 	Patchflow string
 	Workers   int // default 3
 	Namespace string
+	// Retention of the namespace, a Go duration ("720h"); "" is the
+	// script's default.
+	Retention string
 	// Ports of PostgreSQL, the Temporal frontend (the server takes eight
 	// more around it, see the script) and the first worker's metrics.
 	PostgresPort, TemporalPort, MetricsPort int
@@ -155,6 +158,9 @@ func (t *Topology) Env() []string {
 	}
 	if o.Patchflow != "" {
 		env = append(env, "TOPOLOGY_PATCHFLOW="+o.Patchflow)
+	}
+	if o.Retention != "" {
+		env = append(env, "TOPOLOGY_RETENTION="+o.Retention)
 	}
 	return env
 }

@@ -82,6 +82,47 @@ func TestScriptLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("start applies a new retention", func(t *testing.T) {
+		o := topo.Options()
+		o.Retention = "240h"
+		again, err := topology.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := again.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: topo.Namespace()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); got != 240*time.Hour {
+			t.Errorf("retention after start with TOPOLOGY_RETENTION=240h: %v", got)
+		}
+		if err := topo.Start(ctx); err != nil { // back to the default
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("an attribute of another type is named", func(t *testing.T) {
+		// A namespace where PatchHost was registered as Text by hand.
+		spec := topology.NamespaceSpec{Name: "tp-wrong-type", Retention: 24 * time.Hour, SearchAttributes: []string{"PatchHost"}}
+		if err := topology.EnsureNamespace(ctx, c, spec); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: spec.Name, SearchAttributes: map[string]enumspb.IndexedValueType{"PatchPolicy": enumspb.INDEXED_VALUE_TYPE_TEXT},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.SearchAttributes = workflows.SearchAttributes
+		err = topology.EnsureNamespace(ctx, c, spec)
+		if err == nil || !strings.Contains(err.Error(), "PatchPolicy") || !strings.Contains(err.Error(), "Keyword") {
+			t.Errorf("EnsureNamespace with PatchPolicy registered as Text: %v; want an error naming the attribute and the type it needs", err)
+		}
+	})
+
 	t.Run("start brings back a killed worker", func(t *testing.T) {
 		pid, err := topo.WorkerPID(2)
 		if err != nil {

@@ -94,6 +94,9 @@ func parsePIDs(s string) ([]int, error) {
 		}
 		pid, err := strconv.Atoi(f)
 		if err != nil || pid <= 0 {
+			if len(f) > 24 {
+				f = f[:24] + "..."
+			}
 			return nil, fmt.Errorf("--wait-workers: %q is not a process ID", f)
 		}
 		pids = append(pids, pid)
