@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 // requireTopology skips when this machine cannot run the topology (no
 // PostgreSQL server binaries, no go command); under CI=true it fails, as
 // CI installs PostgreSQL (.ci/install-deps) and must run this test.
-func requireTopology(t *testing.T) {
+func requireTopology(t testing.TB) {
 	t.Helper()
 	reason := ""
 	if _, err := exec.LookPath("go"); err != nil {
@@ -72,7 +72,7 @@ var (
 )
 
 // patchflowBinary builds ./cmd/patchflow of this checkout once per test run.
-func patchflowBinary(t *testing.T) string {
+func patchflowBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(binDir, "patchflow")
 	buildOnce.Do(func() {
@@ -88,7 +88,7 @@ func patchflowBinary(t *testing.T) string {
 
 // stateDir is a state directory the user postgres can enter when the
 // test runs as root (t.TempDir's parents are private to root).
-func stateDir(t *testing.T) string {
+func stateDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "patchflow-topology-")
 	if err != nil {
