@@ -157,9 +157,12 @@ func TestCycleSurvivesKills(t *testing.T) {
 				h, describeRuns(runs, cycleStart), killed)
 		}
 	}
-	if n := maxOverlap(t, fleet, hosts, cycleStart); n > maxParallel {
+	switch n := maxOverlap(t, fleet, hosts, cycleStart); {
+	case n > maxParallel:
 		t.Errorf("the hosts' dpkg records show %d hosts patching at once, max_parallel is %d", n, maxParallel)
-	} else {
+	case n < maxParallel:
+		t.Errorf("the hosts' dpkg records never show %d hosts patching at once: the wave did not run in parallel, so the max_parallel check proved nothing", maxParallel)
+	default:
 		t.Logf("at most %d hosts ran dpkg at once (max_parallel %d)", n, maxParallel)
 	}
 

@@ -135,6 +135,10 @@ func TestScriptLifecycle(t *testing.T) {
 			t.Errorf("status after kill -9 of worker 2: %v\n%s", err, status)
 		}
 		killed := time.Now()
+		// The caller's shell may point the Temporal tools at another
+		// cluster; the topology's processes must not follow it.
+		t.Setenv("TEMPORAL_ADDRESS", "192.0.2.1:7233")
+		t.Setenv("TEMPORAL_API_KEY", "not-this-cluster")
 		if err := topo.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
