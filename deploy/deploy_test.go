@@ -184,6 +184,11 @@ func TestYAMLFilesParse(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if bytes.Contains(data[:min(len(data), 1024)], []byte("# enable-template")) {
+			// A Temporal server configuration template is YAML only once
+			// rendered; TestLocalServerConfig loads it with the server's loader.
+			return nil
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		for doc := 1; ; doc++ {
 			var v any

@@ -275,6 +275,7 @@ type podSpec struct {
 		} `yaml:"readinessProbe"`
 		Env []struct {
 			Name      string `yaml:"name"`
+			Value     string `yaml:"value"`
 			ValueFrom struct {
 				SecretKeyRef struct {
 					Name string `yaml:"name"`
