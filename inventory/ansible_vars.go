@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +78,7 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 	case "ansible_become", "patchflow_trust_on_first_use":
 		b, ok := parseBool(value)
 		if !ok {
-			return s, fmt.Errorf("want true or false, got %q", value)
+			return s, errorf("want true or false, got %q", value)
 		}
 		if key == "ansible_become" {
 			s.become = &b
@@ -93,7 +92,7 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 		case "local":
 			s.transport = TransportLocal
 		default:
-			return s, fmt.Errorf("connection %q is not supported; patchflow speaks ssh and local", value)
+			return s, errorf("connection %q is not supported; patchflow speaks ssh and local", value)
 		}
 	case "ansible_ssh_private_key_file", "ansible_private_key_file":
 		s.identityFile, err = resolvePath(value, baseDir)
@@ -104,7 +103,7 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 	case "ansible_ssh_timeout", "ansible_timeout":
 		n, e := strconv.Atoi(strings.TrimSpace(value))
 		if e != nil || n <= 0 || n > 3600 {
-			return s, fmt.Errorf("want seconds from 1 to 3600, got %q", value)
+			return s, errorf("want seconds from 1 to 3600, got %q", value)
 		}
 		s.connectTimeout = time.Duration(n) * time.Second
 	}
@@ -155,7 +154,7 @@ func parseSSHArgs(args, baseDir string) (settings, error) {
 		flag, val := w[1], w[2:]
 		if val == "" {
 			if i+1 >= len(words) {
-				return s, fmt.Errorf("ssh option -%c needs a value", flag)
+				return s, errorf("ssh option -%c needs a value", flag)
 			}
 			i++
 			val = words[i]
@@ -184,7 +183,7 @@ func sshOption(s *settings, opt, baseDir string) error {
 	}
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 	if val == "" {
-		return fmt.Errorf("ssh option %q needs a value", opt)
+		return errorf("ssh option %q needs a value", opt)
 	}
 	var err error
 	switch strings.ToLower(key) {
@@ -210,7 +209,7 @@ func proxyCommandJump(cmd string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	unsupported := fmt.Errorf("ProxyCommand %q is not supported; use -o ProxyJump=user@host:port", cmd)
+	unsupported := errorf("ProxyCommand %q is not supported; use -o ProxyJump=user@host:port", cmd)
 	if len(words) == 0 || words[0] != "ssh" {
 		return "", unsupported
 	}
@@ -267,7 +266,7 @@ func shellSplitComments(s string, comments bool) ([]string, error) {
 		case c == '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				return nil, fmt.Errorf("unterminated ' in %q", s)
+				return nil, errorf("unterminated ' in %q", s)
 			}
 			cur.WriteString(s[i+1 : i+1+j])
 			i += j + 1
@@ -281,7 +280,7 @@ func shellSplitComments(s string, comments bool) ([]string, error) {
 				cur.WriteByte(s[i])
 			}
 			if i >= len(s) {
-				return nil, fmt.Errorf("unterminated \" in %q", s)
+				return nil, errorf("unterminated \" in %q", s)
 			}
 			inWord = true
 		case c == '\\' && i+1 < len(s):

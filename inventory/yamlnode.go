@@ -103,10 +103,18 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
+		// The kind only, never the text: where a mapping was expected, a
+		// scalar is often a file that is no inventory at all (a key, a
+		// credentials document), and its content must not be echoed.
+		switch n.Tag {
+		case "!!null":
 			return "nothing"
+		case "!!int", "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return "a string"
 	}
 	return "an alias"
 }
@@ -213,6 +221,10 @@ func (d *ydec) boolean(n *yaml.Node, object, key string) (bool, bool) {
 		if b, ok := parseBool(n.Value); ok {
 			return b, true
 		}
+	}
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		d.errs.add(at(n), object, "%s must be true or false, got %q", key, n.Value)
+		return false, false
 	}
 	d.errs.add(at(n), object, "%s must be true or false, got %s", key, kindName(n))
 	return false, false

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,7 +46,7 @@ func Load(path string) (*Policy, error) {
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		return safetext.Errorf("%s: %w", pe.Op, pe.Err)
 	}
 	return err
 }
@@ -60,6 +61,9 @@ func tooBig(name string, size int64) *Error {
 func Parse(name string, data []byte) (*Policy, error) {
 	if len(data) > MaxFileSize {
 		return nil, Errors{tooBig(name, int64(len(data)))}
+	}
+	if what := safetext.Describe(data); what != "" {
+		return nil, Errors{{File: name, Object: "policy", Problem: "this is " + what + ", not a policy; give the policy file"}}
 	}
 	root, errs := parseDocument(name, data)
 	if errs != nil {
@@ -119,7 +123,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, Errors) {
 		root = root.Alias
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: name, Line: root.Line, Col: root.Column, Object: "policy", Problem: "document must be a mapping of fields (apiVersion, kind, metadata, ...), got " + describe(root)}}
+		return nil, Errors{{File: name, Line: root.Line, Col: root.Column, Object: "policy", Problem: "document must be a mapping of fields (apiVersion, kind, metadata, ...), got " + kindOf(root)}}
 	}
 	return root, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // WorstCase is the longest one host can take through its steps: precheck,
@@ -44,7 +46,7 @@ func (w *Wave) nominal(n int) int {
 // before it; errors carry the wave's position in the policy file.
 func (p *Policy) Plan(fleetSize int) ([]PlannedWave, error) {
 	if fleetSize < 0 {
-		return nil, fmt.Errorf("plan waves: fleet size must be >= 0, got %d", fleetSize)
+		return nil, safetext.Errorf("plan waves: fleet size must be >= 0, got %d", fleetSize)
 	}
 	waves := p.Rollout.Waves
 	if len(waves) == 0 {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,14 +46,20 @@ func describe(n *yaml.Node) string {
 	return quote(n.Value)
 }
 
-// quote renders a user value in errors, shortened so a huge value cannot
-// flood the output.
-func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		s = s[:max] + "..."
+// quote renders a user value in errors: a short excerpt with control
+// characters escaped, so a huge or hostile value cannot flood the output.
+func quote(s string) string { return safetext.Excerpt(s) }
+
+// kindOf names what a node is without quoting it, for a document that is
+// not a policy at all (a key file, a credentials document).
+func kindOf(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		return "a string"
+	case n.Kind == yaml.ScalarNode:
+		return "a single value"
 	}
-	return strconv.Quote(s)
+	return describe(n)
 }
 
 // obj is how errors name a mapping: its object name, and a prefix for the

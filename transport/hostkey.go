@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -90,7 +91,8 @@ func readKnownHosts(file string) (ssh.HostKeyCallback, error) {
 	}
 	cb, err := knownhosts.New(file)
 	if err != nil {
-		return nil, fmt.Errorf("read known_hosts %s: %w", file, err)
+		// The parser may quote a line of the file; keep only an excerpt.
+		return nil, fmt.Errorf("read known_hosts %s: %s", file, safetext.Message(err.Error()))
 	}
 	return cb, nil
 }
