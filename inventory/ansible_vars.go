@@ -97,7 +97,9 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 	case "ansible_ssh_private_key_file", "ansible_private_key_file":
 		s.identityFile, err = resolvePath(value, baseDir)
 	case "patchflow_known_hosts_file":
-		s.knownHostsFile, err = resolvePath(value, baseDir)
+		if s.knownHostsFile, err = resolvePath(value, baseDir); err == nil {
+			err = validKnownHostsPath(s.knownHostsFile)
+		}
 	case "ansible_ssh_common_args", "ansible_ssh_extra_args":
 		s, err = parseSSHArgs(value, baseDir)
 	case "ansible_ssh_timeout", "ansible_timeout":
@@ -192,7 +194,9 @@ func sshOption(s *settings, opt, baseDir string) error {
 	case "proxycommand":
 		s.proxyJump, err = proxyCommandJump(val)
 	case "userknownhostsfile":
-		s.knownHostsFile, err = resolvePath(strings.Fields(val + " ")[0], baseDir)
+		if s.knownHostsFile, err = resolvePath(strings.Fields(val + " ")[0], baseDir); err == nil {
+			err = validKnownHostsPath(s.knownHostsFile)
+		}
 	case "stricthostkeychecking":
 		if strings.EqualFold(val, "accept-new") {
 			s.tofu = boolPtr(true)

@@ -92,3 +92,19 @@ func TestErrorsQuoteShortEscapedExcerpts(t *testing.T) {
 		}
 	}
 }
+
+// Every way an inventory names a known_hosts file refuses a device, so an
+// inventory cannot turn host key checking into trust-every-time.
+func TestKnownHostsFileMustNotBeADevice(t *testing.T) {
+	for name, doc := range map[string]string{
+		"hosts.ini":  "web1 ansible_ssh_common_args='-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=accept-new'\n",
+		"hosts2.ini": "web1 patchflow_known_hosts_file=/dev/../dev/null patchflow_trust_on_first_use=true\n",
+		"inv.yaml":   "apiVersion: patchflow/v1\nkind: Inventory\ndefaults:\n  ssh: {known_hosts_file: /dev/null, trust_on_first_use: true}\nhosts:\n  web1: {}\n",
+		"inv2.yaml":  "all:\n  hosts:\n    web1:\n      ansible_ssh_extra_args: -o UserKnownHostsFile=/proc/self/fd/1\n",
+	} {
+		_, err := Parse(name, []byte(doc))
+		if err == nil || !strings.Contains(err.Error(), "is a device or kernel file, not a known_hosts file") {
+			t.Errorf("%s: %v, want the device refused", name, err)
+		}
+	}
+}

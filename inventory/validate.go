@@ -201,3 +201,18 @@ func resolvePath(p, baseDir string) (string, error) {
 	}
 	return filepath.Join(baseDir, p), nil
 }
+
+// validKnownHostsPath refuses a known_hosts path that names a device or a
+// kernel file (/dev/null above all): host keys cannot be verified against
+// it, and with trust on first use every key would be trusted every time.
+// The transport checks the rest when it connects (a regular file owned by
+// the worker's user), since only it knows that user.
+func validKnownHostsPath(p string) error {
+	clean := filepath.Clean(p)
+	for _, dir := range []string{"/dev", "/proc", "/sys"} {
+		if clean == dir || strings.HasPrefix(clean, dir+"/") {
+			return errorf("known_hosts file %s is a device or kernel file, not a known_hosts file: patchflow always verifies host keys (with /dev/null every key would be trusted every time); name a real known_hosts file or leave it out for ~/.ssh/known_hosts", clean)
+		}
+	}
+	return nil
+}
