@@ -23,34 +23,25 @@ var connectionVars = map[string]bool{
 
 func consumedVar(k string) bool { return connectionVars[k] }
 
-// secretVar reports vars that must never be shown as labels (passwords,
-// tokens); they are dropped on reading.
-func secretVar(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"password", "passwd", "_pass", "secret", "token", "vault"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkVar validates one var as it is read and reports whether to keep it.
 // Connection vars are checked here, where they are written, so a bad group
-// var is reported once rather than once per host.
+// var is reported once rather than once per host. Other Ansible vars are
+// kept only when they may be labels (labelVar); patchflow's own labels
+// are refused when they hold key material.
 func (m *model) checkVar(object, key, value string, p pos) bool {
 	if err := validLabelKey(key); err != nil {
 		m.errs.add(p, object, "%v", err)
 		return false
 	}
 	if !m.ansible {
+		if what := keyMaterial(value); what != "" {
+			m.errs.add(p, object, "label %s looks like %s; labels are shown by inventory list and travel with hosts: keep secrets out of the inventory", key, what)
+			return false
+		}
 		return true
-	}
-	if secretVar(key) {
-		return false
 	}
 	if !connectionVars[key] {
-		return true
+		return labelVar(key, value)
 	}
 	if strings.Contains(value, "{{") || strings.Contains(value, "{%") {
 		m.errs.add(p, object, "%s: templates are not evaluated by patchflow; write the value itself, got %q", key, value)

@@ -90,6 +90,9 @@ func (m *model) host(name string, p pos) *mHost {
 
 // setHostVar records a host var; a host defined twice must not disagree.
 func (m *model) setHostVar(h *mHost, key, value string, p pos) {
+	if m.ansible && !connectionVars[key] && validLabelKey(key) == nil && !labelVar(key, value) {
+		return // dropped: never compared, so never quoted in an error
+	}
 	if old, ok := h.vars[key]; ok && old.value != value {
 		m.errs.add(p, hostObj(h.name), "%s is set twice with different values: %q at line %d and %q", key, old.value, old.pos.line, value)
 		return
