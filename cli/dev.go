@@ -113,16 +113,16 @@ func printDevBanner(w io.Writer, stack *DevStack, dbFile string, noWorker bool) 
 	if state == "" {
 		state = "in memory (lost on exit)"
 	}
-	fmt.Fprintf(w, "patchflow dev ready in %s\n", stack.StartedIn.Round(time.Millisecond))
-	fmt.Fprintf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
+	termf(w, "patchflow dev ready in %s\n", stack.StartedIn.Round(time.Millisecond))
+	termf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
 	if url := stack.Server.UIURL(); url != "" {
-		fmt.Fprintf(w, "  Temporal UI        %s\n", url)
+		termf(w, "  Temporal UI        %s\n", url)
 	}
-	fmt.Fprintf(w, "  Metrics            %s\n", stack.MetricsURL)
-	fmt.Fprintf(w, "  State              %s\n", state)
+	termf(w, "  Metrics            %s\n", stack.MetricsURL)
+	termf(w, "  State              %s\n", state)
 	if noWorker {
-		fmt.Fprintf(w, "  Worker             none (--no-worker): run `patchflow worker`\n")
+		termf(w, "  Worker             none (--no-worker): run `patchflow worker`\n")
 	} else {
-		fmt.Fprintf(w, "  Worker             task queue %s\n", worker.TaskQueue)
+		termf(w, "  Worker             task queue %s\n", worker.TaskQueue)
 	}
 }

@@ -109,7 +109,7 @@ func policyExplainRun(opts *PolicyExplainOptions) error {
 		return explainOutput(opts, p, nil, "")
 	}
 	for _, e := range errs {
-		fmt.Fprintln(opts.IO.ErrOut, e)
+		termf(opts.IO.ErrOut, "%s\n", e)
 	}
 	return SilentError(ExitFailure)
 }
@@ -129,7 +129,7 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 	case opts.FleetSize > 0:
 		plan, err := p.Plan(opts.FleetSize)
 		if err != nil {
-			fmt.Fprintln(opts.IO.ErrOut, err)
+			termf(opts.IO.ErrOut, "%s\n", err)
 			return SilentError(ExitFailure)
 		}
 		for _, w := range plan {
@@ -156,23 +156,23 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 }
 
 func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error {
-	fmt.Fprintf(w, "policy %s (%s)\n", p.Metadata.Name, r.File)
+	termf(w, "policy %s (%s)\n", p.Metadata.Name, r.File)
 	if p.Metadata.Description != "" {
-		fmt.Fprintf(w, "  %s\n", p.Metadata.Description)
+		termf(w, "  %s\n", p.Metadata.Description)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		termf(w, "note: %s\n", n)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "targets    %s, select %s\n", p.Targets.Inventory, orAll(p.Targets.Select))
+	termf(w, "targets    %s, select %s\n", p.Targets.Inventory, orAll(p.Targets.Select))
 	if res := r.Resolved; res != nil {
-		fmt.Fprintf(w, "           %d target hosts, %d staging, %d in waves\n", len(res.Targets), len(res.Staging), len(res.Fleet))
+		termf(w, "           %d target hosts, %d staging, %d in waves\n", len(res.Targets), len(res.Staging), len(res.Fleet))
 		if len(res.Staging) > 0 {
-			fmt.Fprintf(w, "staging    %s\n", strings.Join(res.Staging, ", "))
+			termf(w, "staging    %s\n", strings.Join(res.Staging, ", "))
 		}
 	}
-	fmt.Fprintf(w, "patches    %s\n", describePatches(p.Patches))
-	fmt.Fprintf(w, "approval   %s\n", describeApproval(p.Approval))
+	termf(w, "patches    %s\n", describePatches(p.Patches))
+	termf(w, "approval   %s\n", describeApproval(p.Approval))
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "waves")
@@ -182,13 +182,13 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 			if wv.Count > 0 {
 				size = fmt.Sprintf("%d hosts", wv.Count)
 			}
-			fmt.Fprintf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.MaxParallel, wv.Bake)
+			termf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.MaxParallel, wv.Bake)
 		}
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  #\tNAME\tHOSTS\tPARALLEL\tBAKE\tWHICH")
 		for i, wv := range r.Waves {
-			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(strings.Join(wv.Hosts, ",")))
+			termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(strings.Join(wv.Hosts, ",")))
 		}
 		tw.Flush()
 	}
@@ -196,12 +196,12 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 	if r.FailureBudget.Effective >= 0 {
 		budget = fmt.Sprintf("%d failed host%s tolerated of %d", r.FailureBudget.Effective, plural(r.FailureBudget.Effective), r.FleetSize)
 	}
-	fmt.Fprintf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(r.FailureBudget), r.FailureBudget.OnBreach)
-	fmt.Fprintf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, p.Host.Reboot, len(p.Host.PreHooks), len(p.Host.PostHooks))
+	termf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(r.FailureBudget), r.FailureBudget.OnBreach)
+	termf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, p.Host.Reboot, len(p.Host.PreHooks), len(p.Host.PostHooks))
 	for _, c := range p.Checks {
-		fmt.Fprintf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, c.Scope)
+		termf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, c.Scope)
 	}
-	fmt.Fprintf(w, "on failure roll back host: %t, operator decision within %s else %s\n", p.Rollback.OnHostFailure, p.Rollback.DecisionTimeout, p.Rollback.OnDecisionTimeout)
+	termf(w, "on failure roll back host: %t, operator decision within %s else %s\n", p.Rollback.OnHostFailure, p.Rollback.DecisionTimeout, p.Rollback.OnDecisionTimeout)
 	fmt.Fprintln(w)
 	if r.Window == nil {
 		fmt.Fprintln(w, "window     none: cycles run when started")
@@ -211,13 +211,13 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 	if p.Window.Calendar != nil {
 		sched = strings.Join(p.Window.Calendar.Days, ",") + " at " + p.Window.Calendar.Start
 	}
-	fmt.Fprintf(w, "window     %s (%s), %s long, jitter %s\n", sched, p.Window.Timezone, p.Window.Duration, p.Window.Jitter)
+	termf(w, "window     %s (%s), %s long, jitter %s\n", sched, p.Window.Timezone, p.Window.Duration, p.Window.Jitter)
 	if len(p.Window.BlackoutDates) > 0 {
-		fmt.Fprintf(w, "blackout   %s\n", strings.Join(p.Window.BlackoutDates, ", "))
+		termf(w, "blackout   %s\n", strings.Join(p.Window.BlackoutDates, ", "))
 	}
-	fmt.Fprintf(w, "next %d windows (%s):\n", len(r.NextWindows), p.Window.Timezone)
+	termf(w, "next %d windows (%s):\n", len(r.NextWindows), p.Window.Timezone)
 	for _, nw := range r.NextWindows {
-		fmt.Fprintf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
+		termf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	return nil
 }

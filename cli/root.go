@@ -4,7 +4,12 @@
 package cli
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // NewCmdRoot builds the whole command tree.
@@ -60,10 +65,30 @@ func Execute(f *Factory, args []string) int {
 		err = &ExitError{Code: ExitUsage, Err: err}
 	}
 	if ShouldPrint(err) {
-		f.IO.ErrOut.Write([]byte("error: " + err.Error() + "\n"))
+		f.IO.ErrOut.Write([]byte("error: " + errorText(err) + "\n"))
 		if ExitCode(err) == ExitUsage && cmd != nil {
 			f.IO.ErrOut.Write([]byte("run '" + cmd.CommandPath() + " --help' for usage\n"))
 		}
 	}
 	return ExitCode(err)
+}
+
+// errorText renders an error for the terminal. Errors quote names, paths
+// and remote output, so control characters are escaped, line breaks
+// included; only the breaks between the errors of a list (every problem of
+// a policy or an inventory) are kept, one error a line.
+func errorText(err error) string {
+	msg := err.Error()
+	var multi interface{ Unwrap() []error }
+	if errors.As(err, &multi) {
+		if whole := multi.(error).Error(); strings.HasSuffix(msg, whole) {
+			parts := multi.Unwrap()
+			lines := make([]string, len(parts))
+			for i, e := range parts {
+				lines[i] = safetext.Terminal(e.Error())
+			}
+			return safetext.Terminal(msg[:len(msg)-len(whole)]) + strings.Join(lines, "\n")
+		}
+	}
+	return safetext.Terminal(msg)
 }
