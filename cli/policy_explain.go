@@ -14,6 +14,13 @@ import (
 // explainWindows is how many upcoming window starts explain shows.
 const explainWindows = 5
 
+// explainMaxWaves is how many waves explain lists; the rest are summed up
+// in one line (a count of 1 on a large fleet repeats thousands of times).
+const explainMaxWaves = 100
+
+// explainMaxHosts is how many host names one wave's row shows.
+const explainMaxHosts = 10
+
 // PolicyExplainOptions are the arguments of `patchflow policy explain`.
 type PolicyExplainOptions struct {
 	IO   IOStreams
@@ -33,7 +40,9 @@ type PolicyExplainResult struct {
 	// Resolved is the plan against the inventory; nil when it was not read.
 	Resolved *ResolvedPolicy `json:"resolved"`
 	// Waves are the planned waves (with hosts when the inventory was read).
-	Waves         []ResolvedWave       `json:"waves"`
+	Waves []ResolvedWave `json:"waves"`
+	// MoreWaves sums up the waves past the first explainMaxWaves.
+	MoreWaves     *policies.PlanRest   `json:"more_waves,omitempty"`
 	FleetSize     int                  `json:"fleet_size"` // hosts in waves; -1 unknown
 	FailureBudget ExplainBudget        `json:"failure_budget"`
 	WorstCase     policies.Duration    `json:"host_worst_case"`
@@ -77,8 +86,8 @@ Exit codes: 0 shown, 1 the policy or its inventory has problems, 2 usage error.`
 		Args: wrapArgs(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
-			if opts.FleetSize < 0 {
-				return UsageError("policy explain: --fleet-size must be >= 0, got %d", opts.FleetSize)
+			if opts.FleetSize < 0 || opts.FleetSize > policies.MaxFleetSize {
+				return UsageError("policy explain: --fleet-size must be from 0 to %d, got %d", policies.MaxFleetSize, opts.FleetSize)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -126,14 +135,24 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 	switch {
 	case res != nil:
 		out.Waves, out.FleetSize, out.FailureBudget.Effective = res.Waves, len(res.Fleet), res.Budget
+		if len(out.Waves) > explainMaxWaves {
+			rest := policies.PlanRest{Waves: len(out.Waves) - explainMaxWaves}
+			for _, w := range out.Waves[explainMaxWaves:] {
+				rest.Hosts += w.Size
+			}
+			out.Waves, out.MoreWaves = out.Waves[:explainMaxWaves], &rest
+		}
 	case opts.FleetSize > 0:
-		plan, err := p.Plan(opts.FleetSize)
+		plan, rest, err := p.PlanFirst(opts.FleetSize, explainMaxWaves)
 		if err != nil {
 			termf(opts.IO.ErrOut, "%s\n", err)
 			return SilentError(ExitFailure)
 		}
 		for _, w := range plan {
 			out.Waves = append(out.Waves, ResolvedWave{PlannedWave: w})
+		}
+		if rest.Waves > 0 {
+			out.MoreWaves = &rest
 		}
 		out.FleetSize, out.FailureBudget.Effective = opts.FleetSize, p.EffectiveBudget(opts.FleetSize)
 	default:
@@ -188,9 +207,12 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  #\tNAME\tHOSTS\tPARALLEL\tBAKE\tWHICH")
 		for i, wv := range r.Waves {
-			termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(strings.Join(wv.Hosts, ",")))
+			termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(someHosts(wv.Hosts)))
 		}
 		tw.Flush()
+		if m := r.MoreWaves; m != nil {
+			termf(w, "  ... and %d more wave%s with %d hosts (explain lists the first %d)\n", m.Waves, plural(m.Waves), m.Hosts, explainMaxWaves)
+		}
 	}
 	budget := "unknown until the fleet size is known"
 	if r.FailureBudget.Effective >= 0 {
@@ -220,6 +242,14 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 		termf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	return nil
+}
+
+// someHosts lists a wave's hosts, the first explainMaxHosts of them.
+func someHosts(hosts []string) string {
+	if len(hosts) <= explainMaxHosts {
+		return strings.Join(hosts, ",")
+	}
+	return fmt.Sprintf("%s,... (%d more)", strings.Join(hosts[:explainMaxHosts], ","), len(hosts)-explainMaxHosts)
 }
 
 func orAll(terms []string) string {

@@ -73,7 +73,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, errs
 	}
 	w := &walker{file: name, at: map[string]pos{"": {root.Line, root.Column}}}
-	w.mapping(root, reflect.TypeOf(Policy{}), "", obj{name: "policy"})
+	if !w.tooLarge(root, "policy", "the document") {
+		w.mapping(root, reflect.TypeOf(Policy{}), "", obj{name: "policy"})
+	}
 	if len(w.errs) > 0 {
 		w.errs.sort()
 		return nil, w.errs

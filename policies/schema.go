@@ -16,6 +16,11 @@ import (
 // small file into millions of values are refused instead of exhausting memory.
 const maxNodes = 200_000
 
+// maxMappingKeys bounds one mapping (metadata.labels, say). Real policies
+// have a handful of keys; the bound also keeps the final strict decode
+// fast, since yaml.v3's duplicate-key check is quadratic in a mapping's size.
+const maxMappingKeys = 1000
+
 var durationType = reflect.TypeOf(Duration(0))
 
 // walker checks a YAML node tree against the Go schema before anything is
@@ -107,6 +112,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 			w.errorf(n, object, "%s must be a mapping of fields, got %s", label, describe(n))
 			return
 		}
+		if w.tooLarge(n, object, label) {
+			return
+		}
 		w.mapping(n, t, path, self)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -126,6 +134,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 			w.errorf(n, object, "%s must be a mapping, got %s", label, describe(n))
 			return
 		}
+		if w.tooLarge(n, object, label) {
+			return
+		}
 		seen := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -143,6 +154,15 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 	default:
 		w.scalar(n, t, object, label)
 	}
+}
+
+// tooLarge reports a mapping with more than maxMappingKeys keys.
+func (w *walker) tooLarge(n *yaml.Node, object, label string) bool {
+	if keys := len(n.Content) / 2; keys > maxMappingKeys {
+		w.errorf(n, object, "%s has %d keys; at most %d are allowed in one mapping", label, keys, maxMappingKeys)
+		return true
+	}
+	return false
 }
 
 func (w *walker) duration(n *yaml.Node, object, label string) {
