@@ -76,3 +76,34 @@ func TestDenseGroupGraphLimit(t *testing.T) {
 		t.Errorf("error = %.300v", err)
 	}
 }
+
+// Invalid UTF-8 is reported at its line and column in every format.
+func TestInvalidUTF8IsPositioned(t *testing.T) {
+	for name, doc := range map[string]string{
+		"hosts.ini": "[web]\nweb1 owner=caf\xe9\n",
+		"inv.yaml":  "all:\n  hosts:\n    web1: {owner: caf\xe9}\n",
+	} {
+		_, err := Parse(name, []byte(doc))
+		want := map[string]string{"hosts.ini": "hosts.ini:2:15: byte 0xe9 is not UTF-8; save the file as UTF-8", "inv.yaml": "inv.yaml:3:22: byte 0xe9 is not UTF-8; save the file as UTF-8"}[name]
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", name, err, want)
+		}
+	}
+}
+
+// Merge keys work in both YAML formats, as docs/inventory.md says.
+func TestInventoryMergeKeys(t *testing.T) {
+	for name, doc := range map[string]string{
+		"native.yaml":  "apiVersion: patchflow/v1\nkind: Inventory\nhosts:\n  web1: &h {user: deploy, labels: &l {env: prod}}\n  web2:\n    <<: *h\n    address: 10.0.0.2\n    labels:\n      <<: *l\n      tier: web\n",
+		"ansible.yaml": "all:\n  vars: &v {env: prod}\n  hosts:\n    web1: &h {ansible_user: deploy}\n    web2:\n      <<: [*h, {tier: web}]\n      ansible_host: 10.0.0.2\n",
+	} {
+		inv, err := Parse(name, []byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		h, _ := inv.Lookup("web2")
+		if h.User != "deploy" || h.Address != "10.0.0.2" || h.Labels["env"] != "prod" || h.Labels["tier"] != "web" {
+			t.Errorf("%s: web2 = %+v", name, h)
+		}
+	}
+}

@@ -73,6 +73,9 @@ func parse(source, baseDir string, data []byte, format string) (*Inventory, erro
 	if what := safetext.Describe(data); what != "" {
 		return nil, Errors{{File: name, Problem: fmt.Sprintf("this is %s, not an inventory; give the inventory file (patchflow YAML or Ansible INI/YAML)", what)}}
 	}
+	if line, col, b, bad := safetext.InvalidUTF8(data); bad {
+		return nil, Errors{{File: name, Line: line, Col: col, Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
+	}
 	// Editors on Windows may start a file with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if format == "" {

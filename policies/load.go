@@ -65,6 +65,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if what := safetext.Describe(data); what != "" {
 		return nil, Errors{{File: name, Object: "policy", Problem: "this is " + what + ", not a policy; give the policy file"}}
 	}
+	if line, col, b, bad := safetext.InvalidUTF8(data); bad {
+		return nil, Errors{{File: name, Line: line, Col: col, Object: "policy", Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
+	}
 	root, errs := parseDocument(name, data)
 	if errs != nil {
 		return nil, errs

@@ -137,19 +137,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 		if w.tooLarge(n, object, label) {
 			return
 		}
-		seen := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				w.errorf(k, object, "%s keys must be strings, got %s", label, describe(k))
-				continue
-			}
-			if first, dup := seen[k.Value]; dup {
-				w.errorf(k, object, "%s: duplicate key %s (first at %d:%d)", label, quote(k.Value), first.Line, first.Column)
-				continue
-			}
-			seen[k.Value] = k
-			w.walk(v, t.Elem(), path+"."+k.Value, object, label+"."+k.Value, self)
+		// Merge keys (<<: *labels) work here as in struct mappings.
+		for _, p := range w.pairs(n, object, label+": ") {
+			w.walk(p.v, t.Elem(), path+"."+p.k.Value, object, label+"."+p.k.Value, self)
 		}
 	default:
 		w.scalar(n, t, object, label)
@@ -214,7 +204,8 @@ type pair struct{ k, v *yaml.Node }
 
 // pairs returns the explicit pairs of a mapping, reporting duplicates, then
 // the pairs brought in by merge keys (<<: *anchor) that are not overridden.
-func (w *walker) pairs(n *yaml.Node, object string) []pair {
+// prefix starts each error ("labels: " for a map field, "" for a struct).
+func (w *walker) pairs(n *yaml.Node, object, prefix string) []pair {
 	var out, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -224,11 +215,11 @@ func (w *walker) pairs(n *yaml.Node, object string) []pair {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			w.errorf(k, object, "keys must be plain names, got %s", describe(k))
+			w.errorf(k, object, "%skeys must be plain names, got %s", prefix, describe(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			w.errorf(k, object, "duplicate key %s (first at %d:%d)", quote(k.Value), first.Line, first.Column)
+			w.errorf(k, object, "%sduplicate key %s (first at %d:%d)", prefix, quote(k.Value), first.Line, first.Column)
 			continue
 		}
 		seen[k.Value] = k
@@ -259,10 +250,12 @@ func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
 	case yaml.SequenceNode:
 		var out []pair
 		for _, item := range v.Content {
-			if item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode {
+			// A list of mappings, each an alias or written in place, as
+			// YAML's merge key type and yaml.v3 allow.
+			if item.Kind == yaml.MappingNode || item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode {
 				out = append(out, w.mergeSources(item, object)...)
 			} else {
-				w.errorf(item, object, "merge key (<<) list items must be aliases of mappings, got %s", describe(item))
+				w.errorf(item, object, "merge key (<<) list items must be mappings or aliases of mappings, got %s", describe(item))
 			}
 		}
 		return out
@@ -274,7 +267,7 @@ func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
 // mapping checks the fields of a struct-typed mapping.
 func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, o obj) {
 	fields := yamlFields(t)
-	for _, p := range w.pairs(n, o.name) {
+	for _, p := range w.pairs(n, o.name, "") {
 		key := p.k.Value
 		f, ok := fields[key]
 		if !ok {

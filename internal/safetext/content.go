@@ -1,6 +1,9 @@
 package safetext
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Describe names content that is recognisably not a configuration file, so
 // that a reader of a wrong path can say what the file is without quoting
@@ -26,4 +29,28 @@ func Describe(data []byte) string {
 		return "binary data"
 	}
 	return ""
+}
+
+// InvalidUTF8 finds the first byte of data that is not UTF-8 and returns
+// its 1-based line and column (in characters) and the byte; ok is false
+// when data is valid UTF-8. Parsers report invalid UTF-8 without a
+// position, which leaves a user searching a file for an invisible byte.
+func InvalidUTF8(data []byte) (line, col int, b byte, ok bool) {
+	if utf8.Valid(data) {
+		return 0, 0, 0, false
+	}
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return line, col, data[i], true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return 0, 0, 0, false
 }

@@ -85,3 +85,13 @@ func TestMessageCutsQuotedInput(t *testing.T) {
 		t.Fatalf("Message = %q", got)
 	}
 }
+
+func TestInvalidUTF8Position(t *testing.T) {
+	line, col, b, ok := InvalidUTF8([]byte("a: 1\nname: caf\xe9\n"))
+	if !ok || line != 2 || col != 10 || b != 0xe9 {
+		t.Errorf("InvalidUTF8 = %d:%d %#x %v, want 2:10 0xe9", line, col, b, ok)
+	}
+	if _, _, _, ok := InvalidUTF8([]byte("café\n")); ok {
+		t.Error("valid UTF-8 reported")
+	}
+}
