@@ -53,6 +53,13 @@ then the fleet is removed (--keep keeps it).`,
 			if opts.Hosts < 4 || opts.Hosts > 200 {
 				return UsageError("--hosts must be 4..200 (staging, a canary and two waves), got %d", opts.Hosts)
 			}
+			if opts.Subnet < 1 || opts.Subnet > 254 {
+				return UsageError("--subnet must be 1..254 (the fleet's network is 10.213.<subnet>.0/24), got %d", opts.Subnet)
+			}
+			if err := checkListenFlags(opts.IP, opts.Port, opts.UIPort, false, opts.MetricsAddress); err != nil {
+				return err
+			}
+			warnIfExposed(opts.IO.ErrOut, opts.IP)
 			if runF != nil {
 				return runF(opts)
 			}

@@ -81,6 +81,9 @@ selection is invalid, 2 usage error.`,
 			if opts.Parallel < 1 {
 				return UsageError("inventory scan: --parallel must be at least 1, got %d", opts.Parallel)
 			}
+			if err := checkPositive("inventory scan: --timeout", opts.Timeout); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}

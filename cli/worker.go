@@ -39,6 +39,9 @@ The connection is configured the way the Temporal ecosystem does it:
 Flags override them. SIGINT or SIGTERM stops the worker gracefully.`,
 		Args: wrapArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
+			if opts.MaxConcurrentActivities < 0 {
+				return UsageError("--max-concurrent-activities must be 0 (the SDK's default) or more, got %d", opts.MaxConcurrentActivities)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
