@@ -169,7 +169,7 @@ func (p *Policy) EffectiveBudget(fleetSize int) int {
 // name the file gives it, else by index.
 func (p *Policy) waveObject(i int) string {
 	if i < len(p.Rollout.Waves) && p.Rollout.Waves[i].Name != "" && (p.pos.at == nil || p.pos.has(fmt.Sprintf("rollout.waves[%d].name", i))) {
-		return fmt.Sprintf("wave %q", p.Rollout.Waves[i].Name)
+		return "wave " + quote(p.Rollout.Waves[i].Name)
 	}
 	return fmt.Sprintf("rollout.waves[%d]", i)
 }

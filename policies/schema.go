@@ -5,7 +5,6 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/patchflow/patchflow/internal/safetext"
@@ -310,7 +309,7 @@ func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) obj {
 	if kind != "" && item.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			if item.Content[j].Value == "name" && item.Content[j+1].Kind == yaml.ScalarNode && item.Content[j+1].Value != "" {
-				return obj{name: kind + " " + strconv.Quote(item.Content[j+1].Value), item: true}
+				return obj{name: kind + " " + quote(item.Content[j+1].Value), item: true}
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // checkObject names check i in errors.
 func (p *Policy) checkObject(i int) string {
 	if c := p.Checks[i]; c.Name != "" {
-		return fmt.Sprintf("check %q", c.Name)
+		return "check " + quote(c.Name)
 	}
 	return fmt.Sprintf("checks[%d]", i)
 }
