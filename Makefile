@@ -20,7 +20,7 @@ check:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Bounded fuzzing of every parser of user input: package:FuzzTarget pairs.
-FUZZ_TARGETS ?= policies:FuzzParse inventory:FuzzParseINI inventory:FuzzParseYAML transport:FuzzQuote pkgmgr:FuzzValidNameCompare
+FUZZ_TARGETS ?= policies:FuzzParse policies:FuzzPromQL internal/safetext:FuzzTerminal inventory:FuzzParseINI inventory:FuzzParseYAML transport:FuzzQuote pkgmgr:FuzzValidNameCompare
 FUZZ_TIME ?= 15s
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

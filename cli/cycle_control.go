@@ -78,7 +78,7 @@ func cycleControlRun(opts *CycleControlOptions) error {
 	if reply.Paused {
 		paused = ", paused"
 	}
-	fmt.Fprintf(opts.IO.Out, "%s: %s accepted; cycle is %s%s\n", reply.CycleID, opts.Verb, reply.State, paused)
+	termf(opts.IO.Out, "%s: %s accepted; cycle is %s%s\n", reply.CycleID, opts.Verb, reply.State, paused)
 	return nil
 }
 

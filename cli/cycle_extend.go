@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,6 +57,6 @@ func cycleExtendWindowRun(opts *CycleExtendWindowOptions) error {
 	if opts.JSON {
 		return printJSON(opts.IO.Out, reply)
 	}
-	fmt.Fprintf(opts.IO.Out, "%s: window extended by %s; cycle is %s\n", reply.CycleID, opts.Duration, reply.State)
+	termf(opts.IO.Out, "%s: window extended by %s; cycle is %s\n", reply.CycleID, opts.Duration, reply.State)
 	return nil
 }

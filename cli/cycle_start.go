@@ -77,16 +77,16 @@ func cycleStartRun(opts *CycleStartOptions) error {
 		return err
 	}
 	if note := windowStartNote(spec, opts.Now()); note != "" {
-		fmt.Fprintln(opts.IO.ErrOut, note)
+		termf(opts.IO.ErrOut, "%s\n", note)
 	}
 	if !opts.Wait && !opts.DryRun {
 		if opts.JSON {
 			return printJSON(opts.IO.Out, map[string]string{"cycle_id": id})
 		}
-		fmt.Fprintf(opts.IO.Out, "started cycle %s\nwatch it: patchflow cycle status %s --watch\n", id, id)
+		termf(opts.IO.Out, "started cycle %s\nwatch it: patchflow cycle status %s --watch\n", id, id)
 		return nil
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "started cycle %s (Ctrl-C stops watching, not the cycle)\n", id)
+	termf(opts.IO.ErrOut, "started cycle %s (Ctrl-C stops watching, not the cycle)\n", id)
 	return watchToEnd(ctx, c, id, opts.IO, opts.JSON)
 }
 
@@ -115,7 +115,7 @@ func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) erro
 		return nil, workflows.CycleSpec{}, err
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(io.ErrOut, "warning: "+w)
+		termf(io.ErrOut, "warning: %s\n", w)
 	}
 	if err := checkTargets(p, res.Spec); err != nil {
 		return nil, workflows.CycleSpec{}, err

@@ -58,7 +58,7 @@ func cycleStatusRun(opts *CycleStatusOptions) error {
 		printCycleSummary(opts.IO.Out, *snap.Result)
 		return nil
 	}
-	fmt.Fprintln(opts.IO.Out, progressLine(snap.Status))
+	termf(opts.IO.Out, "%s\n", progressLine(snap.Status))
 	fmt.Fprint(opts.IO.Out, progressFrame(snap.Status, "")[1:])
 	printCycleHosts(opts.IO.Out, snap.Status.Hosts)
 	return nil

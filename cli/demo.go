@@ -53,6 +53,13 @@ then the fleet is removed (--keep keeps it).`,
 			if opts.Hosts < 4 || opts.Hosts > 200 {
 				return UsageError("--hosts must be 4..200 (staging, a canary and two waves), got %d", opts.Hosts)
 			}
+			if opts.Subnet < 1 || opts.Subnet > 254 {
+				return UsageError("--subnet must be 1..254 (the fleet's network is 10.213.<subnet>.0/24), got %d", opts.Subnet)
+			}
+			if err := checkListenFlags(opts.IP, opts.Port, opts.UIPort, false, opts.MetricsAddress); err != nil {
+				return err
+			}
+			warnIfExposed(opts.IO.ErrOut, opts.IP)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -90,25 +97,25 @@ func demoRun(opts *DemoOptions) error {
 	ctx, stop := signalContext(opts.Context)
 	defer stop()
 
-	fmt.Fprintf(w, "building the demo fleet: %d Debian hosts on 10.213.%d.0/24 (the first run builds a base system, about a minute)\n", opts.Hosts, opts.Subnet)
+	termf(w, "building the demo fleet: %d Debian hosts on 10.213.%d.0/24 (the first run builds a base system, about a minute)\n", opts.Hosts, opts.Subnet)
 	start := time.Now()
 	fleet, err := testfleet.Up(ctx, testfleet.Config{
 		Name: "demo", Subnet: opts.Subnet, Hosts: opts.Hosts,
-		Logf: func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) },
+		Logf: func(format string, args ...any) { termf(w, "  "+format+"\n", args...) },
 	})
 	if err != nil {
 		return fmt.Errorf("demo fleet: %w", err)
 	}
 	defer func() {
 		if opts.Keep {
-			fmt.Fprintf(w, "keeping the demo fleet (--keep); inventory %s\n", fleet.InventoryPath)
+			termf(w, "keeping the demo fleet (--keep); inventory %s\n", fleet.InventoryPath)
 			return
 		}
 		if err := fleet.Down(); err != nil {
-			fmt.Fprintf(w, "removing the demo fleet: %v\n", err)
+			termf(w, "removing the demo fleet: %v\n", err)
 		}
 	}()
-	fmt.Fprintf(w, "demo fleet up in %s; real security updates in its repository: %v\n", time.Since(start).Round(100*time.Millisecond), fleet.SecurityUpdates)
+	termf(w, "demo fleet up in %s; real security updates in its repository: %v\n", time.Since(start).Round(100*time.Millisecond), fleet.SecurityUpdates)
 
 	// The demo's bad patch makes the SDK log the failed activity; the
 	// cycle summary tells the same story in the user's terms.
@@ -143,9 +150,9 @@ func demoRun(opts *DemoOptions) error {
 		t.row(r.CycleID, r.State, fmt.Sprint(c.Patched), fmt.Sprint(c.Failed+c.NeedsRepair), fmt.Sprint(c.RolledBack))
 	}
 	t.flush()
-	fmt.Fprintf(opts.IO.Out, "\nSee both cycles and every host in the Temporal UI: %s\n", stack.Server.UIURL())
-	fmt.Fprintf(opts.IO.Out, "Metrics: %s\n", stack.MetricsURL)
-	fmt.Fprintf(opts.IO.Out, "The policies are in %s; run one again in another shell:\n  patchflow cycle start -p %s --wait\n", fleet.Dir, good)
+	termf(opts.IO.Out, "\nSee both cycles and every host in the Temporal UI: %s\n", stack.Server.UIURL())
+	termf(opts.IO.Out, "Metrics: %s\n", stack.MetricsURL)
+	termf(opts.IO.Out, "The policies are in %s; run one again in another shell:\n  patchflow cycle start -p %s --wait\n", fleet.Dir, good)
 	if opts.Exit {
 		return nil
 	}
@@ -161,12 +168,12 @@ func demoCycle(ctx context.Context, io IOStreams, stack *DevStack, path string) 
 	if err != nil {
 		return workflows.CycleResult{}, err
 	}
-	fmt.Fprintf(io.ErrOut, "\n== cycle of policy %s (%s)\n", spec.Policy, path)
+	termf(io.ErrOut, "\n== cycle of policy %s (%s)\n", spec.Policy, path)
 	id, err := startCycle(ctx, stack.Client, spec, time.Now())
 	if err != nil {
 		return workflows.CycleResult{}, err
 	}
-	fmt.Fprintf(io.ErrOut, "started %s: %s/namespaces/%s/workflows/%s\n", id, stack.Server.UIURL(), stack.Server.Namespace(), url.PathEscape(id))
+	termf(io.ErrOut, "started %s: %s/namespaces/%s/workflows/%s\n", id, stack.Server.UIURL(), stack.Server.Namespace(), url.PathEscape(id))
 	r, err := watchCycle(ctx, stack.Client, id, newCycleProgress(io.ErrOut))
 	if err != nil {
 		return r, err

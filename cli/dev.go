@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchflow/patchflow/devserver"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -48,6 +51,18 @@ inspectable for --retention. Stop it with Ctrl-C.`,
 			if opts.Ephemeral && cmd.Flags().Changed("db") {
 				return UsageError("--db and --ephemeral exclude each other: --ephemeral keeps state in memory")
 			}
+			if err := checkListenFlags(opts.IP, opts.Port, opts.UIPort, true, opts.MetricsAddress); err != nil {
+				return err
+			}
+			if opts.Retention < devserver.MinRetention {
+				return UsageError("--retention must be at least %s, got %s", devserver.MinRetention, opts.Retention)
+			}
+			// Without a worker there are no worker metrics to serve, and
+			// the default port is the one the separate worker will take.
+			if opts.NoWorker && !cmd.Flags().Changed("metrics-address") {
+				opts.MetricsAddress = ""
+			}
+			warnIfExposed(opts.IO.ErrOut, opts.IP)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -55,14 +70,14 @@ inspectable for --retention. Stop it with Ctrl-C.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.IP, "ip", "127.0.0.1", "address the server, UI and metrics listen on")
+	fl.StringVar(&opts.IP, "ip", "127.0.0.1", "address the server, UI and metrics listen on (anything but loopback exposes an unauthenticated server: see docs/security.md)")
 	fl.IntVar(&opts.Port, "port", 7233, "Temporal frontend gRPC port")
 	fl.IntVar(&opts.UIPort, "ui-port", 8233, "Temporal UI port (0 disables the UI)")
-	fl.StringVar(&opts.MetricsAddress, "metrics-address", "127.0.0.1:9464", "host:port of the Prometheus /metrics endpoint")
+	fl.StringVar(&opts.MetricsAddress, "metrics-address", "127.0.0.1:9464", "host:port of the Prometheus /metrics endpoint of the embedded worker (none with --no-worker unless given)")
 	fl.StringVar(&opts.DBFile, "db", defaultDBFile(), "SQLite file holding Temporal's state")
 	fl.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep state in memory only; it is lost on exit")
 	fl.BoolVar(&opts.NoWorker, "no-worker", false, "run only the server and UI, for workers in separate processes")
-	fl.DurationVar(&opts.Retention, "retention", 30*24*time.Hour, "how long closed cycles stay inspectable")
+	fl.DurationVar(&opts.Retention, "retention", 30*24*time.Hour, "how long closed cycles stay inspectable (at least 1h)")
 	fl.StringVar(&opts.LogLevel, "log-level", "warn", "server log level: debug, info, warn or error")
 	return cmd
 }
@@ -104,7 +119,11 @@ func devRun(opts *DevOptions) error {
 		opts.Ready(stack)
 	}
 	<-ctx.Done()
-	fmt.Fprintln(opts.IO.ErrOut, "stopping: waiting for the worker to finish its activities")
+	if opts.NoWorker {
+		fmt.Fprintln(opts.IO.ErrOut, "stopping")
+	} else {
+		fmt.Fprintln(opts.IO.ErrOut, "stopping: waiting for the worker to finish its activities")
+	}
 	return stack.Close()
 }
 
@@ -113,16 +132,33 @@ func printDevBanner(w io.Writer, stack *DevStack, dbFile string, noWorker bool) 
 	if state == "" {
 		state = "in memory (lost on exit)"
 	}
-	fmt.Fprintf(w, "patchflow dev ready in %s\n", stack.StartedIn.Round(time.Millisecond))
-	fmt.Fprintf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
+	termf(w, "patchflow dev ready in %s\n", stack.StartedIn.Round(time.Millisecond))
+	termf(w, "  Temporal frontend  %s (namespace %s)\n", stack.Server.FrontendAddress(), stack.Server.Namespace())
 	if url := stack.Server.UIURL(); url != "" {
-		fmt.Fprintf(w, "  Temporal UI        %s\n", url)
+		termf(w, "  Temporal UI        %s\n", url)
 	}
-	fmt.Fprintf(w, "  Metrics            %s\n", stack.MetricsURL)
-	fmt.Fprintf(w, "  State              %s\n", state)
-	if noWorker {
-		fmt.Fprintf(w, "  Worker             none (--no-worker): run `patchflow worker`\n")
+	if stack.MetricsURL != "" {
+		termf(w, "  Metrics            %s\n", stack.MetricsURL)
 	} else {
-		fmt.Fprintf(w, "  Worker             task queue %s\n", worker.TaskQueue)
+		termf(w, "  Metrics            none here: the worker serves them (patchflow worker --metrics-address, default :9464)\n")
 	}
+	termf(w, "  State              %s\n", state)
+	if noWorker {
+		termf(w, "  Worker             none (--no-worker): run `%s`\n", workerCommand(stack))
+	} else {
+		termf(w, "  Worker             task queue %s\n", worker.TaskQueue)
+	}
+}
+
+// workerCommand is the command that starts a worker for this dev server,
+// as the banner suggests it: exactly what to paste.
+func workerCommand(stack *DevStack) string {
+	host, port, _ := net.SplitHostPort(stack.Server.FrontendAddress())
+	if a, err := netip.ParseAddr(host); err == nil && a.IsUnspecified() {
+		host = "127.0.0.1" // listening everywhere: dial this machine
+		if a.Is6() {
+			host = "::1"
+		}
+	}
+	return fmt.Sprintf("patchflow worker --address %s --namespace %s", net.JoinHostPort(host, port), stack.Server.Namespace())
 }

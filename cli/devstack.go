@@ -21,10 +21,11 @@ type devStackConfig struct {
 	UIPort         int
 	MetricsAddress string
 	DBFile         string // "" keeps state in memory
-	NoWorker       bool
-	Retention      time.Duration
-	Logger         *slog.Logger
-	LogLevel       slog.Level
+	// MetricsAddress "" serves no metrics endpoint.
+	NoWorker  bool
+	Retention time.Duration
+	Logger    *slog.Logger
+	LogLevel  slog.Level
 }
 
 // DevStack is a running dev stack.
@@ -53,12 +54,14 @@ func startDevStack(ctx context.Context, cfg devStackConfig) (_ *DevStack, err er
 	if err != nil {
 		return nil, err
 	}
-	ms, err := worker.ServeMetrics(cfg.MetricsAddress, "--metrics-address", metrics)
-	if err != nil {
-		return nil, err
+	if cfg.MetricsAddress != "" { // "" serves none (dev --no-worker)
+		ms, err := worker.ServeMetrics(cfg.MetricsAddress, "--metrics-address", metrics)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = ms.Close() })
+		s.MetricsURL = "http://" + ms.Addr.String() + "/metrics"
 	}
-	s.closers = append(s.closers, func() { _ = ms.Close() })
-	s.MetricsURL = "http://" + ms.Addr.String() + "/metrics"
 
 	srv, err := devserver.Start(ctx, devserver.Options{
 		IP: cfg.IP, Port: cfg.Port, UIPort: cfg.UIPort, DBFile: cfg.DBFile,

@@ -108,7 +108,7 @@ func printDecision(w io.Writer, asJSON bool, r workflows.DecisionReply) error {
 	if asJSON {
 		return printJSON(w, r)
 	}
-	_, err := fmt.Fprintf(w, "%s: %s\n", r.Host, r.State)
+	_, err := termf(w, "%s: %s\n", r.Host, r.State)
 	return err
 }
 

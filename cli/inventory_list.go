@@ -84,7 +84,7 @@ func inventoryListRun(opts *InventoryListOptions) error {
 		return printJSON(opts.IO.Out, InventoryListResult{Source: inv.Source, Format: inv.Format, Selector: sel.String(), Hosts: hosts})
 	}
 	if len(hosts) == 0 {
-		_, err := fmt.Fprintf(opts.IO.ErrOut, "no hosts in %s match --select %s\n", opts.InventoryPath, sel)
+		_, err := termf(opts.IO.ErrOut, "no hosts in %s match --select %s\n", opts.InventoryPath, sel)
 		return err
 	}
 	return printHostTable(opts.IO, hosts)
@@ -113,7 +113,7 @@ func loadInventory(io IOStreams, path string) (*inventory.Inventory, error) {
 	var errs inventory.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
-			fmt.Fprintf(io.ErrOut, "error: %s\n", e)
+			termf(io.ErrOut, "error: %s\n", e)
 		}
 		return nil, SilentError(ExitFailure)
 	}
@@ -124,7 +124,7 @@ func printHostTable(io IOStreams, hosts []inventory.Host) error {
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tADDRESS\tUSER\tGROUPS\tLABELS")
 	for _, h := range hosts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, hostAddress(h), hostUser(h), orDash(strings.Join(h.Groups, ",")), orDash(labelString(h.Labels)))
+		termf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Name, hostAddress(h), hostUser(h), orDash(strings.Join(h.Groups, ",")), orDash(labelString(h.Labels)))
 	}
 	return tw.Flush()
 }

@@ -81,6 +81,9 @@ selection is invalid, 2 usage error.`,
 			if opts.Parallel < 1 {
 				return UsageError("inventory scan: --parallel must be at least 1, got %d", opts.Parallel)
 			}
+			if err := checkPositive("inventory scan: --timeout", opts.Timeout); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -200,12 +203,12 @@ func printScanTable(w io.Writer, res InventoryScanResult) error {
 	for _, hs := range res.Hosts {
 		switch {
 		case hs.Error != nil:
-			fmt.Fprintf(tw, "%s\t(failed: %s)\t-\t-\t-\t-\n", hs.Host, hs.Error.Op)
+			termf(tw, "%s\t(failed: %s)\t-\t-\t-\t-\n", hs.Host, hs.Error.Op)
 		case len(hs.Updates) == 0:
-			fmt.Fprintf(tw, "%s\t(up to date)\t-\t-\t-\t-\n", hs.Host)
+			termf(tw, "%s\t(up to date)\t-\t-\t-\t-\n", hs.Host)
 		}
 		for _, u := range hs.Updates {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", hs.Host, u.Name, u.Installed, u.Candidate, u.Class, orDash(u.Source))
+			termf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", hs.Host, u.Name, u.Installed, u.Candidate, u.Class, orDash(u.Source))
 		}
 	}
 	return tw.Flush()
@@ -219,10 +222,10 @@ func printScanErrors(w io.Writer, res InventoryScanResult) {
 		msg := hs.Error.Message
 		// Transport and package manager messages already start "host X: ".
 		msg = strings.TrimPrefix(msg, "host "+hs.Host+": ")
-		fmt.Fprintf(w, "error: host %s: %s: %s\n", hs.Host, hs.Error.Op, msg)
+		termf(w, "error: host %s: %s: %s\n", hs.Host, hs.Error.Op, msg)
 	}
 	if n := len(res.Hosts); n > 0 {
-		fmt.Fprintf(w, "%d of %d hosts scanned, %d failed\n", n-res.Failed, n, res.Failed)
+		termf(w, "%d of %d hosts scanned, %d failed\n", n-res.Failed, n, res.Failed)
 	}
 }
 
@@ -249,10 +252,10 @@ func (p *scanProgress) done(hs HostScan) {
 		status = "failed: " + hs.Error.Op
 	}
 	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[Kscanned %d/%d hosts (%s: %s)", p.n, p.total, hs.Host, status)
+		termf(p.w, "\r\033[Kscanned %d/%d hosts (%s: %s)", p.n, p.total, hs.Host, status)
 		return
 	}
-	fmt.Fprintf(p.w, "scanned %d/%d hosts: %s: %s\n", p.n, p.total, hs.Host, status)
+	termf(p.w, "scanned %d/%d hosts: %s: %s\n", p.n, p.total, hs.Host, status)
 }
 
 func (p *scanProgress) finish() {

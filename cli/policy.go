@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/patchflow/patchflow/policies"
 	"github.com/spf13/cobra"
@@ -93,15 +92,15 @@ func policyValidateRun(opts *PolicyValidateOptions) error {
 	} else {
 		for _, r := range res.Files {
 			for _, e := range r.Errors {
-				fmt.Fprintln(opts.IO.ErrOut, e)
+				termf(opts.IO.ErrOut, "%s\n", e)
 			}
 			for _, n := range r.Notes {
-				fmt.Fprintf(opts.IO.ErrOut, "%s: note: %s\n", r.File, n)
+				termf(opts.IO.ErrOut, "%s: note: %s\n", r.File, n)
 			}
 			if r.Valid {
-				fmt.Fprintf(opts.IO.Out, "%s: valid\n", r.File)
+				termf(opts.IO.Out, "%s: valid\n", r.File)
 			} else {
-				fmt.Fprintf(opts.IO.Out, "%s: %d problem%s\n", r.File, len(r.Errors), plural(len(r.Errors)))
+				termf(opts.IO.Out, "%s: %d problem%s\n", r.File, len(r.Errors), plural(len(r.Errors)))
 			}
 		}
 	}

@@ -14,6 +14,13 @@ import (
 // explainWindows is how many upcoming window starts explain shows.
 const explainWindows = 5
 
+// explainMaxWaves is how many waves explain lists; the rest are summed up
+// in one line (a count of 1 on a large fleet repeats thousands of times).
+const explainMaxWaves = 100
+
+// explainMaxHosts is how many host names one wave's row shows.
+const explainMaxHosts = 10
+
 // PolicyExplainOptions are the arguments of `patchflow policy explain`.
 type PolicyExplainOptions struct {
 	IO   IOStreams
@@ -33,7 +40,9 @@ type PolicyExplainResult struct {
 	// Resolved is the plan against the inventory; nil when it was not read.
 	Resolved *ResolvedPolicy `json:"resolved"`
 	// Waves are the planned waves (with hosts when the inventory was read).
-	Waves         []ResolvedWave       `json:"waves"`
+	Waves []ResolvedWave `json:"waves"`
+	// MoreWaves sums up the waves past the first explainMaxWaves.
+	MoreWaves     *policies.PlanRest   `json:"more_waves,omitempty"`
 	FleetSize     int                  `json:"fleet_size"` // hosts in waves; -1 unknown
 	FailureBudget ExplainBudget        `json:"failure_budget"`
 	WorstCase     policies.Duration    `json:"host_worst_case"`
@@ -77,8 +86,8 @@ Exit codes: 0 shown, 1 the policy or its inventory has problems, 2 usage error.`
 		Args: wrapArgs(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
-			if opts.FleetSize < 0 {
-				return UsageError("policy explain: --fleet-size must be >= 0, got %d", opts.FleetSize)
+			if opts.FleetSize < 0 || opts.FleetSize > policies.MaxFleetSize {
+				return UsageError("policy explain: --fleet-size must be from 0 to %d, got %d", policies.MaxFleetSize, opts.FleetSize)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -109,7 +118,7 @@ func policyExplainRun(opts *PolicyExplainOptions) error {
 		return explainOutput(opts, p, nil, "")
 	}
 	for _, e := range errs {
-		fmt.Fprintln(opts.IO.ErrOut, e)
+		termf(opts.IO.ErrOut, "%s\n", e)
 	}
 	return SilentError(ExitFailure)
 }
@@ -126,14 +135,24 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 	switch {
 	case res != nil:
 		out.Waves, out.FleetSize, out.FailureBudget.Effective = res.Waves, len(res.Fleet), res.Budget
+		if len(out.Waves) > explainMaxWaves {
+			rest := policies.PlanRest{Waves: len(out.Waves) - explainMaxWaves}
+			for _, w := range out.Waves[explainMaxWaves:] {
+				rest.Hosts += w.Size
+			}
+			out.Waves, out.MoreWaves = out.Waves[:explainMaxWaves], &rest
+		}
 	case opts.FleetSize > 0:
-		plan, err := p.Plan(opts.FleetSize)
+		plan, rest, err := p.PlanFirst(opts.FleetSize, explainMaxWaves)
 		if err != nil {
-			fmt.Fprintln(opts.IO.ErrOut, err)
+			termf(opts.IO.ErrOut, "%s\n", err)
 			return SilentError(ExitFailure)
 		}
 		for _, w := range plan {
 			out.Waves = append(out.Waves, ResolvedWave{PlannedWave: w})
+		}
+		if rest.Waves > 0 {
+			out.MoreWaves = &rest
 		}
 		out.FleetSize, out.FailureBudget.Effective = opts.FleetSize, p.EffectiveBudget(opts.FleetSize)
 	default:
@@ -156,23 +175,23 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 }
 
 func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error {
-	fmt.Fprintf(w, "policy %s (%s)\n", p.Metadata.Name, r.File)
+	termf(w, "policy %s (%s)\n", p.Metadata.Name, r.File)
 	if p.Metadata.Description != "" {
-		fmt.Fprintf(w, "  %s\n", p.Metadata.Description)
+		termf(w, "  %s\n", p.Metadata.Description)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		termf(w, "note: %s\n", n)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "targets    %s, select %s\n", p.Targets.Inventory, orAll(p.Targets.Select))
+	termf(w, "targets    %s, select %s\n", p.Targets.Inventory, orAll(p.Targets.Select))
 	if res := r.Resolved; res != nil {
-		fmt.Fprintf(w, "           %d target hosts, %d staging, %d in waves\n", len(res.Targets), len(res.Staging), len(res.Fleet))
+		termf(w, "           %d target hosts, %d staging, %d in waves\n", len(res.Targets), len(res.Staging), len(res.Fleet))
 		if len(res.Staging) > 0 {
-			fmt.Fprintf(w, "staging    %s\n", strings.Join(res.Staging, ", "))
+			termf(w, "staging    %s\n", strings.Join(res.Staging, ", "))
 		}
 	}
-	fmt.Fprintf(w, "patches    %s\n", describePatches(p.Patches))
-	fmt.Fprintf(w, "approval   %s\n", describeApproval(p.Approval))
+	termf(w, "patches    %s\n", describePatches(p.Patches))
+	termf(w, "approval   %s\n", describeApproval(p.Approval))
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "waves")
@@ -182,26 +201,29 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 			if wv.Count > 0 {
 				size = fmt.Sprintf("%d hosts", wv.Count)
 			}
-			fmt.Fprintf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.MaxParallel, wv.Bake)
+			termf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.MaxParallel, wv.Bake)
 		}
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  #\tNAME\tHOSTS\tPARALLEL\tBAKE\tWHICH")
 		for i, wv := range r.Waves {
-			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(strings.Join(wv.Hosts, ",")))
+			termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(someHosts(wv.Hosts)))
 		}
 		tw.Flush()
+		if m := r.MoreWaves; m != nil {
+			termf(w, "  ... and %d more wave%s with %d hosts (explain lists the first %d)\n", m.Waves, plural(m.Waves), m.Hosts, explainMaxWaves)
+		}
 	}
 	budget := "unknown until the fleet size is known"
 	if r.FailureBudget.Effective >= 0 {
 		budget = fmt.Sprintf("%d failed host%s tolerated of %d", r.FailureBudget.Effective, plural(r.FailureBudget.Effective), r.FleetSize)
 	}
-	fmt.Fprintf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(r.FailureBudget), r.FailureBudget.OnBreach)
-	fmt.Fprintf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, p.Host.Reboot, len(p.Host.PreHooks), len(p.Host.PostHooks))
+	termf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(r.FailureBudget), r.FailureBudget.OnBreach)
+	termf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, p.Host.Reboot, len(p.Host.PreHooks), len(p.Host.PostHooks))
 	for _, c := range p.Checks {
-		fmt.Fprintf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, c.Scope)
+		termf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, c.Scope)
 	}
-	fmt.Fprintf(w, "on failure roll back host: %t, operator decision within %s else %s\n", p.Rollback.OnHostFailure, p.Rollback.DecisionTimeout, p.Rollback.OnDecisionTimeout)
+	termf(w, "on failure roll back host: %t, operator decision within %s else %s\n", p.Rollback.OnHostFailure, p.Rollback.DecisionTimeout, p.Rollback.OnDecisionTimeout)
 	fmt.Fprintln(w)
 	if r.Window == nil {
 		fmt.Fprintln(w, "window     none: cycles run when started")
@@ -211,15 +233,23 @@ func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error 
 	if p.Window.Calendar != nil {
 		sched = strings.Join(p.Window.Calendar.Days, ",") + " at " + p.Window.Calendar.Start
 	}
-	fmt.Fprintf(w, "window     %s (%s), %s long, jitter %s\n", sched, p.Window.Timezone, p.Window.Duration, p.Window.Jitter)
+	termf(w, "window     %s (%s), %s long, jitter %s\n", sched, p.Window.Timezone, p.Window.Duration, p.Window.Jitter)
 	if len(p.Window.BlackoutDates) > 0 {
-		fmt.Fprintf(w, "blackout   %s\n", strings.Join(p.Window.BlackoutDates, ", "))
+		termf(w, "blackout   %s\n", strings.Join(p.Window.BlackoutDates, ", "))
 	}
-	fmt.Fprintf(w, "next %d windows (%s):\n", len(r.NextWindows), p.Window.Timezone)
+	termf(w, "next %d windows (%s):\n", len(r.NextWindows), p.Window.Timezone)
 	for _, nw := range r.NextWindows {
-		fmt.Fprintf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
+		termf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	return nil
+}
+
+// someHosts lists a wave's hosts, the first explainMaxHosts of them.
+func someHosts(hosts []string) string {
+	if len(hosts) <= explainMaxHosts {
+		return strings.Join(hosts, ",")
+	}
+	return fmt.Sprintf("%s,... (%d more)", strings.Join(hosts[:explainMaxHosts], ","), len(hosts)-explainMaxHosts)
 }
 
 func orAll(terms []string) string {

@@ -328,3 +328,25 @@ rollout:
 		t.Errorf("count 1: %+v", r)
 	}
 }
+
+// `policy explain --fleet-size 10000000` with waves [{count: 1}] ran out of
+// memory: the fleet size is capped (usage error) and explain lists the
+// first waves and sums up the rest.
+func TestPolicyExplainHugeFleet(t *testing.T) {
+	f := writeInventory(t, "p.yaml", "apiVersion: patchflow/v1\nkind: PatchPolicy\nmetadata: {name: one}\ntargets: {inventory: hosts.yaml}\nrollout:\n  waves: [{name: one, count: 1}]\n")
+	code, _, errOut := run(t, "policy", "explain", f, "--fleet-size", "10000000")
+	if code != ExitUsage || !strings.Contains(errOut, "--fleet-size must be from 0 to 1000000, got 10000000") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	code, out, errOut := run(t, "policy", "explain", f, "--fleet-size", "1000000")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := strings.Count(out, "\n  "); n > 120 || !strings.Contains(out, "  100  one-100  1") || !strings.Contains(out, "... and 999900 more waves with 999900 hosts (explain lists the first 100)") {
+		t.Errorf("explain printed %d indented lines:\n%.2000s", n, out)
+	}
+	code, out, _ = run(t, "policy", "explain", f, "--fleet-size", "1000000", "--json")
+	if code != ExitOK || !strings.Contains(out, `"more_waves": {`) || strings.Count(out, `"name": "one-`) != 99 {
+		t.Errorf("explain --json: exit %d, %.500s", code, out)
+	}
+}

@@ -28,7 +28,7 @@ func (p *cycleProgress) update(st workflows.CycleStatus) {
 	line := progressLine(st)
 	if !p.live {
 		if line != p.lastLine {
-			fmt.Fprintf(p.w, "%s  %s\n", time.Now().Format("15:04:05"), line)
+			termf(p.w, "%s  %s\n", time.Now().Format("15:04:05"), line)
 			p.lastLine = line
 		}
 		return
@@ -36,7 +36,7 @@ func (p *cycleProgress) update(st workflows.CycleStatus) {
 	frame := progressFrame(st, line)
 	// Move to the top of the previous frame and clear it before drawing.
 	if p.drawn > 0 {
-		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
+		termf(p.w, "\x1b[%dA\x1b[J", p.drawn)
 	}
 	fmt.Fprint(p.w, frame)
 	p.drawn = strings.Count(frame, "\n")
@@ -45,29 +45,29 @@ func (p *cycleProgress) update(st workflows.CycleStatus) {
 // progressLine is the one-line summary of a cycle.
 func progressLine(st workflows.CycleStatus) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", st.CycleID, st.State)
+	termf(&b, "%s: %s", st.CycleID, st.State)
 	switch {
 	case st.Wave > 0:
-		fmt.Fprintf(&b, ", wave %d/%d", st.Wave, st.Waves)
+		termf(&b, ", wave %d/%d", st.Wave, st.Waves)
 	case st.State == workflows.CycleStaging:
-		fmt.Fprintf(&b, ", %d staging hosts", len(st.StagingHosts))
+		termf(&b, ", %d staging hosts", len(st.StagingHosts))
 	}
 	c := st.Counts
-	fmt.Fprintf(&b, ", %d/%d hosts done: %d patched", c.Total-c.Pending, c.Total, c.Patched)
+	termf(&b, ", %d/%d hosts done: %d patched", c.Total-c.Pending, c.Total, c.Patched)
 	if c.Failed > 0 {
-		fmt.Fprintf(&b, ", %d failed", c.Failed)
+		termf(&b, ", %d failed", c.Failed)
 	}
 	if c.RolledBack > 0 {
-		fmt.Fprintf(&b, ", %d rolled back", c.RolledBack)
+		termf(&b, ", %d rolled back", c.RolledBack)
 	}
 	if c.Skipped > 0 {
-		fmt.Fprintf(&b, ", %d skipped", c.Skipped)
+		termf(&b, ", %d skipped", c.Skipped)
 	}
 	if c.NeedsRepair > 0 {
-		fmt.Fprintf(&b, ", %d need repair", c.NeedsRepair)
+		termf(&b, ", %d need repair", c.NeedsRepair)
 	}
 	if st.Budget >= 0 && st.Waves > 0 {
-		fmt.Fprintf(&b, "; budget %d/%d used", st.BudgetUsed, st.Budget)
+		termf(&b, "; budget %d/%d used", st.BudgetUsed, st.Budget)
 	}
 	if st.Paused {
 		b.WriteString("; PAUSED (patchflow cycle resume)")
@@ -77,7 +77,7 @@ func progressLine(st workflows.CycleStatus) string {
 	}
 	b.WriteString(windowNote(st))
 	if st.Reason != "" {
-		fmt.Fprintf(&b, "; %s", st.Reason)
+		termf(&b, "; %s", st.Reason)
 	}
 	return b.String()
 }
@@ -95,9 +95,9 @@ func progressFrame(st workflows.CycleStatus, line string) string {
 			return
 		}
 		c := workflows.CountOutcomes(done, len(hosts)-len(done))
-		fmt.Fprintf(&b, "  %-10s %s %d/%d", name, bar(c.Total-c.Pending, c.Total, 20), c.Total-c.Pending, c.Total)
+		termf(&b, "  %-10s %s %d/%d", name, bar(c.Total-c.Pending, c.Total, 20), c.Total-c.Pending, c.Total)
 		if c.Failed+c.RolledBack+c.NeedsRepair > 0 {
-			fmt.Fprintf(&b, "  (%d failed, %d rolled back)", c.Failed+c.NeedsRepair, c.RolledBack)
+			termf(&b, "  (%d failed, %d rolled back)", c.Failed+c.NeedsRepair, c.RolledBack)
 		}
 		b.WriteString("\n")
 	}
@@ -121,13 +121,13 @@ func bar(done, total, width int) string {
 func printCycleSummary(w io.Writer, r workflows.CycleResult) {
 	st := r.CycleStatus
 	took := r.Finished.Sub(st.Started).Round(time.Second)
-	fmt.Fprintf(w, "\ncycle %s %s in %s", st.CycleID, st.State, took)
+	termf(w, "\ncycle %s %s in %s", st.CycleID, st.State, took)
 	if st.Reason != "" {
-		fmt.Fprintf(w, ": %s", st.Reason)
+		termf(w, ": %s", st.Reason)
 	}
 	fmt.Fprintln(w)
 	c := workflows.CountOutcomes(st.Hosts, 0)
-	fmt.Fprintf(w, "hosts: %d patched, %d failed, %d rolled back, %d skipped, %d need repair\n",
+	termf(w, "hosts: %d patched, %d failed, %d rolled back, %d skipped, %d need repair\n",
 		c.Patched, c.Failed, c.RolledBack, c.Skipped, c.NeedsRepair)
 	if len(st.StagingHosts)+len(st.WaveHosts) > 0 {
 		fmt.Fprintln(w, "waves:")

@@ -4,7 +4,12 @@
 package cli
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // NewCmdRoot builds the whole command tree.
@@ -36,6 +41,7 @@ default ` + defaultAddressHelp + `.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	})
+	root.SetHelpCommand(newCmdHelp(root))
 	root.AddCommand(
 		NewCmdDev(f, nil),
 		NewCmdDemo(f, nil),
@@ -47,7 +53,44 @@ default ` + defaultAddressHelp + `.
 		NewCmdPolicy(f),
 		NewCmdSchedule(f),
 	)
+	strictCompletion(root)
 	return root
+}
+
+// newCmdHelp replaces cobra's help command, which answers an unknown topic
+// with exit status 0: here it is a usage error (exit 2).
+func newCmdHelp(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help shows the help of any command: patchflow help [command path].",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return UsageError("unknown help topic %q; run 'patchflow help' for the commands", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+	}
+}
+
+// strictCompletion makes `completion` without a known shell a usage error;
+// cobra's own command prints its help and exits 0 for `completion bogus`.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return UsageError("completion: name a shell: bash, zsh, fish or powershell")
+			}
+			return UsageError("completion: unknown shell %q; want bash, zsh, fish or powershell", args[0])
+		}
+	}
 }
 
 // Execute runs the command tree with args and returns the process exit
@@ -60,10 +103,30 @@ func Execute(f *Factory, args []string) int {
 		err = &ExitError{Code: ExitUsage, Err: err}
 	}
 	if ShouldPrint(err) {
-		f.IO.ErrOut.Write([]byte("error: " + err.Error() + "\n"))
+		f.IO.ErrOut.Write([]byte("error: " + errorText(err) + "\n"))
 		if ExitCode(err) == ExitUsage && cmd != nil {
 			f.IO.ErrOut.Write([]byte("run '" + cmd.CommandPath() + " --help' for usage\n"))
 		}
 	}
 	return ExitCode(err)
+}
+
+// errorText renders an error for the terminal. Errors quote names, paths
+// and remote output, so control characters are escaped, line breaks
+// included; only the breaks between the errors of a list (every problem of
+// a policy or an inventory) are kept, one error a line.
+func errorText(err error) string {
+	msg := err.Error()
+	var multi interface{ Unwrap() []error }
+	if errors.As(err, &multi) {
+		if whole := multi.(error).Error(); strings.HasSuffix(msg, whole) {
+			parts := multi.Unwrap()
+			lines := make([]string, len(parts))
+			for i, e := range parts {
+				lines[i] = safetext.Terminal(e.Error())
+			}
+			return safetext.Terminal(msg[:len(msg)-len(whole)]) + strings.Join(lines, "\n")
+		}
+	}
+	return safetext.Terminal(msg)
 }

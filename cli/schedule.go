@@ -113,9 +113,9 @@ func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 	if opts.JSON {
 		return printJSON(opts.IO.Out, res)
 	}
-	fmt.Fprintf(opts.IO.Out, "schedule %s %s (policy %s)\n", res.ScheduleID, res.Result, res.Policy)
+	termf(opts.IO.Out, "schedule %s %s (policy %s)\n", res.ScheduleID, res.Result, res.Policy)
 	if res.Result != "unchanged" {
-		fmt.Fprintf(opts.IO.Out, "next windows: patchflow schedule describe %s\n", res.Policy)
+		termf(opts.IO.Out, "next windows: patchflow schedule describe %s\n", res.Policy)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -80,6 +79,6 @@ func scheduleControlRun(opts *ScheduleControlOptions) error {
 	if opts.JSON {
 		return printJSON(opts.IO.Out, map[string]string{"schedule_id": schedules.ID(opts.Policy), "result": opts.Verb.done})
 	}
-	fmt.Fprintf(opts.IO.Out, "schedule %s %s\n", schedules.ID(opts.Policy), opts.Verb.done)
+	termf(opts.IO.Out, "schedule %s %s\n", schedules.ID(opts.Policy), opts.Verb.done)
 	return nil
 }

@@ -122,33 +122,33 @@ func printScheduleDescription(io IOStreams, d schedules.Description) {
 	if d.Note != "" {
 		state += " (" + d.Note + ")"
 	}
-	fmt.Fprintf(w, "schedule %s (policy %s): %s\n", d.ID, d.Policy, state)
+	termf(w, "schedule %s (policy %s): %s\n", d.ID, d.Policy, state)
 	starts := strings.Join(append(append([]string{}, d.Cron...), d.Calendars...), "; ")
-	fmt.Fprintf(w, "window starts: %s in %s, jitter %s, catch-up %s\n", starts, d.TimeZone, d.Jitter, d.CatchupWindow)
+	termf(w, "window starts: %s in %s, jitter %s, catch-up %s\n", starts, d.TimeZone, d.Jitter, d.CatchupWindow)
 	if len(d.Skip) > 0 {
-		fmt.Fprintf(w, "skipped: %s\n", strings.Join(d.Skip, ", "))
+		termf(w, "skipped: %s\n", strings.Join(d.Skip, ", "))
 	}
-	fmt.Fprintf(w, "cycles started: %d; windows missed (catch-up): %d; skipped (a cycle still ran): %d\n", d.Actions, d.MissedCatchup, d.SkippedOverlap)
+	termf(w, "cycles started: %d; windows missed (catch-up): %d; skipped (a cycle still ran): %d\n", d.Actions, d.MissedCatchup, d.SkippedOverlap)
 	for _, r := range d.Running {
-		fmt.Fprintf(w, "running: %s\n", r)
+		termf(w, "running: %s\n", r)
 	}
 	loc, err := time.LoadLocation(d.TimeZone)
 	if err != nil {
-		fmt.Fprintf(io.ErrOut, "warning: time zone %s: %v; showing UTC\n", d.TimeZone, err)
+		termf(io.ErrOut, "warning: time zone %s: %v; showing UTC\n", d.TimeZone, err)
 		loc = time.UTC
 	}
 	if len(d.NextActionTimes) == 0 {
 		fmt.Fprintln(w, "next windows: none")
 	} else {
-		fmt.Fprintf(w, "next windows (%s, then UTC):\n", d.TimeZone)
+		termf(w, "next windows (%s, then UTC):\n", d.TimeZone)
 		for _, t := range d.NextActionTimes {
-			fmt.Fprintf(w, "  %s  %s\n", t.In(loc).Format("Mon 2006-01-02 15:04 MST"), t.UTC().Format("2006-01-02 15:04 UTC"))
+			termf(w, "  %s  %s\n", t.In(loc).Format("Mon 2006-01-02 15:04 MST"), t.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 	}
 	if len(d.Recent) > 0 {
 		fmt.Fprintln(w, "recent cycles:")
 		for _, r := range d.Recent {
-			fmt.Fprintf(w, "  %s  scheduled %s\n", r.CycleID, r.Scheduled.In(loc).Format("2006-01-02 15:04:05 MST"))
+			termf(w, "  %s  scheduled %s\n", r.CycleID, r.Scheduled.In(loc).Format("2006-01-02 15:04:05 MST"))
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // table writes aligned columns with a header, the output of every read
@@ -19,8 +21,9 @@ func newTable(w io.Writer, header ...string) *table {
 
 func (t *table) row(cols ...string) {
 	for i, c := range cols {
-		// A tab or newline inside a value would break the columns.
-		cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		// A tab, newline or escape sequence inside a value would break the
+		// columns or the screen: every cell is escaped (see termText).
+		cols[i] = safetext.Terminal(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
 }

@@ -22,11 +22,17 @@ func isUsageError(cmd *cobra.Command, err error) bool {
 }
 
 // wrapArgs turns a cobra positional-argument validator's failure into a
-// usage error.
+// usage error, and refuses empty or blank arguments (a cycle ID of ""),
+// which no command takes.
 func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := v(cmd, args); err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		for i, a := range args {
+			if strings.TrimSpace(a) == "" {
+				return UsageError("%s: argument %d is empty (usage: %s)", cmd.CommandPath(), i+1, cmd.UseLine())
+			}
 		}
 		return nil
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"runtime"
 	"runtime/debug"
 
@@ -58,6 +57,6 @@ func versionRun(opts *VersionOptions) error {
 	if opts.JSON {
 		return printJSON(opts.IO.Out, info)
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "patchflow %s (%s, %s, temporal sdk %s)\n", info.Version, info.GoVersion, info.Platform, info.TemporalSDK)
+	_, err := termf(opts.IO.Out, "patchflow %s (%s, %s, temporal sdk %s)\n", info.Version, info.GoVersion, info.Platform, info.TemporalSDK)
 	return err
 }

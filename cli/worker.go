@@ -36,9 +36,19 @@ The connection is configured the way the Temporal ecosystem does it:
                         mTLS
   TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE
                         an envconfig profile (TOML) holding the same settings
-Flags override them. SIGINT or SIGTERM stops the worker gracefully.`,
+Flags override them. SIGINT or SIGTERM stops the worker gracefully.
+
+The worker fetches inventories that policies name by URL: http(s) only, and
+never link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)
+unless allowed:
+  PATCHFLOW_INVENTORY_ALLOW_NETS
+                        addresses or CIDR ranges, comma-separated, an inventory
+                        URL may reach anyway (see docs/inventory.md)`,
 		Args: wrapArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
+			if opts.MaxConcurrentActivities < 0 {
+				return UsageError("--max-concurrent-activities must be 0 (the SDK's default) or more, got %d", opts.MaxConcurrentActivities)
+			}
 			if runF != nil {
 				return runF(opts)
 			}

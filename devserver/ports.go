@@ -1,9 +1,11 @@
 package devserver
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
 )
 
 // PortInUseError reports a port another process already holds. The server
@@ -21,12 +23,18 @@ func (e *PortInUseError) Error() string {
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
-// checkPortFree fails with a *PortInUseError when ip:port cannot be bound.
+// checkPortFree fails with a *PortInUseError when another process holds
+// ip:port, and with a plain error naming the address when it cannot be
+// bound for another reason (an address of another machine, say), which is
+// not "in use" and is not fixed by another port.
 func checkPortFree(what, ip string, port int) error {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
 	l, err := net.Listen("tcp", addr)
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
 		return &PortInUseError{What: what, Addr: addr, Err: err}
+	case err != nil:
+		return fmt.Errorf("%s cannot listen on %s: %w (is %s an address of this machine?)", what, addr, err, ip)
 	}
 	return l.Close()
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,6 +64,10 @@ type Server struct {
 // set.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	opts = withDefaults(opts)
+	// Before any port is probed or file created.
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	if err := checkPortFree("Temporal frontend", opts.IP, opts.Port); err != nil {
 		return nil, err
 	}
@@ -135,6 +140,33 @@ func (s *Server) Stop() {
 		s.ui.Stop()
 	}
 	_ = s.server.Stop()
+}
+
+// MinRetention is the shortest retention the server accepts for a
+// namespace of its own.
+const MinRetention = time.Hour
+
+// validate checks options that the server would otherwise refuse late (a
+// retention the namespace cannot have) or misreport (an IP that is not one
+// reads as a busy port).
+func (o Options) validate() error {
+	a, err := netip.ParseAddr(o.IP)
+	if err != nil || a.Zone() != "" {
+		return fmt.Errorf("listen address %q is not an IP address such as 127.0.0.1", o.IP)
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		return fmt.Errorf("frontend port must be 1-65535, got %d", o.Port)
+	}
+	if o.UIPort < 0 || o.UIPort > 65535 {
+		return fmt.Errorf("UI port must be 1-65535 (or 0 for no UI), got %d", o.UIPort)
+	}
+	if o.UIPort == o.Port {
+		return fmt.Errorf("UI port and frontend port are both %d", o.Port)
+	}
+	if o.Retention < MinRetention {
+		return fmt.Errorf("retention must be at least %s, got %s", MinRetention, o.Retention)
+	}
+	return nil
 }
 
 func withDefaults(o Options) Options {

@@ -159,3 +159,37 @@ func TestUnwritableDataDir(t *testing.T) {
 		t.Fatalf("start with data dir under a file: err = %v, want the path and --db", err)
 	}
 }
+
+// Options the server would refuse late, or that read as a busy port, are
+// refused first, before the data directory or the database is created.
+func TestBadOptionsRefusedBeforeAnything(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db := filepath.Join(dir, "temporal.db")
+	for _, tc := range []struct {
+		opts devserver.Options
+		want string
+	}{
+		{devserver.Options{IP: "999.1.1.1", Port: freePort(t), DBFile: db}, `listen address "999.1.1.1" is not an IP address such as 127.0.0.1`},
+		{devserver.Options{Port: 99999, DBFile: db}, "frontend port must be 1-65535, got 99999"},
+		{devserver.Options{Port: freePort(t), UIPort: 70000, DBFile: db}, "UI port must be 1-65535 (or 0 for no UI), got 70000"},
+		{devserver.Options{Port: freePort(t), Retention: -time.Hour, DBFile: db}, "retention must be at least 1h0m0s, got -1h0m0s"},
+	} {
+		_, err := devserver.Start(context.Background(), tc.opts)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Start(%+v) = %v, want %s", tc.opts, err, tc.want)
+		}
+		var busy *devserver.PortInUseError
+		if errors.As(err, &busy) {
+			t.Errorf("reported as a busy port: %v", err)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused options created %s", dir)
+	}
+	// An address of another machine is not "in use".
+	_, err := devserver.Start(context.Background(), devserver.Options{IP: "192.0.2.1", Port: freePort(t), DBFile: db})
+	var busy *devserver.PortInUseError
+	if err == nil || errors.As(err, &busy) || !strings.Contains(err.Error(), "is 192.0.2.1 an address of this machine?") {
+		t.Errorf("foreign address: %v", err)
+	}
+}

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,41 +23,34 @@ var connectionVars = map[string]bool{
 
 func consumedVar(k string) bool { return connectionVars[k] }
 
-// secretVar reports vars that must never be shown as labels (passwords,
-// tokens); they are dropped on reading.
-func secretVar(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"password", "passwd", "_pass", "secret", "token", "vault"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkVar validates one var as it is read and reports whether to keep it.
 // Connection vars are checked here, where they are written, so a bad group
-// var is reported once rather than once per host.
-func (m *model) checkVar(object, key, value string, p pos) bool {
+// var is reported once rather than once per host. Other Ansible vars are
+// kept only when they may be labels (labelVar); patchflow's own labels
+// are refused when they hold key material.
+// object names the host or group, built only for an error (hosts x vars
+// calls).
+func (m *model) checkVar(object func() string, key, value string, p pos) bool {
 	if err := validLabelKey(key); err != nil {
-		m.errs.add(p, object, "%v", err)
+		m.errs.add(p, object(), "%v", err)
 		return false
 	}
 	if !m.ansible {
+		if what := keyMaterial(value); what != "" {
+			m.errs.add(p, object(), "label %s looks like %s; labels are shown by inventory list and travel with hosts: keep secrets out of the inventory", key, what)
+			return false
+		}
 		return true
-	}
-	if secretVar(key) {
-		return false
 	}
 	if !connectionVars[key] {
-		return true
+		return labelVar(key, value)
 	}
 	if strings.Contains(value, "{{") || strings.Contains(value, "{%") {
-		m.errs.add(p, object, "%s: templates are not evaluated by patchflow; write the value itself, got %q", key, value)
+		m.errs.add(p, object(), "%s: templates are not evaluated by patchflow; write the value itself, got %q", key, value)
 		return false
 	}
 	if _, err := parseConnectionVar(key, value, m.baseDir); err != nil {
-		m.errs.add(p, object, "%s: %v", key, err)
+		m.errs.add(p, object(), "%s: %v", key, err)
 		return false
 	}
 	return true
@@ -79,7 +71,7 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 	case "ansible_become", "patchflow_trust_on_first_use":
 		b, ok := parseBool(value)
 		if !ok {
-			return s, fmt.Errorf("want true or false, got %q", value)
+			return s, errorf("want true or false, got %q", value)
 		}
 		if key == "ansible_become" {
 			s.become = &b
@@ -93,18 +85,20 @@ func parseConnectionVar(key, value, baseDir string) (settings, error) {
 		case "local":
 			s.transport = TransportLocal
 		default:
-			return s, fmt.Errorf("connection %q is not supported; patchflow speaks ssh and local", value)
+			return s, errorf("connection %q is not supported; patchflow speaks ssh and local", value)
 		}
 	case "ansible_ssh_private_key_file", "ansible_private_key_file":
 		s.identityFile, err = resolvePath(value, baseDir)
 	case "patchflow_known_hosts_file":
-		s.knownHostsFile, err = resolvePath(value, baseDir)
+		if s.knownHostsFile, err = resolvePath(value, baseDir); err == nil {
+			err = validKnownHostsPath(s.knownHostsFile)
+		}
 	case "ansible_ssh_common_args", "ansible_ssh_extra_args":
 		s, err = parseSSHArgs(value, baseDir)
 	case "ansible_ssh_timeout", "ansible_timeout":
 		n, e := strconv.Atoi(strings.TrimSpace(value))
 		if e != nil || n <= 0 || n > 3600 {
-			return s, fmt.Errorf("want seconds from 1 to 3600, got %q", value)
+			return s, errorf("want seconds from 1 to 3600, got %q", value)
 		}
 		s.connectTimeout = time.Duration(n) * time.Second
 	}
@@ -155,7 +149,7 @@ func parseSSHArgs(args, baseDir string) (settings, error) {
 		flag, val := w[1], w[2:]
 		if val == "" {
 			if i+1 >= len(words) {
-				return s, fmt.Errorf("ssh option -%c needs a value", flag)
+				return s, errorf("ssh option -%c needs a value", flag)
 			}
 			i++
 			val = words[i]
@@ -184,7 +178,7 @@ func sshOption(s *settings, opt, baseDir string) error {
 	}
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 	if val == "" {
-		return fmt.Errorf("ssh option %q needs a value", opt)
+		return errorf("ssh option %q needs a value", opt)
 	}
 	var err error
 	switch strings.ToLower(key) {
@@ -193,7 +187,9 @@ func sshOption(s *settings, opt, baseDir string) error {
 	case "proxycommand":
 		s.proxyJump, err = proxyCommandJump(val)
 	case "userknownhostsfile":
-		s.knownHostsFile, err = resolvePath(strings.Fields(val + " ")[0], baseDir)
+		if s.knownHostsFile, err = resolvePath(strings.Fields(val + " ")[0], baseDir); err == nil {
+			err = validKnownHostsPath(s.knownHostsFile)
+		}
 	case "stricthostkeychecking":
 		if strings.EqualFold(val, "accept-new") {
 			s.tofu = boolPtr(true)
@@ -210,7 +206,7 @@ func proxyCommandJump(cmd string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	unsupported := fmt.Errorf("ProxyCommand %q is not supported; use -o ProxyJump=user@host:port", cmd)
+	unsupported := errorf("ProxyCommand %q is not supported; use -o ProxyJump=user@host:port", cmd)
 	if len(words) == 0 || words[0] != "ssh" {
 		return "", unsupported
 	}
@@ -267,7 +263,7 @@ func shellSplitComments(s string, comments bool) ([]string, error) {
 		case c == '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				return nil, fmt.Errorf("unterminated ' in %q", s)
+				return nil, errorf("unterminated ' in %q", s)
 			}
 			cur.WriteString(s[i+1 : i+1+j])
 			i += j + 1
@@ -281,7 +277,7 @@ func shellSplitComments(s string, comments bool) ([]string, error) {
 				cur.WriteByte(s[i])
 			}
 			if i >= len(s) {
-				return nil, fmt.Errorf("unterminated \" in %q", s)
+				return nil, errorf("unterminated \" in %q", s)
 			}
 			inWord = true
 		case c == '\\' && i+1 < len(s):

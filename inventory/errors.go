@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // maxErrors bounds how many problems one file reports; past it the rest are
@@ -49,6 +51,15 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Unwrap lets errors.As find each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
 // pos is a position in the source file.
 type pos struct{ line, col int }
 
@@ -64,7 +75,7 @@ func (l *errList) add(p pos, object, format string, args ...any) {
 		l.more++
 		return
 	}
-	l.errs = append(l.errs, &Error{File: l.file, Line: p.line, Col: p.col, Object: object, Problem: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, &Error{File: l.file, Line: p.line, Col: p.col, Object: object, Problem: safetext.Sprintf(format, args...)})
 }
 
 func (l *errList) failed() bool { return len(l.errs) > 0 }
@@ -87,8 +98,15 @@ func (l *errList) err() error {
 	return es
 }
 
-func hostObj(name string) string  { return fmt.Sprintf("host %q", name) }
-func groupObj(name string) string { return fmt.Sprintf("group %q", name) }
+func hostObj(name string) string  { return "host " + safetext.Excerpt(name) }
+func groupObj(name string) string { return "group " + safetext.Excerpt(name) }
+
+// errorf is fmt.Errorf for messages that quote input: %q of a string is
+// a short escaped excerpt (safetext.Errorf), so an error never carries a
+// file's content (a key read by mistake, a URL's body) beyond a few words.
+func errorf(format string, args ...any) error {
+	return safetext.Errorf(format, args...)
+}
 
 // suggest returns `, did you mean "x"?` when one of known is a near miss
 // for s, else "".

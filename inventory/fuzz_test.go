@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,11 @@ func checkParsed(t *testing.T, inv *Inventory, err error) {
 		}
 		if len(errs) > maxErrors+1 {
 			t.Fatalf("%d errors reported, want at most %d", len(errs), maxErrors+1)
+		}
+		for _, e := range errs {
+			if strings.ContainsFunc(e.Error(), func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Fatalf("error carries a raw control character: %q", e.Error())
+			}
 		}
 		return
 	}

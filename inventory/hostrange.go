@@ -41,20 +41,20 @@ func expandHostPattern(pattern string, limit int) ([]string, error) {
 		open := strings.IndexByte(rest, '[')
 		if open < 0 {
 			if strings.IndexByte(rest, ']') >= 0 {
-				return nil, fmt.Errorf("host pattern %q has ']' without '['", pattern)
+				return nil, errorf("host pattern %q has ']' without '['", pattern)
 			}
 			break
 		}
 		close := strings.IndexByte(rest[open:], ']')
 		if close < 0 {
-			return nil, fmt.Errorf("host pattern %q has '[' without ']'", pattern)
+			return nil, errorf("host pattern %q has '[' without ']'", pattern)
 		}
 		if strings.IndexByte(rest[:open], ']') >= 0 {
-			return nil, fmt.Errorf("host pattern %q has ']' without '['", pattern)
+			return nil, errorf("host pattern %q has ']' without '['", pattern)
 		}
 		r, err := parseHostRange(rest[open+1 : open+close])
 		if err != nil {
-			return nil, fmt.Errorf("host pattern %q: %v", pattern, err)
+			return nil, errorf("host pattern %q: %v", pattern, err)
 		}
 		r.literalBefore = rest[:open]
 		ranges = append(ranges, r)
@@ -65,7 +65,7 @@ func expandHostPattern(pattern string, limit int) ([]string, error) {
 	for _, r := range ranges {
 		n := r.count()
 		if n > limit || total > limit/n {
-			return nil, fmt.Errorf("host pattern %q expands to more than %d hosts", pattern, limit)
+			return nil, errorf("host pattern %q expands to more than %d hosts", pattern, limit)
 		}
 		total *= n
 	}
@@ -100,19 +100,19 @@ func expandHostPattern(pattern string, limit int) ([]string, error) {
 func parseHostRange(s string) (hostRange, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return hostRange{}, fmt.Errorf("range [%s] must be [begin:end] or [begin:end:step]", s)
+		return hostRange{}, errorf("range [%s] must be [begin:end] or [begin:end:step]", s)
 	}
 	beg, end := parts[0], parts[1]
 	r := hostRange{step: 1}
 	if len(parts) == 3 {
 		n, err := strconv.Atoi(parts[2])
 		if err != nil || n < 1 {
-			return hostRange{}, fmt.Errorf("range [%s]: step must be a positive number, got %q", s, parts[2])
+			return hostRange{}, errorf("range [%s]: step must be a positive number, got %q", s, parts[2])
 		}
 		r.step = n
 	}
 	if end == "" {
-		return hostRange{}, fmt.Errorf("range [%s] has no end", s)
+		return hostRange{}, errorf("range [%s] has no end", s)
 	}
 	if beg == "" {
 		beg = "0"
@@ -120,25 +120,25 @@ func parseHostRange(s string) (hostRange, error) {
 	if strings.ContainsAny(beg[:1], letters) {
 		b, e := strings.Index(letters, beg), strings.Index(letters, end)
 		if len(beg) != 1 || len(end) != 1 || b < 0 || e < 0 {
-			return hostRange{}, fmt.Errorf("range [%s]: an alphabetic range takes single letters, like [a:f]", s)
+			return hostRange{}, errorf("range [%s]: an alphabetic range takes single letters, like [a:f]", s)
 		}
 		r.alpha, r.beg, r.end = true, b, e
 	} else {
 		b, err1 := strconv.Atoi(beg)
 		e, err2 := strconv.Atoi(end)
 		if err1 != nil || err2 != nil || b < 0 || e < 0 || len(beg) > 9 || len(end) > 9 {
-			return hostRange{}, fmt.Errorf("range [%s]: want numbers of at most 9 digits or single letters", s)
+			return hostRange{}, errorf("range [%s]: want numbers of at most 9 digits or single letters", s)
 		}
 		if len(beg) > 1 && beg[0] == '0' {
 			if len(beg) != len(end) {
-				return hostRange{}, fmt.Errorf("range [%s]: a zero-padded range needs begin and end of equal length", s)
+				return hostRange{}, errorf("range [%s]: a zero-padded range needs begin and end of equal length", s)
 			}
 			r.width = len(beg)
 		}
 		r.beg, r.end = b, e
 	}
 	if r.beg > r.end {
-		return hostRange{}, fmt.Errorf("range [%s]: begin must not be after end", s)
+		return hostRange{}, errorf("range [%s]: begin must not be after end", s)
 	}
 	return r, nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // Formats an inventory can be read from (Inventory.Format).
@@ -24,19 +26,19 @@ const (
 func Load(path string) (*Inventory, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
+		return nil, errorf("read inventory: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
+		return nil, errorf("read inventory: %w", err)
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("read inventory %s: is a directory; give the inventory file", path)
+		return nil, errorf("read inventory %s: is a directory; give the inventory file", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read inventory %s: %w", path, err)
+		return nil, errorf("read inventory %s: %w", path, err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -67,6 +69,12 @@ func parse(source, baseDir string, data []byte, format string) (*Inventory, erro
 	}
 	if len(data) > MaxFileSize {
 		return nil, Errors{{File: name, Problem: fmt.Sprintf("file is larger than %d MiB; split the inventory", MaxFileSize>>20)}}
+	}
+	if what := safetext.Describe(data); what != "" {
+		return nil, Errors{{File: name, Problem: fmt.Sprintf("this is %s, not an inventory; give the inventory file (patchflow YAML or Ansible INI/YAML)", what)}}
+	}
+	if line, col, b, bad := safetext.InvalidUTF8(data); bad {
+		return nil, Errors{{File: name, Line: line, Col: col, Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
 	}
 	// Editors on Windows may start a file with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -19,6 +18,8 @@ type model struct {
 	expanded int
 	// native defaults and per-host settings (patchflow format only)
 	defaults settings
+	// tooManyGroups is set once MaxGroups has been reported
+	tooManyGroups bool
 }
 
 // mVar is one var as written, with where it was written.
@@ -60,10 +61,19 @@ func newModel(file, baseDir string, ansible bool) *model {
 }
 
 // group returns the named group, creating an undefined one on first use.
+// Past MaxGroups it reports once and returns a group that is not kept, so
+// a file of millions of section headers costs no more than the limit.
 func (m *model) group(name string, p pos) *mGroup {
 	g := m.groups[name]
 	if g == nil {
 		g = &mGroup{name: name, pos: p, vars: map[string]mVar{}, children: map[string]pos{}, hosts: map[string]bool{}}
+		if len(m.groups) >= MaxGroups+2 { // + all and ungrouped
+			if !m.tooManyGroups {
+				m.tooManyGroups = true
+				m.errs.add(p, groupObj(name), "inventory defines more than %d groups; split it", MaxGroups)
+			}
+			return g
+		}
 		m.groups[name] = g
 	}
 	return g
@@ -90,18 +100,21 @@ func (m *model) host(name string, p pos) *mHost {
 
 // setHostVar records a host var; a host defined twice must not disagree.
 func (m *model) setHostVar(h *mHost, key, value string, p pos) {
+	if m.ansible && !connectionVars[key] && validLabelKey(key) == nil && !labelVar(key, value) {
+		return // dropped: never compared, so never quoted in an error
+	}
 	if old, ok := h.vars[key]; ok && old.value != value {
 		m.errs.add(p, hostObj(h.name), "%s is set twice with different values: %q at line %d and %q", key, old.value, old.pos.line, value)
 		return
 	}
-	if m.checkVar(hostObj(h.name), key, value, p) {
+	if m.checkVar(func() string { return hostObj(h.name) }, key, value, p) {
 		h.vars[key] = mVar{value: value, pos: p}
 	}
 }
 
 // setGroupVar records a group var; later definitions win, as in Ansible.
 func (m *model) setGroupVar(g *mGroup, key, value string, p pos) {
-	if m.checkVar(groupObj(g.name), key, value, p) {
+	if m.checkVar(func() string { return groupObj(g.name) }, key, value, p) {
 		g.vars[key] = mVar{value: value, pos: p}
 	}
 }
@@ -126,46 +139,6 @@ func (m *model) addChild(parent *mGroup, child string, p pos) {
 	if _, ok := parent.children[child]; !ok {
 		parent.children[child] = p
 	}
-}
-
-// resolve turns the model into hosts: group membership with ancestors,
-// merged labels and connection settings.
-func (m *model) resolve(source string) (*Inventory, error) {
-	m.checkGroups()
-	if m.errs.failed() {
-		return nil, m.errs.err()
-	}
-	if len(m.hosts) == 0 {
-		m.errs.add(pos{}, "", "inventory has no hosts")
-		return nil, m.errs.err()
-	}
-	parents := map[string][]string{}
-	for _, g := range sortedGroups(m.groups) {
-		for c := range g.children {
-			parents[c] = append(parents[c], g.name)
-		}
-	}
-	m.computeDepths(parents)
-
-	inv := &Inventory{Source: source}
-	cache := map[string][]string{}
-	hostNames := sortedKeys(m.hosts)
-	slices.SortFunc(hostNames, CompareNames)
-	for _, name := range hostNames {
-		h := m.hosts[name]
-		groups := m.ancestors(h, parents, cache)
-		host := m.buildHost(h, groups)
-		inv.Hosts = append(inv.Hosts, host)
-	}
-	for name := range m.groups {
-		inv.GroupNames = append(inv.GroupNames, name)
-	}
-	sort.Strings(inv.GroupNames)
-	m.checkAddresses(inv.Hosts)
-	if m.errs.failed() {
-		return nil, m.errs.err()
-	}
-	return inv, nil
 }
 
 // checkGroups reports groups used but never defined and cycles of children.
@@ -216,92 +189,6 @@ func (m *model) checkGroups() {
 			return
 		}
 	}
-}
-
-// computeDepths sets each group's depth to its longest distance from "all",
-// as Ansible does, so vars of deeper groups override shallower ones.
-func (m *model) computeDepths(parents map[string][]string) {
-	memo := map[string]int{}
-	var depth func(name string) int
-	depth = func(name string) int {
-		if d, ok := memo[name]; ok {
-			return d
-		}
-		d := 1
-		if name == GroupAll {
-			d = 0
-		}
-		for _, p := range parents[name] {
-			d = max(d, depth(p)+1)
-		}
-		memo[name] = d
-		return d
-	}
-	for name, g := range m.groups {
-		g.depth = depth(name)
-	}
-}
-
-// ancestors returns every group containing h (not "all"), sorted, adding
-// "ungrouped" when there is no other. Each group's own ancestry is computed
-// once (cache), so large inventories with deep group trees stay linear.
-func (m *model) ancestors(h *mHost, parents map[string][]string, cache map[string][]string) []string {
-	var up func(g string) []string
-	up = func(g string) []string {
-		if a, ok := cache[g]; ok {
-			return a
-		}
-		set := map[string]bool{g: true}
-		for _, p := range parents[g] {
-			for _, a := range up(p) {
-				set[a] = true
-			}
-		}
-		delete(set, GroupAll)
-		a := sortedKeys(set)
-		cache[g] = a
-		return a
-	}
-	seen := map[string]bool{}
-	for g := range h.direct {
-		for _, a := range up(g) {
-			seen[a] = true
-		}
-	}
-	delete(seen, GroupUngrouped)
-	if len(seen) == 0 {
-		seen[GroupUngrouped] = true
-	}
-	return sortedKeys(seen)
-}
-
-// mergedVars applies group vars in Ansible's order (all first, then by
-// depth, priority and name) and host vars last.
-func (m *model) mergedVars(h *mHost, groups []string) map[string]mVar {
-	gs := []*mGroup{m.groups[GroupAll]}
-	for _, name := range groups {
-		gs = append(gs, m.groups[name])
-	}
-	sort.SliceStable(gs, func(i, j int) bool {
-		a, b := gs[i], gs[j]
-		if a.depth != b.depth {
-			return a.depth < b.depth
-		}
-		if pa, pb := a.priority(), b.priority(); pa != pb {
-			return pa < pb
-		}
-		return a.name < b.name
-	})
-	out := map[string]mVar{}
-	for _, g := range gs {
-		for k, v := range g.vars {
-			out[k] = v
-		}
-	}
-	for k, v := range h.vars {
-		out[k] = v
-	}
-	return out
 }
 
 func (g *mGroup) priority() int {

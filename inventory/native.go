@@ -168,6 +168,9 @@ func (d *nativeDecoder) sshOptions(n *yaml.Node, object string, s *settings) {
 	path := func(e kv, dst *string) {
 		if v, ok := d.str(e.v, object, "ssh."+e.key); ok {
 			p, err := resolvePath(v, d.m.baseDir)
+			if err == nil && e.key == "known_hosts_file" {
+				err = validKnownHostsPath(p)
+			}
 			if err != nil {
 				d.errs.add(at(e.v), object, "ssh.%s: %v", e.key, err)
 			}

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -53,27 +52,27 @@ func parseTerm(t string) (Term, error) {
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	switch {
 	case !ok:
-		return Term{}, fmt.Errorf("select %q: want key=value, such as group=web or env=prod", t)
+		return Term{}, errorf("select %q: want key=value, such as group=web or env=prod", t)
 	case k == "":
-		return Term{}, fmt.Errorf("select %q: the key before '=' is empty; want group=NAME, host=NAME or LABEL=VALUE", t)
+		return Term{}, errorf("select %q: the key before '=' is empty; want group=NAME, host=NAME or LABEL=VALUE", t)
 	case v == "":
-		return Term{}, fmt.Errorf("select %q: the value after '=' is empty", t)
+		return Term{}, errorf("select %q: the value after '=' is empty", t)
 	}
 	switch {
 	case k == TermGroup:
 		if err := ValidGroupName(v); err != nil {
-			return Term{}, fmt.Errorf("select %q: %v", t, err)
+			return Term{}, errorf("select %q: %v", t, err)
 		}
 		return Term{Kind: TermGroup, Value: v}, nil
 	case k == TermHost:
 		if err := ValidHostName(v); err != nil {
-			return Term{}, fmt.Errorf("select %q: %v", t, err)
+			return Term{}, errorf("select %q: %v", t, err)
 		}
 		return Term{Kind: TermHost, Value: v}, nil
 	}
 	k = strings.TrimPrefix(k, "label:")
 	if err := validLabelKey(k); err != nil {
-		return Term{}, fmt.Errorf("select %q: %v", t, err)
+		return Term{}, errorf("select %q: %v", t, err)
 	}
 	return Term{Kind: TermLabel, Key: k, Value: v}, nil
 }
@@ -159,12 +158,12 @@ func (inv *Inventory) check(t Term) error {
 	switch t.Kind {
 	case TermGroup:
 		if !inv.HasGroup(t.Value) {
-			return fmt.Errorf("select %s: no group %q in %s%s (groups: %s)", t, t.Value, src, suggest(t.Value, inv.GroupNames), quoteList(inv.GroupNames))
+			return errorf("select %s: no group %q in %s%s (groups: %s)", t, t.Value, src, suggest(t.Value, inv.GroupNames), quoteList(inv.GroupNames))
 		}
 	case TermHost:
 		if _, ok := inv.Lookup(t.Value); !ok {
 			names := Names(inv.Hosts)
-			return fmt.Errorf("select %s: no host %q in %s%s", t, t.Value, src, suggest(t.Value, names))
+			return errorf("select %s: no host %q in %s%s", t, t.Value, src, suggest(t.Value, names))
 		}
 	case TermLabel:
 		keys := inv.LabelKeys()
@@ -173,9 +172,9 @@ func (inv *Inventory) check(t Term) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("select %s: no host has a label %q%s (labels: %s)", t, t.Key, suggest(t.Key, keys), quoteList(keys))
+		return errorf("select %s: no host has a label %q%s (labels: %s)", t, t.Key, suggest(t.Key, keys), quoteList(keys))
 	default:
-		return fmt.Errorf("select: unknown term kind %q", t.Kind)
+		return errorf("select: unknown term kind %q", t.Kind)
 	}
 	return nil
 }

@@ -57,9 +57,16 @@ func (s settings) over(o settings) settings {
 }
 
 // buildHost applies defaults, then the host's own settings (patchflow
-// format) or its merged ansible_* vars (Ansible formats).
-func (m *model) buildHost(h *mHost, groups []string) Host {
-	vars := m.mergedVars(h, groups)
+// format) or its merged ansible_* vars (Ansible formats). groups and
+// groupVars are shared by the hosts of one hostSet and not modified.
+func (m *model) buildHost(h *mHost, groups []string, groupVars map[string]mVar) Host {
+	vars := make(map[string]mVar, len(groupVars)+len(h.vars))
+	for k, v := range groupVars {
+		vars[k] = v
+	}
+	for k, v := range h.vars {
+		vars[k] = v
+	}
 	s := settings{port: DefaultPort, user: DefaultUser, transport: TransportSSH}
 	s = s.over(m.defaults)
 	labels := map[string]string{}

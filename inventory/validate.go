@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -28,15 +27,15 @@ func ValidGroupName(name string) error {
 func validName(what, name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("%s is empty", what)
+		return errorf("%s is empty", what)
 	case len(name) > maxNameLen:
-		return fmt.Errorf("%s is longer than %d characters", what, maxNameLen)
+		return errorf("%s is longer than %d characters", what, maxNameLen)
 	case name[0] == '-' || name[0] == '.':
-		return fmt.Errorf("%s %q must not start with %q", what, name, name[0])
+		return errorf("%s %q must not start with %q", what, name, name[0])
 	}
 	for _, r := range name {
 		if !nameChar(r) {
-			return fmt.Errorf("%s %q contains %q; use only letters, digits, '.', '_' and '-'", what, name, r)
+			return errorf("%s %q contains %q; use only letters, digits, '.', '_' and '-'", what, name, r)
 		}
 	}
 	return nil
@@ -53,11 +52,11 @@ func normalizeAddress(addr string) (string, error) {
 		addr = addr[1 : len(addr)-1]
 	}
 	if addr == "" {
-		return "", fmt.Errorf("address is empty")
+		return "", errorf("address is empty")
 	}
 	if ip, err := netip.ParseAddr(addr); err == nil {
 		if ip.Zone() != "" {
-			return "", fmt.Errorf("address %q: zoned IPv6 addresses are not supported", addr)
+			return "", errorf("address %q: zoned IPv6 addresses are not supported", addr)
 		}
 		return ip.String(), nil
 	}
@@ -69,21 +68,21 @@ func normalizeAddress(addr string) (string, error) {
 
 func validDNSName(addr string) error {
 	if len(addr) > maxNameLen {
-		return fmt.Errorf("address is longer than %d characters", maxNameLen)
+		return errorf("address is longer than %d characters", maxNameLen)
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(addr, "."), ".") {
 		if label == "" {
-			return fmt.Errorf("address %q has an empty label; want a DNS name or an IP address", addr)
+			return errorf("address %q has an empty label; want a DNS name or an IP address", addr)
 		}
 		if len(label) > 63 {
-			return fmt.Errorf("address %q has a label longer than 63 characters", addr)
+			return errorf("address %q has a label longer than 63 characters", addr)
 		}
 		if label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("address %q: a label must not start or end with '-'", addr)
+			return errorf("address %q: a label must not start or end with '-'", addr)
 		}
 		for _, r := range label {
 			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return fmt.Errorf("address %q contains %q; want a DNS name or an IP address", addr, r)
+				return errorf("address %q contains %q; want a DNS name or an IP address", addr, r)
 			}
 		}
 	}
@@ -93,19 +92,19 @@ func validDNSName(addr string) error {
 // validUser accepts POSIX-style login names; they go to SSH and to sudo.
 func validUser(u string) error {
 	if u == "" {
-		return fmt.Errorf("user is empty")
+		return errorf("user is empty")
 	}
 	if len(u) > 64 {
-		return fmt.Errorf("user is longer than 64 characters")
+		return errorf("user is longer than 64 characters")
 	}
 	if u[0] == '-' {
-		return fmt.Errorf("user %q must not start with '-'", u)
+		return errorf("user %q must not start with '-'", u)
 	}
 	for i, r := range u {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' ||
 			r == '$' && i == len(u)-1
 		if !ok {
-			return fmt.Errorf("user %q contains %q; use letters, digits, '.', '_' and '-'", u, r)
+			return errorf("user %q contains %q; use letters, digits, '.', '_' and '-'", u, r)
 		}
 	}
 	return nil
@@ -115,7 +114,7 @@ func validUser(u string) error {
 func parsePort(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port must be a number from 1 to 65535, got %q", s)
+		return 0, errorf("port must be a number from 1 to 65535, got %q", s)
 	}
 	return n, nil
 }
@@ -123,14 +122,14 @@ func parsePort(s string) (int, error) {
 // validLabelKey keeps keys usable in --select terms (no '=', ',' or ':').
 func validLabelKey(k string) error {
 	if k == "" {
-		return fmt.Errorf("label key is empty")
+		return errorf("label key is empty")
 	}
 	if len(k) > 128 {
-		return fmt.Errorf("label key is longer than 128 characters")
+		return errorf("label key is longer than 128 characters")
 	}
 	for _, r := range k {
 		if !nameChar(r) && r != '/' {
-			return fmt.Errorf("label key %q contains %q; use letters, digits, '.', '_', '-' and '/'", k, r)
+			return errorf("label key %q contains %q; use letters, digits, '.', '_', '-' and '/'", k, r)
 		}
 	}
 	return nil
@@ -139,13 +138,13 @@ func validLabelKey(k string) error {
 // validProxyJump checks a ProxyJump list: [user@]host[:port][,...].
 func validProxyJump(s string) error {
 	if s == "" {
-		return fmt.Errorf("proxy_jump is empty")
+		return errorf("proxy_jump is empty")
 	}
 	for _, hop := range strings.Split(s, ",") {
 		rest := hop
 		if i := strings.LastIndex(rest, "@"); i >= 0 {
 			if err := validUser(rest[:i]); err != nil {
-				return fmt.Errorf("proxy jump %q: %v", hop, err)
+				return errorf("proxy jump %q: %v", hop, err)
 			}
 			rest = rest[i+1:]
 		}
@@ -153,26 +152,26 @@ func validProxyJump(s string) error {
 		if strings.HasPrefix(rest, "[") {
 			end := strings.Index(rest, "]")
 			if end < 0 {
-				return fmt.Errorf("proxy jump %q: missing ']'", hop)
+				return errorf("proxy jump %q: missing ']'", hop)
 			}
 			host = rest[:end+1]
 			rest = rest[end+1:]
 			if rest != "" {
 				if !strings.HasPrefix(rest, ":") {
-					return fmt.Errorf("proxy jump %q: want [user@]host[:port]", hop)
+					return errorf("proxy jump %q: want [user@]host[:port]", hop)
 				}
 				if _, err := parsePort(rest[1:]); err != nil {
-					return fmt.Errorf("proxy jump %q: %v", hop, err)
+					return errorf("proxy jump %q: %v", hop, err)
 				}
 			}
 		} else if i := strings.LastIndex(rest, ":"); i >= 0 && strings.Count(rest, ":") == 1 {
 			host = rest[:i]
 			if _, err := parsePort(rest[i+1:]); err != nil {
-				return fmt.Errorf("proxy jump %q: %v", hop, err)
+				return errorf("proxy jump %q: %v", hop, err)
 			}
 		}
 		if _, err := normalizeAddress(host); err != nil {
-			return fmt.Errorf("proxy jump %q: %v", hop, err)
+			return errorf("proxy jump %q: %v", hop, err)
 		}
 	}
 	return nil
@@ -185,7 +184,7 @@ func resolvePath(p, baseDir string) (string, error) {
 		return "", nil
 	}
 	if strings.ContainsRune(p, 0) {
-		return "", fmt.Errorf("path contains a NUL byte")
+		return "", errorf("path contains a NUL byte")
 	}
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, err := os.UserHomeDir()
@@ -195,10 +194,25 @@ func resolvePath(p, baseDir string) (string, error) {
 		return filepath.Join(home, p[1:]), nil
 	}
 	if strings.HasPrefix(p, "~") {
-		return "", fmt.Errorf("path %q: only ~/ (the current user's home) is supported", p)
+		return "", errorf("path %q: only ~/ (the current user's home) is supported", p)
 	}
 	if filepath.IsAbs(p) || baseDir == "" {
 		return filepath.Clean(p), nil
 	}
 	return filepath.Join(baseDir, p), nil
+}
+
+// validKnownHostsPath refuses a known_hosts path that names a device or a
+// kernel file (/dev/null above all): host keys cannot be verified against
+// it, and with trust on first use every key would be trusted every time.
+// The transport checks the rest when it connects (a regular file owned by
+// the worker's user), since only it knows that user.
+func validKnownHostsPath(p string) error {
+	clean := filepath.Clean(p)
+	for _, dir := range []string{"/dev", "/proc", "/sys"} {
+		if clean == dir || strings.HasPrefix(clean, dir+"/") {
+			return errorf("known_hosts file %s is a device or kernel file, not a known_hosts file: patchflow always verifies host keys (with /dev/null every key would be trusted every time); name a real known_hosts file or leave it out for ~/.ssh/known_hosts", clean)
+		}
+	}
+	return nil
 }

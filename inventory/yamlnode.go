@@ -2,9 +2,7 @@ package inventory
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -103,10 +101,18 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
+		// The kind only, never the text: where a mapping was expected, a
+		// scalar is often a file that is no inventory at all (a key, a
+		// credentials document), and its content must not be echoed.
+		switch n.Tag {
+		case "!!null":
 			return "nothing"
+		case "!!int", "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		return "a string"
 	}
 	return "an alias"
 }
@@ -214,12 +220,17 @@ func (d *ydec) boolean(n *yaml.Node, object, key string) (bool, bool) {
 			return b, true
 		}
 	}
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		d.errs.add(at(n), object, "%s must be true or false, got %q", key, n.Value)
+		return false, false
+	}
 	d.errs.add(at(n), object, "%s must be true or false, got %s", key, kindName(n))
 	return false, false
 }
 
-// flatten renders a var value as a label string: scalars as written,
-// lists and mappings as compact JSON. Vault-encrypted values return false.
+// flatten returns a var's value as text and whether to keep it: scalars as
+// written, null as "". Lists, mappings and vault-encrypted values are
+// dropped (they never become labels); a connection var must be a scalar.
 func (d *ydec) flatten(n *yaml.Node, object, key string) (string, bool) {
 	n = d.deref(n)
 	if !d.visit(n) {
@@ -235,42 +246,11 @@ func (d *ydec) flatten(n *yaml.Node, object, key string) (string, bool) {
 		}
 		return n.Value, true
 	case yaml.SequenceNode, yaml.MappingNode:
-		var v any
-		if err := n.Decode(&v); err != nil {
-			d.errs.add(at(n), object, "%s: %v", key, err)
-			return "", false
+		if connectionVars[key] {
+			d.errs.add(at(n), object, "%s must be a single value, got %s", key, kindName(n))
 		}
-		b, err := json.Marshal(jsonable(v))
-		if err != nil {
-			d.errs.add(at(n), object, "%s: cannot be shown as a label: %v", key, err)
-			return "", false
-		}
-		return string(b), true
 	}
 	return "", false
-}
-
-// jsonable converts map[any]any (from non-string YAML keys) for json.Marshal.
-func jsonable(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = jsonable(e)
-		}
-		return t
-	case map[any]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[fmt.Sprint(k)] = jsonable(e)
-		}
-		return out
-	case []any:
-		for i, e := range t {
-			t[i] = jsonable(e)
-		}
-		return t
-	}
-	return v
 }
 
 // hasKey reports whether a mapping node has the key at its top level.

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // Cron is a parsed standard 5-field cron expression (minute hour
@@ -47,9 +49,9 @@ func ParseCron(expr string) (*Cron, error) {
 	parts := strings.Fields(s)
 	if len(parts) != 5 {
 		if strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ=") {
-			return nil, fmt.Errorf("time zone prefixes are not allowed in cron; set window.timezone")
+			return nil, safetext.Errorf("time zone prefixes are not allowed in cron; set window.timezone")
 		}
-		return nil, fmt.Errorf("cron needs 5 fields (minute hour day-of-month month day-of-week), found %d", len(parts))
+		return nil, safetext.Errorf("cron needs 5 fields (minute hour day-of-month month day-of-week), found %d", len(parts))
 	}
 	c := &Cron{Expr: strings.Join(parts, " ")}
 	for i, part := range parts {
@@ -64,10 +66,10 @@ func ParseCron(expr string) (*Cron, error) {
 		c.fields[4] = c.fields[4]&^(1<<7) | 1
 	}
 	if parts[2] != "*" && parts[4] != "*" {
-		return nil, fmt.Errorf("cron restricts both day-of-month (%s) and day-of-week (%s); cron implementations disagree on what that means, restrict only one", parts[2], parts[4])
+		return nil, safetext.Errorf("cron restricts both day-of-month (%s) and day-of-week (%s); cron implementations disagree on what that means, restrict only one", parts[2], parts[4])
 	}
 	if !c.canMatch() {
-		return nil, fmt.Errorf("cron day-of-month %s never occurs in month %s", parts[2], parts[3])
+		return nil, safetext.Errorf("cron day-of-month %s never occurs in month %s", parts[2], parts[3])
 	}
 	return c, nil
 }
@@ -76,14 +78,14 @@ func parseCronField(s string, f cronField) (uint64, error) {
 	var set uint64
 	for _, item := range strings.Split(s, ",") {
 		if item == "" {
-			return 0, fmt.Errorf("cron %s field %q has an empty list item", f.name, s)
+			return 0, safetext.Errorf("cron %s field %q has an empty list item", f.name, s)
 		}
 		rng, stepStr, hasStep := strings.Cut(item, "/")
 		step := 1
 		if hasStep {
 			n, err := strconv.Atoi(stepStr)
 			if err != nil || n < 1 || n > f.max {
-				return 0, fmt.Errorf("cron %s field: step must be 1-%d, got %q", f.name, f.max, stepStr)
+				return 0, safetext.Errorf("cron %s field: step must be 1-%d, got %q", f.name, f.max, stepStr)
 			}
 			step = n
 		}
@@ -100,7 +102,7 @@ func parseCronField(s string, f cronField) (uint64, error) {
 					return 0, err
 				}
 				if hi < lo {
-					return 0, fmt.Errorf("cron %s field: range %q runs backwards", f.name, rng)
+					return 0, safetext.Errorf("cron %s field: range %q runs backwards", f.name, rng)
 				}
 			} else if hasStep {
 				hi = f.max // "a/n" means from a to the end, every n
@@ -121,10 +123,10 @@ func cronValue(s string, f cronField) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("cron %s field: %q is not a number or name", f.name, s)
+		return 0, safetext.Errorf("cron %s field: %q is not a number or name", f.name, s)
 	}
 	if n < f.min || n > f.max {
-		return 0, fmt.Errorf("cron %s field: %d is out of range %d-%d", f.name, n, f.min, f.max)
+		return 0, safetext.Errorf("cron %s field: %d is out of range %d-%d", f.name, n, f.min, f.max)
 	}
 	return n, nil
 }

@@ -1,11 +1,12 @@
 package policies
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // Duration is a time.Duration written in policies as a Go duration string
@@ -67,10 +68,10 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	if s == "" {
-		return 0, fmt.Errorf("empty duration; use a number with a unit, e.g. 30m or 1d")
+		return 0, safetext.Errorf("empty duration; use a number with a unit, e.g. 30m or 1d")
 	}
 	if strings.HasPrefix(s, "-") {
-		return 0, fmt.Errorf("invalid duration %q: durations cannot be negative", s)
+		return 0, safetext.Errorf("invalid duration %q: durations cannot be negative", s)
 	}
 	rest := s
 	var total float64
@@ -80,11 +81,11 @@ func ParseDuration(s string) (time.Duration, error) {
 			i++
 		}
 		if i == 0 {
-			return 0, fmt.Errorf("invalid duration %q: expected a number at %q (units ns, us, ms, s, m, h, d, w)", s, rest)
+			return 0, safetext.Errorf("invalid duration %q: expected a number at %q (units ns, us, ms, s, m, h, d, w)", s, rest)
 		}
 		num, err := strconv.ParseFloat(rest[:i], 64)
 		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q: bad number %q", s, rest[:i])
+			return 0, safetext.Errorf("invalid duration %q: bad number %q", s, rest[:i])
 		}
 		rest = rest[i:]
 		j := 0
@@ -94,14 +95,14 @@ func ParseDuration(s string) (time.Duration, error) {
 		unit, ok := unitLen[rest[:j]]
 		if !ok {
 			if j == 0 {
-				return 0, fmt.Errorf("invalid duration %q: missing unit (ns, us, ms, s, m, h, d, w)", s)
+				return 0, safetext.Errorf("invalid duration %q: missing unit (ns, us, ms, s, m, h, d, w)", s)
 			}
-			return 0, fmt.Errorf("invalid duration %q: unknown unit %q (use ns, us, ms, s, m, h, d, w)", s, rest[:j])
+			return 0, safetext.Errorf("invalid duration %q: unknown unit %q (use ns, us, ms, s, m, h, d, w)", s, rest[:j])
 		}
 		rest = rest[j:]
 		total += num * float64(unit)
 		if total >= math.MaxInt64 {
-			return 0, fmt.Errorf("invalid duration %q: too long", s)
+			return 0, safetext.Errorf("invalid duration %q: too long", s)
 		}
 	}
 	return time.Duration(math.Round(total)), nil

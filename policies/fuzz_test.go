@@ -44,6 +44,9 @@ func FuzzParse(f *testing.F) {
 				if e.File != "fuzz.yaml" || e.Problem == "" || !strings.HasPrefix(e.Error(), "fuzz.yaml") {
 					t.Fatalf("badly formed error %+v", e)
 				}
+				if strings.ContainsFunc(e.Error(), func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+					t.Fatalf("error carries a raw control character: %q", e.Error())
+				}
 			}
 			return
 		}

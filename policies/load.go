@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,7 +46,7 @@ func Load(path string) (*Policy, error) {
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		return safetext.Errorf("%s: %w", pe.Op, pe.Err)
 	}
 	return err
 }
@@ -61,6 +62,12 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if len(data) > MaxFileSize {
 		return nil, Errors{tooBig(name, int64(len(data)))}
 	}
+	if what := safetext.Describe(data); what != "" {
+		return nil, Errors{{File: name, Object: "policy", Problem: "this is " + what + ", not a policy; give the policy file"}}
+	}
+	if line, col, b, bad := safetext.InvalidUTF8(data); bad {
+		return nil, Errors{{File: name, Line: line, Col: col, Object: "policy", Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
+	}
 	root, errs := parseDocument(name, data)
 	if errs != nil {
 		return nil, errs
@@ -69,7 +76,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, errs
 	}
 	w := &walker{file: name, at: map[string]pos{"": {root.Line, root.Column}}}
-	w.mapping(root, reflect.TypeOf(Policy{}), "", obj{name: "policy"})
+	if !w.tooLarge(root, "policy", "the document") {
+		w.mapping(root, reflect.TypeOf(Policy{}), "", obj{name: "policy"})
+	}
 	if len(w.errs) > 0 {
 		w.errs.sort()
 		return nil, w.errs
@@ -119,7 +128,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, Errors) {
 		root = root.Alias
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: name, Line: root.Line, Col: root.Column, Object: "policy", Problem: "document must be a mapping of fields (apiVersion, kind, metadata, ...), got " + describe(root)}}
+		return nil, Errors{{File: name, Line: root.Line, Col: root.Column, Object: "policy", Problem: "document must be a mapping of fields (apiVersion, kind, metadata, ...), got " + kindOf(root)}}
 	}
 	return root, nil
 }

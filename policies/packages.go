@@ -1,10 +1,11 @@
 package policies
 
 import (
-	"fmt"
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // Package-name grammars. Debian policy 5.6.1: lower case letters, digits,
@@ -28,15 +29,15 @@ func ValidPackageName(kind, name string) error {
 	switch kind {
 	case "apt":
 		if !deb {
-			return fmt.Errorf("%q is not a Debian package name (lower-case letters, digits, + - ., at least 2 characters, starting alphanumeric)", name)
+			return safetext.Errorf("%q is not a Debian package name (lower-case letters, digits, + - ., at least 2 characters, starting alphanumeric)", name)
 		}
 	case "dnf", "rpm":
 		if !rpm {
-			return fmt.Errorf("%q is not an RPM package name (letters, digits, - . _ +, not starting with - or .)", name)
+			return safetext.Errorf("%q is not an RPM package name (letters, digits, - . _ +, not starting with - or .)", name)
 		}
 	default:
 		if !deb && !rpm {
-			return fmt.Errorf("%q is not a Debian or RPM package name (letters, digits, - . _ +, starting alphanumeric)", name)
+			return safetext.Errorf("%q is not a Debian or RPM package name (letters, digits, - . _ +, starting alphanumeric)", name)
 		}
 	}
 	return nil
@@ -49,17 +50,17 @@ func ValidVersion(kind, v string) error {
 	if (kind == "apt" && deb) || ((kind == "dnf" || kind == "rpm") && rpm) || (kind == "" && (deb || rpm)) {
 		return nil
 	}
-	return fmt.Errorf("%q is not a package version ([epoch:]version[-release], letters, digits, . + ~ - _)", v)
+	return safetext.Errorf("%q is not a package version ([epoch:]version[-release], letters, digits, . + ~ - _)", v)
 }
 
 // ValidPackageGlob checks a package-name glob: package-name characters plus
 // the wildcards * and ? and bracket classes such as [0-9].
 func ValidPackageGlob(pattern string) error {
 	if pattern == "" {
-		return fmt.Errorf("empty package glob")
+		return safetext.Errorf("empty package glob")
 	}
 	if _, err := path.Match(pattern, ""); err != nil || strings.ContainsAny(pattern, `/\`) {
-		return fmt.Errorf("%q is not a valid glob (unbalanced [ ], or / or \\)", pattern)
+		return safetext.Errorf("%q is not a valid glob (unbalanced [ ], or / or \\)", pattern)
 	}
 	// Outside brackets only package-name characters and wildcards may occur.
 	in := false
@@ -72,7 +73,7 @@ func ValidPackageGlob(pattern string) error {
 		case r == '*' || r == '?':
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("+-._", r):
 		default:
-			return fmt.Errorf("%q contains %q, which no package name has", pattern, r)
+			return safetext.Errorf("%q contains %q, which no package name has", pattern, r)
 		}
 	}
 	return nil
@@ -107,11 +108,11 @@ var selectorPair = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./:-]*=[^\s,=]+$`
 // and labels exist is for the layer that loads the inventory.
 func ValidSelectorTerm(term string) error {
 	if strings.TrimSpace(term) == "" {
-		return fmt.Errorf("empty selector term; use key=value, e.g. group=web")
+		return safetext.Errorf("empty selector term; use key=value, e.g. group=web")
 	}
 	for _, pair := range strings.Split(term, ",") {
 		if !selectorPair.MatchString(pair) {
-			return fmt.Errorf("%q is not key=value (e.g. group=web or env=prod)", pair)
+			return safetext.Errorf("%q is not key=value (e.g. group=web or env=prod)", pair)
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // WorstCase is the longest one host can take through its steps: precheck,
@@ -36,6 +38,17 @@ func (w *Wave) nominal(n int) int {
 	return max(1, int(math.Ceil(w.Percent*float64(n)/100-1e-9)))
 }
 
+// MaxFleetSize is the largest fleet Plan plans for; past it a plan is
+// refused (a million hosts is far beyond one cycle's reach anyway).
+const MaxFleetSize = 1_000_000
+
+// PlanRest summarises the waves PlanFirst leaves out: how many, and how
+// many hosts they hold together.
+type PlanRest struct {
+	Waves int `json:"waves"`
+	Hosts int `json:"hosts"`
+}
+
 // Plan resolves the waves for a fleet of fleetSize hosts (the targets minus
 // staging): each wave takes its count or percent of the fleet (rounded up)
 // from the hosts left; after the last listed wave its size repeats, named
@@ -43,8 +56,16 @@ func (w *Wave) nominal(n int) int {
 // wave's count exceeds the fleet or a wave asks for fewer hosts than the one
 // before it; errors carry the wave's position in the policy file.
 func (p *Policy) Plan(fleetSize int) ([]PlannedWave, error) {
-	if fleetSize < 0 {
-		return nil, fmt.Errorf("plan waves: fleet size must be >= 0, got %d", fleetSize)
+	plan, _, err := p.PlanFirst(fleetSize, -1)
+	return plan, err
+}
+
+// PlanFirst is Plan that returns at most limit waves (all for limit < 0)
+// and a summary of the rest, so a policy whose last wave repeats a
+// hundred thousand times can be shown without building every wave.
+func (p *Policy) PlanFirst(fleetSize, limit int) ([]PlannedWave, PlanRest, error) {
+	if fleetSize < 0 || fleetSize > MaxFleetSize {
+		return nil, PlanRest{}, safetext.Errorf("plan waves: fleet size must be from 0 to %d, got %d", MaxFleetSize, fleetSize)
 	}
 	waves := p.Rollout.Waves
 	if len(waves) == 0 {
@@ -72,12 +93,15 @@ func (p *Policy) Plan(fleetSize int) ([]PlannedWave, error) {
 	}
 	if len(errs) > 0 {
 		errs.sort()
-		return nil, errs
+		return nil, PlanRest{}, errs
 	}
 	var out []PlannedWave
 	left := fleetSize
 	for i := 0; left > 0; i++ {
 		w := waves[min(i, len(waves)-1)]
+		if limit >= 0 && len(out) == limit {
+			return out, planRest(waves, i, left, fleetSize), nil
+		}
 		name := w.Name
 		if i >= len(waves) {
 			name = fmt.Sprintf("%s-%d", w.Name, i-len(waves)+2)
@@ -86,7 +110,25 @@ func (p *Policy) Plan(fleetSize int) ([]PlannedWave, error) {
 		left -= size
 		out = append(out, PlannedWave{Name: name, Size: size, MaxParallel: max(1, w.MaxParallel), Bake: w.Bake.Std()})
 	}
-	return out, nil
+	return out, PlanRest{}, nil
+}
+
+// planRest counts the waves from wave i on that cover left hosts: the
+// listed ones one by one, then the last one's size repeated, by division.
+func planRest(waves []Wave, i, left, fleetSize int) PlanRest {
+	var rest PlanRest
+	for ; left > 0 && i < len(waves); i++ {
+		size := min(waves[i].nominal(fleetSize), left)
+		left -= size
+		rest.Waves++
+		rest.Hosts += size
+	}
+	if left > 0 {
+		n := waves[len(waves)-1].nominal(fleetSize)
+		rest.Waves += (left + n - 1) / n
+		rest.Hosts += left
+	}
+	return rest
 }
 
 // WaveSizes returns only the sizes of Plan(fleetSize).
@@ -127,7 +169,7 @@ func (p *Policy) EffectiveBudget(fleetSize int) int {
 // name the file gives it, else by index.
 func (p *Policy) waveObject(i int) string {
 	if i < len(p.Rollout.Waves) && p.Rollout.Waves[i].Name != "" && (p.pos.at == nil || p.pos.has(fmt.Sprintf("rollout.waves[%d].name", i))) {
-		return fmt.Sprintf("wave %q", p.Rollout.Waves[i].Name)
+		return "wave " + quote(p.Rollout.Waves[i].Name)
 	}
 	return fmt.Sprintf("rollout.waves[%d]", i)
 }

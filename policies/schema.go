@@ -5,15 +5,20 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
 // maxNodes bounds the values the schema walk visits, so aliases that expand a
 // small file into millions of values are refused instead of exhausting memory.
 const maxNodes = 200_000
+
+// maxMappingKeys bounds one mapping (metadata.labels, say). Real policies
+// have a handful of keys; the bound also keeps the final strict decode
+// fast, since yaml.v3's duplicate-key check is quadratic in a mapping's size.
+const maxMappingKeys = 1000
 
 var durationType = reflect.TypeOf(Duration(0))
 
@@ -45,14 +50,20 @@ func describe(n *yaml.Node) string {
 	return quote(n.Value)
 }
 
-// quote renders a user value in errors, shortened so a huge value cannot
-// flood the output.
-func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		s = s[:max] + "..."
+// quote renders a user value in errors: a short excerpt with control
+// characters escaped, so a huge or hostile value cannot flood the output.
+func quote(s string) string { return safetext.Excerpt(s) }
+
+// kindOf names what a node is without quoting it, for a document that is
+// not a policy at all (a key file, a credentials document).
+func kindOf(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		return "a string"
+	case n.Kind == yaml.ScalarNode:
+		return "a single value"
 	}
-	return strconv.Quote(s)
+	return describe(n)
 }
 
 // obj is how errors name a mapping: its object name, and a prefix for the
@@ -100,6 +111,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 			w.errorf(n, object, "%s must be a mapping of fields, got %s", label, describe(n))
 			return
 		}
+		if w.tooLarge(n, object, label) {
+			return
+		}
 		w.mapping(n, t, path, self)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -119,23 +133,25 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 			w.errorf(n, object, "%s must be a mapping, got %s", label, describe(n))
 			return
 		}
-		seen := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				w.errorf(k, object, "%s keys must be strings, got %s", label, describe(k))
-				continue
-			}
-			if first, dup := seen[k.Value]; dup {
-				w.errorf(k, object, "%s: duplicate key %s (first at %d:%d)", label, quote(k.Value), first.Line, first.Column)
-				continue
-			}
-			seen[k.Value] = k
-			w.walk(v, t.Elem(), path+"."+k.Value, object, label+"."+k.Value, self)
+		if w.tooLarge(n, object, label) {
+			return
+		}
+		// Merge keys (<<: *labels) work here as in struct mappings.
+		for _, p := range w.pairs(n, object, label+": ") {
+			w.walk(p.v, t.Elem(), path+"."+p.k.Value, object, label+"."+p.k.Value, self)
 		}
 	default:
 		w.scalar(n, t, object, label)
 	}
+}
+
+// tooLarge reports a mapping with more than maxMappingKeys keys.
+func (w *walker) tooLarge(n *yaml.Node, object, label string) bool {
+	if keys := len(n.Content) / 2; keys > maxMappingKeys {
+		w.errorf(n, object, "%s has %d keys; at most %d are allowed in one mapping", label, keys, maxMappingKeys)
+		return true
+	}
+	return false
 }
 
 func (w *walker) duration(n *yaml.Node, object, label string) {
@@ -187,7 +203,8 @@ type pair struct{ k, v *yaml.Node }
 
 // pairs returns the explicit pairs of a mapping, reporting duplicates, then
 // the pairs brought in by merge keys (<<: *anchor) that are not overridden.
-func (w *walker) pairs(n *yaml.Node, object string) []pair {
+// prefix starts each error ("labels: " for a map field, "" for a struct).
+func (w *walker) pairs(n *yaml.Node, object, prefix string) []pair {
 	var out, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -197,11 +214,11 @@ func (w *walker) pairs(n *yaml.Node, object string) []pair {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			w.errorf(k, object, "keys must be plain names, got %s", describe(k))
+			w.errorf(k, object, "%skeys must be plain names, got %s", prefix, describe(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			w.errorf(k, object, "duplicate key %s (first at %d:%d)", quote(k.Value), first.Line, first.Column)
+			w.errorf(k, object, "%sduplicate key %s (first at %d:%d)", prefix, quote(k.Value), first.Line, first.Column)
 			continue
 		}
 		seen[k.Value] = k
@@ -232,10 +249,12 @@ func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
 	case yaml.SequenceNode:
 		var out []pair
 		for _, item := range v.Content {
-			if item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode {
+			// A list of mappings, each an alias or written in place, as
+			// YAML's merge key type and yaml.v3 allow.
+			if item.Kind == yaml.MappingNode || item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode {
 				out = append(out, w.mergeSources(item, object)...)
 			} else {
-				w.errorf(item, object, "merge key (<<) list items must be aliases of mappings, got %s", describe(item))
+				w.errorf(item, object, "merge key (<<) list items must be mappings or aliases of mappings, got %s", describe(item))
 			}
 		}
 		return out
@@ -247,7 +266,7 @@ func (w *walker) mergeSources(v *yaml.Node, object string) []pair {
 // mapping checks the fields of a struct-typed mapping.
 func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string, o obj) {
 	fields := yamlFields(t)
-	for _, p := range w.pairs(n, o.name) {
+	for _, p := range w.pairs(n, o.name, "") {
 		key := p.k.Value
 		f, ok := fields[key]
 		if !ok {
@@ -290,7 +309,7 @@ func itemObject(list string, elem reflect.Type, i int, item *yaml.Node) obj {
 	if kind != "" && item.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			if item.Content[j].Value == "name" && item.Content[j+1].Kind == yaml.ScalarNode && item.Content[j+1].Value != "" {
-				return obj{name: kind + " " + strconv.Quote(item.Content[j+1].Value), item: true}
+				return obj{name: kind + " " + quote(item.Content[j+1].Value), item: true}
 			}
 		}
 	}

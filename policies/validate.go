@@ -2,7 +2,6 @@ package policies
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -54,8 +53,8 @@ func (v *validator) targets() {
 	case inv == "":
 		v.errf("targets", "targets", "inventory is required: a path relative to the policy file, or an http(s) URL")
 	case strings.Contains(inv, "://"):
-		if u, err := url.Parse(inv); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errf("targets.inventory", "targets", "inventory URL must be http:// or https:// with a host, got %s", quote(inv))
+		if err := validHTTPURL(inv); err != nil {
+			v.errf("targets.inventory", "targets", "inventory URL must be http:// or https:// with a host: %v, got %s", err, quote(inv))
 		}
 	case strings.ContainsRune(inv, 0):
 		v.errf("targets.inventory", "targets", "inventory path contains a NUL byte, got %s", quote(inv))
@@ -75,8 +74,8 @@ func (v *validator) targets() {
 		seen[h] = i
 	}
 	switch {
-	case s.Count < 0:
-		v.errf("targets.staging.count", "targets.staging", "count must be >= 0, got %d", s.Count)
+	case s.Count < 0 || s.Count > MaxFleetSize:
+		v.errf("targets.staging.count", "targets.staging", "count must be from 0 to %d, got %d", MaxFleetSize, s.Count)
 	case s.Count > 0 && len(s.Hosts) == 0 && len(s.Select) == 0:
 		v.errf("targets.staging.count", "targets.staging", "count needs hosts or select to choose from, got count %d alone", s.Count)
 	case s.Count > len(s.Hosts) && len(s.Select) == 0:
@@ -174,8 +173,8 @@ func (v *validator) approval() {
 			}
 		}
 	case ApprovalManual:
-		if a.Timeout <= 0 {
-			v.errf("approval.timeout", "approval", "timeout must be > 0 for manual approval, got %s", a.Timeout)
+		if a.Timeout < MinApprovalTimeout {
+			v.errf("approval.timeout", "approval", "timeout must be at least %s for manual approval (an operator has to answer in time), got %s", MinApprovalTimeout, a.Timeout)
 		}
 	default:
 		v.errf("approval.mode", "approval", "mode must be auto or manual, got %s", quote(a.Mode))
@@ -239,6 +238,7 @@ func (v *validator) window() {
 		v.errf("window.jitter", "window", "jitter must be shorter than the window duration %s, got %s", w.Duration, w.Jitter)
 		return
 	}
+	v.windowOpens()
 	worst := v.p.Host.WorstCase()
 	if usable := (w.Duration - w.Jitter).Std(); usable < worst {
 		t := v.p.Host.Timeouts

@@ -8,17 +8,45 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // checkObject names check i in errors.
 func (p *Policy) checkObject(i int) string {
 	if c := p.Checks[i]; c.Name != "" {
-		return fmt.Sprintf("check %q", c.Name)
+		return "check " + quote(c.Name)
 	}
 	return fmt.Sprintf("checks[%d]", i)
 }
 
 var checkName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// Minimums below which a timeout cannot be meant: no check, host step or
+// operator decision completes in a nanosecond.
+const (
+	MinStepTimeout     = Duration(time.Second)
+	MinApprovalTimeout = Duration(time.Minute)
+)
+
+// validHTTPURL reports why s is not an http(s) URL with a host and, when
+// given, a port from 1 to 65535.
+func validHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case s == "" || err != nil:
+		return fmt.Errorf("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("scheme must be http or https")
+	case u.Hostname() == "":
+		return fmt.Errorf("no host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port must be 1-65535, got %s", p)
+		}
+	}
+	return nil
+}
 
 func (v *validator) checks() {
 	names := map[string]int{}
@@ -35,8 +63,8 @@ func (v *validator) checks() {
 			v.errf(path+".name", obj, "name is used by checks[%d] too; check names must be unique, got %s", j, quote(c.Name))
 		}
 		names[c.Name] = i
-		if c.Timeout <= 0 {
-			v.errf(path+".timeout", obj, "timeout must be > 0, got %s", c.Timeout)
+		if c.Timeout < MinStepTimeout {
+			v.errf(path+".timeout", obj, "timeout must be at least %s, got %s", MinStepTimeout, c.Timeout)
 		}
 		if c.Scope != ScopeHost && c.Scope != ScopeWave {
 			v.errf(path+".scope", obj, "scope must be host or wave, got %s", quote(c.Scope))
@@ -56,8 +84,8 @@ func (v *validator) checks() {
 				v.errf(path+".scope", obj, "a command check runs on each host, so scope must be host, got wave")
 			}
 		case CheckHTTP:
-			if u, err := url.Parse(strings.ReplaceAll(c.URL, "{host}", "host.invalid")); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.errf(path+".url", obj, "url must be an http:// or https:// URL ({host} is replaced by the host address), got %s", quote(c.URL))
+			if err := validHTTPURL(strings.ReplaceAll(c.URL, "{host}", "host.invalid")); err != nil {
+				v.errf(path+".url", obj, "url must be an http:// or https:// URL ({host} is replaced by the host address): %v, got %s", err, quote(c.URL))
 			}
 			if c.ExpectStatus < 100 || c.ExpectStatus > 599 {
 				v.errf(path+".expect_status", obj, "expect_status must be an HTTP status 100-599, got %d", c.ExpectStatus)
@@ -78,11 +106,13 @@ func (v *validator) checks() {
 var thresholdOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
 func (v *validator) promql(path, obj string, c *Check) {
-	if u, err := url.Parse(c.Prometheus); c.Prometheus == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errf(path+".prometheus", obj, "prometheus must be the server's http(s) base URL, e.g. http://prometheus:9090, got %s", quote(c.Prometheus))
+	if err := validHTTPURL(c.Prometheus); err != nil {
+		v.errf(path+".prometheus", obj, "prometheus must be the server's http(s) base URL, e.g. http://prometheus:9090: %v, got %s", err, quote(c.Prometheus))
 	}
 	if strings.TrimSpace(c.Query) == "" {
 		v.errf(path+".query", obj, "query is required for a promql check")
+	} else if err := checkPromQL(c.Query); err != nil {
+		v.errf(path+".query", obj, "query is not valid PromQL: %v, got %s", err, quote(c.Query))
 	}
 	if c.Scope != ScopeWave {
 		v.errf(path+".scope", obj, "a promql check measures the fleet, so scope must be wave, got %s", quote(c.Scope))
@@ -105,8 +135,8 @@ func (v *validator) promql(path, obj string, c *Check) {
 
 func (v *validator) rollback() {
 	r := v.p.Rollback
-	if r.DecisionTimeout <= 0 {
-		v.errf("rollback.decision_timeout", "rollback", "decision_timeout must be > 0, got %s", r.DecisionTimeout)
+	if r.DecisionTimeout < MinStepTimeout {
+		v.errf("rollback.decision_timeout", "rollback", "decision_timeout must be at least %s, got %s", MinStepTimeout, r.DecisionTimeout)
 	}
 	if r.OnDecisionTimeout != DecisionSkip && r.OnDecisionTimeout != DecisionAbort {
 		v.errf("rollback.on_decision_timeout", "rollback", "on_decision_timeout must be skip or abort, got %s", quote(r.OnDecisionTimeout))
@@ -137,8 +167,8 @@ func (v *validator) notifications() {
 	for i, h := range v.p.Notifications.Webhooks {
 		path := fmt.Sprintf("notifications.webhooks[%d]", i)
 		obj := path
-		if u, err := url.Parse(h.URL); h.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errf(path+".url", obj, "url must be an http:// or https:// URL, got %s", quote(h.URL))
+		if err := validHTTPURL(h.URL); err != nil {
+			v.errf(path+".url", obj, "url must be an http:// or https:// URL: %v, got %s", err, quote(h.URL))
 		}
 		seen := map[string]bool{}
 		for j, e := range h.Events {

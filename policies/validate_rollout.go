@@ -6,11 +6,16 @@ import (
 	"strings"
 )
 
+// MaxParallel is the most hosts a wave may patch at once: each is a
+// workflow with its own connection, and beyond this a fleet is better split
+// into waves.
+const MaxParallel = 1000
+
 // rollout checks the waves, parallelism and failure budget.
 func (v *validator) rollout() {
 	r := v.p.Rollout
-	if r.MaxParallel < 1 {
-		v.errf("rollout.max_parallel", "rollout", "max_parallel must be >= 1, got %d", r.MaxParallel)
+	if r.MaxParallel < 1 || r.MaxParallel > MaxParallel {
+		v.errf("rollout.max_parallel", "rollout", "max_parallel must be from 1 to %d, got %d", MaxParallel, r.MaxParallel)
 	}
 	if v.p.pos.has("rollout.waves") && len(r.Waves) == 0 {
 		v.errf("rollout.waves", "rollout", "waves must list at least one wave (or leave the key out for one wave of 100%%), got an empty list")
@@ -33,18 +38,18 @@ func (v *validator) rollout() {
 			v.errf(path, obj, "set count or percent, not both, got count %d and percent %g", w.Count, w.Percent)
 		case !hasCount && !hasPercent:
 			v.errf(path, obj, "needs count or percent (its size), got neither")
-		case hasCount && w.Count < 1:
-			v.errf(path+".count", obj, "count must be > 0, got %d", w.Count)
+		case hasCount && (w.Count < 1 || w.Count > MaxFleetSize):
+			v.errf(path+".count", obj, "count must be from 1 to %d, got %d", MaxFleetSize, w.Count)
 		case hasPercent && (w.Percent <= 0 || w.Percent > 100):
 			v.errf(path+".percent", obj, "percent must be > 0 and <= 100, got %g", w.Percent)
 		}
 		// An inherited rollout.max_parallel is reported once, at the rollout.
-		if w.MaxParallel < 1 && v.p.pos.has(path+".max_parallel") {
-			v.errf(path+".max_parallel", obj, "max_parallel must be >= 1, got %d", w.MaxParallel)
+		if (w.MaxParallel < 1 || w.MaxParallel > MaxParallel) && v.p.pos.has(path+".max_parallel") {
+			v.errf(path+".max_parallel", obj, "max_parallel must be from 1 to %d, got %d", MaxParallel, w.MaxParallel)
 		}
 		// Sizes of the same kind can be compared without the fleet; mixed
 		// count/percent waves are checked by Plan once the fleet is known.
-		valid := hasCount != hasPercent && (w.Count > 0 || (w.Percent > 0 && w.Percent <= 100))
+		valid := hasCount != hasPercent && (w.Count > 0 && w.Count <= MaxFleetSize || (w.Percent > 0 && w.Percent <= 100))
 		if prev != nil && valid {
 			switch {
 			case w.Count > 0 && prev.Count > 0 && w.Count < prev.Count:
@@ -58,8 +63,8 @@ func (v *validator) rollout() {
 		}
 	}
 	b := r.FailureBudget
-	if b.Count < 0 {
-		v.errf("rollout.failure_budget.count", "rollout.failure_budget", "count must be >= 0, got %d", b.Count)
+	if b.Count < 0 || b.Count > MaxFleetSize {
+		v.errf("rollout.failure_budget.count", "rollout.failure_budget", "count must be from 0 to %d, got %d", MaxFleetSize, b.Count)
 	}
 	if b.Percent < 0 || b.Percent > 100 {
 		v.errf("rollout.failure_budget.percent", "rollout.failure_budget", "percent must be between 0 and 100, got %g", b.Percent)
@@ -88,8 +93,8 @@ func (v *validator) host() {
 		key string
 		d   Duration
 	}{{"precheck", t.Precheck}, {"apply", t.Apply}, {"reboot", t.Reboot}, {"verify", t.Verify}, {"hook", t.Hook}} {
-		if f.d <= 0 {
-			v.errf("host.timeouts."+f.key, "host.timeouts", "%s must be > 0, got %s", f.key, f.d)
+		if f.d < MinStepTimeout {
+			v.errf("host.timeouts."+f.key, "host.timeouts", "%s must be at least %s, got %s", f.key, MinStepTimeout, f.d)
 		}
 	}
 }
@@ -101,6 +106,8 @@ func (v *validator) argv(path, object, label string, argv []string) {
 		v.errf(path, object, "%s must name a program and its arguments, got an empty list", label)
 	case argv[0] == "":
 		v.errf(path+"[0]", object, "%s: the program name is empty", label)
+	case strings.HasPrefix(argv[0], "-"):
+		v.errf(path+"[0]", object, "%s: the program name must not start with '-' (it would be read as an option), got %s", label, quote(argv[0]))
 	case len(argv) == 1 && strings.ContainsAny(argv[0], " \t"):
 		v.errf(path+"[0]", object, "%s is one string with spaces; give an argv list such as [systemctl, stop, nginx] (no shell runs it), got %s", label, quote(argv[0]))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones resolve even where the system has no zoneinfo
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // dayNames maps calendar day names to time.Weekday numbers (Sunday 0).
@@ -19,15 +21,15 @@ func parseDays(days []string) (uint64, error) {
 		a, b, isRange := strings.Cut(strings.ToLower(strings.TrimSpace(d)), "-")
 		lo, ok := dayNames[prefix3(a)]
 		if !ok || (len(a) > 3 && !strings.HasPrefix(fullDay(lo), a)) {
-			return 0, fmt.Errorf("unknown day %q; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri", d)
+			return 0, safetext.Errorf("unknown day %q; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri", d)
 		}
 		hi := lo
 		if isRange {
 			if hi, ok = dayNames[prefix3(b)]; !ok || (len(b) > 3 && !strings.HasPrefix(fullDay(hi), b)) {
-				return 0, fmt.Errorf("unknown day %q; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri", d)
+				return 0, safetext.Errorf("unknown day %q; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri", d)
 			}
 			if hi < lo {
-				return 0, fmt.Errorf("day range %q runs backwards; weeks start on sun", d)
+				return 0, safetext.Errorf("day range %q runs backwards; weeks start on sun", d)
 			}
 		}
 		for v := lo; v <= hi; v++ {
@@ -52,7 +54,7 @@ func fullDay(d int) string {
 func parseClock(s string) (hour, minute int, err error) {
 	t, err := time.Parse("15:04", s)
 	if err != nil || len(s) != 5 {
-		return 0, 0, fmt.Errorf("start must be a 24-hour time HH:MM such as 02:00")
+		return 0, 0, safetext.Errorf("start must be a 24-hour time HH:MM such as 02:00")
 	}
 	return t.Hour(), t.Minute(), nil
 }
@@ -69,7 +71,7 @@ func (w *Window) schedule() (*Cron, error) {
 			return nil, err
 		}
 		if days == 0 {
-			return nil, fmt.Errorf("calendar needs at least one day")
+			return nil, safetext.Errorf("calendar needs at least one day")
 		}
 		h, m, err := parseClock(w.Calendar.Start)
 		if err != nil {
@@ -107,7 +109,7 @@ func (w *Window) Location() (*time.Location, error) {
 		name = DefaultTimezone
 	}
 	if name == "Local" {
-		return nil, fmt.Errorf("timezone must name an IANA zone such as Europe/Berlin, not Local")
+		return nil, safetext.Errorf("timezone must name an IANA zone such as Europe/Berlin, not Local")
 	}
 	return time.LoadLocation(name)
 }

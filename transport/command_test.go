@@ -130,6 +130,13 @@ func TestTail(t *testing.T) {
 	if !utf8.ValidString(Tail([]byte("x"), 5)) || Tail(nil, 3) != "" {
 		t.Error("Tail of short input")
 	}
+	// A hostile host's stderr reaches errors and terminals escaped.
+	if got := Tail([]byte("E: broken\x1b[2J\rHOST OK\n"), 2); got != `E: broken\x1b[2J\rHOST OK` {
+		t.Errorf("Tail kept control characters: %q", got)
+	}
+	if got := Tail([]byte(strings.Repeat("x", 5000)), 1); len(got) != maxTailLine+3 {
+		t.Errorf("Tail kept a %d-byte line", len(got))
+	}
 }
 
 func TestPidCatcher(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/safetext"
 )
 
 // ErrorKind classifies a transport failure so callers can decide whether to
@@ -96,13 +98,22 @@ func Check(res Result, err error, host string, cmd Command) error {
 		ExitCode: res.ExitCode, Stderr: string(res.Stderr)}
 }
 
-// Tail returns the last n non-empty lines of out joined with "; ", trimmed.
+// maxTailLine bounds each line Tail keeps.
+const maxTailLine = 300
+
+// Tail returns the last n non-empty lines of out joined with "; ",
+// trimmed, each cut to maxTailLine bytes and with control characters
+// escaped: remote output travels into errors, workflow history and
+// terminals, and a hostile host must not drive the reader's terminal.
 func Tail(out []byte, n int) string {
 	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
 	var keep []string
 	for i := len(lines) - 1; i >= 0 && len(keep) < n; i-- {
 		if l := strings.TrimSpace(string(lines[i])); l != "" {
-			keep = append(keep, l)
+			if len(l) > maxTailLine {
+				l = strings.ToValidUTF8(l[:maxTailLine], "") + "..."
+			}
+			keep = append(keep, safetext.Terminal(l))
 		}
 	}
 	for i, j := 0, len(keep)-1; i < j; i, j = i+1, j-1 {

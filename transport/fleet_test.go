@@ -155,7 +155,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("trust on first use when opted in", func(t *testing.T) {
 		h := h2
-		h.SSH.KnownHostsFile = filepath.Join(t.TempDir(), "sub", "known_hosts")
+		h.SSH.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
 		h.SSH.TrustOnFirstUse = true
 		c, err := newDialer().Dial(ctx, h)
 		if err != nil {

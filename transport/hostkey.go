@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 
+	"github.com/patchflow/patchflow/internal/safetext"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -90,7 +90,8 @@ func readKnownHosts(file string) (ssh.HostKeyCallback, error) {
 	}
 	cb, err := knownhosts.New(file)
 	if err != nil {
-		return nil, fmt.Errorf("read known_hosts %s: %w", file, err)
+		// The parser may quote a line of the file; keep only an excerpt.
+		return nil, fmt.Errorf("read known_hosts %s: %s", file, safetext.Message(err.Error()))
 	}
 	return cb, nil
 }
@@ -102,14 +103,22 @@ func readKnownHosts(file string) (ssh.HostKeyCallback, error) {
 func appendKnownHost(file, hostname string, key ssh.PublicKey) error {
 	tofuMu.Lock()
 	defer tofuMu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return fmt.Errorf("create directory for %s: %w", file, err)
+	// Never a directory: trust on first use writes only where the operator
+	// already keeps files (checkKnownHostsPath).
+	if err := checkKnownHostsPath(file, true); err != nil {
+		return err
 	}
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", file, err)
 	}
 	defer f.Close()
+	// Judge what was opened, not what the path named a moment ago.
+	if st, err := f.Stat(); err != nil {
+		return fmt.Errorf("stat %s: %w", file, err)
+	} else if err := checkOwnedRegular(file, st); err != nil {
+		return err
+	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock %s: %w", file, err)
 	}

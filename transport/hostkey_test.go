@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/patchflow/patchflow/inventory"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -55,7 +57,7 @@ func TestKnownHostAlgorithmsPreferWhatIsKnown(t *testing.T) {
 }
 
 func TestAppendKnownHostConcurrent(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "ssh", "known_hosts")
+	file := filepath.Join(t.TempDir(), "known_hosts")
 	keys := make([]ssh.PublicKey, 10)
 	for i := range keys {
 		keys[i] = newEd25519(t)
@@ -104,5 +106,96 @@ func TestHostKeyCheckerMessages(t *testing.T) {
 	if KindOf(err) != HostKeyChanged || !strings.Contains(err.Error(), "ssh-keygen -R [10.213.9.1]:2222 -f "+file) ||
 		!strings.Contains(err.Error(), file+":1") {
 		t.Errorf("changed: %v", err)
+	}
+}
+
+// An inventory could turn host key checking into trust-every-time
+// (known_hosts_file: /dev/null with trust_on_first_use, or Ansible's
+// UserKnownHostsFile=/dev/null with StrictHostKeyChecking=accept-new):
+// every path that is not a regular file of the user patchflow runs as is
+// refused before a connection is made, and TOFU creates no directory.
+func TestKnownHostsPathMustBeOwnedRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(own, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "devnull_link")
+	if err := os.Symlink("/dev/null", link); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(dir, "world_writable")
+	if err := os.WriteFile(open, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	refused := map[string]string{
+		"/dev/null": "is not a regular file (a device)",
+		link:        "is not a regular file (a device)",
+		dir:         "is not a regular file (a directory)",
+		open:        "is writable by every user",
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(dir, "other_users")
+		if err := os.WriteFile(other, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(other, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		refused[other] = "belongs to uid 65534, not to uid 0"
+	}
+	for path, want := range refused {
+		for _, tofu := range []bool{false, true} {
+			if err := checkKnownHostsPath(path, tofu); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s (tofu %v): %v, want %q", path, tofu, err, want)
+			}
+		}
+		if err := appendKnownHost(path, "10.213.9.1:22", newEd25519(t)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("TOFU append to %s: %v, want %q", path, err, want)
+		}
+	}
+	// The dialer refuses before it connects (127.0.0.1:1 would otherwise
+	// answer "connection refused").
+	h := inventory.Host{Name: "web1", Address: "127.0.0.1", Port: 1, User: "root", Transport: inventory.TransportSSH,
+		SSH: inventory.SSHOptions{KnownHostsFile: "/dev/null", TrustOnFirstUse: true}}
+	_, err := NewSSHDialer(WithSSHConfigFile(""), WithAgentSocket("")).Dial(context.Background(), h)
+	if KindOf(err) != Invalid || !strings.Contains(err.Error(), "known_hosts file /dev/null is not a regular file") {
+		t.Errorf("dial with /dev/null: %v, want an Invalid refusal", err)
+	}
+
+	for _, ok := range []string{own, filepath.Join(dir, "new_known_hosts")} {
+		if err := checkKnownHostsPath(ok, true); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	// Strict checking reads a missing file as "no host known"; TOFU never
+	// creates its directory.
+	missingDir := filepath.Join(dir, "sub", "known_hosts")
+	if err := checkKnownHostsPath(missingDir, false); err != nil {
+		t.Errorf("missing file, strict: %v", err)
+	}
+	if err := appendKnownHost(missingDir, "10.213.9.1:22", newEd25519(t)); err == nil || !strings.Contains(err.Error(), "create the directory (mode 0700) first") {
+		t.Errorf("TOFU into a missing directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(missingDir)); err == nil {
+		t.Error("TOFU created a directory")
+	}
+	if os.Geteuid() == 0 {
+		foreign := filepath.Join(dir, "foreign")
+		if err := os.Mkdir(foreign, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(foreign, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := checkKnownHostsPath(filepath.Join(foreign, "known_hosts"), true); err == nil || !strings.Contains(err.Error(), "which belongs to uid 65534") {
+			t.Errorf("TOFU into another user's directory: %v", err)
+		}
+	}
+	if err := checkKnownHostsPath("/tmp/patchflow-tofu-test-known_hosts", true); err == nil || !strings.Contains(err.Error(), "which every user may write to") {
+		t.Errorf("TOFU into /tmp: %v", err)
 	}
 }

@@ -119,6 +119,9 @@ func (d *SSHDialer) Dial(ctx context.Context, h inventory.Host) (Conn, error) {
 		khFile = d.knownHosts
 	}
 	khFile = expandHome(khFile)
+	if err := checkKnownHostsPath(khFile, h.SSH.TrustOnFirstUse); err != nil {
+		return nil, fail(Invalid, err)
+	}
 
 	var clients []*ssh.Client
 	closeAll := func() {

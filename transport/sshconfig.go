@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kevinburke/ssh_config"
+	"github.com/patchflow/patchflow/internal/safetext"
 	"github.com/patchflow/patchflow/inventory"
 )
 
@@ -40,7 +41,8 @@ func loadSSHConfig(path string) (*ssh_config.Config, error) {
 	defer f.Close()
 	cfg, err := ssh_config.Decode(f)
 	if err != nil {
-		return nil, fmt.Errorf("parse ssh config %s: %w", path, err)
+		// The parser quotes the offending token; keep only an excerpt.
+		return nil, fmt.Errorf("parse ssh config %s: %s", path, safetext.Message(err.Error()))
 	}
 	return cfg, nil
 }
@@ -75,7 +77,7 @@ func resolveHost(cfg *ssh_config.Config, h inventory.Host) (endpoint, string, er
 		if v := sshConfigValue(cfg, alias, "Port"); v != "" {
 			p, err := strconv.Atoi(v)
 			if err != nil || p <= 0 || p > 65535 {
-				return endpoint{}, "", fmt.Errorf("ssh config: Port %q for %s is not a port number", v, alias)
+				return endpoint{}, "", safetext.Errorf("ssh config: Port %q for %s is not a port number", v, alias)
 			}
 			e.port = p
 		}
@@ -130,7 +132,7 @@ func parseJumps(cfg *ssh_config.Config, spec, defaultUser string) ([]endpoint, e
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimPrefix(strings.TrimSpace(part), "ssh://")
 		if part == "" {
-			return nil, fmt.Errorf("proxy jump %q: empty hop", spec)
+			return nil, safetext.Errorf("proxy jump %q: empty hop", spec)
 		}
 		user, hostport := "", part
 		if i := strings.LastIndex(part, "@"); i >= 0 {
@@ -141,7 +143,7 @@ func parseJumps(cfg *ssh_config.Config, spec, defaultUser string) ([]endpoint, e
 			host, portStr = h, p
 		}
 		if host == "" || strings.ContainsAny(host, " \t/") {
-			return nil, fmt.Errorf("proxy jump %q: bad host %q (want [user@]host[:port])", spec, hostport)
+			return nil, safetext.Errorf("proxy jump %q: bad host %q (want [user@]host[:port])", spec, hostport)
 		}
 		e, _, err := resolveHost(cfg, inventory.Host{Name: part, Address: host, User: user})
 		if err != nil {
@@ -150,7 +152,7 @@ func parseJumps(cfg *ssh_config.Config, spec, defaultUser string) ([]endpoint, e
 		if portStr != "" {
 			p, err := strconv.Atoi(portStr)
 			if err != nil || p <= 0 || p > 65535 {
-				return nil, fmt.Errorf("proxy jump %q: bad port %q", spec, portStr)
+				return nil, safetext.Errorf("proxy jump %q: bad port %q", spec, portStr)
 			}
 			e.port = p
 		}

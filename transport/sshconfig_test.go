@@ -88,3 +88,20 @@ func TestMissingSSHConfigIsEmpty(t *testing.T) {
 		t.Errorf("defaults: %+v %v", e, err)
 	}
 }
+
+// An ssh config the parser refuses is reported with at most an excerpt of
+// the offending token (the file may be anything the worker's user can read).
+func TestSSHConfigErrorQuotesExcerpt(t *testing.T) {
+	token := "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+	p := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(p, []byte("Host a\n Match "+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadSSHConfig(p)
+	if err == nil {
+		t.Fatal("bad ssh config accepted")
+	}
+	if strings.Contains(strings.ToLower(err.Error()), strings.ToLower(token[:50])) || !strings.Contains(err.Error(), "(70 bytes)") {
+		t.Fatalf("error quotes more than an excerpt: %v", err)
+	}
+}
