@@ -1,4 +1,4 @@
-package policies
+package domain
 
 import (
 	"net/netip"

@@ -1,0 +1,109 @@
+package domain
+
+// BreachAction is what a cycle does when its failed production hosts
+// exceed the failure budget (rollout.on_budget_breach).
+type BreachAction string
+
+// Breach actions.
+const (
+	// BreachPause stops starting hosts and waits for an operator's resume
+	// (accept the failures and go on) or abort.
+	BreachPause BreachAction = "pause"
+	// BreachRollbackWave rolls back the hosts the breaching wave changed,
+	// then waits for an operator like BreachPause.
+	BreachRollbackWave BreachAction = "rollback_wave"
+	// BreachRollbackAll rolls back every host the cycle changed, newest
+	// first, and ends the cycle failed.
+	BreachRollbackAll BreachAction = "rollback_all"
+)
+
+// BreachActions lists the valid breach actions.
+var BreachActions = []BreachAction{BreachPause, BreachRollbackWave, BreachRollbackAll}
+
+// RollsBack reports whether the action rolls hosts back.
+func (a BreachAction) RollsBack() bool { return a == BreachRollbackWave || a == BreachRollbackAll }
+
+// DecisionTimeoutAction is what happens to a failed host when no operator
+// decides (retry, skip, rollback) within the decision timeout
+// (rollback.on_decision_timeout).
+type DecisionTimeoutAction string
+
+// Decision timeout actions. A host whose rollback failed always ends
+// needs_repair, whatever the action.
+const (
+	// DecisionFail ends the host failed.
+	DecisionFail DecisionTimeoutAction = "fail"
+	// DecisionSkip ends the host skipped, left as it is.
+	DecisionSkip DecisionTimeoutAction = "skip"
+	// DecisionAbort ends the host failed and aborts the cycle.
+	DecisionAbort DecisionTimeoutAction = "abort"
+)
+
+// DecisionTimeoutActions lists the valid decision timeout actions.
+var DecisionTimeoutActions = []DecisionTimeoutAction{DecisionFail, DecisionSkip, DecisionAbort}
+
+// ApprovalMode says whether a person approves the plan.
+type ApprovalMode string
+
+// Approval modes.
+const (
+	ApprovalAuto   ApprovalMode = "auto"
+	ApprovalManual ApprovalMode = "manual"
+)
+
+// ApprovalTimeoutAction is what a manual approval gate does when nobody
+// approves in time.
+type ApprovalTimeoutAction string
+
+// Approval timeout actions.
+const (
+	// ApprovalTimeoutAbort fails the cycle with no host changed.
+	ApprovalTimeoutAbort ApprovalTimeoutAction = "abort"
+	// ApprovalTimeoutProceed starts the rollout as if approved.
+	ApprovalTimeoutProceed ApprovalTimeoutAction = "proceed"
+)
+
+// RebootPolicy says when a patched host reboots.
+type RebootPolicy string
+
+// Reboot policies.
+const (
+	RebootIfRequired RebootPolicy = "if_required"
+	RebootAlways     RebootPolicy = "always"
+	RebootNever      RebootPolicy = "never"
+)
+
+// Reboots reports whether a host reboots after its install, given whether
+// its package manager asks for it.
+func (r RebootPolicy) Reboots(required bool) bool {
+	switch r {
+	case RebootNever:
+		return false
+	case RebootAlways:
+		return true
+	}
+	return required
+}
+
+// CheckType is how a health check probes.
+type CheckType string
+
+// Check types.
+const (
+	CheckCommand CheckType = "command"
+	CheckTCP     CheckType = "tcp"
+	CheckHTTP    CheckType = "http"
+	CheckPromQL  CheckType = "promql"
+)
+
+// CheckScope says when a check runs.
+type CheckScope string
+
+// Check scopes.
+const (
+	// ScopeHost runs the check for each host right after its patch, as
+	// part of its verify step.
+	ScopeHost CheckScope = "host"
+	// ScopeWave runs the check after each wave's (and staging's) bake.
+	ScopeWave CheckScope = "wave"
+)

@@ -1,0 +1,113 @@
+package domain
+
+import (
+	"path"
+	"strings"
+)
+
+// PatchRules filter pending updates into the plan.
+type PatchRules struct {
+	// Classes admitted (SelectableClasses). Empty admits every class.
+	Classes []Class `json:"classes,omitempty"`
+	// MinSeverity admits updates at or above it. Empty admits every
+	// severity.
+	MinSeverity Severity `json:"min_severity,omitempty"`
+	// UnknownSeverity says how an update of unknown severity counts
+	// against MinSeverity: as one of the severities, or UnknownExcluded
+	// to leave such updates out whenever MinSeverity is set. Empty counts
+	// it as low.
+	UnknownSeverity Severity `json:"unknown_severity,omitempty"`
+	// Include and Exclude are package name globs (path.Match syntax); an
+	// empty Include admits every name.
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// Approve lists packages admitted whatever the class and severity
+	// rules say: "name", or "name=version", which also pins that exact
+	// version in the plan instead of the newest candidate. Reject lists
+	// packages ("name" or "name=version") never admitted.
+	Approve []string `json:"approve,omitempty"`
+	Reject  []string `json:"reject,omitempty"`
+}
+
+// UnknownExcluded, as PatchRules.UnknownSeverity, leaves updates of
+// unknown severity out whenever a minimum severity is set.
+const UnknownExcluded Severity = "exclude"
+
+// Admit returns "" when the rules admit the plan entry, else why not (the
+// reason a dry run shows for a package left out).
+func (r PatchRules) Admit(e PlanEntry) string {
+	if listed(r.Reject, e) {
+		return "rejected by the policy's reject list"
+	}
+	if listed(r.Approve, e) {
+		return ""
+	}
+	if len(r.Include) > 0 && !anyGlob(r.Include, e.Name) {
+		return "not matched by include"
+	}
+	if anyGlob(r.Exclude, e.Name) {
+		return "matched by exclude"
+	}
+	if len(r.Classes) > 0 && !r.classAdmitted(e) {
+		names := make([]string, len(r.Classes))
+		for i, c := range r.Classes {
+			names[i] = string(c)
+		}
+		return "class " + string(e.Class) + "/" + string(e.Severity) + " not in " + strings.Join(names, ",")
+	}
+	if r.MinSeverity != "" {
+		sev := e.Severity
+		if !sev.Known() {
+			if r.UnknownSeverity == UnknownExcluded {
+				return "severity unknown, excluded by unknown_severity"
+			}
+			sev = r.UnknownSeverity
+			if sev == "" {
+				sev = SeverityLow
+			}
+		}
+		if sev.Rank() < r.MinSeverity.Rank() {
+			return "severity " + string(e.Severity) + " below " + string(r.MinSeverity)
+		}
+	}
+	return ""
+}
+
+func (r PatchRules) classAdmitted(e PlanEntry) bool {
+	for _, c := range r.Classes {
+		if c.Admits(e.Class, e.Severity) {
+			return true
+		}
+	}
+	return false
+}
+
+// ApprovedVersion returns the version of a "name=version" approve entry.
+func (r PatchRules) ApprovedVersion(name string) (string, bool) {
+	for _, l := range r.Approve {
+		if n, v, ok := strings.Cut(l, "="); ok && n == name && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// listed matches "name" or "name=version" entries.
+func listed(list []string, e PlanEntry) bool {
+	for _, l := range list {
+		name, version, pinned := strings.Cut(l, "=")
+		if name == e.Name && (!pinned || version == e.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyGlob(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}

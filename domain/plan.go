@@ -1,0 +1,169 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+)
+
+// Plan is the pinned content set of a cycle: every later step installs
+// exactly these versions, on staging and production alike (what staging
+// tested is what production gets).
+type Plan struct {
+	Entries []PlanEntry `json:"entries"`
+	// Left lists pending updates the rules kept out, with the reason, so a
+	// dry run shows why a package is missing.
+	Left []PlanSkip `json:"left,omitempty"`
+}
+
+// PlanEntry pins one package of one package manager kind.
+type PlanEntry struct {
+	Manager    string   `json:"manager"`
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Class      Class    `json:"class"`
+	Severity   Severity `json:"severity"`
+	Advisories []string `json:"advisories,omitempty"`
+	Hosts      int      `json:"hosts"` // listings of this update across hosts (dnf lists one per advisory)
+}
+
+// Pin is the entry as a pin.
+func (e PlanEntry) Pin() Pin { return Pin{Name: e.Name, Version: e.Version} }
+
+// PlanSkip is a pending update the rules left out of the plan.
+type PlanSkip struct {
+	Manager string `json:"manager"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Reason  string `json:"reason"`
+}
+
+// BuildPlan pins, for every admitted package, the version an approve
+// entry names ("demo-app=1.0.1"), else the candidate version most hosts
+// reported (ties: the first host in name order), so one version is tested
+// on staging and rolled out everywhere. A package classified or rated
+// differently on two hosts is planned as the most urgent of them. It is
+// pure and deterministic: hosts are taken in name order and no map is
+// ranged over.
+func BuildPlan(t *PendingTable, rules PatchRules) Plan {
+	type cand struct {
+		entry PlanEntry
+		votes map[string]int
+		order []string // candidate versions in first-seen order
+	}
+	byKey := map[string]*cand{}
+	var keys []string
+	for _, h := range t.SortedHosts() {
+		for _, i := range h.Updates {
+			u := t.Updates[i]
+			k := u.Manager + "\x00" + u.Name
+			c := byKey[k]
+			if c == nil {
+				c = &cand{entry: PlanEntry{Manager: u.Manager, Name: u.Name, Class: u.Class, Severity: u.Severity}, votes: map[string]int{}}
+				byKey[k] = c
+				keys = append(keys, k)
+			}
+			c.entry.Class = StrongerClass(c.entry.Class, u.Class)
+			c.entry.Severity = MaxSeverity(c.entry.Severity, u.Severity)
+			c.entry.Advisories = mergeSorted(c.entry.Advisories, u.Advisories)
+			// Every listing votes: dnf lists a package once per advisory
+			// version, and each counts, as it always has.
+			if c.votes[u.Candidate] == 0 {
+				c.order = append(c.order, u.Candidate)
+			}
+			c.votes[u.Candidate]++
+			c.entry.Hosts++
+		}
+	}
+	slices.Sort(keys)
+	var p Plan
+	for _, k := range keys {
+		c := byKey[k]
+		best := c.order[0]
+		for _, v := range c.order[1:] {
+			if c.votes[v] > c.votes[best] {
+				best = v
+			}
+		}
+		e := c.entry
+		e.Version = best
+		if v, ok := rules.ApprovedVersion(e.Name); ok {
+			// An approved exact version wins over the newest candidate:
+			// it is how a policy holds back a newer, untested release.
+			e.Version = v
+		}
+		if reason := rules.Admit(e); reason != "" {
+			p.Left = append(p.Left, PlanSkip{Manager: e.Manager, Name: e.Name, Version: e.Version, Reason: reason})
+			continue
+		}
+		p.Entries = append(p.Entries, e)
+	}
+	return p
+}
+
+// PlanIndex finds plan entries by package manager kind and name.
+type PlanIndex map[string]int
+
+// Index builds the lookup from (manager, name) to entry position.
+func (p Plan) Index() PlanIndex {
+	idx := make(PlanIndex, len(p.Entries))
+	for i, e := range p.Entries {
+		idx[e.Manager+"\x00"+e.Name] = i
+	}
+	return idx
+}
+
+// HostRefs returns the positions of the plan's entries that the host has
+// pending, in plan order: the host's pins, by reference.
+func (idx PlanIndex) HostRefs(t *PendingTable, h HostScan) []int {
+	var refs []int
+	for _, i := range h.Updates {
+		u := t.Updates[i]
+		if e, ok := idx[u.Manager+"\x00"+u.Name]; ok && !slices.Contains(refs, e) {
+			refs = append(refs, e)
+		}
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// Pins expands entry positions into pins; positions out of range are
+// left out.
+func (p Plan) Pins(refs []int) []Pin {
+	pins := make([]Pin, 0, len(refs))
+	for _, r := range refs {
+		if r >= 0 && r < len(p.Entries) {
+			pins = append(pins, p.Entries[r].Pin())
+		}
+	}
+	return pins
+}
+
+func mergeSorted(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PinsSummary renders pins for summaries: "demo-app 1.0.1, libssl3
+// 3.0.15-1", cut to a UI-friendly length.
+func PinsSummary(pins []Pin) string {
+	parts := make([]string, 0, len(pins))
+	for _, p := range pins {
+		v := p.Version
+		if v == "" {
+			v = "(absent)"
+		}
+		parts = append(parts, p.Name+" "+v)
+	}
+	s := strings.Join(parts, ", ")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	if s == "" {
+		s = "nothing"
+	}
+	return s
+}

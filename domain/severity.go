@@ -1,0 +1,65 @@
+package domain
+
+import "fmt"
+
+// Severity is how urgent an update is: from the package manager's
+// updateinfo or from advisories. SeverityUnknown when nothing says, and
+// never guessed.
+type Severity string
+
+// Severities, lowest to highest after SeverityUnknown.
+const (
+	SeverityUnknown  Severity = "unknown"
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// KnownSeverities lists the ranked severities, highest first.
+var KnownSeverities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+
+// Rank orders severities: critical 4, high 3, medium 2, low 1; unknown
+// and anything else 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityCritical:
+		return 4
+	case SeverityHigh:
+		return 3
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 1
+	}
+	return 0
+}
+
+// Known reports whether s is one of the ranked severities.
+func (s Severity) Known() bool { return s.Rank() > 0 }
+
+// OrUnknown returns s when it is a ranked severity, else SeverityUnknown:
+// the value metrics and reports use, so a stray string never becomes a
+// label value of its own.
+func (s Severity) OrUnknown() Severity {
+	if s.Known() {
+		return s
+	}
+	return SeverityUnknown
+}
+
+// MaxSeverity returns the higher of a and b.
+func MaxSeverity(a, b Severity) Severity {
+	if b.Rank() > a.Rank() {
+		return b
+	}
+	return a
+}
+
+// ParseSeverity accepts critical, high, medium and low.
+func ParseSeverity(s string) (Severity, error) {
+	if v := Severity(s); v.Known() {
+		return v, nil
+	}
+	return "", fmt.Errorf("severity must be critical, high, medium or low, got %q", s)
+}

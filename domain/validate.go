@@ -1,0 +1,131 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Validate reports every problem of the spec at once, so a caller can
+// reject a bad spec before it starts a workflow. A spec made from a
+// policy that policies validated has none; this guards the workflow's own
+// input.
+func (s *CycleSpec) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("cycle spec: "+format, args...)) }
+	if s.Policy == "" || strings.ContainsAny(s.Policy, "/ \t\n") {
+		bad("policy name must be non-empty without '/' or spaces, got %q", s.Policy)
+	}
+	if s.Inventory.Source == "" {
+		bad("inventory source is empty")
+	}
+	if len(s.Waves) == 0 {
+		bad("at least one wave is needed")
+	}
+	for i, w := range s.Waves {
+		if (w.Count > 0) == (w.Percent > 0) {
+			bad("wave %d: set exactly one of count and percent, got count %d percent %g", i+1, w.Count, w.Percent)
+		}
+		if w.Count < 0 || w.Percent < 0 || w.Percent > 100 || w.MaxParallel < 0 {
+			bad("wave %d: count, percent (<=100) and max_parallel must not be negative", i+1)
+		}
+	}
+	if s.Budget.MaxFailures < 0 || s.Budget.MaxPercent < 0 || s.Budget.MaxPercent > 100 {
+		bad("budget must be >= 0 (percent <= 100), got %d / %g%%", s.Budget.MaxFailures, s.Budget.MaxPercent)
+	}
+	if s.OnBudgetBreach != "" && !slices.Contains(BreachActions, s.OnBudgetBreach) {
+		bad("on_budget_breach must be pause, rollback_wave or rollback_all, got %q", s.OnBudgetBreach)
+	}
+	if m := s.Approval.Mode; m != "" && m != ApprovalAuto && m != ApprovalManual {
+		bad("approval mode must be auto or manual, got %q", m)
+	}
+	if t := s.Approval.OnTimeout; t != "" && t != ApprovalTimeoutAbort && t != ApprovalTimeoutProceed {
+		bad("approval on_timeout must be abort or proceed, got %q", t)
+	}
+	if a := s.Host.OnDecisionTimeout; a != "" && !slices.Contains(DecisionTimeoutActions, a) {
+		bad("host on_decision_timeout must be fail, skip or abort, got %q", a)
+	}
+	switch s.Host.Reboot {
+	case "", RebootIfRequired, RebootAlways, RebootNever:
+	default:
+		bad("host reboot must be if_required, always or never, got %q", s.Host.Reboot)
+	}
+	if m := s.Patches.MinSeverity; m != "" && !m.Known() {
+		bad("min_severity must be critical, high, medium or low, got %q", m)
+	}
+	if u := s.Patches.UnknownSeverity; u != "" && u != UnknownExcluded && !u.Known() {
+		bad("unknown_severity must be critical, high, medium, low or exclude, got %q", u)
+	}
+	if s.Staging.Count < 0 {
+		bad("staging count must be >= 0, got %d", s.Staging.Count)
+	}
+	for _, c := range s.Patches.Classes {
+		if !slices.Contains(SelectableClasses, c) {
+			bad("patch class must be security, critical, bugfix or feature, got %q", c)
+		}
+	}
+	for _, g := range slices.Concat(s.Patches.Include, s.Patches.Exclude) {
+		if _, err := path.Match(g, ""); err != nil {
+			bad("package glob %q: %v", g, err)
+		}
+	}
+	for _, h := range slices.Concat(s.Host.PreHooks, s.Host.PostHooks) {
+		if len(h.Command) == 0 {
+			bad("hook %q has no command", h.Name)
+		}
+	}
+	for _, c := range s.Checks {
+		errs = append(errs, c.validate()...)
+	}
+	if w := s.Window; w != nil {
+		if (w.Cron == "") == (len(w.Days) == 0) {
+			bad("window needs exactly one of cron and days")
+		}
+		if len(w.Days) > 0 && w.Start == "" {
+			bad("window days need a start HH:MM")
+		}
+		if w.Duration <= 0 {
+			bad("window duration must be > 0, got %s", w.Duration)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c Check) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("cycle spec: check %q: "+format, append([]any{c.Name}, args...)...))
+	}
+	switch c.Type {
+	case CheckCommand:
+		if len(c.Command) == 0 {
+			bad("command check has no command")
+		}
+	case CheckTCP:
+		if c.Address == "" {
+			bad("tcp check has no address")
+		}
+	case CheckHTTP:
+		if c.URL == "" {
+			bad("http check has no url")
+		}
+	case CheckPromQL:
+		if c.Prometheus == "" || c.Query == "" || (c.Threshold == nil && c.BeforeAfter == nil) {
+			bad("promql check needs prometheus, query and a threshold or before_after")
+		}
+		if c.Threshold != nil && !slices.Contains(ThresholdOps, c.Threshold.Op) {
+			bad("threshold op must be <, <=, >, >=, == or !=, got %q", c.Threshold.Op)
+		}
+	default:
+		bad("type must be command, tcp, http or promql, got %q", c.Type)
+	}
+	if c.Scope != "" && c.Scope != ScopeHost && c.Scope != ScopeWave {
+		bad("scope must be host or wave, got %q", c.Scope)
+	}
+	if c.BeforeAfter != nil && !c.OnWave() {
+		bad("before_after compares a wave's before and after, so scope must be wave")
+	}
+	return errs
+}
