@@ -18,10 +18,10 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
@@ -114,15 +114,6 @@ func (a *Activities) open(ctx context.Context, source, name string) (*session, e
 	return &session{host: h, conn: conn, mgr: mgr}, nil
 }
 
-// heartbeating returns a context whose package operations heartbeat with
-// their progress notes.
-func heartbeating(ctx context.Context) context.Context {
-	if !activity.IsActivity(ctx) {
-		return ctx
-	}
-	return pkgmgr.WithProgress(ctx, func(note string) { activity.RecordHeartbeat(ctx, note) })
-}
-
 // classify wraps err for Temporal: permanent failures become non-retryable
 // application errors with a workflows.Err* type, the rest stay retryable.
 func classify(op, host string, err error) error {
@@ -163,7 +154,7 @@ func classify(op, host string, err error) error {
 	return temporal.NewApplicationError(msg, "Transient")
 }
 
-func toPins(ps []workflows.Pin) []pkgmgr.Pin {
+func toPins(ps []domain.Pin) []pkgmgr.Pin {
 	out := make([]pkgmgr.Pin, len(ps))
 	for i, p := range ps {
 		out[i] = pkgmgr.Pin{Name: p.Name, Version: p.Version}
@@ -173,7 +164,7 @@ func toPins(ps []workflows.Pin) []pkgmgr.Pin {
 
 // validPins rejects names and versions outside the package manager's
 // grammar before anything reaches the host.
-func validPins(kind, host string, pins []workflows.Pin) error {
+func validPins(kind, host string, pins []domain.Pin) error {
 	for _, p := range toPins(pins) {
 		if err := pkgmgr.ValidPin(kind, p); err != nil {
 			return temporal.NewNonRetryableApplicationError(

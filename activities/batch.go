@@ -8,23 +8,27 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
 // ScanHosts scans a batch of hosts, in.Parallel at once, heartbeating as
 // hosts finish. A host that cannot be scanned is listed in Failed (after
-// one retry for transient errors) instead of failing the batch.
+// one retry for transient errors) instead of failing the batch. The scans
+// come back as one compact table: each distinct pending update once,
+// every host pointing at its own.
 func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	results := make([]*workflows.ScanResult, len(in.Hosts))
 	problems := make([]string, len(in.Hosts))
 	a.forEach(ctx, len(in.Hosts), in.Parallel, func(i int) {
 		var err error
 		for attempt := 1; attempt <= 2; attempt++ {
 			var r workflows.ScanResult
-			if r, err = a.ScanHost(ctx, workflows.ScanInput{Inventory: in.Inventory, Host: in.Hosts[i], Refresh: in.Refresh}); err == nil {
+			if r, err = a.scanHost(ctx, in.Inventory, in.Hosts[i], in.Refresh); err == nil {
 				results[i] = &r
 				return
 			}
@@ -36,23 +40,31 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 		problems[i] = message(err)
 	})
 	var res workflows.ScanBatchResult
+	var table domain.PendingTable
 	for i, r := range results {
-		if r != nil {
-			res.Results = append(res.Results, *r)
-		} else {
+		if r == nil {
 			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Hosts[i], Problem: problems[i]})
+			continue
 		}
+		ups := make([]domain.Pending, len(r.Updates))
+		for j, u := range r.Updates {
+			ups[j] = u.Pending(r.Manager)
+		}
+		table.Add(r.Host, r.Manager, ups)
 	}
+	res.Updates, res.Hosts = table.Updates, table.Hosts
 	return res, ctx.Err()
 }
 
 // VerifyHosts verifies a batch of hosts against their pins (versions and
 // package manager health); each failing host gets one problem line.
 func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchInput) (workflows.VerifyBatchResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	problems := make([]string, len(in.Targets))
 	a.forEach(ctx, len(in.Targets), in.Parallel, func(i int) {
 		t := in.Targets[i]
-		v, err := a.Verify(ctx, workflows.HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.Pins})
+		v, err := a.verify(ctx, workflows.HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.PinsFrom(in.PlanPins)})
 		switch {
 		case err != nil:
 			problems[i] = message(err)
@@ -72,16 +84,18 @@ func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchIn
 // DownloadHosts fetches each host's pins into its package cache without
 // installing them (dnf/apt download-only), heartbeating as hosts finish.
 func (a *Activities) DownloadHosts(ctx context.Context, in workflows.DownloadBatchInput) (workflows.DownloadBatchResult, error) {
-	hctx := heartbeating(ctx)
+	ctx, done := a.beat(ctx)
+	defer done()
 	problems := make([]string, len(in.Targets))
 	a.forEach(ctx, len(in.Targets), in.Parallel, func(i int) {
 		t := in.Targets[i]
-		s, err := a.open(hctx, in.Inventory, t.Host)
+		pins := t.PinsFrom(in.PlanPins)
+		s, err := a.open(ctx, in.Inventory, t.Host)
 		if err == nil {
-			err = validPins(s.mgr.Kind(), t.Host, t.Pins)
+			err = validPins(s.mgr.Kind(), t.Host, pins)
 		}
 		if err == nil {
-			err = classify("download", t.Host, s.mgr.Download(hctx, toPins(t.Pins)))
+			err = classify("download", t.Host, s.mgr.Download(ctx, toPins(pins)))
 		}
 		if err != nil {
 			problems[i] = message(err)
@@ -118,9 +132,7 @@ func (a *Activities) forEach(ctx context.Context, n, parallel int, fn func(i int
 			done++
 			d := done
 			mu.Unlock()
-			if activity.IsActivity(ctx) {
-				activity.RecordHeartbeat(ctx, fmt.Sprintf("%d of %d hosts done", d, n))
-			}
+			progress(ctx, fmt.Sprintf("%d of %d hosts done", d, n))
 		}()
 	}
 	wg.Wait()

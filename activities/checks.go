@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -20,7 +21,9 @@ const defaultCheckTimeout = 30 * time.Second
 // others (a wave-level failure is reported with Host ""). An unreachable
 // host fails its checks.
 func (a *Activities) RunChecks(ctx context.Context, in workflows.ChecksInput) (workflows.ChecksResult, error) {
-	var perHost, once []workflows.Check
+	ctx, done := a.beat(ctx)
+	defer done()
+	var perHost, once []domain.Check
 	for _, c := range in.Checks {
 		if perHostCheck(c) {
 			perHost = append(perHost, c)
@@ -65,13 +68,13 @@ func (a *Activities) RunChecks(ctx context.Context, in workflows.ChecksInput) (w
 	return res, nil
 }
 
-func perHostCheck(c workflows.Check) bool {
+func perHostCheck(c domain.Check) bool {
 	return c.Type == "command" || strings.Contains(c.Address+c.URL+c.Query, "{host}")
 }
 
 // runChecks runs each check against one host and returns one line per
 // failed check.
-func (a *Activities) runChecks(ctx context.Context, s *session, checks []workflows.Check, before map[string]float64) []string {
+func (a *Activities) runChecks(ctx context.Context, s *session, checks []domain.Check, before map[string]float64) []string {
 	var problems []string
 	for _, c := range checks {
 		if err := a.runCheck(ctx, s, c, before); err != nil {
@@ -82,7 +85,7 @@ func (a *Activities) runChecks(ctx context.Context, s *session, checks []workflo
 }
 
 // runCheck runs one check against s's host, or once when s is nil.
-func (a *Activities) runCheck(ctx context.Context, s *session, c workflows.Check, before map[string]float64) error {
+func (a *Activities) runCheck(ctx context.Context, s *session, c domain.Check, before map[string]float64) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = defaultCheckTimeout
@@ -91,7 +94,7 @@ func (a *Activities) runCheck(ctx context.Context, s *session, c workflows.Check
 	if s != nil {
 		addr = s.host.Address
 	}
-	subst := func(v string) string { return strings.ReplaceAll(v, "{host}", addr) }
+	subst := func(v string) string { return domain.ExpandHost(v, addr) }
 	switch c.Type {
 	case "command":
 		if s == nil {

@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
@@ -69,8 +70,7 @@ func TestFirstSeenOnFleet(t *testing.T) {
 	}
 	scan := func() map[string]workflows.Update {
 		t.Helper()
-		var res workflows.ScanResult
-		e.must(acts.ScanHost, workflows.ScanInput{Inventory: f.DeployInventoryPath, Host: h, Refresh: true}, &res)
+		res := e.scan(f.DeployInventoryPath, h)
 		by := map[string]workflows.Update{}
 		for _, u := range res.Updates {
 			by[u.Name] = u
@@ -116,7 +116,7 @@ func TestFirstSeenOnFleet(t *testing.T) {
 
 	var applied workflows.ApplyResult
 	e.must(acts.ApplyPins, workflows.HostInput{Inventory: f.DeployInventoryPath, Host: h,
-		Pins: []workflows.Pin{{Name: "demo-lib", Version: app.Candidate}}}, &applied)
+		Pins: []domain.Pin{{Name: "demo-lib", Version: app.Candidate}}}, &applied)
 	third := scan()
 	file = onHost()
 	if _, still := file[firstSeenKey(app)]; still {

@@ -8,13 +8,31 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
 
+// Prepare is a host's first step: Precheck, then Snapshot, in one
+// activity (one round trip less per host).
+func (a *Activities) Prepare(ctx context.Context, in workflows.HostInput) (workflows.SnapshotResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
+	if err := a.precheck(ctx, in); err != nil {
+		return workflows.SnapshotResult{}, err
+	}
+	return a.snapshot(ctx, in)
+}
+
 // Precheck checks the host is reachable and its package manager healthy:
 // no broken or half-configured package, no held lock, enough disk.
 func (a *Activities) Precheck(ctx context.Context, in workflows.HostInput) error {
+	ctx, done := a.beat(ctx)
+	defer done()
+	return a.precheck(ctx, in)
+}
+
+func (a *Activities) precheck(ctx context.Context, in workflows.HostInput) error {
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return err
@@ -29,6 +47,12 @@ func (a *Activities) Precheck(ctx context.Context, in workflows.HostInput) error
 // rollback target) and checks those versions can still be fetched, so a
 // rollback will not find its path gone.
 func (a *Activities) Snapshot(ctx context.Context, in workflows.HostInput) (workflows.SnapshotResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
+	return a.snapshot(ctx, in)
+}
+
+func (a *Activities) snapshot(ctx context.Context, in workflows.HostInput) (workflows.SnapshotResult, error) {
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return workflows.SnapshotResult{}, err
@@ -46,7 +70,7 @@ func (a *Activities) Snapshot(ctx context.Context, in workflows.HostInput) (work
 	}
 	var res workflows.SnapshotResult
 	for _, n := range names {
-		res.Pins = append(res.Pins, workflows.Pin{Name: n, Version: installed[n]})
+		res.Pins = append(res.Pins, domain.Pin{Name: n, Version: installed[n]})
 	}
 	if err := s.mgr.Available(ctx, toPins(res.Pins)); err != nil {
 		return workflows.SnapshotResult{}, temporal.NewNonRetryableApplicationError(
@@ -69,7 +93,8 @@ func (a *Activities) Rollback(ctx context.Context, in workflows.HostInput) (work
 }
 
 func (a *Activities) install(ctx context.Context, op string, in workflows.HostInput) (workflows.ApplyResult, error) {
-	ctx = heartbeating(ctx)
+	ctx, done := a.beat(ctx)
+	defer done()
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return workflows.ApplyResult{}, err
@@ -94,6 +119,12 @@ func (a *Activities) install(ctx context.Context, op string, in workflows.HostIn
 // manager (unless SkipHealth) and runs the checks; it returns what does not
 // match rather than an error, so the workflow shows every problem.
 func (a *Activities) Verify(ctx context.Context, in workflows.HostInput) (workflows.VerifyResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
+	return a.verify(ctx, in)
+}
+
+func (a *Activities) verify(ctx context.Context, in workflows.HostInput) (workflows.VerifyResult, error) {
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return workflows.VerifyResult{}, err
@@ -128,6 +159,8 @@ func (a *Activities) RunHook(ctx context.Context, in workflows.HostInput) error 
 	if in.Hook == nil || len(in.Hook.Command) == 0 {
 		return temporal.NewNonRetryableApplicationError("run hook on "+in.Host+": no command given", workflows.ErrInvalidInput, nil)
 	}
+	ctx, done := a.beat(ctx)
+	defer done()
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -87,7 +88,7 @@ func queryPromQL(ctx context.Context, server, query string) (float64, error) {
 
 // promqlCheck evaluates a promql check: the threshold, then the growth
 // since before (when BeforeAfter is set).
-func promqlCheck(ctx context.Context, c workflows.Check, query string, before map[string]float64) error {
+func promqlCheck(ctx context.Context, c domain.Check, query string, before map[string]float64) error {
 	v, err := queryPromQL(ctx, c.Prometheus, query)
 	if err != nil {
 		return err
@@ -135,6 +136,8 @@ func compare(v float64, op string, x float64) bool {
 // ProbeChecks reads the value of every promql check with BeforeAfter
 // before a wave starts; the wave hands them to RunChecks after its bake.
 func (a *Activities) ProbeChecks(ctx context.Context, in workflows.ChecksInput) (workflows.ProbeResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	res := workflows.ProbeResult{Values: map[string]float64{}}
 	for _, c := range in.Checks {
 		if c.Type != "promql" || c.BeforeAfter == nil {

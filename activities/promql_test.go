@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -37,24 +38,24 @@ func TestPromQLChecks(t *testing.T) {
 		"up":      `{"resultType":"scalar","result":[1,"1"]}`,
 		"nothing": `{"resultType":"vector","result":[]}`,
 	})
-	check := func(q string, th *workflows.Threshold, ba *workflows.BeforeAfter) workflows.Check {
-		return workflows.Check{Name: "c", Type: "promql", Scope: workflows.ScopeWave, Prometheus: srv.URL, Query: q, Threshold: th, BeforeAfter: ba}
+	check := func(q string, th *domain.Threshold, ba *domain.BeforeAfter) domain.Check {
+		return domain.Check{Name: "c", Type: "promql", Scope: domain.ScopeWave, Prometheus: srv.URL, Query: q, Threshold: th, BeforeAfter: ba}
 	}
 	ctx := context.Background()
 	for _, c := range []struct {
-		check   workflows.Check
+		check   domain.Check
 		before  map[string]float64
 		wantErr string
 	}{
-		{check("errors", &workflows.Threshold{Op: "<", Value: 10}, nil), nil, ""},
-		{check("errors", &workflows.Threshold{Op: "<", Value: 5}, nil), nil, "value 5, want < 5"}, // largest series counts
-		{check("up", &workflows.Threshold{Op: "==", Value: 1}, nil), nil, ""},
-		{check("nothing", &workflows.Threshold{Op: "<", Value: 1}, nil), nil, "no data"},
-		{check("bogus(", &workflows.Threshold{Op: "<", Value: 1}, nil), nil, "parse error"},
-		{check("errors", nil, &workflows.BeforeAfter{MaxIncrease: 1}), map[string]float64{"c": 4.5}, ""},
-		{check("errors", nil, &workflows.BeforeAfter{MaxIncrease: 1}), map[string]float64{"c": 3}, "grew by 2"},
-		{check("errors", nil, &workflows.BeforeAfter{MaxIncreasePercent: 50}), map[string]float64{"c": 2}, "grew by 150.0%"},
-		{check("errors", nil, &workflows.BeforeAfter{MaxIncrease: 1}), nil, "no value was read before"},
+		{check("errors", &domain.Threshold{Op: "<", Value: 10}, nil), nil, ""},
+		{check("errors", &domain.Threshold{Op: "<", Value: 5}, nil), nil, "value 5, want < 5"}, // largest series counts
+		{check("up", &domain.Threshold{Op: "==", Value: 1}, nil), nil, ""},
+		{check("nothing", &domain.Threshold{Op: "<", Value: 1}, nil), nil, "no data"},
+		{check("bogus(", &domain.Threshold{Op: "<", Value: 1}, nil), nil, "parse error"},
+		{check("errors", nil, &domain.BeforeAfter{MaxIncrease: 1}), map[string]float64{"c": 4.5}, ""},
+		{check("errors", nil, &domain.BeforeAfter{MaxIncrease: 1}), map[string]float64{"c": 3}, "grew by 2"},
+		{check("errors", nil, &domain.BeforeAfter{MaxIncreasePercent: 50}), map[string]float64{"c": 2}, "grew by 150.0%"},
+		{check("errors", nil, &domain.BeforeAfter{MaxIncrease: 1}), nil, "no value was read before"},
 	} {
 		err := promqlCheck(ctx, c.check, c.check.Query, c.before)
 		switch {
@@ -66,14 +67,14 @@ func TestPromQLChecks(t *testing.T) {
 	}
 
 	a := New(Deps{})
-	probe, err := a.ProbeChecks(ctx, workflows.ChecksInput{Checks: []workflows.Check{check("errors", nil, &workflows.BeforeAfter{MaxIncrease: 1})}})
+	probe, err := a.ProbeChecks(ctx, workflows.ChecksInput{Checks: []domain.Check{check("errors", nil, &domain.BeforeAfter{MaxIncrease: 1})}})
 	if err != nil || probe.Values["c"] != 5 {
 		t.Errorf("ProbeChecks = %v, %v; want c=5", probe.Values, err)
 	}
 	// A wave-level check runs once, without touching any host, and its
 	// failure has no host: it fails the whole wave.
 	res, err := a.RunChecks(ctx, workflows.ChecksInput{Hosts: []string{"h1", "h2"},
-		Checks: []workflows.Check{check("errors", &workflows.Threshold{Op: "<", Value: 1}, nil)}})
+		Checks: []domain.Check{check("errors", &domain.Threshold{Op: "<", Value: 1}, nil)}})
 	if err != nil || len(res.Failed) != 1 || res.Failed[0].Host != "" || !strings.Contains(res.Failed[0].Problem, "check c: value 5") {
 		t.Errorf("RunChecks = %+v, %v; want one wave-level failure", res.Failed, err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/transport"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 func TestParseAdvisoryDates(t *testing.T) {
@@ -58,8 +57,7 @@ func TestPublishedOnDNFFleet(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
 	e := &actEnv{t: t, env: env, acts: acts, inv: f.InventoryPath}
-	var res workflows.ScanResult
-	e.must(acts.ScanHost, workflows.ScanInput{Inventory: f.InventoryPath, Host: f.Hosts[0].Name, Refresh: true}, &res)
+	res := e.scan(f.InventoryPath, f.Hosts[0].Name)
 	dated := 0
 	for _, u := range res.Updates {
 		if len(u.Advisories) > 0 {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -51,6 +49,8 @@ func parseBootID(out string) (string, error) {
 // Reboot records the host's boot ID and starts a reboot. It returns the
 // old boot ID for WaitForHost.
 func (a *Activities) Reboot(ctx context.Context, in workflows.HostInput) (workflows.RebootResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	s, err := a.open(ctx, in.Inventory, in.Host)
 	if err != nil {
 		return workflows.RebootResult{}, err
@@ -71,6 +71,8 @@ func (a *Activities) Reboot(ctx context.Context, in workflows.HostInput) (workfl
 // in.BootID, heartbeating each try; the activity's StartToClose timeout
 // bounds the wait.
 func (a *Activities) WaitForHost(ctx context.Context, in workflows.HostInput) error {
+	ctx, done := a.beat(ctx)
+	defer done()
 	h, err := a.lookup(in.Inventory, in.Host)
 	if err != nil {
 		return err
@@ -93,9 +95,7 @@ func (a *Activities) WaitForHost(ctx context.Context, in workflows.HostInput) er
 		}
 		cancel()
 		last = err.Error()
-		if activity.IsActivity(ctx) {
-			activity.RecordHeartbeat(ctx, last)
-		}
+		progress(ctx, last)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s to come back after reboot: %w (last: %s)", in.Host, ctx.Err(), last)

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -16,6 +17,8 @@ import (
 // (the staging terms and hosts, from the whole inventory) and production
 // (the targets minus staging).
 func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInput) (workflows.ResolveResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	invalid := func(format string, args ...any) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)
 	}
@@ -83,28 +86,30 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 	return res, nil
 }
 
-// ScanHost refreshes the host's package index (when asked) and lists its
-// pending updates, classified by the package manager driver.
-func (a *Activities) ScanHost(ctx context.Context, in workflows.ScanInput) (workflows.ScanResult, error) {
-	ctx = heartbeating(ctx)
-	s, err := a.open(ctx, in.Inventory, in.Host)
+// scanHost refreshes the host's package index (when asked) and lists its
+// pending updates, classified by the package manager driver, with the
+// time each was first seen (and published, where the package manager
+// says). It is what ScanHosts runs per host and what `inventory scan`
+// shows.
+func (a *Activities) scanHost(ctx context.Context, inventorySource, host string, refresh bool) (workflows.ScanResult, error) {
+	s, err := a.open(ctx, inventorySource, host)
 	if err != nil {
 		return workflows.ScanResult{}, err
 	}
-	if in.Refresh {
+	if refresh {
 		if err := s.mgr.Refresh(ctx); err != nil {
-			return workflows.ScanResult{}, classify("refresh", in.Host, err)
+			return workflows.ScanResult{}, classify("refresh", host, err)
 		}
 	}
 	ups, err := s.mgr.Pending(ctx)
 	if err != nil {
-		return workflows.ScanResult{}, classify("list pending updates", in.Host, err)
+		return workflows.ScanResult{}, classify("list pending updates", host, err)
 	}
-	res := workflows.ScanResult{Host: in.Host, Manager: s.mgr.Kind()}
+	res := workflows.ScanResult{Host: host, Manager: s.mgr.Kind()}
 	for _, u := range ups {
 		res.Updates = append(res.Updates, workflows.Update{
 			Name: u.Name, Arch: u.Arch, Installed: u.Installed, Candidate: u.Candidate, Source: u.Source,
-			Class: string(u.Class), Severity: string(u.Severity), Advisories: u.Advisories,
+			Class: domain.Class(u.Class), Severity: domain.Severity(u.Severity), Advisories: u.Advisories,
 		})
 	}
 	a.recordPublished(ctx, s, res.Updates)
@@ -115,6 +120,8 @@ func (a *Activities) ScanHost(ctx context.Context, in workflows.ScanInput) (work
 // HostLock tells whether the host's workflow ID is held by a running
 // HostPatch and by which cycle (its PatchCycle search attribute).
 func (a *Activities) HostLock(ctx context.Context, in workflows.HostInput) (workflows.HostLockResult, error) {
+	ctx, done := a.beat(ctx)
+	defer done()
 	if a.d.Client == nil {
 		return workflows.HostLockResult{}, nil
 	}

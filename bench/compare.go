@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/testfleet"
@@ -192,16 +193,16 @@ func runGoLoop(ctx context.Context, f *testfleet.Fleet, forks int) (time.Duratio
 
 // CompareSpec is patchflow's side of the comparison: one wave of every
 // host, forks at once, no staging, no bake, no checks.
-func CompareSpec(policy string, f *testfleet.Fleet, forks int) workflows.CycleSpec {
-	return workflows.CycleSpec{
+func CompareSpec(policy string, f *testfleet.Fleet, forks int) domain.CycleSpec {
+	return domain.CycleSpec{
 		Policy:         policy,
-		Inventory:      workflows.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
-		Patches:        workflows.PatchRules{Include: []string{comparePackage}, Approve: []string{comparePackage + "=" + compareTo}},
-		Approval:       workflows.ApprovalSpec{Mode: "auto"},
-		Waves:          []workflows.WaveSpec{{Name: "all", Percent: 100, MaxParallel: forks}},
-		OnBudgetBreach: workflows.BreachPause,
+		Inventory:      domain.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
+		Patches:        domain.PatchRules{Include: []string{comparePackage}, Approve: []string{comparePackage + "=" + compareTo}},
+		Approval:       domain.ApprovalSpec{Mode: "auto"},
+		Waves:          []domain.Wave{{Name: "all", Percent: 100, MaxParallel: forks}},
+		OnBudgetBreach: domain.BreachPause,
 		ScanParallel:   forks,
-		Host:           workflows.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: 2 * time.Minute},
+		Host:           domain.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: 2 * time.Minute},
 	}
 }
 

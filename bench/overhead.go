@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
@@ -22,21 +23,21 @@ const OverheadBake = 2 * time.Second
 // least 7 hosts: staging (h1), a canary of one, a ramp of 4 and the rest,
 // each wave with max_parallel equal to its size so the slowest host of a
 // stage is its critical path, each stage baking OverheadBake.
-func OverheadSpec(policy string, f *testfleet.Fleet) workflows.CycleSpec {
+func OverheadSpec(policy string, f *testfleet.Fleet) domain.CycleSpec {
 	rest := len(f.Hosts) - 6
-	return workflows.CycleSpec{
+	return domain.CycleSpec{
 		Policy:    policy,
-		Inventory: workflows.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
-		Staging:   workflows.StagingSpec{Select: []string{"group=staging"}, Bake: OverheadBake},
-		Patches:   workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}},
-		Approval:  workflows.ApprovalSpec{Mode: "auto"},
-		Waves: []workflows.WaveSpec{
+		Inventory: domain.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
+		Staging:   domain.StagingSpec{Select: []string{"group=staging"}, Bake: OverheadBake},
+		Patches:   domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}},
+		Approval:  domain.ApprovalSpec{Mode: "auto"},
+		Waves: []domain.Wave{
 			{Name: "canary", Count: 1, MaxParallel: 1, Bake: OverheadBake},
 			{Name: "ramp", Count: 4, MaxParallel: 4, Bake: OverheadBake},
 			{Name: "rest", Percent: 100, MaxParallel: rest, Bake: OverheadBake},
 		},
-		OnBudgetBreach: workflows.BreachPause,
-		Host:           workflows.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: 2 * time.Minute},
+		OnBudgetBreach: domain.BreachPause,
+		Host:           domain.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: 2 * time.Minute},
 	}
 }
 
@@ -45,7 +46,7 @@ func OverheadSpec(policy string, f *testfleet.Fleet) workflows.CycleSpec {
 type Stage struct {
 	Wave    int
 	Hosts   int
-	Slowest time.Duration // longest HostOutcome.Duration
+	Slowest time.Duration // longest HostReport.Duration
 	Bake    time.Duration
 }
 
@@ -98,7 +99,7 @@ func Overhead(ctx context.Context, st *Stack, f *testfleet.Fleet, policy string)
 	for i := range res.Stages {
 		res.Stages[i] = Stage{Wave: i, Bake: bakes[i]}
 	}
-	for _, o := range run.Result.Hosts {
+	for _, o := range run.Hosts {
 		if o.Wave < 0 || o.Wave >= len(res.Stages) {
 			return res, fmt.Errorf("cycle %s: host %s in wave %d, spec has %d stages", run.ID, o.Host, o.Wave, len(res.Stages))
 		}

@@ -15,6 +15,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
@@ -97,19 +98,19 @@ func runSimWorker(addr string) error {
 // ScaleSpec is the cycle of a scale run: every simulated host gets
 // demo-app 1.0.1; a canary of 10, then the rest max_parallel at once; no
 // staging, no bake, no checks, so only orchestration is measured.
-func ScaleSpec(policy string, maxParallel int) workflows.CycleSpec {
-	return workflows.CycleSpec{
+func ScaleSpec(policy string, maxParallel int) domain.CycleSpec {
+	return domain.CycleSpec{
 		Policy:    policy,
-		Inventory: workflows.InventorySpec{Source: "sim", Select: []string{"group=" + SimGroup}},
-		Patches:   workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}},
-		Approval:  workflows.ApprovalSpec{Mode: "auto"},
-		Waves: []workflows.WaveSpec{
+		Inventory: domain.InventorySpec{Source: "sim", Select: []string{"group=" + SimGroup}},
+		Patches:   domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}},
+		Approval:  domain.ApprovalSpec{Mode: "auto"},
+		Waves: []domain.Wave{
 			{Name: "canary", Count: 10, MaxParallel: 10},
 			{Name: "rest", Percent: 100, MaxParallel: maxParallel},
 		},
-		OnBudgetBreach: workflows.BreachPause,
+		OnBudgetBreach: domain.BreachPause,
 		ScanParallel:   50,
-		Host:           workflows.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: time.Minute},
+		Host:           domain.HostSteps{Reboot: "never", DecisionTimeout: time.Minute, CommandTimeout: time.Minute},
 	}
 }
 

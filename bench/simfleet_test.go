@@ -80,14 +80,14 @@ func TestSimFleetAnswersEveryScanCommand(t *testing.T) {
 	inv := f.Inventory()
 	a := activities.New(activities.Deps{Pool: transport.NewPool(rec),
 		LoadInventory: func(string) (*inventory.Inventory, error) { return inv, nil }})
-	in := workflows.ScanInput{Inventory: "sim", Host: inv.Hosts[0].Name, Refresh: true}
+	in := workflows.ScanBatchInput{Inventory: "sim", Hosts: []string{inv.Hosts[0].Name}, Refresh: true}
 	for range 2 { // the second scan reads what the first one wrote
-		res, err := a.ScanHost(context.Background(), in)
+		res, err := a.ScanHosts(context.Background(), in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Updates) != 2 {
-			t.Fatalf("scan found %+v, want demo-app and demo-lib", res.Updates)
+		if len(res.Failed) > 0 || len(res.Hosts) != 1 || len(res.Hosts[0].Updates) != 2 {
+			t.Fatalf("scan found %+v (failed %+v), want demo-app and demo-lib", res.Hosts, res.Failed)
 		}
 	}
 	if len(rec.unknown) > 0 {

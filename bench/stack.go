@@ -13,6 +13,7 @@ import (
 
 	"github.com/patchflow/patchflow/activities"
 	"github.com/patchflow/patchflow/devserver"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -84,11 +85,14 @@ func newWorker(c client.Client, deps activities.Deps) sdkworker.Worker {
 type CycleRun struct {
 	ID     string
 	Result workflows.CycleResult
-	Wall   time.Duration
+	// Hosts is every host's final report (the result lists only hosts
+	// that did not end patched).
+	Hosts []workflows.HostReport
+	Wall  time.Duration
 }
 
 // RunCycle starts a PatchCycle for spec and waits for its result.
-func RunCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec) (CycleRun, error) {
+func RunCycle(ctx context.Context, c client.Client, spec domain.CycleSpec) (CycleRun, error) {
 	start := time.Now()
 	id := workflows.CycleID(spec.Policy, start)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
@@ -98,10 +102,18 @@ func RunCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec) (C
 	}
 	var res workflows.CycleResult
 	if err := run.Get(ctx, &res); err != nil {
-		return CycleRun{}, fmt.Errorf("cycle %s: %w", id, err)
+		var ok bool
+		if res, ok = workflows.ResultOf(err); !ok {
+			return CycleRun{}, fmt.Errorf("cycle %s: %w", id, err)
+		}
 	}
 	out := CycleRun{ID: id, Result: res, Wall: time.Since(start)}
-	if res.State != workflows.CycleCompleted || res.Counts.Patched != res.Counts.Total {
+	hosts, err := workflows.AllHosts(ctx, c, id)
+	if err != nil {
+		return out, err
+	}
+	out.Hosts = hosts.Hosts
+	if res.State != domain.CycleCompleted || res.Counts.Patched != res.Counts.Total {
 		return out, fmt.Errorf("cycle %s ended %s (%s) with %+v; a benchmark needs every host patched", id, res.State, res.Reason, res.Counts)
 	}
 	return out, nil

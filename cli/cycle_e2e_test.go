@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -134,13 +135,13 @@ func TestCycleFromTheCLI(t *testing.T) {
 
 	code, out, _ = run(t, "cycle", "status", id, "--json", "--address", addr)
 	var st workflows.CycleStatus
-	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.State != workflows.CycleCompleted || len(st.Hosts) != 4 {
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.State != domain.CycleCompleted || len(st.Hosts) != 4 {
 		t.Fatalf("cycle status --json: exit %d, state %q, %d hosts:\n%s", code, st.State, len(st.Hosts), out)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, out, _ = run(t, "cycle", "list", "--policy", "cli-e2e", "--address", addr)
-		if code == 0 && strings.Contains(out, id) && strings.Contains(out, workflows.CycleCompleted) {
+		if code == 0 && strings.Contains(out, id) && strings.Contains(out, string(domain.CycleCompleted)) {
 			break
 		}
 		if time.Now().After(deadline) {

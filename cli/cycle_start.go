@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/policies"
 	"github.com/patchflow/patchflow/resolve"
@@ -92,7 +93,7 @@ func cycleStartRun(opts *CycleStartOptions) error {
 
 // specFromPolicy loads and validates a policy and its inventory and
 // converts it to the spec a cycle runs; warnings go to the error stream.
-func specFromPolicy(path string, io IOStreams) (workflows.CycleSpec, error) {
+func specFromPolicy(path string, io IOStreams) (domain.CycleSpec, error) {
 	_, spec, err := loadPolicySpec(path, io, nil)
 	return spec, err
 }
@@ -100,25 +101,25 @@ func specFromPolicy(path string, io IOStreams) (workflows.CycleSpec, error) {
 // loadPolicySpec is specFromPolicy that also returns the policy; check,
 // when set, vets the policy before it is resolved (schedule create refuses
 // a policy without a window).
-func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) error) (*policies.Policy, workflows.CycleSpec, error) {
+func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) error) (*policies.Policy, domain.CycleSpec, error) {
 	p, err := policies.Load(path)
 	if err != nil {
-		return nil, workflows.CycleSpec{}, err
+		return nil, domain.CycleSpec{}, err
 	}
 	if check != nil {
 		if err := check(p); err != nil {
-			return nil, workflows.CycleSpec{}, err
+			return nil, domain.CycleSpec{}, err
 		}
 	}
 	res, err := resolve.Spec(p)
 	if err != nil {
-		return nil, workflows.CycleSpec{}, err
+		return nil, domain.CycleSpec{}, err
 	}
 	for _, w := range res.Warnings {
 		termf(io.ErrOut, "warning: %s\n", w)
 	}
 	if err := checkTargets(p, res.Spec); err != nil {
-		return nil, workflows.CycleSpec{}, err
+		return nil, domain.CycleSpec{}, err
 	}
 	return p, res.Spec, nil
 }
@@ -126,7 +127,7 @@ func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) erro
 // checkTargets reads a local inventory now, so a typo in a path or a
 // selector fails here rather than minutes later in the cycle. URLs are
 // left to the cycle, which fetches them when it starts.
-func checkTargets(p *policies.Policy, spec workflows.CycleSpec) error {
+func checkTargets(p *policies.Policy, spec domain.CycleSpec) error {
 	src := spec.Inventory.Source
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		return nil
@@ -147,7 +148,7 @@ func checkTargets(p *policies.Policy, spec workflows.CycleSpec) error {
 
 // startCycle starts the PatchCycle workflow with its readable ID, search
 // attributes and summary.
-func startCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec, now time.Time) (string, error) {
+func startCycle(ctx context.Context, c client.Client, spec domain.CycleSpec, now time.Time) (string, error) {
 	id := workflows.CycleID(spec.Policy, now)
 	summary := fmt.Sprintf("patch cycle of policy %s", spec.Policy)
 	if spec.DryRun {
@@ -162,7 +163,7 @@ func startCycle(ctx context.Context, c client.Client, spec workflows.CycleSpec, 
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrPolicy.ValueSet(spec.Policy),
 			workflows.AttrCycle.ValueSet(id),
-			workflows.AttrCycleState.ValueSet(workflows.CycleResolving),
+			workflows.AttrCycleState.ValueSet(string(domain.CycleResolving)),
 		),
 	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
 	if err != nil {

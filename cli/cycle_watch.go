@@ -9,6 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -37,7 +38,12 @@ func fetchCycle(ctx context.Context, c client.Client, id string) (cycleSnapshot,
 	if status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		var r workflows.CycleResult
 		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &r); err != nil {
-			return snap, fmt.Errorf("cycle %s ended without a result (%s): %w", id, status, err)
+			// A cycle that did not succeed ends as a failed (or canceled)
+			// workflow whose failure carries the same result.
+			var ok bool
+			if r, ok = workflows.ResultOf(err); !ok {
+				return snap, fmt.Errorf("cycle %s ended without a result (%s): %w", id, status, err)
+			}
 		}
 		snap.Status, snap.Result = r.CycleStatus, &r
 		return snap, nil
@@ -85,12 +91,12 @@ func watchCycle(ctx context.Context, c client.Client, id string, p *cycleProgres
 // hosts that failed or were rolled back give 3, a cycle that failed or
 // was aborted without touching hosts gives 1.
 func cycleExit(r workflows.CycleResult) error {
-	c := workflows.CountOutcomes(r.Hosts, 0)
-	if c.Failed+c.RolledBack+c.NeedsRepair > 0 {
+	c := r.Counts
+	if c.Failed+c.RolledBack+c.NeedsRepair > 0 || r.State == domain.CycleCompletedWithFailures {
 		return SilentError(ExitHostsFailed)
 	}
 	switch r.State {
-	case workflows.CycleFailed, workflows.CycleAborted:
+	case domain.CycleFailed, domain.CycleAborted, domain.CycleCanceled:
 		return SilentError(ExitFailure)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -12,7 +13,7 @@ import (
 // and how an operator makes it go on now.
 func windowNote(st workflows.CycleStatus) string {
 	w := st.Window
-	if w == nil || st.State != workflows.CycleParked {
+	if w == nil || st.State != domain.CycleParked {
 		return ""
 	}
 	loc, err := time.LoadLocation(w.Timezone)
@@ -30,12 +31,12 @@ func windowNote(st workflows.CycleStatus) string {
 // window is closed: the cycle will scan and plan now and park before it
 // changes a host. Empty for dry runs, policies without a window and an
 // open window.
-func windowStartNote(spec workflows.CycleSpec, now time.Time) string {
+func windowStartNote(spec domain.CycleSpec, now time.Time) string {
 	w := spec.Window
 	if w == nil || spec.DryRun {
 		return ""
 	}
-	open, _, next, err := w.At(now)
+	open, _, next, err := workflows.WindowAt(w, now)
 	if err != nil || open {
 		return ""
 	}

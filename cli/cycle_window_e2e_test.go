@@ -13,8 +13,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 // TestParkedCycleOnTheRealServer: a cycle started by hand outside its
@@ -37,7 +37,7 @@ func TestParkedCycleOnTheRealServer(t *testing.T) {
 		t.Fatalf("cycle start: exit %d\n%s%s", code, out, errOut)
 	}
 	id := started.CycleID
-	st := waitCycleState(t, addr, id, workflows.CycleParked)
+	st := waitCycleState(t, addr, id, domain.CycleParked)
 	if st.Window == nil || st.Window.ParkedUntil.UTC().Hour() != opens || time.Until(st.Window.ParkedUntil) < 10*time.Hour || len(st.Plan.Entries) == 0 {
 		t.Fatalf("parked status: window %+v, %d plan entries", st.Window, len(st.Plan.Entries))
 	}
@@ -67,7 +67,7 @@ func TestParkedCycleOnTheRealServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "window extended by 1h0m0s") {
 		t.Fatalf("extend-window: exit %d\n%s%s", code, out, errOut)
 	}
-	st = waitCycleState(t, addr, id, workflows.CycleCompleted)
+	st = waitCycleState(t, addr, id, domain.CycleCompleted)
 	if st.Counts.Patched != len(fleet.Hosts) || st.Window.Parks != 1 {
 		t.Fatalf("after extend-window: %+v, parks %d", st.Counts, st.Window.Parks)
 	}

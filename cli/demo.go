@@ -146,8 +146,8 @@ func demoRun(opts *DemoOptions) error {
 	fmt.Fprintln(opts.IO.Out, "\ndemo summary:")
 	t := newTable(opts.IO.Out, "CYCLE", "STATE", "PATCHED", "FAILED", "ROLLED BACK")
 	for _, r := range results {
-		c := workflows.CountOutcomes(r.Hosts, 0)
-		t.row(r.CycleID, r.State, fmt.Sprint(c.Patched), fmt.Sprint(c.Failed+c.NeedsRepair), fmt.Sprint(c.RolledBack))
+		c := r.Counts
+		t.row(r.CycleID, string(r.State), fmt.Sprint(c.Patched), fmt.Sprint(c.Failed+c.NeedsRepair), fmt.Sprint(c.RolledBack))
 	}
 	t.flush()
 	termf(opts.IO.Out, "\nSee both cycles and every host in the Temporal UI: %s\n", stack.Server.UIURL())

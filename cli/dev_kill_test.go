@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -60,7 +61,7 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	// With --no-worker nothing runs the cycle: it stays open, as a cycle
 	// would be when the process dies mid-rollout.
 	id := "cycle/kill-test/" + time.Now().UTC().Format(time.RFC3339)
-	spec := workflows.CycleSpec{Policy: "kill-test"}
+	spec := domain.CycleSpec{Policy: "kill-test"}
 	if _, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
 		"PatchCycle", workflows.CycleInput{Spec: spec}); err != nil {
 		t.Fatalf("start %s: %v", id, err)

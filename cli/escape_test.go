@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -42,10 +43,10 @@ func TestInventoryListEscapesHostileLabels(t *testing.T) {
 }
 
 func TestCycleOutputEscapesHostileValues(t *testing.T) {
-	st := workflows.CycleStatus{CycleID: "cycle/web/2026-01-01T00:00:00Z", State: workflows.CycleFailed, Reason: hostile,
-		Hosts:     []workflows.HostOutcome{{Host: "web1", Wave: 1, State: workflows.HostFailed, Reason: hostile}},
-		WaveHosts: [][]string{{"web1"}},
-		Started:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+	st := workflows.CycleStatus{CycleID: "cycle/web/2026-01-01T00:00:00Z", State: domain.CycleFailed, Reason: hostile,
+		Hosts:   []workflows.HostReport{{Host: "web1", Wave: 1, Stage: "1", State: domain.HostFailed, Reason: hostile}},
+		Stages:  []workflows.StageStatus{{Stage: "1", Hosts: []string{"web1"}}},
+		Started: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 	assertEscaped(t, "progress line", progressLine(st)+"\n", 1)
 	var b bytes.Buffer

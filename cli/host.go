@@ -92,7 +92,7 @@ func hostDecisionRun(opts *HostDecisionOptions) error {
 		if err := sendUpdate(ctx, c, cycle, workflows.MsgRollbackHost, workflows.HostRequest{Host: opts.Host}, &reply); err != nil {
 			return err
 		}
-		return printDecision(opts.IO.Out, opts.JSON, workflows.DecisionReply{Host: opts.Host, State: "rollback requested from " + cycle})
+		return printDecision(opts.IO.Out, opts.JSON, decision{Host: opts.Host, State: "rollback requested from " + cycle})
 	}
 	if !running {
 		return fmt.Errorf("host %s: its patch has finished (%s); %s applies to a host waiting for a decision", opts.Host, desc.WorkflowExecutionInfo.Status, opts.Verb)
@@ -101,10 +101,16 @@ func hostDecisionRun(opts *HostDecisionOptions) error {
 	if err := sendUpdate(ctx, c, id, opts.Verb, nil, &reply); err != nil {
 		return err
 	}
-	return printDecision(opts.IO.Out, opts.JSON, reply)
+	return printDecision(opts.IO.Out, opts.JSON, decision{Host: reply.Host, State: string(reply.State)})
 }
 
-func printDecision(w io.Writer, asJSON bool, r workflows.DecisionReply) error {
+// decision is what a host verb prints: the host and where it now stands.
+type decision struct {
+	Host  string `json:"host"`
+	State string `json:"state"`
+}
+
+func printDecision(w io.Writer, asJSON bool, r decision) error {
 	if asJSON {
 		return printJSON(w, r)
 	}
@@ -113,13 +119,13 @@ func printDecision(w io.Writer, asJSON bool, r workflows.DecisionReply) error {
 }
 
 // printCycleHosts lists hosts with their state and reason.
-func printCycleHosts(w io.Writer, hosts []workflows.HostOutcome) {
+func printCycleHosts(w io.Writer, hosts []workflows.HostReport) {
 	if len(hosts) == 0 {
 		return
 	}
-	t := newTable(w, "HOST", "WAVE", "STATE", "REASON")
+	t := newTable(w, "HOST", "STAGE", "STATE", "REASON")
 	for _, h := range hosts {
-		t.row(h.Host, waveName(h.Wave), h.State, h.Reason)
+		t.row(h.Host, h.Stage, string(h.State), h.Reason)
 	}
 	t.flush()
 }

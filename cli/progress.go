@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -49,8 +50,8 @@ func progressLine(st workflows.CycleStatus) string {
 	switch {
 	case st.Wave > 0:
 		termf(&b, ", wave %d/%d", st.Wave, st.Waves)
-	case st.State == workflows.CycleStaging:
-		termf(&b, ", %d staging hosts", len(st.StagingHosts))
+	case st.State == domain.CycleStaging && len(st.Stages) > 0:
+		termf(&b, ", %d staging hosts", st.Stages[0].Counts.Total)
 	}
 	c := st.Counts
 	termf(&b, ", %d/%d hosts done: %d patched", c.Total-c.Pending, c.Total, c.Patched)
@@ -82,28 +83,21 @@ func progressLine(st workflows.CycleStatus) string {
 	return b.String()
 }
 
-// progressFrame is the live view: the summary and one line per wave.
+// progressFrame is the live view: the summary and one line per stage.
 func progressFrame(st workflows.CycleStatus, line string) string {
 	var b strings.Builder
 	b.WriteString(line + "\n")
-	byWave := map[int][]workflows.HostOutcome{}
-	for _, h := range st.Hosts {
-		byWave[h.Wave] = append(byWave[h.Wave], h)
-	}
-	row := func(name string, hosts []string, done []workflows.HostOutcome) {
-		if len(hosts) == 0 {
-			return
+	for _, s := range st.Stages {
+		c := s.Counts
+		name := s.Stage
+		if name != "staging" {
+			name = "wave " + name
 		}
-		c := workflows.CountOutcomes(done, len(hosts)-len(done))
-		termf(&b, "  %-10s %s %d/%d", name, bar(c.Total-c.Pending, c.Total, 20), c.Total-c.Pending, c.Total)
+		termf(&b, "  %-10s %s %d/%d", name, bar(c.Done(), c.Total, 20), c.Done(), c.Total)
 		if c.Failed+c.RolledBack+c.NeedsRepair > 0 {
 			termf(&b, "  (%d failed, %d rolled back)", c.Failed+c.NeedsRepair, c.RolledBack)
 		}
 		b.WriteString("\n")
-	}
-	row("staging", st.StagingHosts, byWave[0])
-	for i, hosts := range st.WaveHosts {
-		row(fmt.Sprintf("wave %d", i+1), hosts, byWave[i+1])
 	}
 	return b.String()
 }
@@ -126,17 +120,18 @@ func printCycleSummary(w io.Writer, r workflows.CycleResult) {
 		termf(w, ": %s", st.Reason)
 	}
 	fmt.Fprintln(w)
-	c := workflows.CountOutcomes(st.Hosts, 0)
+	c := st.Counts
 	termf(w, "hosts: %d patched, %d failed, %d rolled back, %d skipped, %d need repair\n",
 		c.Patched, c.Failed, c.RolledBack, c.Skipped, c.NeedsRepair)
-	if len(st.StagingHosts)+len(st.WaveHosts) > 0 {
+	if len(st.Stages) > 0 {
 		fmt.Fprintln(w, "waves:")
 		tw := newTable(w, "WAVE", "HOSTS")
-		if len(st.StagingHosts) > 0 {
-			tw.row("staging", strings.Join(st.StagingHosts, " "))
-		}
-		for i, hosts := range st.WaveHosts {
-			tw.row(fmt.Sprint(i+1), strings.Join(hosts, " "))
+		for _, s := range st.Stages {
+			hosts := strings.Join(s.Hosts, " ")
+			if len(s.Hosts) == 0 {
+				hosts = fmt.Sprintf("%d hosts (patchflow cycle status %s --hosts lists them)", s.Counts.Total, st.CycleID)
+			}
+			tw.row(s.Stage, hosts)
 		}
 		tw.flush()
 	}
@@ -144,29 +139,15 @@ func printCycleSummary(w io.Writer, r workflows.CycleResult) {
 		fmt.Fprintln(w, "plan:")
 		tw := newTable(w, "MANAGER", "PACKAGE", "VERSION", "CLASS", "SEVERITY", "HOSTS")
 		for _, e := range st.Plan.Entries {
-			tw.row(e.Manager, e.Name, e.Version, e.Class, e.Severity, fmt.Sprint(e.Hosts))
+			tw.row(e.Manager, e.Name, e.Version, string(e.Class), string(e.Severity), fmt.Sprint(e.Hosts))
 		}
 		tw.flush()
 	}
-	var bad []workflows.HostOutcome
-	for _, h := range st.Hosts {
-		if h.State != workflows.HostPatched {
-			bad = append(bad, h)
-		}
-	}
-	if len(bad) > 0 {
+	if len(st.Hosts) > 0 {
 		fmt.Fprintln(w, "hosts not patched:")
-		tw := newTable(w, "HOST", "WAVE", "STATE", "REASON")
-		for _, h := range bad {
-			tw.row(h.Host, waveName(h.Wave), h.State, h.Reason)
+		printCycleHosts(w, st.Hosts)
+		if st.HostsOmitted > 0 {
+			termf(w, "... and %d more (patchflow cycle status %s --hosts --json lists every host)\n", st.HostsOmitted, st.CycleID)
 		}
-		tw.flush()
 	}
-}
-
-func waveName(n int) string {
-	if n == 0 {
-		return "staging"
-	}
-	return fmt.Sprint(n)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/schedules"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -78,7 +79,7 @@ func waitSchedule(t *testing.T, addr, policy string, within time.Duration, what 
 }
 
 // waitCycleState polls cycle status until the cycle reaches state.
-func waitCycleState(t *testing.T, addr, id, state string) workflows.CycleStatus {
+func waitCycleState(t *testing.T, addr, id string, state domain.CycleState) workflows.CycleStatus {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -146,7 +147,7 @@ func TestScheduleOnTheRealServer(t *testing.T) {
 	if !strings.HasPrefix(first, "cycle/"+name+"-") {
 		t.Fatalf("scheduled cycle ID %q; want cycle/%s-<time>", first, name)
 	}
-	st := waitCycleState(t, addr, first, workflows.CyclePlanned)
+	st := waitCycleState(t, addr, first, domain.CyclePlanned)
 	if st.Policy != name || st.Counts.Skipped != 2 {
 		t.Fatalf("triggered dry run: policy %q, %+v; want both unreachable hosts skipped", st.Policy, st.Counts)
 	}
@@ -171,7 +172,7 @@ func TestScheduleOnTheRealServer(t *testing.T) {
 	if want := schedules.ActionID(name) + "-" + windowed.Scheduled.UTC().Format(time.RFC3339); windowed.CycleID != want {
 		t.Fatalf("cycle ID %q, want %q", windowed.CycleID, want)
 	}
-	waitCycleState(t, addr, windowed.CycleID, workflows.CyclePlanned)
+	waitCycleState(t, addr, windowed.CycleID, domain.CyclePlanned)
 	code, out, _ = run(t, "cycle", "list", "--policy", name, "--address", addr)
 	if code != 0 || !strings.Contains(out, windowed.CycleID) {
 		t.Logf("cycle list does not show %s yet (visibility lags):\n%s", windowed.CycleID, out)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/worker"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -39,9 +40,9 @@ func TestPrometheusScrapesWorker(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Close() })
 	// What the workflows record when a cycle of policy web fails after one
 	// of its hosts ended in needs_repair (workflows/metrics.go).
-	m.SDK.WithTags(map[string]string{"policy": "web", "result": workflows.CycleFailed}).Counter(workflows.MetricCycles).Inc(1)
-	m.SDK.WithTags(map[string]string{"policy": "web", "wave": "1", "result": workflows.HostNeedsRepair}).Counter(workflows.MetricHosts).Inc(1)
-	m.SDK.WithTags(map[string]string{"policy": "web", "wave": "1", "result": workflows.HostNeedsRepair}).Timer(workflows.MetricHostDuration).Record(3 * time.Minute)
+	m.SDK.WithTags(map[string]string{"policy": "web", "result": string(domain.CycleFailed)}).Counter(workflows.MetricCycles).Inc(1)
+	m.SDK.WithTags(map[string]string{"policy": "web", "wave": "1", "result": string(domain.HostNeedsRepair)}).Counter(workflows.MetricHosts).Inc(1)
+	m.SDK.WithTags(map[string]string{"policy": "web", "wave": "1", "result": string(domain.HostNeedsRepair)}).Timer(workflows.MetricHostDuration).Record(3 * time.Minute)
 
 	dir := t.TempDir()
 	rules, err := os.ReadFile(filepath.Join("prometheus", "rules.yaml"))

@@ -12,14 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 // Result is a CycleSpec with the policy features this version records but
 // does not enforce yet, for the CLI to show as warnings.
 type Result struct {
-	Spec     workflows.CycleSpec
+	Spec     domain.CycleSpec
 	Warnings []string
 }
 
@@ -41,30 +41,30 @@ func Spec(p *policies.Policy) (Result, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	spec := workflows.CycleSpec{
+	spec := domain.CycleSpec{
 		Policy:    p.Metadata.Name,
-		Inventory: workflows.InventorySpec{Source: source, Select: p.Targets.Select},
+		Inventory: domain.InventorySpec{Source: source, Select: p.Targets.Select},
 		Staging:   stagingSpec(p),
 		Patches:   patchRules(p, unsupported),
-		Approval: workflows.ApprovalSpec{
-			Mode:      p.Approval.Mode,
+		Approval: domain.ApprovalSpec{
+			Mode:      domain.ApprovalMode(p.Approval.Mode),
 			Timeout:   p.Approval.Timeout.Std(),
-			OnTimeout: p.Approval.OnTimeout,
+			OnTimeout: domain.ApprovalTimeoutAction(p.Approval.OnTimeout),
 		},
-		Budget: workflows.BudgetSpec{
+		Budget: domain.Budget{
 			MaxFailures: p.Rollout.FailureBudget.Count,
 			MaxPercent:  p.Rollout.FailureBudget.Percent,
 		},
-		OnBudgetBreach: p.Rollout.OnBudgetBreach,
+		OnBudgetBreach: domain.BreachAction(p.Rollout.OnBudgetBreach),
 		Host:           hostSteps(p),
-		Window:         cycleWindow(p),
-		SLA: workflows.SLASpec{
+		SLA: domain.SLA{
 			Critical: p.SLA.Critical.Std(), High: p.SLA.High.Std(), Medium: p.SLA.Medium.Std(),
 			Low: p.SLA.Low.Std(), Unknown: p.SLA.Unknown.Std(),
 		},
 	}
+	spec.Window = cycleWindow(p, spec.Host)
 	for _, w := range p.Rollout.Waves {
-		spec.Waves = append(spec.Waves, workflows.WaveSpec{
+		spec.Waves = append(spec.Waves, domain.Wave{
 			Name: w.Name, Count: w.Count, Percent: w.Percent,
 			MaxParallel: w.MaxParallel, Bake: w.Bake.Std(),
 		})
@@ -111,8 +111,8 @@ func InventorySource(p *policies.Policy) (string, error) {
 	return abs, nil
 }
 
-func stagingSpec(p *policies.Policy) workflows.StagingSpec {
-	s := workflows.StagingSpec{
+func stagingSpec(p *policies.Policy) domain.StagingSpec {
+	s := domain.StagingSpec{
 		Select: p.Targets.Staging.Select,
 		Hosts:  p.Targets.Staging.Hosts,
 		Count:  p.Targets.Staging.Count,
@@ -125,64 +125,72 @@ func stagingSpec(p *policies.Policy) workflows.StagingSpec {
 	return s
 }
 
-func patchRules(p *policies.Policy, unsupported func(string, ...any)) workflows.PatchRules {
-	r := workflows.PatchRules{
-		Classes:     p.Patches.Classifications,
-		MinSeverity: p.Patches.MinSeverity,
+func patchRules(p *policies.Policy, unsupported func(string, ...any)) domain.PatchRules {
+	r := domain.PatchRules{
+		MinSeverity: domain.Severity(p.Patches.MinSeverity),
 		Include:     p.Patches.Include,
 		Exclude:     p.Patches.Exclude,
 		Approve:     p.Patches.Approve,
 		Reject:      p.Patches.Reject,
 	}
+	for _, c := range p.Patches.Classifications {
+		r.Classes = append(r.Classes, domain.Class(c))
+	}
 	switch u := p.Patches.UnknownSeverity; {
 	case u == "" || u == "include":
 		// Counted as the highest severity, an unknown one always passes.
-		r.UnknownSeverity = policies.SeverityCritical
+		r.UnknownSeverity = domain.SeverityCritical
 	case strings.HasPrefix(u, "as:"):
-		r.UnknownSeverity = strings.TrimPrefix(u, "as:")
+		r.UnknownSeverity = domain.Severity(strings.TrimPrefix(u, "as:"))
 	case u == "exclude":
-		r.UnknownSeverity = "exclude"
+		r.UnknownSeverity = domain.UnknownExcluded
 	default:
 		unsupported("patches.unknown_severity %q is not understood", u)
 	}
 	return r
 }
 
-func hostSteps(p *policies.Policy) workflows.HostSteps {
+func hostSteps(p *policies.Policy) domain.HostSteps {
 	t := p.Host.Timeouts
-	hooks := func(argvs [][]string, kind string) []workflows.Hook {
-		var out []workflows.Hook
+	hooks := func(argvs [][]string, kind string) []domain.Hook {
+		var out []domain.Hook
 		for i, argv := range argvs {
-			out = append(out, workflows.Hook{Name: fmt.Sprintf("%s-%d", kind, i+1), Command: argv, Timeout: t.Hook.Std()})
+			out = append(out, domain.Hook{Name: fmt.Sprintf("%s-%d", kind, i+1), Command: argv})
 		}
 		return out
 	}
-	return workflows.HostSteps{
+	return domain.HostSteps{
 		PreHooks:          hooks(p.Host.PreHooks, "pre"),
 		PostHooks:         hooks(p.Host.PostHooks, "post"),
-		Reboot:            p.Host.Reboot,
+		Reboot:            domain.RebootPolicy(p.Host.Reboot),
 		RollbackOnFailure: p.Rollback.OnHostFailure,
 		DecisionTimeout:   p.Rollback.DecisionTimeout.Std(),
-		OnDecisionTimeout: p.Rollback.OnDecisionTimeout,
+		OnDecisionTimeout: domain.DecisionTimeoutAction(p.Rollback.OnDecisionTimeout),
+		PrecheckTimeout:   t.Precheck.Std(),
 		ApplyTimeout:      t.Apply.Std(),
 		RebootTimeout:     t.Reboot.Std(),
-		CommandTimeout:    max(t.Precheck.Std(), t.Verify.Std(), time.Duration(0)),
+		VerifyTimeout:     t.Verify.Std(),
+		HookTimeout:       t.Hook.Std(),
+		// The short remote commands (scan, snapshot, checks) have no
+		// timeout of their own in a policy: the longer of precheck and
+		// verify bounds them.
+		CommandTimeout: max(t.Precheck.Std(), t.Verify.Std(), time.Duration(0)),
 	}
 }
 
 // check carries a policy check over field by field; the scope decides
 // whether it runs in each host's verify or after a wave's bake.
-func check(c policies.Check) workflows.Check {
-	out := workflows.Check{
-		Name: c.Name, Type: c.Type, Scope: c.Scope, Command: c.Command,
+func check(c policies.Check) domain.Check {
+	out := domain.Check{
+		Name: c.Name, Type: domain.CheckType(c.Type), Scope: domain.CheckScope(c.Scope), Command: c.Command,
 		Address: c.Address, URL: c.URL, Expect: c.ExpectStatus,
 		Prometheus: c.Prometheus, Query: c.Query, Timeout: c.Timeout.Std(),
 	}
 	if c.Threshold != nil {
-		out.Threshold = &workflows.Threshold{Op: c.Threshold.Op, Value: c.Threshold.Value}
+		out.Threshold = &domain.Threshold{Op: c.Threshold.Op, Value: c.Threshold.Value}
 	}
 	if c.BeforeAfter != nil {
-		out.BeforeAfter = &workflows.BeforeAfter{MaxIncrease: c.BeforeAfter.MaxIncrease, MaxIncreasePercent: c.BeforeAfter.MaxIncreasePercent}
+		out.BeforeAfter = &domain.BeforeAfter{MaxIncrease: c.BeforeAfter.MaxIncrease, MaxIncreasePercent: c.BeforeAfter.MaxIncreasePercent}
 	}
 	return out
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 func load(t *testing.T, name string) *policies.Policy {
@@ -26,7 +26,7 @@ func TestSpecFromExample(t *testing.T) {
 		t.Fatalf("spec: %v", err)
 	}
 	s := res.Spec
-	if s.Policy != p.Metadata.Name || s.Approval.Mode != p.Approval.Mode || s.OnBudgetBreach != p.Rollout.OnBudgetBreach {
+	if s.Policy != p.Metadata.Name || string(s.Approval.Mode) != p.Approval.Mode || string(s.OnBudgetBreach) != p.Rollout.OnBudgetBreach {
 		t.Errorf("policy %q approval %q", s.Policy, s.Approval.Mode)
 	}
 	if !filepath.IsAbs(s.Inventory.Source) || !strings.HasSuffix(s.Inventory.Source, p.Targets.Inventory[strings.LastIndex(p.Targets.Inventory, "/")+1:]) {
@@ -81,7 +81,7 @@ func TestUnknownSeverityMapping(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.policy, err)
 		}
-		if res.Spec.Patches.UnknownSeverity != tt.spec {
+		if string(res.Spec.Patches.UnknownSeverity) != tt.spec {
 			t.Errorf("unknown_severity %s -> %q, want %q", tt.policy, res.Spec.Patches.UnknownSeverity, tt.spec)
 		}
 	}
@@ -102,7 +102,7 @@ func TestSpecCarriesSLA(t *testing.T) {
 	if err != nil {
 		t.Fatalf("spec: %v", err)
 	}
-	want := workflows.SLASpec{Critical: 24 * time.Hour, High: 72 * time.Hour, Unknown: 240 * time.Hour}
+	want := domain.SLA{Critical: 24 * time.Hour, High: 72 * time.Hour, Unknown: 240 * time.Hour}
 	if res.Spec.SLA != want {
 		t.Errorf("sla %+v, want %+v (medium and low without an SLA)", res.Spec.SLA, want)
 	}

@@ -1,23 +1,23 @@
 package resolve
 
 import (
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 // cycleWindow is the policy's maintenance window as the cycle keeps to it,
 // nil when the policy has none (cycles then run whenever started).
-func cycleWindow(p *policies.Policy) *workflows.CycleWindow {
+func cycleWindow(p *policies.Policy, host domain.HostSteps) *domain.Window {
 	w := p.Window
 	if !w.Scheduled() {
 		return nil
 	}
-	cw := &workflows.CycleWindow{
+	cw := &domain.Window{
 		Cron:          w.Cron,
 		Timezone:      w.Timezone,
 		Duration:      w.Duration.Std(),
 		BlackoutDates: w.BlackoutDates,
-		HostWorstCase: p.Host.WorstCase(),
+		HostWorstCase: host.WorstCase(),
 	}
 	if cw.Timezone == "" {
 		cw.Timezone = policies.DefaultTimezone

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
 	"github.com/patchflow/patchflow/resolve"
 	"github.com/patchflow/patchflow/workflows"
@@ -65,7 +66,7 @@ func Build(p *policies.Policy) (Plan, error) {
 }
 
 // FromSpec builds the schedule of p from the CycleSpec resolved from it.
-func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
+func FromSpec(p *policies.Policy, spec domain.CycleSpec) (Plan, error) {
 	name := p.Metadata.Name
 	win, ok := p.Window.Spec()
 	if !ok {
@@ -98,7 +99,7 @@ func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
 			Memo:          map[string]any{MemoSpecHash: hash},
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				workflows.AttrPolicy.ValueSet(name),
-				workflows.AttrCycleState.ValueSet(workflows.CycleResolving),
+				workflows.AttrCycleState.ValueSet(string(domain.CycleResolving)),
 			),
 		},
 		// A window never starts a second cycle of the same policy.
@@ -112,11 +113,11 @@ func FromSpec(p *policies.Policy, spec workflows.CycleSpec) (Plan, error) {
 }
 
 // specHash hashes what the schedule is made of (window and cycle spec).
-func specHash(win policies.WindowSpec, sspec client.ScheduleSpec, spec workflows.CycleSpec) (string, error) {
+func specHash(win policies.WindowSpec, sspec client.ScheduleSpec, spec domain.CycleSpec) (string, error) {
 	b, err := json.Marshal(struct {
 		Schedule client.ScheduleSpec           `json:"schedule"`
 		Window   policies.WindowSpec           `json:"window"`
-		Spec     workflows.CycleSpec           `json:"spec"`
+		Spec     domain.CycleSpec              `json:"spec"`
 		Policy   enumspb.ScheduleOverlapPolicy `json:"overlap"`
 	}{sspec, win, spec, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/topology"
 	"github.com/patchflow/patchflow/workflows"
@@ -115,12 +116,12 @@ func TestCycleSurvivesKills(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &st) != nil {
 		t.Fatalf("patchflow cycle status %s --json: %v\n%s%s", w.cycle, err, out, errOut)
 	}
-	if st.State != workflows.CycleCompleted || len(st.Hosts) != killHosts || res.Counts.Patched != killHosts {
+	if st.State != domain.CycleCompleted || len(st.Hosts) != killHosts || res.Counts.Patched != killHosts {
 		t.Fatalf("cycle %s: state %s (%s), %d hosts, counts %+v; want completed with all %d patched\nhosts: %+v",
 			w.cycle, st.State, st.Reason, len(st.Hosts), res.Counts, killHosts, st.Hosts)
 	}
 	for _, h := range st.Hosts {
-		if h.State != workflows.HostPatched {
+		if h.State != domain.HostPatched {
 			t.Errorf("host %s: %s (%s), want patched", h.Host, h.State, h.Reason)
 		}
 	}
@@ -233,8 +234,10 @@ func (w *watch) secondWaveHosts() []string {
 	var hosts []string
 	w.poll("cycle plans its waves", func() bool {
 		st, err := w.status()
-		if err == nil && len(st.WaveHosts) >= 2 {
-			hosts = st.WaveHosts[1]
+		for _, s := range st.Stages {
+			if err == nil && s.Stage == "2" {
+				hosts = s.Hosts
+			}
 		}
 		return len(hosts) > 0
 	})

@@ -1,17 +1,23 @@
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"github.com/patchflow/patchflow/domain"
+)
 
 // Activity names and payloads. The workflows call activities by these names
 // rather than through a nil *activities.Activities pointer, so that this
-// package depends on the SDK only: it compiles, tests and replays without the
-// transport and package-manager code. package activities implements one
-// method per name below (a test there checks every name resolves).
+// package depends on the SDK and domain only: it compiles, tests and
+// replays without the transport and package-manager code. package
+// activities implements one method per name below (a test there checks
+// every name resolves).
 const (
 	ActResolveTargets = "ResolveTargets"
-	ActScanHost       = "ScanHost"
-	ActPrecheck       = "Precheck"
-	ActSnapshot       = "Snapshot"
+	ActScanHosts      = "ScanHosts"
+	ActPrepare        = "Prepare"
+	ActPrecheck       = "Precheck" // cycles recorded before Prepare
+	ActSnapshot       = "Snapshot" // cycles recorded before Prepare
 	ActRunHook        = "RunHook"
 	ActApplyPins      = "ApplyPins"
 	ActReboot         = "Reboot"
@@ -19,19 +25,19 @@ const (
 	ActVerify         = "Verify"
 	ActRollback       = "Rollback"
 	ActRunChecks      = "RunChecks"
+	ActProbeChecks    = "ProbeChecks"
 	ActHostLock       = "HostLock"
-	ActScanHosts      = "ScanHosts"
+	ActHostResults    = "HostResults"
 	ActVerifyHosts    = "VerifyHosts"
 	ActDownloadHosts  = "DownloadHosts"
-	ActProbeChecks    = "ProbeChecks"
 )
 
 // ActivityNames lists every activity the workflows call.
 var ActivityNames = []string{
-	ActResolveTargets, ActScanHost, ActPrecheck, ActSnapshot, ActRunHook,
-	ActApplyPins, ActReboot, ActWaitForHost, ActVerify, ActRollback,
-	ActRunChecks, ActHostLock, ActScanHosts, ActVerifyHosts, ActDownloadHosts,
-	ActProbeChecks,
+	ActResolveTargets, ActScanHosts, ActPrepare, ActPrecheck, ActSnapshot,
+	ActRunHook, ActApplyPins, ActReboot, ActWaitForHost, ActVerify,
+	ActRollback, ActRunChecks, ActProbeChecks, ActHostLock, ActHostResults,
+	ActVerifyHosts, ActDownloadHosts,
 }
 
 // Non-retryable application error types the activities use for permanent
@@ -49,71 +55,102 @@ const (
 	ErrHookFailed      = "HookFailed"
 )
 
-// Pin is one package at one exact version. In a snapshot, Version "" means
-// the package was not installed.
-type Pin struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// Update is one pending update found by a scan.
+// Update is one pending update as a host's package manager reports it
+// (inventory scan shows these).
 type Update struct {
-	Name       string   `json:"name"`
-	Arch       string   `json:"arch,omitempty"`
-	Installed  string   `json:"installed"`
-	Candidate  string   `json:"candidate"`
-	Source     string   `json:"source,omitempty"`
-	Class      string   `json:"class"`    // security, bugfix, feature
-	Severity   string   `json:"severity"` // critical, high, medium, low, unknown
-	Advisories []string `json:"advisories,omitempty"`
+	Name       string          `json:"name"`
+	Arch       string          `json:"arch,omitempty"`
+	Installed  string          `json:"installed"`
+	Candidate  string          `json:"candidate"`
+	Source     string          `json:"source,omitempty"`
+	Class      domain.Class    `json:"class"`
+	Severity   domain.Severity `json:"severity"`
+	Advisories []string        `json:"advisories,omitempty"`
 	// FirstSeen is when patchflow first saw this candidate pending on the
-	// host (the host's first-seen file, activities.FirstSeenPath).
+	// host (the host's first-seen file).
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	// Published is the advisory's issue date when the package manager
 	// knows it (dnf updateinfo); zero otherwise.
 	Published time.Time `json:"published,omitzero"`
 }
 
+// Pending is the update as the plan counts it: Since is the earlier of
+// Published and FirstSeen.
+func (u Update) Pending(manager string) domain.Pending {
+	since := u.Published
+	if since.IsZero() || (!u.FirstSeen.IsZero() && u.FirstSeen.Before(since)) {
+		since = u.FirstSeen
+	}
+	return domain.Pending{Manager: manager, Name: u.Name, Candidate: u.Candidate, Class: u.Class,
+		Severity: u.Severity, Advisories: u.Advisories, Since: since}
+}
+
 // ResolveInput asks for the target and staging host names.
 type ResolveInput struct {
-	Inventory InventorySpec `json:"inventory"`
+	Inventory domain.InventorySpec `json:"inventory"`
 	// Staging: selector terms, named hosts and a cap, as in StagingSpec.
 	Staging      []string `json:"staging,omitempty"`
 	StagingHosts []string `json:"staging_hosts,omitempty"`
 	StagingCount int      `json:"staging_count,omitempty"`
 }
 
-// ResolveResult is the resolved host names, sorted; Staging and Production
-// do not overlap and together are every target.
+// ResolveResult is the resolved host names; Staging and Production do not
+// overlap.
 type ResolveResult struct {
 	Production []string `json:"production"`
 	Staging    []string `json:"staging,omitempty"`
 }
 
-// ScanInput asks one host for its pending updates.
-type ScanInput struct {
-	Inventory string `json:"inventory"`
-	Host      string `json:"host"`
-	Refresh   bool   `json:"refresh"` // refresh package indexes first
-}
-
 // ScanResult is one host's package manager and pending updates.
 type ScanResult struct {
 	Host    string   `json:"host"`
-	Manager string   `json:"manager"` // apt, dnf
+	Manager string   `json:"manager"` // apt, dnf, zypper
 	Updates []Update `json:"updates,omitempty"`
+}
+
+// ScanBatchInput scans several hosts in one activity, so a cycle's history
+// grows by batch rather than by host.
+type ScanBatchInput struct {
+	Inventory string   `json:"inventory"`
+	Hosts     []string `json:"hosts"`
+	Refresh   bool     `json:"refresh"`
+	Parallel  int      `json:"parallel,omitempty"` // hosts at once; 0 = 10
+}
+
+// ScanBatchResult holds the batch's scans as a compact table (each
+// distinct pending update once, hosts pointing at them) and, per host, why
+// a scan did not work. Results holds full scans in histories recorded
+// before the table existed.
+type ScanBatchResult struct {
+	Updates []domain.Pending  `json:"updates,omitempty"`
+	Hosts   []domain.HostScan `json:"hosts,omitempty"`
+	Failed  []HostProblem     `json:"failed,omitempty"`
+	Results []ScanResult      `json:"results,omitempty"`
+}
+
+// Table returns the batch's scans as a table, whichever shape was recorded.
+func (r ScanBatchResult) Table() domain.PendingTable {
+	t := domain.PendingTable{Updates: r.Updates, Hosts: r.Hosts}
+	for _, s := range r.Results {
+		ups := make([]domain.Pending, len(s.Updates))
+		for i, u := range s.Updates {
+			ups[i] = u.Pending(s.Manager)
+		}
+		t.Add(s.Host, s.Manager, ups)
+	}
+	return t
 }
 
 // HostInput addresses one host with what the activity needs.
 type HostInput struct {
 	Inventory string `json:"inventory"`
 	Host      string `json:"host"`
-	// Pins: the plan's pins (Snapshot, ApplyPins, Verify) or the snapshot
+	// Pins: the plan's pins (Prepare, ApplyPins, Verify) or the snapshot
 	// (Rollback, Verify after a rollback).
-	Pins   []Pin   `json:"pins,omitempty"`
-	Checks []Check `json:"checks,omitempty"`  // Verify
-	Hook   *Hook   `json:"hook,omitempty"`    // RunHook
-	BootID string  `json:"boot_id,omitempty"` // WaitForHost: the boot before the reboot
+	Pins   []domain.Pin   `json:"pins,omitempty"`
+	Checks []domain.Check `json:"checks,omitempty"`  // Verify
+	Hook   *domain.Hook   `json:"hook,omitempty"`    // RunHook
+	BootID string         `json:"boot_id,omitempty"` // WaitForHost: the boot before the reboot
 	// SkipHealth leaves the package manager audit out of Verify.
 	SkipHealth bool `json:"skip_health,omitempty"`
 	// CommandTimeout bounds each remote command; 0 = the transport default.
@@ -122,7 +159,7 @@ type HostInput struct {
 
 // SnapshotResult is the installed version of every planned package.
 type SnapshotResult struct {
-	Pins []Pin `json:"pins"`
+	Pins []domain.Pin `json:"pins"`
 }
 
 // ApplyResult reports what an install needs next.
@@ -145,7 +182,7 @@ type VerifyResult struct {
 type ChecksInput struct {
 	Inventory string             `json:"inventory"`
 	Hosts     []string           `json:"hosts"`
-	Checks    []Check            `json:"checks"`
+	Checks    []domain.Check     `json:"checks"`
 	Before    map[string]float64 `json:"before,omitempty"`
 }
 
@@ -161,7 +198,7 @@ type ProbeResult struct {
 	Values map[string]float64 `json:"values,omitempty"`
 }
 
-// HostProblem is one host's failed check or mismatch.
+// HostProblem is one host's failed check, scan or mismatch.
 type HostProblem struct {
 	Host    string `json:"host"`
 	Problem string `json:"problem"`
@@ -173,27 +210,61 @@ type HostLockResult struct {
 	Cycle   string `json:"cycle,omitempty"`
 }
 
-// ScanBatchInput scans several hosts in one activity, so a cycle's history
-// grows by batch rather than by host (10,000 hosts stay far below the
-// history limit).
-type ScanBatchInput struct {
-	Inventory string   `json:"inventory"`
-	Hosts     []string `json:"hosts"`
-	Refresh   bool     `json:"refresh"`
-	Parallel  int      `json:"parallel,omitempty"` // hosts at once; 0 = 10
+// HostResultsInput asks what the host workflows of a cycle did, for hosts
+// whose wave workflow failed before it could say.
+type HostResultsInput struct {
+	CycleID string   `json:"cycle_id"`
+	Wave    int      `json:"wave"`
+	Hosts   []string `json:"hosts"`
 }
 
-// ScanBatchResult holds the scans that worked and, per host, why the
-// others did not.
-type ScanBatchResult struct {
-	Results []ScanResult  `json:"results,omitempty"`
-	Failed  []HostProblem `json:"failed,omitempty"`
+// HostResultsResult has one result per host: from its finished workflow,
+// from the status of a running one, or a host never started (Started
+// false).
+type HostResultsResult struct {
+	Hosts []RecoveredHost `json:"hosts"`
+}
+
+// RecoveredHost is what a host's own workflow says it did.
+type RecoveredHost struct {
+	HostResult
+	Started bool `json:"started"`
+	Running bool `json:"running"`
+}
+
+// HostTarget is one host of a wave or batch and its pins: Refs point into
+// the plan's pins that travel once with the wave or batch; Pins holds them
+// whole in histories recorded before references.
+type HostTarget struct {
+	Host string       `json:"host"`
+	Refs []int        `json:"refs,omitempty"`
+	Pins []domain.Pin `json:"pins,omitempty"`
+	// Snapshot (rollback waves) is the host's snapshot, as a 1-based
+	// position in WaveInput.Snapshots; Wave is the wave that patched it.
+	Snapshot int `json:"snapshot,omitempty"`
+	Wave     int `json:"wave,omitempty"`
+}
+
+// PinsFrom returns the target's pins: its own, or its references resolved
+// against the plan's pins.
+func (t HostTarget) PinsFrom(planPins []domain.Pin) []domain.Pin {
+	if len(t.Pins) > 0 || len(t.Refs) == 0 {
+		return t.Pins
+	}
+	out := make([]domain.Pin, 0, len(t.Refs))
+	for _, r := range t.Refs {
+		if r >= 0 && r < len(planPins) {
+			out = append(out, planPins[r])
+		}
+	}
+	return out
 }
 
 // VerifyBatchInput verifies several hosts against their pins.
 type VerifyBatchInput struct {
 	Inventory string       `json:"inventory"`
 	Targets   []HostTarget `json:"targets"`
+	PlanPins  []domain.Pin `json:"plan_pins,omitempty"`
 	Parallel  int          `json:"parallel,omitempty"`
 }
 
@@ -207,6 +278,7 @@ type VerifyBatchResult struct {
 type DownloadBatchInput struct {
 	Inventory string       `json:"inventory"`
 	Targets   []HostTarget `json:"targets"`
+	PlanPins  []domain.Pin `json:"plan_pins,omitempty"`
 	Parallel  int          `json:"parallel,omitempty"`
 }
 

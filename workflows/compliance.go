@@ -4,33 +4,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
-
-// SLASpec is the time to remediate an update, per severity; 0 means no
-// SLA for that severity.
-type SLASpec struct {
-	Critical time.Duration `json:"critical,omitempty"`
-	High     time.Duration `json:"high,omitempty"`
-	Medium   time.Duration `json:"medium,omitempty"`
-	Low      time.Duration `json:"low,omitempty"`
-	Unknown  time.Duration `json:"unknown,omitempty"`
-}
-
-// For returns the SLA of a severity (critical, high, medium, low; anything
-// else is unknown).
-func (s SLASpec) For(severity string) time.Duration {
-	switch severity {
-	case "critical":
-		return s.Critical
-	case "high":
-		return s.High
-	case "medium":
-		return s.Medium
-	case "low":
-		return s.Low
-	}
-	return s.Unknown
-}
 
 // Compliance states of patchflow_compliance_hosts.
 const (
@@ -39,58 +15,56 @@ const (
 	metricTagState         = "state"
 )
 
-// plannedUpdate is one planned package pending on one host, remembered
-// from the scan for the report's time-to-patch and SLA metrics.
-type plannedUpdate struct {
-	severity string    // the plan entry's, "unknown" when not a known level
-	since    time.Time // earliest of Published and FirstSeen; zero when neither is known
-}
-
 // complianceBook is what the report needs to tell, after the cycle, which
-// hosts still have planned updates pending and for how long.
+// hosts still have planned updates pending and for how long: the scan's
+// table (each distinct update once) and the plan's index.
 type complianceBook struct {
-	targets []string                   // every resolved target, staging first
-	scanned map[string]bool            // hosts whose scan worked
-	planned map[string][]plannedUpdate // host -> its planned updates
+	targets []string
+	table   *domain.PendingTable
+	scanned map[string]int // host -> position in table.Hosts
+	planned domain.PlanIndex
+	plan    domain.Plan
 }
 
-// note records the targets and, per scanned host, the planned updates it
-// has pending with the time patchflow (or the advisory) first knew of them.
-func (b *complianceBook) note(targets []string, scans []ScanResult, plan Plan) {
-	b.targets = targets
-	b.scanned = make(map[string]bool, len(scans))
-	b.planned = map[string][]plannedUpdate{}
-	entries := map[string]PlanEntry{}
-	for _, e := range plan.Entries {
-		entries[e.Manager+"\x00"+e.Name] = e
+// note remembers the targets and the scan for the report.
+func (b *complianceBook) note(targets []string, table *domain.PendingTable, plan domain.Plan) {
+	b.targets, b.table, b.plan, b.planned = targets, table, plan, plan.Index()
+	b.scanned = make(map[string]int, len(table.Hosts))
+	for i, h := range table.Hosts {
+		b.scanned[h.Host] = i
 	}
-	for _, s := range scans {
-		b.scanned[s.Host] = true
-		var ups []plannedUpdate
-		seen := map[string]int{} // package -> index in ups: one record per package
-		for _, u := range s.Updates {
-			e, ok := entries[s.Manager+"\x00"+u.Name]
-			if !ok {
-				continue
-			}
-			t := earliest(u.Published, u.FirstSeen)
-			if i, dup := seen[u.Name]; dup {
-				// dnf lists one update per advisory version: the package
-				// is overdue since the oldest of them.
-				ups[i].since = earliest(ups[i].since, t)
-				continue
-			}
-			sev := e.Severity
-			if severityRank[sev] == 0 {
-				sev = metricSeverityFallback
-			}
-			seen[u.Name] = len(ups)
-			ups = append(ups, plannedUpdate{severity: sev, since: t})
-		}
-		if len(ups) > 0 {
-			b.planned[s.Host] = ups
-		}
+}
+
+// plannedUpdate is one planned package pending on one host.
+type plannedUpdate struct {
+	severity domain.Severity // the plan entry's, unknown when not a known level
+	since    time.Time       // zero when unknown
+}
+
+// updates returns the planned updates pending on a scanned host, one per
+// package: dnf lists a package once per advisory version, and the package
+// is overdue since the oldest of them.
+func (b *complianceBook) updates(host string) []plannedUpdate {
+	i, ok := b.scanned[host]
+	if !ok {
+		return nil
 	}
+	var ups []plannedUpdate
+	seen := map[string]int{}
+	for _, r := range b.table.Hosts[i].Updates {
+		u := b.table.Updates[r]
+		e, ok := b.planned[u.Manager+"\x00"+u.Name]
+		if !ok {
+			continue
+		}
+		if j, dup := seen[u.Name]; dup {
+			ups[j].since = earliest(ups[j].since, u.Since)
+			continue
+		}
+		seen[u.Name] = len(ups)
+		ups = append(ups, plannedUpdate{severity: b.plan.Entries[e].Severity.OrUnknown(), since: u.Since})
+	}
+	return ups
 }
 
 // earliest returns the earlier of two times, ignoring zero ones.
@@ -122,38 +96,35 @@ type complianceReport struct {
 // (and passed the final verify). A host whose scan failed is noncompliant:
 // nothing shows it is patched. Cycles that did not resolve their targets
 // record nothing.
-func (c *cycleRun) reportCompliance(ctx workflow.Context, state string) complianceReport {
+func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleState) complianceReport {
 	b := &c.comp
 	var r complianceReport
 	if len(b.targets) == 0 {
 		return r
 	}
-	final := make(map[string]HostOutcome, len(c.outcomes))
-	for _, o := range c.outcomes {
-		final[o.Host] = o // the last outcome of a host is its final one
-	}
 	now := workflow.Now(ctx)
 	policy := c.spec.Policy
 	for _, h := range b.targets {
-		ups := b.planned[h]
-		o, done := final[h]
+		_, scanned := b.scanned[h]
+		ups := b.updates(h)
+		final, done := c.hosts.final(h)
 		switch {
-		case !b.scanned[h]:
+		case !scanned:
 			r.Noncompliant++
 		case len(ups) == 0:
 			r.Compliant++
-		case done && o.State == HostPatched:
+		case done && final.State == domain.HostPatched:
 			r.Compliant++
-			at := o.Finished
+			at := c.hosts.finishedAt(h)
 			if at.IsZero() {
-				at = now // a history recorded before HostOutcome.Finished
+				at = now // a history recorded before HostResult.Finished
 			}
 			for _, u := range ups {
 				if u.since.IsZero() {
 					continue
 				}
 				ttp := max(at.Sub(u.since), 0)
-				m := metricsFor(ctx, policy, metricTagSeverity, u.severity)
+				m := metricsFor(ctx, policy, metricTagSeverity, string(u.severity))
 				m.Timer(MetricTimeToPatch).Record(ttp)
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && ttp > sla {
 					m.Counter(MetricSLABreaches).Inc(1)
@@ -164,7 +135,7 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state string) complian
 			r.Noncompliant++
 			for _, u := range ups {
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && !u.since.IsZero() && now.Sub(u.since) > sla {
-					metricsFor(ctx, policy, metricTagSeverity, u.severity).Counter(MetricSLABreaches).Inc(1)
+					metricsFor(ctx, policy, metricTagSeverity, string(u.severity)).Counter(MetricSLABreaches).Inc(1)
 					r.Breaches++
 				}
 			}
@@ -175,7 +146,7 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state string) complian
 	m := metricsFor(ctx, policy)
 	m.Gauge(MetricComplianceRatio).Update(float64(r.Compliant) / float64(r.Compliant+r.Noncompliant))
 	m.Gauge(MetricComplianceTimestamp).Update(float64(now.Unix()))
-	if state == CycleCompleted && r.Noncompliant == 0 {
+	if state == domain.CycleCompleted && r.Noncompliant == 0 {
 		m.Gauge(MetricLastSuccess).Update(float64(now.Unix()))
 	}
 	return r

@@ -1,15 +1,15 @@
 package workflows
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/client"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // values is a metrics handler that keeps what was recorded: counter sums,
@@ -134,18 +134,9 @@ const day = 24 * time.Hour
 // as the activity does from each host's first-seen file: per
 // "host:package" the first-seen time, and the published time per package.
 func scanWithHistory(c *cycleEnv, firstSeen map[string]time.Time, published map[string]time.Time) {
-	c.env.OnActivity(ActScanHosts, mock.Anything, mock.Anything).Return(func(ctx context.Context, in ScanBatchInput) (ScanBatchResult, error) {
-		r, err := c.fleet.ScanHosts(ctx, in)
-		for i := range r.Results {
-			s := &r.Results[i]
-			for j := range s.Updates {
-				u := &s.Updates[j]
-				u.FirstSeen = firstSeen[s.Host+":"+u.Name]
-				u.Published = published[u.Name]
-			}
-		}
-		return r, err
-	})
+	c.fleet.mu.Lock()
+	defer c.fleet.mu.Unlock()
+	c.fleet.firstSeen, c.fleet.published = firstSeen, published
 }
 
 // TestComplianceMetrics: 5 hosts, one rolled back. demo-app (high, SLA 7
@@ -168,8 +159,8 @@ func TestComplianceMetrics(t *testing.T) {
 	seen["h1:demo-app"] = cycleStart.Add(-9 * day)
 	scanWithHistory(c, seen, map[string]time.Time{"demo-app": cycleStart.Add(-12 * day)})
 	spec := testSpec()
-	spec.Budget = BudgetSpec{MaxFailures: 5}
-	spec.SLA = SLASpec{High: 7 * day, Unknown: 30 * day}
+	spec.Budget = domain.Budget{MaxFailures: 5}
+	spec.SLA = domain.SLA{High: 7 * day, Unknown: 30 * day}
 	res := c.run(t, spec)
 	if res.Counts.Patched != 4 || res.Counts.Failed != 1 {
 		t.Fatalf("counts %+v, want 4 patched and h4 failed", res.Counts)
@@ -226,7 +217,7 @@ func TestComplianceLastSuccessAndPendingPastSLA(t *testing.T) {
 	}
 	scanWithHistory(c, seen, nil)
 	spec := testSpec()
-	spec.SLA = SLASpec{Critical: day, High: day}
+	spec.SLA = domain.SLA{Critical: day, High: day}
 	res := c.run(t, spec)
 	if res.Counts.Patched != 3 {
 		t.Fatalf("counts %+v, want all 3 hosts patched", res.Counts)
@@ -260,8 +251,8 @@ func TestComplianceLastSuccessAndPendingPastSLA(t *testing.T) {
 	scanWithHistory(c2, seen2, nil)
 	spec.DryRun = true
 	dry := c2.run(t, spec)
-	if dry.State != CyclePlanned {
-		t.Fatalf("dry run ended %s, want %s", dry.State, CyclePlanned)
+	if dry.State != domain.CyclePlanned {
+		t.Fatalf("dry run ended %s, want %s", dry.State, domain.CyclePlanned)
 	}
 	if got := m2.counter(MetricSLABreaches, "severity=critical"); got != 3 {
 		t.Errorf("critical SLA breaches %d, want 3: openssl pending 3 days on every host against 1 day", got)
@@ -278,14 +269,23 @@ func TestComplianceLastSuccessAndPendingPastSLA(t *testing.T) {
 }
 
 // TestComplianceUnscannedHostIsNoncompliant: a host whose scan fails
-// cannot show it is patched; the cycle still completes for the rest.
+// cannot show it is patched: it is failed (with the operation and the
+// reason), counts against the failure budget, and the cycle patches the
+// rest but ends completed_with_failures, not completed.
 func TestComplianceUnscannedHostIsNoncompliant(t *testing.T) {
 	m := newValues()
 	c := newCycleEnvMetrics(t, m, hostNames(3)...)
 	c.fleet.hosts["h2"].down = true
 	res := c.run(t, testSpec())
-	if res.State != CycleCompleted {
-		t.Fatalf("cycle %s, want completed without h2", res.State)
+	if res.State != domain.CycleCompletedWithFailures || res.Counts.Patched != 3 || res.Counts.Failed != 1 {
+		t.Fatalf("cycle %s %+v, want completed_with_failures: 3 patched, h2 failed", res.State, res.Counts)
+	}
+	h2 := c.outcomes(t)["h2"]
+	if h2.State != domain.HostFailed || h2.Stage != "scan" || !strings.Contains(h2.Reason, "scan failed: connect h2: unreachable") {
+		t.Errorf("h2 %+v, want failed at the scan with the reason", h2)
+	}
+	if res.BudgetUsed != 1 {
+		t.Errorf("budget used %d, want 1: the unscanned production host counts", res.BudgetUsed)
 	}
 	if got, _ := m.gauge(MetricComplianceHosts, "state=noncompliant"); got != 1 {
 		t.Errorf("noncompliant %v, want 1 (h2, not scanned)", got)
@@ -313,11 +313,11 @@ func TestSLABreachedWhileWaitingForApproval(t *testing.T) {
 	}
 	scanWithHistory(c, seen, nil)
 	spec := testSpec()
-	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: 3 * day}
-	spec.SLA = SLASpec{High: 7 * day}
+	spec.Approval = domain.ApprovalSpec{Mode: domain.ApprovalManual, Timeout: 3 * day}
+	spec.SLA = domain.SLA{High: 7 * day}
 	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgApprove, nil) }, 2*day)
 	res := c.run(t, spec)
-	if res.State != CycleCompleted || res.Counts.Patched != 3 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 3 {
 		t.Fatalf("cycle %s (%s), counts %+v, want completed with 3 patched", res.State, res.Reason, res.Counts)
 	}
 	if got := m.counter(MetricSLABreaches, "severity=high"); got != 3 {

@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
-	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // AbortRequest is the payload of the cycle's abort message.
@@ -16,17 +19,32 @@ type AbortRequest struct {
 
 // CycleReply answers a cycle update with the state it left the cycle in.
 type CycleReply struct {
-	CycleID string `json:"cycle_id"`
-	State   string `json:"state"`
-	Paused  bool   `json:"paused"`
+	CycleID string            `json:"cycle_id"`
+	State   domain.CycleState `json:"state"`
+	Paused  bool              `json:"paused"`
+}
+
+// cycleControl is what operators asked of the cycle. The message handlers
+// only record; the cycle's steps act on it.
+type cycleControl struct {
+	approved bool
+	aborting bool
+	rollback bool // abort with rollback
+	canceled bool // Temporal canceled the cycle
+	finished bool
+	requests []string // MsgRollbackHost queue; the head is being served
+	// hostRollbacks counts MsgRollbackHost rollbacks running.
+	hostRollbacks int
 }
 
 func (c *cycleRun) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (CycleStatus, error) {
-		s := c.st
-		s.Hosts = c.publicOutcomes()
-		s.Counts = CountOutcomes(c.outcomes, c.pendingHosts())
-		return s, nil
+		return c.status(), nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryHosts, func(q HostsQuery) (HostsPage, error) {
+		return c.hosts.reports(q), nil
 	}); err != nil {
 		return err
 	}
@@ -35,16 +53,15 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 		validate func(AbortRequest, HostRequest) error
 		apply    func(workflow.Context, AbortRequest, HostRequest)
 	}{
-		{MsgApprove, func(AbortRequest, HostRequest) error { return c.validateApprove() }, func(workflow.Context, AbortRequest, HostRequest) { c.approved = true }},
+		{MsgApprove, func(AbortRequest, HostRequest) error { return c.validateApprove() }, func(workflow.Context, AbortRequest, HostRequest) { c.ctl.approved = true }},
 		{MsgPause, func(AbortRequest, HostRequest) error { return c.validatePause() }, func(ctx workflow.Context, _ AbortRequest, _ HostRequest) { c.setPaused(ctx, true) }},
 		{MsgResume, func(AbortRequest, HostRequest) error { return c.validateResume() }, func(ctx workflow.Context, _ AbortRequest, _ HostRequest) { c.setPaused(ctx, false) }},
 		{MsgAbort, func(AbortRequest, HostRequest) error { return c.validateRunning() }, func(ctx workflow.Context, a AbortRequest, _ HostRequest) { c.abort(ctx, a) }},
 		{MsgRollbackHost, func(_ AbortRequest, h HostRequest) error { return c.validateRollbackHost(h.Host) }, func(_ workflow.Context, _ AbortRequest, h HostRequest) {
-			c.requests = append(c.requests, h.Host)
+			c.ctl.requests = append(c.ctl.requests, h.Host)
 		}},
 	}
 	for _, hd := range handlers {
-		hd := hd
 		// One payload struct decodes every message: AbortRequest and
 		// HostRequest have distinct fields and unknown ones are ignored.
 		type payload struct {
@@ -76,8 +93,38 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 	return nil
 }
 
+// status is the status query's answer: the summary, with the first hosts
+// that did not end patched.
+func (c *cycleRun) status() CycleStatus {
+	s := c.st
+	s.Counts = c.counts()
+	s.Hosts, s.HostsOmitted = c.hosts.notPatched(maxReportedHosts)
+	return s
+}
+
+// counts sums every target's outcome, with the planned hosts that have
+// none yet as pending.
+func (c *cycleRun) counts() Counts {
+	all := c.hosts.counts(c.hosts.order)
+	for _, h := range c.rollout.staging {
+		if !c.hosts.has(h) {
+			all.Total++
+			all.Pending++
+		}
+	}
+	for _, w := range c.rollout.waves {
+		for _, h := range w {
+			if !c.hosts.has(h) {
+				all.Total++
+				all.Pending++
+			}
+		}
+	}
+	return all
+}
+
 func (c *cycleRun) validateRunning() error {
-	if c.finished || c.aborting {
+	if c.ctl.finished || c.ctl.aborting || c.ctl.canceled {
 		return fmt.Errorf("cycle %s is %s: nothing to steer", c.st.CycleID, c.st.State)
 	}
 	return nil
@@ -87,7 +134,8 @@ func (c *cycleRun) validateApprove() error {
 	if err := c.validateRunning(); err != nil {
 		return err
 	}
-	if c.approved || c.st.State != CycleAwaitingApproval && c.st.State != CycleResolving && c.st.State != CycleScanning {
+	switch s := c.st.State; {
+	case c.ctl.approved, s != domain.CycleAwaitingApproval && s != domain.CycleResolving && s != domain.CycleScanning:
 		return fmt.Errorf("cycle %s is %s, not waiting for approval", c.st.CycleID, c.st.State)
 	}
 	return nil
@@ -117,10 +165,8 @@ func (c *cycleRun) validateRollbackHost(host string) error {
 	if err := c.validateRunning(); err != nil {
 		return err
 	}
-	for _, o := range c.outcomes {
-		if o.Host == host && (o.State == HostPatched || o.Changed) {
-			return nil
-		}
+	if c.hosts.isChanged(host) {
+		return nil
 	}
 	return fmt.Errorf("host %q was not patched by cycle %s (or is not finished yet); a failed host is rolled back with the host's own rollback", host, c.st.CycleID)
 }
@@ -140,120 +186,70 @@ func (c *cycleRun) setPaused(ctx workflow.Context, paused bool) {
 		workflow.SignalExternalWorkflow(ctx, c.st.CurrentWorkflow, "", name, nil)
 	}
 	if paused {
-		upsert(ctx, AttrCycleState.ValueSet(CyclePaused))
+		upsert(ctx, AttrCycleState.ValueSet(string(domain.CyclePaused)))
 	} else {
-		upsert(ctx, AttrCycleState.ValueSet(c.st.State))
+		upsert(ctx, AttrCycleState.ValueSet(string(c.st.State)))
 	}
 }
 
 func (c *cycleRun) abort(ctx workflow.Context, a AbortRequest) {
-	c.aborting, c.rollback = true, a.Rollback
+	c.ctl.aborting, c.ctl.rollback = true, a.Rollback
 	c.st.Aborting = true
 	if c.st.CurrentWorkflow != "" {
 		workflow.SignalExternalWorkflow(ctx, c.st.CurrentWorkflow, "", MsgAbort, a)
 	}
 }
 
-// approvalGate waits for approve when the policy says manual.
-func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
-	if c.spec.Approval.Mode != "manual" {
-		return "", true
-	}
-	c.st.AwaitingApproval = true
-	c.setState(ctx, CycleAwaitingApproval, "")
-	cond := func() bool { return c.approved || c.aborting }
-	ok := true
-	if t := c.spec.Approval.Timeout; t > 0 {
-		ok, _ = workflow.AwaitWithTimeout(ctx, t, cond)
-	} else {
-		_ = workflow.Await(ctx, cond)
-	}
-	c.st.AwaitingApproval = false
-	switch {
-	case c.aborting:
-		return "aborted by operator before approval", false
-	case !ok && c.spec.Approval.OnTimeout == "proceed":
-		workflow.GetLogger(ctx).Info("no approval within the timeout; proceeding as the policy says")
-	case !ok:
-		return "no approval within " + durationText(c.spec.Approval.Timeout), false
-	}
-	return "", true
+// awaitUnpaused waits while the cycle is paused (or until an abort). It
+// returns false when the cycle was canceled.
+func (c *cycleRun) awaitUnpaused(ctx workflow.Context) bool {
+	err := workflow.Await(ctx, func() bool { return !c.st.Paused || c.ctl.aborting })
+	return !c.canceledBy(err)
 }
 
-func (c *cycleRun) setState(ctx workflow.Context, state, reason string) {
-	if c.st.State != state && !(c.st.Paused && state != CyclePaused) {
-		upsert(ctx, AttrCycleState.ValueSet(state))
+// canceledBy notes a cancellation an Await reported and says whether
+// there was one.
+func (c *cycleRun) canceledBy(err error) bool {
+	var canceled *temporal.CanceledError
+	if err != nil && (errors.As(err, &canceled) || errors.Is(err, workflow.ErrCanceled)) {
+		c.ctl.canceled, c.st.Canceling = true, true
+	}
+	return c.ctl.canceled
+}
+
+func (c *cycleRun) setState(ctx workflow.Context, state domain.CycleState, reason string) {
+	if c.ctl.canceled {
+		ctx = detached(ctx)
+	}
+	if c.st.State != state && !(c.st.Paused && state != domain.CyclePaused) {
+		upsert(ctx, AttrCycleState.ValueSet(string(state)))
 	}
 	c.st.State, c.st.Reason = state, reason
-	d := state
+	d := string(state)
 	if reason != "" {
 		d += ": " + reason
 	}
 	workflow.SetCurrentDetails(ctx, d)
 }
 
-// finishOrAbort ends a cycle that stopped early: aborted (rolling back
-// first when asked) or failed with the reason.
-func (c *cycleRun) finishOrAbort(ctx workflow.Context, reason string) CycleResult {
-	if c.aborting {
-		if c.rollback {
-			c.rollbackHosts(ctx, c.changedHosts(-1), c.rollbackParallel(), "cycle aborted with rollback")
-			reason += "; every patched host rolled back"
-		}
-		return c.finish(ctx, CycleAborted, reason)
-	}
-	return c.finish(ctx, CycleFailed, reason)
-}
-
-func (c *cycleRun) finish(ctx workflow.Context, state, reason string) CycleResult {
-	// Rollbacks an operator asked for run to their end first; no new ones
-	// are accepted once finished is set.
-	c.finished = true
-	_ = workflow.Await(ctx, func() bool { return len(c.requests) == 0 && c.hostRollbacks == 0 })
-	c.st.Paused = false
-	c.setState(ctx, state, reason)
-	c.st.Counts = CountOutcomes(c.outcomes, c.pendingHosts())
-	c.st.Hosts = c.publicOutcomes()
-	m := metricsFor(ctx, c.spec.Policy, metricTagResult, state)
-	m.Timer(MetricCycleDuration).Record(since(ctx, c.started))
-	m.Counter(MetricCycles).Inc(1)
-	c.reportCompliance(ctx, state)
-	return CycleResult{CycleStatus: c.st, Finished: workflow.Now(ctx)}
-}
-
-// pendingHosts counts planned hosts without an outcome yet.
-func (c *cycleRun) pendingHosts() int {
-	done := map[string]bool{}
-	for _, o := range c.outcomes {
-		done[o.Host] = true
-	}
-	n := 0
-	for _, h := range c.st.StagingHosts {
-		if !done[h] {
-			n++
-		}
-	}
-	for _, w := range c.st.WaveHosts {
-		for _, h := range w {
-			if !done[h] {
-				n++
+// serveRollbackRequests runs MsgRollbackHost requests one at a time while
+// the cycle runs.
+func (c *cycleRun) serveRollbackRequests(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(c.ctl.requests) > 0 }); err != nil {
+			// Canceled: requests already taken are still served, on a
+			// context the cancellation does not stop.
+			ctx = detached(ctx)
+			if len(c.ctl.requests) == 0 {
+				return
 			}
 		}
-	}
-	return n
-}
-
-// publicOutcomes is the per-host list a query or the result shows: without
-// pins (the plan has them) and with the snapshot only where an operator may
-// need it to repair a host, so 10,000 hosts fit in one payload.
-func (c *cycleRun) publicOutcomes() []HostOutcome {
-	out := make([]HostOutcome, len(c.outcomes))
-	for i, o := range c.outcomes {
-		o.Pins, o.Finished = nil, time.Time{}
-		if o.State != HostFailed && o.State != HostNeedsRepair {
-			o.Snapshot = nil
+		host := c.ctl.requests[0]
+		c.ctl.hostRollbacks++
+		if c.hosts.isChanged(host) {
+			c.rollbackOne(ctx, host, "rolled back by the cycle: operator asked to roll back "+host)
 		}
-		out[i] = o
+		c.ctl.requests = c.ctl.requests[1:]
+		c.ctl.hostRollbacks--
 	}
-	return out
 }

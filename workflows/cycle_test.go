@@ -3,27 +3,30 @@ package workflows
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // testSpec: staging hosts (stg*), a canary of 1, then 50% and the rest,
 // two in parallel, budget 1 failure, roll back the wave on a breach.
-func testSpec() CycleSpec {
-	return CycleSpec{
+func testSpec() domain.CycleSpec {
+	return domain.CycleSpec{
 		Policy:         "web",
-		Inventory:      InventorySpec{Source: "inv.yaml"},
-		Staging:        StagingSpec{Select: []string{"group=staging"}, Bake: time.Minute},
-		Patches:        PatchRules{Classes: []string{"security", "bugfix"}},
-		Waves:          []WaveSpec{{Count: 1, MaxParallel: 1}, {Percent: 50, MaxParallel: 2, Bake: time.Minute}, {Count: 1, MaxParallel: 2}},
-		Budget:         BudgetSpec{MaxFailures: 1},
-		OnBudgetBreach: BreachRollbackWave,
-		Host:           HostSteps{RollbackOnFailure: true, DecisionTimeout: 10 * time.Minute, PreHooks: []Hook{{Name: "drain", Command: []string{"true"}}}},
-		Checks:         []Check{{Name: "http", Type: "command", Command: []string{"true"}}},
+		Inventory:      domain.InventorySpec{Source: "inv.yaml"},
+		Staging:        domain.StagingSpec{Select: []string{"group=staging"}, Bake: time.Minute},
+		Patches:        domain.PatchRules{Classes: []domain.Class{domain.ClassSecurity, domain.ClassBugfix}},
+		Waves:          []domain.Wave{{Count: 1, MaxParallel: 1}, {Percent: 50, MaxParallel: 2, Bake: time.Minute}, {Count: 1, MaxParallel: 2}},
+		Budget:         domain.Budget{MaxFailures: 1},
+		OnBudgetBreach: domain.BreachRollbackWave,
+		Host:           domain.HostSteps{RollbackOnFailure: true, DecisionTimeout: 10 * time.Minute, PreHooks: []domain.Hook{{Name: "drain", Command: []string{"true"}}}},
+		Checks:         []domain.Check{{Name: "http", Type: domain.CheckCommand, Command: []string{"true"}}},
 	}
 }
 
@@ -54,7 +57,9 @@ func newCycleEnvMetrics(t *testing.T, m client.MetricsHandler, hosts ...string) 
 	return &cycleEnv{env: env, fleet: f, kids: r}
 }
 
-func (c *cycleEnv) run(t *testing.T, spec CycleSpec) CycleResult {
+// run runs the cycle to its end and returns its result, read as the CLI
+// reads it: the workflow's result, or the details of its failure.
+func (c *cycleEnv) run(t *testing.T, spec domain.CycleSpec) CycleResult {
 	t.Helper()
 	c.env.SetStartWorkflowOptions(startOptions("cycle/web/t"))
 	c.env.ExecuteWorkflow(PatchCycle, CycleInput{Spec: spec})
@@ -62,19 +67,48 @@ func (c *cycleEnv) run(t *testing.T, spec CycleSpec) CycleResult {
 		t.Fatal("cycle did not complete")
 	}
 	if err := c.env.GetWorkflowError(); err != nil {
-		t.Fatalf("cycle error: %v", err)
+		res, ok := ResultOf(err)
+		if !ok {
+			t.Fatalf("cycle error without a result: %v", err)
+		}
+		if res.State.Succeeded() {
+			t.Errorf("cycle %s ended as a workflow error: %v", res.State, err)
+		}
+		return res
 	}
 	var res CycleResult
 	if err := c.env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
+	if !res.State.Succeeded() {
+		t.Errorf("cycle %s (%s) ended as a successful workflow; a cycle that did not succeed must fail", res.State, res.Reason)
+	}
 	return res
 }
 
-func outcomeMap(res CycleResult) map[string]HostOutcome {
-	m := map[string]HostOutcome{}
-	for _, o := range res.Hosts {
+// outcomes returns every host's final report, from the cycle's hosts query.
+func (c *cycleEnv) outcomes(t *testing.T) map[string]HostReport {
+	t.Helper()
+	v, err := c.env.QueryWorkflow(QueryHosts, HostsQuery{})
+	if err != nil {
+		t.Fatalf("hosts query: %v", err)
+	}
+	var page HostsPage
+	if err := v.Get(&page); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]HostReport{}
+	for _, o := range page.Hosts {
 		m[o.Host] = o
+	}
+	return m
+}
+
+// stageHosts returns the hosts of every stage by name ("staging", "1", ...).
+func stageHosts(res CycleResult) map[string][]string {
+	m := map[string][]string{}
+	for _, s := range res.Stages {
+		m[s.Stage] = s.Hosts
 	}
 	return m
 }
@@ -90,12 +124,12 @@ func hostNames(n int) []string {
 func TestCycleHappyPath(t *testing.T) {
 	c := newCycleEnv(t, hostNames(5)...)
 	res := c.run(t, testSpec())
-	if res.State != CycleCompleted {
+	if res.State != domain.CycleCompleted {
 		t.Fatalf("state %s (%s), want completed", res.State, res.Reason)
 	}
-	wantWaves := [][]string{{"h1"}, {"h2", "h3", "h4"}, {"h5"}}
-	if !reflect.DeepEqual(res.WaveHosts, wantWaves) || !reflect.DeepEqual(res.StagingHosts, []string{"stg1"}) {
-		t.Errorf("staging %v waves %v, want [stg1] %v", res.StagingHosts, res.WaveHosts, wantWaves)
+	want := map[string][]string{"staging": {"stg1"}, "1": {"h1"}, "2": {"h2", "h3", "h4"}, "3": {"h5"}}
+	if got := stageHosts(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("stages %v, want %v", got, want)
 	}
 	if res.Counts.Patched != 6 || res.Counts.Total != 6 {
 		t.Errorf("counts %+v, want 6 patched of 6", res.Counts)
@@ -126,9 +160,9 @@ func TestCycleDryRunChangesNothing(t *testing.T) {
 	c := newCycleEnv(t, hostNames(3)...)
 	spec := testSpec()
 	spec.DryRun = true
-	spec.Patches = PatchRules{Classes: []string{"security"}}
+	spec.Patches = domain.PatchRules{Classes: []domain.Class{domain.ClassSecurity}}
 	res := c.run(t, spec)
-	if res.State != CyclePlanned {
+	if res.State != domain.CyclePlanned {
 		t.Fatalf("state %s, want planned", res.State)
 	}
 	if len(res.Plan.Entries) != 1 || res.Plan.Entries[0].Name != "demo-app" || res.Plan.Entries[0].Version != "1.0.1" {
@@ -145,11 +179,11 @@ func TestStagingFailureNeverReachesProduction(t *testing.T) {
 	spec := testSpec()
 	spec.Host.DecisionTimeout = 5 * time.Minute
 	res := c.run(t, spec)
-	if res.State != CycleFailed || !strings.Contains(res.Reason, "staging failed") {
+	if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "staging failed") {
 		t.Fatalf("state %s (%s), want failed at staging", res.State, res.Reason)
 	}
-	o := outcomeMap(res)["stg1"]
-	if o.State != HostFailed || !strings.Contains(o.Reason, "no operator decision within 5m") || !strings.Contains(o.Reason, "rolled back") {
+	o := c.outcomes(t)["stg1"]
+	if o.State != domain.HostFailed || !strings.Contains(o.Reason, "no operator decision within 5m") || !strings.Contains(o.Reason, "rolled back") {
 		t.Errorf("stg1 %s: %s", o.State, o.Reason)
 	}
 	if v := c.fleet.installed("stg1", "demo-app"); v != "1.0.0" {
@@ -162,22 +196,33 @@ func TestStagingFailureNeverReachesProduction(t *testing.T) {
 	}
 }
 
-func TestBudgetBreachRollsBackWave(t *testing.T) {
+// TestBudgetBreachRollsBackWaveThenPauses: rollback_wave rolls back the
+// breaching wave's hosts, then pauses for an operator, as the policy
+// reference says; abort then ends the cycle.
+func TestBudgetBreachRollsBackWaveThenPauses(t *testing.T) {
 	c := newCycleEnv(t, hostNames(5)...)
 	// The bad version fails only on two wave-2 hosts: staging and the
 	// canary pass, wave 2 exhausts the budget of one failure.
 	c.fleet.badPins["h2:libfoo=2.1"] = true
 	c.fleet.badPins["h3:libfoo=2.1"] = true
+	var paused CycleStatus
+	c.env.RegisterDelayedCallback(func() {
+		paused = c.status(t)
+		c.env.SignalWorkflow(MsgAbort, AbortRequest{})
+	}, 5*time.Hour)
 	res := c.run(t, testSpec())
-	if res.State != CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
-		t.Fatalf("state %s (%s), want budget breach in wave 2", res.State, res.Reason)
+	if paused.State != domain.CyclePaused || !strings.Contains(paused.Reason, "budget breached in wave 2") || !strings.Contains(paused.Reason, "wave rolled back") {
+		t.Errorf("after the breach: %s (%s), want paused after rolling back wave 2", paused.State, paused.Reason)
 	}
-	o := outcomeMap(res)
-	if o["h1"].State != HostPatched || o["stg1"].State != HostPatched {
+	if res.State != domain.CycleAborted {
+		t.Fatalf("state %s (%s), want aborted by the operator after the pause", res.State, res.Reason)
+	}
+	o := c.outcomes(t)
+	if o["h1"].State != domain.HostPatched || o["stg1"].State != domain.HostPatched {
 		t.Errorf("canary %s, staging %s: rollback_wave must leave earlier waves patched", o["h1"].State, o["stg1"].State)
 	}
 	for _, h := range []string{"h2", "h3"} {
-		if o[h].State != HostRolledBack {
+		if o[h].State != domain.HostRolledBack {
 			t.Errorf("%s %s (%s), want rolled_back", h, o[h].State, o[h].Reason)
 		}
 		if v := c.fleet.installed(h, "libfoo"); v != "2.0" {
@@ -192,15 +237,29 @@ func TestBudgetBreachRollsBackWave(t *testing.T) {
 	}
 }
 
+func (c *cycleEnv) status(t *testing.T) CycleStatus {
+	t.Helper()
+	var st CycleStatus
+	v, err := c.env.QueryWorkflow(QueryStatus)
+	if err != nil {
+		t.Errorf("query: %v", err)
+		return st
+	}
+	if err := v.Get(&st); err != nil {
+		t.Error(err)
+	}
+	return st
+}
+
 func TestBudgetBreachRollbackAllInReverseOrder(t *testing.T) {
 	c := newCycleEnv(t, hostNames(5)...)
 	c.fleet.badPins["h5:libfoo=2.1"] = true
 	spec := testSpec()
-	spec.Budget = BudgetSpec{}
-	spec.OnBudgetBreach = BreachRollbackAll
-	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1}, {Count: 3, MaxParallel: 1}, {Count: 1, MaxParallel: 1}}
+	spec.Budget = domain.Budget{}
+	spec.OnBudgetBreach = domain.BreachRollbackAll
+	spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1}, {Count: 3, MaxParallel: 1}, {Count: 1, MaxParallel: 1}}
 	res := c.run(t, spec)
-	if res.State != CycleFailed {
+	if res.State != domain.CycleFailed {
 		t.Fatalf("state %s, want failed", res.State)
 	}
 	var patchOrder, rollbackOrder []string
@@ -216,11 +275,12 @@ func TestBudgetBreachRollbackAllInReverseOrder(t *testing.T) {
 	if want := []string{"h4", "h3", "h2", "h1", "stg1"}; !reflect.DeepEqual(rollbackOrder, want) {
 		t.Errorf("rollback order %v, want newest first %v (patch order %v)", rollbackOrder, want, patchOrder)
 	}
+	o := c.outcomes(t)
 	for _, h := range hostNames(5) {
 		if v := c.fleet.installed(h, "demo-app"); v != "1.0.0" {
 			t.Errorf("%s demo-app = %s, want 1.0.0 after rollback_all", h, v)
 		}
-		if st := outcomeMap(res)[h].State; st != HostRolledBack {
+		if st := o[h].State; st != domain.HostRolledBack {
 			t.Errorf("%s state %s, want rolled_back", h, st)
 		}
 	}
@@ -230,35 +290,30 @@ func TestBudgetBreachPauseThenResume(t *testing.T) {
 	c := newCycleEnv(t, hostNames(4)...)
 	c.fleet.badPins["h1:libfoo=2.1"] = true
 	spec := testSpec()
-	spec.Budget = BudgetSpec{}
-	spec.OnBudgetBreach = BreachPause
+	spec.Budget = domain.Budget{}
+	spec.OnBudgetBreach = domain.BreachPause
 	spec.Host.DecisionTimeout = time.Minute
 	var paused CycleStatus
 	c.env.RegisterDelayedCallback(func() {
-		v, err := c.env.QueryWorkflow(QueryStatus)
-		if err != nil {
-			t.Errorf("query: %v", err)
-			return
-		}
-		_ = v.Get(&paused)
+		paused = c.status(t)
 		c.env.SignalWorkflow(MsgResume, nil)
 	}, 3*time.Hour)
 	res := c.run(t, spec)
-	if paused.State != CyclePaused || !paused.Paused || !strings.Contains(paused.Reason, "budget breached in wave 1") {
+	if paused.State != domain.CyclePaused || !paused.Paused || !strings.Contains(paused.Reason, "budget breached in wave 1") {
 		t.Errorf("status while waiting: %s paused=%v (%s), want paused on breach", paused.State, paused.Paused, paused.Reason)
 	}
-	if res.State != CycleCompleted || res.Counts.Patched != 4 || res.Counts.Failed != 1 {
-		t.Errorf("after resume: %s %+v, want completed with 4 patched, 1 failed", res.State, res.Counts)
+	if res.State != domain.CycleCompletedWithFailures || res.Counts.Patched != 4 || res.Counts.Failed != 1 {
+		t.Errorf("after resume: %s %+v, want completed_with_failures with 4 patched, 1 failed", res.State, res.Counts)
 	}
 }
 
 func TestApprovalTimeoutAndApprove(t *testing.T) {
 	spec := testSpec()
-	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: 2 * time.Hour}
+	spec.Approval = domain.ApprovalSpec{Mode: domain.ApprovalManual, Timeout: 2 * time.Hour}
 
 	c := newCycleEnv(t, hostNames(2)...)
 	res := c.run(t, spec)
-	if res.State != CycleFailed || res.Reason != "no approval within 2h" {
+	if res.State != domain.CycleFailed || res.Reason != "no approval within 2h" {
 		t.Errorf("unapproved: %s (%s), want failed: no approval within 2h", res.State, res.Reason)
 	}
 	if c.fleet.applyCalls["stg1"] != 0 {
@@ -277,7 +332,7 @@ func TestApprovalTimeoutAndApprove(t *testing.T) {
 	if rejected == nil || !strings.Contains(rejected.Error(), "not paused") {
 		t.Errorf("resume of a running cycle: %v, want rejection 'not paused'", rejected)
 	}
-	if accepted != nil || res.State != CycleCompleted {
+	if accepted != nil || res.State != domain.CycleCompleted {
 		t.Errorf("approve: %v, cycle %s (%s)", accepted, res.State, res.Reason)
 	}
 }
@@ -285,14 +340,14 @@ func TestApprovalTimeoutAndApprove(t *testing.T) {
 func TestAbortWithRollback(t *testing.T) {
 	c := newCycleEnv(t, hostNames(4)...)
 	spec := testSpec()
-	spec.Staging = StagingSpec{}
-	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1, Bake: time.Hour}, {Count: 3, MaxParallel: 1}}
+	spec.Staging = domain.StagingSpec{}
+	spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1, Bake: time.Hour}, {Count: 3, MaxParallel: 1}}
 	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgAbort, AbortRequest{Rollback: true}) }, 30*time.Minute)
 	res := c.run(t, spec)
-	if res.State != CycleAborted || !strings.Contains(res.Reason, "rolled back") {
+	if res.State != domain.CycleAborted || !strings.Contains(res.Reason, "rolled back") {
 		t.Fatalf("state %s (%s), want aborted with rollback", res.State, res.Reason)
 	}
-	if o := outcomeMap(res)["h1"]; o.State != HostRolledBack || c.fleet.installed("h1", "demo-app") != "1.0.0" {
+	if o := c.outcomes(t)["h1"]; o.State != domain.HostRolledBack || c.fleet.installed("h1", "demo-app") != "1.0.0" {
 		t.Errorf("h1 %s demo-app %s, want rolled_back to 1.0.0", o.State, c.fleet.installed("h1", "demo-app"))
 	}
 	if c.fleet.applyCalls["h2"] != 0 {
@@ -303,8 +358,8 @@ func TestAbortWithRollback(t *testing.T) {
 func TestOperatorPauseStopsNewHostsUntilResume(t *testing.T) {
 	c := newCycleEnv(t, "h1", "h2", "h3", "h4")
 	spec := testSpec()
-	spec.Staging = StagingSpec{}
-	spec.Waves = []WaveSpec{{Count: 4, MaxParallel: 1}}
+	spec.Staging = domain.StagingSpec{}
+	spec.Waves = []domain.Wave{{Count: 4, MaxParallel: 1}}
 	c.env.OnActivity(ActApplyPins, mockAny, mockAny).After(10 * time.Minute).Return(c.fleet.ApplyPins)
 	var paused CycleStatus
 	var appliedWhilePaused int
@@ -313,10 +368,7 @@ func TestOperatorPauseStopsNewHostsUntilResume(t *testing.T) {
 			OnReject: func(err error) { t.Errorf("pause refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {}})
 	}, 15*time.Minute)
 	c.env.RegisterDelayedCallback(func() {
-		v, err := c.env.QueryWorkflow(QueryStatus)
-		if err == nil {
-			_ = v.Get(&paused)
-		}
+		paused = c.status(t)
 		c.fleet.mu.Lock()
 		appliedWhilePaused = len(c.fleet.applyCalls)
 		c.fleet.mu.Unlock()
@@ -326,7 +378,7 @@ func TestOperatorPauseStopsNewHostsUntilResume(t *testing.T) {
 	if !paused.Paused || appliedWhilePaused != 2 {
 		t.Errorf("while paused: paused=%v, %d hosts patched, want paused with only the 2 hosts started before the pause", paused.Paused, appliedWhilePaused)
 	}
-	if res.State != CycleCompleted || res.Counts.Patched != 4 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 4 {
 		t.Errorf("after resume: %s %+v, want all 4 patched", res.State, res.Counts)
 	}
 }
@@ -334,8 +386,8 @@ func TestOperatorPauseStopsNewHostsUntilResume(t *testing.T) {
 func TestRollbackHostOfAPatchedHost(t *testing.T) {
 	c := newCycleEnv(t, "h1", "h2")
 	spec := testSpec()
-	spec.Staging = StagingSpec{}
-	spec.Waves = []WaveSpec{{Count: 1, MaxParallel: 1}, {Count: 1, MaxParallel: 1, Bake: 2 * time.Hour}}
+	spec.Staging = domain.StagingSpec{}
+	spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1}, {Count: 1, MaxParallel: 1, Bake: 2 * time.Hour}}
 	var unknown, accepted error
 	c.env.RegisterDelayedCallback(func() {
 		c.env.UpdateWorkflow(MsgRollbackHost, "r0", &testsuite.TestUpdateCallback{
@@ -350,11 +402,12 @@ func TestRollbackHostOfAPatchedHost(t *testing.T) {
 	if accepted != nil {
 		t.Fatalf("rollback of h1 refused: %v", accepted)
 	}
-	o := outcomeMap(res)
-	if o["h1"].State != HostRolledBack || !strings.Contains(o["h1"].Reason, "operator asked") || c.fleet.installed("h1", "demo-app") != "1.0.0" {
+	o := c.outcomes(t)
+	if o["h1"].State != domain.HostRolledBack || !strings.Contains(o["h1"].Reason, "operator asked") || c.fleet.installed("h1", "demo-app") != "1.0.0" {
 		t.Errorf("h1 %s %q demo-app %s, want rolled back on request", o["h1"].State, o["h1"].Reason, c.fleet.installed("h1", "demo-app"))
 	}
-	if o["h2"].State != HostPatched || res.State != CycleCompleted {
+	// The operator rolled h1 back on purpose: the cycle reports it.
+	if o["h2"].State != domain.HostPatched || res.State != domain.CycleCompletedWithFailures {
 		t.Errorf("h2 %s, cycle %s", o["h2"].State, res.State)
 	}
 }
@@ -368,18 +421,16 @@ func TestPreDownloadSkipsHostsThatCannotFetch(t *testing.T) {
 	if len(c.fleet.downloads) != 4 {
 		t.Errorf("downloaded on %v, want all 4 hosts", c.fleet.downloads)
 	}
-	o := outcomeMap(res)
-	if o["h2"].State != HostSkipped || !strings.Contains(o["h2"].Reason, "pre-download failed: fetch demo-app") || c.fleet.applyCalls["h2"] != 0 {
+	o := c.outcomes(t)
+	if o["h2"].State != domain.HostSkipped || !strings.Contains(o["h2"].Reason, "pre-download failed: fetch demo-app") || c.fleet.applyCalls["h2"] != 0 {
 		t.Errorf("h2 %s %q applied %d, want skipped before any change", o["h2"].State, o["h2"].Reason, c.fleet.applyCalls["h2"])
 	}
-	if res.State != CycleCompleted || res.Counts.Patched != 3 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 3 {
 		t.Errorf("cycle %s %+v, want the other 3 patched", res.State, res.Counts)
 	}
-	for _, w := range res.WaveHosts {
-		for _, h := range w {
-			if h == "h2" {
-				t.Errorf("h2 still assigned to a wave: %v", res.WaveHosts)
-			}
+	for stage, hosts := range stageHosts(res) {
+		if slices.Contains(hosts, "h2") {
+			t.Errorf("h2 still assigned to stage %s: %v", stage, hosts)
 		}
 	}
 }
@@ -389,7 +440,7 @@ func TestAbortBeforeRolloutChangesNothing(t *testing.T) {
 	c.env.OnActivity(ActScanHosts, mockAny, mockAny).After(time.Minute).Return(c.fleet.ScanHosts)
 	c.env.RegisterDelayedCallback(func() { c.env.SignalWorkflow(MsgAbort, AbortRequest{}) }, 10*time.Second)
 	res := c.run(t, testSpec())
-	if res.State != CycleAborted || !strings.Contains(res.Reason, "before the rollout") {
+	if res.State != domain.CycleAborted || !strings.Contains(res.Reason, "before the rollout") {
 		t.Errorf("state %s (%s), want aborted before the rollout", res.State, res.Reason)
 	}
 	if len(c.kids.startModes) != 0 {
@@ -400,29 +451,31 @@ func TestAbortBeforeRolloutChangesNothing(t *testing.T) {
 func TestApprovalTimeoutProceeds(t *testing.T) {
 	c := newCycleEnv(t, hostNames(1)...)
 	spec := testSpec()
-	spec.Approval = ApprovalSpec{Mode: "manual", Timeout: time.Hour, OnTimeout: "proceed"}
+	spec.Approval = domain.ApprovalSpec{Mode: domain.ApprovalManual, Timeout: time.Hour, OnTimeout: domain.ApprovalTimeoutProceed}
 	res := c.run(t, spec)
-	if res.State != CycleCompleted || res.Counts.Patched != 2 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 2 {
 		t.Errorf("%s (%s) %+v, want the rollout to proceed after the approval timeout", res.State, res.Reason, res.Counts)
 	}
 }
 
 func TestDecisionTimeoutPolicies(t *testing.T) {
 	for _, c := range []struct {
-		policy, hostState, cycleState string
-		h2Touched                     bool
+		policy     domain.DecisionTimeoutAction
+		hostState  domain.HostState
+		cycleState domain.CycleState
+		h2Touched  bool
 	}{
-		{"skip", HostSkipped, CycleCompleted, true},
-		{"abort", HostFailed, CycleAborted, false},
+		{domain.DecisionSkip, domain.HostSkipped, domain.CycleCompleted, true},
+		{domain.DecisionAbort, domain.HostFailed, domain.CycleAborted, false},
 	} {
-		t.Run(c.policy, func(t *testing.T) {
+		t.Run(string(c.policy), func(t *testing.T) {
 			e := newCycleEnv(t, hostNames(2)...)
 			e.fleet.badPins["h1:libfoo=2.1"] = true
 			spec := testSpec()
-			spec.Budget = BudgetSpec{MaxFailures: 5}
+			spec.Budget = domain.Budget{MaxFailures: 5}
 			spec.Host.OnDecisionTimeout = c.policy
 			res := e.run(t, spec)
-			o := outcomeMap(res)["h1"]
+			o := e.outcomes(t)["h1"]
 			if res.State != c.cycleState || o.State != c.hostState || !strings.Contains(o.Reason, "no operator decision within 10m") {
 				t.Errorf("cycle %s (%s), h1 %s %q; want cycle %s, h1 %s", res.State, res.Reason, o.State, o.Reason, c.cycleState, c.hostState)
 			}
@@ -437,22 +490,74 @@ func TestWaveCheckFailureFailsTheWave(t *testing.T) {
 	c := newCycleEnv(t, hostNames(5)...)
 	c.fleet.waveCheckFailsWith["h3"] = true
 	spec := testSpec()
-	spec.Checks = append(spec.Checks, Check{Name: "errors", Type: "promql", Scope: ScopeWave, Prometheus: "http://prom:9090",
-		Query: "sum(rate(http_errors_total[5m]))", BeforeAfter: &BeforeAfter{MaxIncrease: 1}})
+	spec.OnBudgetBreach = domain.BreachRollbackAll
+	spec.Checks = append(spec.Checks, domain.Check{Name: "errors", Type: domain.CheckPromQL, Scope: domain.ScopeWave, Prometheus: "http://prom:9090",
+		Query: "sum(rate(http_errors_total[5m]))", BeforeAfter: &domain.BeforeAfter{MaxIncrease: 1}})
 	res := c.run(t, spec)
-	if res.State != CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
+	if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
 		t.Fatalf("cycle %s (%s), want a breach in wave 2", res.State, res.Reason)
 	}
-	o := outcomeMap(res)
+	o := c.outcomes(t)
 	for _, h := range []string{"h2", "h3", "h4"} {
-		if o[h].State != HostRolledBack || !strings.Contains(o[h].Reason, "check after bake: check errors") || c.fleet.installed(h, "libfoo") != "2.0" {
+		if o[h].State != domain.HostRolledBack || !strings.Contains(o[h].Reason, "check after bake: check errors") || c.fleet.installed(h, "libfoo") != "2.0" {
 			t.Errorf("%s %s %q libfoo %s, want rolled back after the wave check failed", h, o[h].State, o[h].Reason, c.fleet.installed(h, "libfoo"))
 		}
 	}
-	if o["h1"].State != HostPatched {
-		t.Errorf("canary h1 %s, want patched (its wave's check passed)", o["h1"].State)
-	}
 	if c.fleet.checkBefore["errors"] != 1 {
 		t.Errorf("before value %v, want the probe's 1 passed to the check", c.fleet.checkBefore)
+	}
+}
+
+// TestUnreachableFleetIsNotPatched: a cycle that reaches no host must not
+// end "completed, nothing to patch" (a scheduled job would record an
+// unreachable fleet as patched): every host is failed with the reason and
+// the cycle ends completed_with_failures, a failed workflow.
+func TestUnreachableFleetIsNotPatched(t *testing.T) {
+	c := newCycleEnv(t, "h1", "h2", "h3")
+	for _, h := range c.fleet.hosts {
+		h.down = true
+	}
+	spec := testSpec()
+	spec.Staging = domain.StagingSpec{}
+	res := c.run(t, spec)
+	if res.State != domain.CycleCompletedWithFailures || res.Counts.Failed != 3 || res.Counts.Patched != 0 {
+		t.Fatalf("cycle %s (%s) %+v, want completed_with_failures with 3 failed hosts", res.State, res.Reason, res.Counts)
+	}
+	for _, h := range res.Hosts {
+		if h.Stage != "scan" || h.Wave != 0 {
+			t.Errorf("%s listed under stage %q wave %d, want stage scan (never a staging wave)", h.Host, h.Stage, h.Wave)
+		}
+	}
+}
+
+// TestScanFailuresBreachTheBudget: production hosts that cannot be scanned
+// spend the budget before the first wave; past it the breach policy runs
+// before any host is changed.
+func TestScanFailuresBreachTheBudget(t *testing.T) {
+	c := newCycleEnv(t, hostNames(4)...)
+	c.fleet.hosts["h1"].down = true
+	c.fleet.hosts["h2"].down = true
+	spec := testSpec()
+	spec.OnBudgetBreach = domain.BreachRollbackAll
+	res := c.run(t, spec)
+	if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "before the rollout: 2 production hosts could not be scanned, 1 tolerated") {
+		t.Fatalf("cycle %s (%s), want failed on a budget breach before the rollout", res.State, res.Reason)
+	}
+	if c.fleet.applyCalls["h3"]+c.fleet.applyCalls["h4"] != 0 {
+		t.Errorf("production hosts patched after the budget was spent: %v", c.fleet.applyCalls)
+	}
+}
+
+// TestUnscannedStagingHostStopsTheCycle: a staging host that cannot be
+// scanned cannot prove the plan; production is not touched.
+func TestUnscannedStagingHostStopsTheCycle(t *testing.T) {
+	c := newCycleEnv(t, hostNames(2)...)
+	c.fleet.hosts["stg1"].down = true
+	res := c.run(t, testSpec())
+	if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "staging host stg1 could not be scanned") {
+		t.Fatalf("cycle %s (%s), want failed: staging not proven", res.State, res.Reason)
+	}
+	if len(c.kids.startModes) != 0 {
+		t.Errorf("hosts patched: %v", c.kids.startModes)
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // fakeFleet stands in for the activities in testsuite tests: hosts with
@@ -36,6 +39,10 @@ type fakeFleet struct {
 	// one of these hosts.
 	waveCheckFailsWith map[string]bool
 	checkBefore        map[string]float64
+	// firstSeen ("host:package") and published ("package") are the times
+	// the scan reports, as the activity does from each host's first-seen
+	// file and the package manager's advisory dates.
+	firstSeen, published map[string]time.Time
 }
 
 type fakeHost struct {
@@ -65,7 +72,8 @@ func newFakeFleet(names ...string) *fakeFleet {
 func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg(f.ResolveTargets, ActResolveTargets)
-	reg(f.ScanHost, ActScanHost)
+	reg(f.Prepare, ActPrepare)
+	reg(f.HostResults, ActHostResults)
 	reg(f.Precheck, ActPrecheck)
 	reg(f.Snapshot, ActSnapshot)
 	reg(f.RunHook, ActRunHook)
@@ -96,23 +104,51 @@ func (f *fakeFleet) DownloadHosts(_ context.Context, in DownloadBatchInput) (Dow
 	return r, nil
 }
 
-func (f *fakeFleet) ScanHosts(ctx context.Context, in ScanBatchInput) (ScanBatchResult, error) {
+// ScanHosts answers as the real activity does: a compact table.
+func (f *fakeFleet) ScanHosts(_ context.Context, in ScanBatchInput) (ScanBatchResult, error) {
 	var r ScanBatchResult
+	var t domain.PendingTable
 	for _, h := range in.Hosts {
-		s, err := f.ScanHost(ctx, ScanInput{Inventory: in.Inventory, Host: h, Refresh: in.Refresh})
+		s, err := f.scanHost(h)
 		if err != nil {
 			r.Failed = append(r.Failed, HostProblem{Host: h, Problem: err.Error()})
 			continue
 		}
-		r.Results = append(r.Results, s)
+		ups := make([]domain.Pending, len(s.Updates))
+		for i, u := range s.Updates {
+			f.mu.Lock()
+			u.FirstSeen, u.Published = f.firstSeen[h+":"+u.Name], f.published[u.Name]
+			f.mu.Unlock()
+			ups[i] = u.Pending(s.Manager)
+		}
+		t.Add(s.Host, s.Manager, ups)
+	}
+	r.Updates, r.Hosts = t.Updates, t.Hosts
+	return r, nil
+}
+
+// HostResults reports every host as never started: the fake fleet keeps
+// no host workflows of its own.
+func (f *fakeFleet) HostResults(_ context.Context, in HostResultsInput) (HostResultsResult, error) {
+	var r HostResultsResult
+	for _, h := range in.Hosts {
+		r.Hosts = append(r.Hosts, RecoveredHost{HostResult: HostResult{Host: h}})
 	}
 	return r, nil
+}
+
+// Prepare is Precheck and Snapshot in one.
+func (f *fakeFleet) Prepare(ctx context.Context, in HostInput) (SnapshotResult, error) {
+	if err := f.Precheck(ctx, in); err != nil {
+		return SnapshotResult{}, err
+	}
+	return f.Snapshot(ctx, in)
 }
 
 func (f *fakeFleet) VerifyHosts(ctx context.Context, in VerifyBatchInput) (VerifyBatchResult, error) {
 	var r VerifyBatchResult
 	for _, t := range in.Targets {
-		v, err := f.Verify(ctx, HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.Pins})
+		v, err := f.Verify(ctx, HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.PinsFrom(in.PlanPins)})
 		if err != nil {
 			r.Failed = append(r.Failed, HostProblem{Host: t.Host, Problem: err.Error()})
 		} else if len(v.Problems) > 0 {
@@ -157,14 +193,14 @@ func (f *fakeFleet) ResolveTargets(_ context.Context, in ResolveInput) (ResolveR
 	return r, nil
 }
 
-func (f *fakeFleet) ScanHost(_ context.Context, in ScanInput) (ScanResult, error) {
+func (f *fakeFleet) scanHost(name string) (ScanResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	h, err := f.host(in.Host)
+	h, err := f.host(name)
 	if err != nil {
 		return ScanResult{}, err
 	}
-	r := ScanResult{Host: in.Host, Manager: "apt"}
+	r := ScanResult{Host: name, Manager: "apt"}
 	for _, u := range h.pending {
 		if h.installed[u.Name] != u.Candidate {
 			r.Updates = append(r.Updates, u)
@@ -189,7 +225,7 @@ func (f *fakeFleet) Snapshot(_ context.Context, in HostInput) (SnapshotResult, e
 	}
 	var r SnapshotResult
 	for _, p := range in.Pins {
-		r.Pins = append(r.Pins, Pin{Name: p.Name, Version: h.installed[p.Name]})
+		r.Pins = append(r.Pins, domain.Pin{Name: p.Name, Version: h.installed[p.Name]})
 	}
 	return r, nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // HostPatch modes.
@@ -17,25 +19,55 @@ const (
 
 // HostPatchInput is the input of one HostPatch run (workflow ID host/<name>).
 type HostPatchInput struct {
-	CycleID   string    `json:"cycle_id"`
-	Policy    string    `json:"policy"`
-	Wave      int       `json:"wave"` // 0 = staging
-	Inventory string    `json:"inventory"`
-	Host      string    `json:"host"`
-	Mode      string    `json:"mode"`               // HostModePatch (default) or HostModeRollback
-	Pins      []Pin     `json:"pins,omitempty"`     // patch: the plan's pins for this host
-	Snapshot  []Pin     `json:"snapshot,omitempty"` // rollback: the versions to return to
-	Reason    string    `json:"reason,omitempty"`   // rollback: why, for the host's final reason
-	Steps     HostSteps `json:"steps"`
-	Checks    []Check   `json:"checks,omitempty"`
+	CycleID   string           `json:"cycle_id"`
+	Policy    string           `json:"policy"`
+	Wave      int              `json:"wave"` // 0 = staging
+	Inventory string           `json:"inventory"`
+	Host      string           `json:"host"`
+	Mode      string           `json:"mode"`               // HostModePatch (default) or HostModeRollback
+	Pins      []domain.Pin     `json:"pins,omitempty"`     // patch: the plan's pins for this host
+	Snapshot  []domain.Pin     `json:"snapshot,omitempty"` // rollback: the versions to return to
+	Reason    string           `json:"reason,omitempty"`   // rollback: why, for the host's final reason
+	Steps     domain.HostSteps `json:"steps"`
+	Checks    []domain.Check   `json:"checks,omitempty"`
 }
 
-// HostPatchResult is a host's final state. Snapshot is set once taken, so
-// the cycle can roll the host back later.
+// HostResult is one host's outcome as it travels: a HostPatch's result, a
+// wave's record of its hosts. Snapshot is set once taken, so the cycle can
+// roll the host back later.
+type HostResult struct {
+	Host     string           `json:"host"`
+	Wave     int              `json:"wave"` // 0 = staging
+	State    domain.HostState `json:"state"`
+	Reason   string           `json:"reason,omitempty"`
+	Pins     []domain.Pin     `json:"pins,omitempty"`
+	Snapshot []domain.Pin     `json:"snapshot,omitempty"`
+	Duration time.Duration    `json:"duration,omitempty"`
+	// Finished is when HostPatch ended (workflow time), for time-to-patch.
+	Finished time.Time `json:"finished,omitzero"`
+	// Changed marks a failed host still at the plan's versions (a check
+	// after the bake failed): a breach rollback returns it too.
+	Changed bool `json:"changed,omitempty"`
+	// SnapshotRef (1-based) points into WaveResult.Snapshots, where a wave
+	// keeps each distinct snapshot once; the cycle resolves it.
+	SnapshotRef int `json:"snapshot_ref,omitempty"`
+	// AbortCycle: no operator decided in time and the policy
+	// (on_decision_timeout abort) stops the cycle.
+	AbortCycle bool `json:"abort_cycle,omitempty"`
+}
+
+// HostPatchResult is a host workflow's result.
 type HostPatchResult struct {
-	HostOutcome
+	HostResult
 	Attempts int  `json:"attempts"`
 	Rebooted bool `json:"rebooted"`
+}
+
+// hostFailedSignal tells a wave at once that one of its hosts failed.
+type hostFailedSignal struct {
+	Host   string `json:"host"`
+	Wave   int    `json:"wave"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // errRollbackRequested stops a patch between steps when an operator asked
@@ -45,28 +77,39 @@ var errRollbackRequested = errors.New("rollback requested by an operator")
 type hostRun struct {
 	in       HostPatchInput
 	ctl      hostControl
-	snapshot []Pin
+	prepare  bool // v2: precheck and snapshot in one activity
+	snapshot []domain.Pin
 	applied  bool // ApplyPins started: the host may have changed
+	touched  bool // a pre hook or the install ran: finish even when canceled
 	rebooted bool
 	started  time.Time
+	// steps runs the host's activities: disconnected from cancellation,
+	// so a canceled host never stops in the middle of a step.
+	steps workflow.Context
 }
 
-// HostPatch patches one host to its pins (precheck, snapshot, pre hooks,
-// apply, reboot, verify, post hooks), or in rollback mode returns it to a
-// snapshot. On failure it rolls back when the steps say so, tells its parent
-// at once (for the failure budget), then waits for an operator decision
-// (retry, skip, rollback) until Steps.DecisionTimeout.
+// HostPatch patches one host to its pins (prepare: precheck and snapshot,
+// pre hooks, apply, reboot, verify, post hooks), or in rollback mode
+// returns it to a snapshot. On failure it rolls back when the steps say
+// so, tells its wave at once (for the failure budget), then waits for an
+// operator decision (retry, skip, rollback) until the decision timeout.
+//
+// Canceled before any hook or install ran, it stops with the host
+// unchanged (canceled). A host already touched is finished: the patch runs
+// to its end, a failure is rolled back as the policy says, and no operator
+// decision is awaited.
 func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error) {
 	if in.Mode == "" {
 		in.Mode = HostModePatch
 	}
-	h := &hostRun{in: in, started: workflow.Now(ctx), snapshot: in.Snapshot}
-	h.ctl.status = HostStatus{Host: in.Host, Cycle: in.CycleID, Mode: in.Mode, State: HostPending, Pins: in.Pins, Snapshot: in.Snapshot}
+	h := &hostRun{in: in, started: workflow.Now(ctx), snapshot: in.Snapshot, steps: detached(ctx)}
+	h.prepare = workflow.GetVersion(ctx, changeHostPrepare, workflow.DefaultVersion, 1) == 1
+	h.ctl.status = HostStatus{Host: in.Host, Cycle: in.CycleID, Mode: in.Mode, State: domain.HostPending, Pins: in.Pins, Snapshot: in.Snapshot}
 	if err := h.ctl.register(ctx); err != nil {
 		return HostPatchResult{}, err
 	}
 	upsert(ctx, AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID),
-		AttrHost.ValueSet(in.Host), AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(HostPending))
+		AttrHost.ValueSet(in.Host), AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(string(domain.HostPending)))
 
 	if in.Mode == HostModeRollback {
 		why := in.Reason
@@ -79,7 +122,10 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 		h.ctl.status.Attempt = attempt
 		err := h.patchOnce(ctx)
 		if err == nil {
-			return h.finish(ctx, HostPatched, ""), nil
+			return h.finish(ctx, domain.HostPatched, ""), nil
+		}
+		if errors.Is(err, errCanceledUntouched) {
+			return h.finish(ctx, domain.HostCanceled, "canceled before the host was changed"), nil
 		}
 		if errors.Is(err, errRollbackRequested) {
 			return h.rollbackUntilDecided(ctx, "rollback requested by an operator"), nil
@@ -94,215 +140,110 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 		} else if !h.applied {
 			reason += "; host unchanged"
 		}
-		h.setState(ctx, HostFailed, reason)
+		h.setState(ctx, domain.HostFailed, reason)
 		switch d := h.awaitDecision(ctx); d {
 		case MsgRetry:
 			h.applied = false
 			continue
 		case MsgSkip:
-			return h.finish(ctx, HostSkipped, reason+"; skipped by operator"), nil
+			return h.finish(ctx, domain.HostSkipped, reason+"; skipped by operator"), nil
 		case MsgRollback:
 			// A host already rolled back is rolled back (and verified) again:
 			// the operator or the breach policy asked for the snapshot state.
 			return h.rollbackUntilDecided(ctx, strings.TrimSuffix(reason, "; rolled back to snapshot")), nil
 		default:
-			switch h.in.Steps.OnDecisionTimeout {
-			case "skip":
-				return h.finish(ctx, HostSkipped, reason+"; "+d+", skipped by policy"), nil
-			case "abort":
-				r := h.finish(ctx, HostFailed, reason+"; "+d+", the policy aborts the cycle")
-				r.AbortCycle = true
-				return r, nil
+			if ctx.Err() != nil {
+				return h.finish(ctx, domain.HostFailed, reason+"; "+d), nil
 			}
-			return h.finish(ctx, HostFailed, reason+"; "+d), nil
+			return h.decisionTimedOut(ctx, domain.HostFailed, reason, d), nil
 		}
 	}
 }
 
-// patchOnce runs the steps once; the host's state names the failing step.
-func (h *hostRun) patchOnce(ctx workflow.Context) error {
-	in := h.in
-	cmdTimeout := orDefault(in.Steps.CommandTimeout, defaultCommandTimeout)
-	base := HostInput{Inventory: in.Inventory, Host: in.Host, CommandTimeout: cmdTimeout}
-
-	if err := h.step(ctx, HostPrechecking, "precheck", ActPrecheck, base, nil, cmdTimeout, 0); err != nil {
-		return err
+// decisionTimedOut ends a host nobody decided about, as the policy says.
+func (h *hostRun) decisionTimedOut(ctx workflow.Context, state domain.HostState, reason, why string) HostPatchResult {
+	if state == domain.HostNeedsRepair {
+		r := h.finish(ctx, domain.HostNeedsRepair, reason+"; needs manual repair; "+why)
+		r.AbortCycle = h.in.Steps.OnDecisionTimeout == domain.DecisionAbort
+		return r
 	}
-	if h.snapshot == nil {
-		var snap SnapshotResult
-		si := base
-		si.Pins = in.Pins
-		if err := h.step(ctx, HostSnapshotting, "snapshot", ActSnapshot, si, &snap, cmdTimeout, 0); err != nil {
-			return err
-		}
-		h.snapshot = snap.Pins
-		if h.snapshot == nil {
-			h.snapshot = []Pin{}
-		}
-		h.ctl.status.Snapshot = h.snapshot
+	switch h.in.Steps.OnDecisionTimeout {
+	case domain.DecisionSkip:
+		return h.finish(ctx, domain.HostSkipped, reason+"; "+why+", skipped by policy")
+	case domain.DecisionAbort:
+		r := h.finish(ctx, domain.HostFailed, reason+"; "+why+", the policy aborts the cycle")
+		r.AbortCycle = true
+		return r
 	}
-	for _, hook := range in.Steps.PreHooks {
-		if err := h.hook(ctx, HostPreHooks, "pre_hooks", hook, base); err != nil {
-			return err
-		}
-	}
-	if h.ctl.rollbackRequested {
-		return errRollbackRequested
-	}
-	h.applied = true
-	var applied ApplyResult
-	ai := base
-	ai.Pins = in.Pins
-	if err := h.step(ctx, HostApplying, "apply", ActApplyPins, ai, &applied, orDefault(in.Steps.ApplyTimeout, defaultApplyTimeout), heartbeatTimeout(cmdTimeout)); err != nil {
-		return err
-	}
-	if err := h.maybeReboot(ctx, applied.RebootRequired, base); err != nil {
-		return err
-	}
-	vi := base
-	vi.Pins, vi.Checks = in.Pins, in.Checks
-	if err := h.verify(ctx, vi); err != nil {
-		return err
-	}
-	for _, hook := range in.Steps.PostHooks {
-		if err := h.hook(ctx, HostPostHooks, "post_hooks", hook, base); err != nil {
-			return err
-		}
-	}
-	if h.ctl.rollbackRequested {
-		return errRollbackRequested
-	}
-	return nil
+	return h.finish(ctx, domain.HostFailed, reason+"; "+why)
 }
 
-func (h *hostRun) maybeReboot(ctx workflow.Context, required bool, base HostInput) error {
-	policy := h.in.Steps.Reboot
-	if policy == "never" || (policy != "always" && !required) {
-		return nil
-	}
-	var rb RebootResult
-	if err := h.step(ctx, HostRebooting, "reboot", ActReboot, base, &rb, 2*time.Minute, 0, 1); err != nil {
-		return err
-	}
-	wi := base
-	wi.BootID = rb.BootID
-	if err := h.step(ctx, HostRebooting, "reboot_wait", ActWaitForHost, wi, nil, orDefault(h.in.Steps.RebootTimeout, defaultRebootTimeout), 30*time.Second, 1); err != nil {
-		return err
-	}
-	h.rebooted = true
-	return nil
-}
+// errCanceledUntouched stops a canceled host before anything changed it.
+var errCanceledUntouched = errors.New("canceled before the host was changed")
 
-func (h *hostRun) verify(ctx workflow.Context, vi HostInput) error {
-	var vr VerifyResult
-	timeout := orDefault(h.in.Steps.CommandTimeout, defaultCommandTimeout) * time.Duration(2+len(vi.Checks))
-	if err := h.step(ctx, HostVerifying, "verify", ActVerify, vi, &vr, timeout, 0); err != nil {
-		return err
-	}
-	if len(vr.Problems) > 0 {
-		return fmt.Errorf("%s", joinProblems(vr.Problems))
-	}
-	return nil
-}
-
-func (h *hostRun) hook(ctx workflow.Context, state, step string, hook Hook, base HostInput) error {
-	hi := base
-	hi.Hook = &hook
-	t := orDefault(hook.Timeout, orDefault(h.in.Steps.CommandTimeout, defaultCommandTimeout))
-	return h.step(ctx, state, step, ActRunHook, hi, nil, t+30*time.Second, 0, 1)
-}
-
-// step runs one activity with the host in state; attempts[0] overrides the
-// default retry count (hooks and reboots run once: they are not idempotent).
-func (h *hostRun) step(ctx workflow.Context, state, step, activity string, in HostInput, out any, timeout, heartbeat time.Duration, attempts ...int32) error {
-	h.setState(ctx, state, "")
-	o := actOptions{timeout: timeout, heartbeat: heartbeat, summary: h.summary(step, in)}
-	if len(attempts) > 0 {
-		o.attempts = attempts[0]
-	}
-	start := workflow.Now(ctx)
-	err := workflow.ExecuteActivity(withActivity(ctx, o), activity, in).Get(ctx, out)
-	metricsFor(ctx, h.in.Policy, metricTagStep, step).Timer(MetricStepDuration).Record(since(ctx, start))
-	return err
-}
-
-func (h *hostRun) summary(step string, in HostInput) string {
-	switch step {
-	case "apply", "rollback":
-		return step + " " + in.Host + ": " + pinsSummary(in.Pins)
-	case "pre_hooks", "post_hooks":
-		return step + " " + in.Host + ": " + in.Hook.Name
-	}
-	return step + " " + in.Host
-}
-
-func (h *hostRun) setState(ctx workflow.Context, state, reason string) {
-	if h.ctl.status.State != state {
-		upsert(ctx, AttrHostState.ValueSet(state))
-	}
-	h.ctl.status.State, h.ctl.status.Reason = state, reason
-	detail := state
-	if reason != "" {
-		detail += ": " + reason
-	}
-	workflow.SetCurrentDetails(ctx, detail)
-}
-
-// notifyParent tells the wave (or cycle) at once that this host failed, so
-// the failure budget counts it before any operator decision.
+// notifyParent tells the wave at once that this host failed, so the
+// failure budget counts it before any operator decision.
 func (h *hostRun) notifyParent(ctx workflow.Context, reason string) {
 	// Only waves count failures; a rollback run's parent is the cycle.
 	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
 	if parent == nil || h.in.Mode != HostModePatch {
 		return
 	}
-	ev := HostOutcome{Host: h.in.Host, Wave: h.in.Wave, State: HostFailed, Reason: reason}
+	ev := hostFailedSignal{Host: h.in.Host, Wave: h.in.Wave, Reason: reason}
 	// The signal is best effort: a parent that already closed needs no count.
-	_ = workflow.SignalExternalWorkflow(ctx, parent.ID, "", signalHostFailed, ev).Get(ctx, nil)
+	_ = workflow.SignalExternalWorkflow(h.steps, parent.ID, "", signalHostFailed, ev).Get(h.steps, nil)
 }
 
-// awaitDecision waits for retry, skip or rollback; on timeout it returns
-// the reason text for the final state.
+// awaitDecision waits for retry, skip or rollback; on timeout (or when the
+// host is canceled) it returns the reason text for the final state.
 func (h *hostRun) awaitDecision(ctx workflow.Context) string {
-	timeout := orDefault(h.in.Steps.DecisionTimeout, defaultDecisionTimeout)
+	timeout := h.in.Steps.Limits().Decision
 	h.ctl.status.AwaitingDecision = true
 	reason := h.ctl.status.Reason
-	h.setState(ctx, HostAwaitingDecision, reason)
-	ok, _ := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return h.ctl.decision != "" || h.ctl.rollbackRequested })
+	h.setState(ctx, domain.HostAwaitingDecision, reason)
+	ok, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return h.ctl.decision != "" || h.ctl.rollbackRequested })
 	h.ctl.status.AwaitingDecision = false
 	d := h.ctl.decision
 	if d == "" && h.ctl.rollbackRequested {
 		d = MsgRollback // asked while the host was failing, before it waited
 	}
 	h.ctl.decision, h.ctl.rollbackRequested = "", false
-	if !ok {
+	switch {
+	case d != "":
+		return d
+	case err != nil:
+		return "canceled while waiting for an operator decision"
+	case !ok:
 		return "no operator decision within " + durationText(timeout)
 	}
 	return d
 }
 
-func (h *hostRun) finish(ctx workflow.Context, state, reason string) HostPatchResult {
+func (h *hostRun) finish(ctx workflow.Context, state domain.HostState, reason string) HostPatchResult {
 	h.ctl.done = true
 	h.setState(ctx, state, reason)
 	d := since(ctx, h.started)
-	m := metricsFor(ctx, h.in.Policy, metricTagWave, waveLabel(h.in.Wave), metricTagResult, state)
+	m := metricsFor(ctx, h.in.Policy, metricTagWave, waveLabel(h.in.Wave), metricTagResult, string(state))
 	m.Counter(MetricHosts).Inc(1)
 	m.Timer(MetricHostDuration).Record(d)
 	return HostPatchResult{
-		HostOutcome: HostOutcome{Host: h.in.Host, Wave: h.in.Wave, State: state, Reason: reason,
+		HostResult: HostResult{Host: h.in.Host, Wave: h.in.Wave, State: state, Reason: reason,
 			Pins: h.in.Pins, Snapshot: h.snapshot, Duration: d, Finished: workflow.Now(ctx)},
 		Attempts: h.ctl.status.Attempt,
 		Rebooted: h.rebooted,
 	}
 }
 
-func joinProblems(p []string) string {
-	s := ""
-	for i, x := range p {
-		if i > 0 {
-			s += "; "
-		}
-		s += x
+// setState records the host's state in its status, search attribute and
+// current details (on the steps' context: a canceled host still reports).
+func (h *hostRun) setState(_ workflow.Context, state domain.HostState, reason string) {
+	if h.ctl.status.State != state {
+		upsert(h.steps, AttrHostState.ValueSet(string(state)))
 	}
-	return s
+	h.ctl.status.State, h.ctl.status.Reason = state, reason
+	detail := string(state)
+	if reason != "" {
+		detail += ": " + reason
+	}
+	workflow.SetCurrentDetails(h.steps, detail)
 }

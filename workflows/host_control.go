@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // HostRequest names a host in cycle messages (MsgRollbackHost).
@@ -14,8 +16,8 @@ type HostRequest struct {
 // DecisionReply answers a host update: the host's state after the decision
 // was taken up.
 type DecisionReply struct {
-	Host  string `json:"host"`
-	State string `json:"state"`
+	Host  string           `json:"host"`
+	State domain.HostState `json:"state"`
 }
 
 // hostControl holds the operator decisions of one HostPatch run. The
@@ -34,7 +36,6 @@ func (c *hostControl) register(ctx workflow.Context) error {
 		return err
 	}
 	for _, name := range []string{MsgRetry, MsgSkip, MsgRollback} {
-		name := name
 		ch := workflow.GetSignalChannel(ctx, name)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
@@ -75,7 +76,7 @@ func (c *hostControl) validate(name string) error {
 }
 
 func (c *hostControl) take(name string) {
-	if c.status.AwaitingDecision || c.status.State == HostFailed || c.status.State == HostNeedsRepair {
+	if c.status.AwaitingDecision || c.status.State == domain.HostFailed || c.status.State == domain.HostNeedsRepair {
 		c.decision = name
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 func hostEnv(t *testing.T, f *fakeFleet) *testsuite.TestWorkflowEnvironment {
@@ -22,8 +24,8 @@ func hostEnv(t *testing.T, f *fakeFleet) *testsuite.TestWorkflowEnvironment {
 
 func hostInput() HostPatchInput {
 	return HostPatchInput{CycleID: "cycle/web/t", Policy: "web", Wave: 1, Inventory: "inv.yaml", Host: "h1",
-		Pins:  []Pin{{Name: "demo-app", Version: "1.0.2"}},
-		Steps: HostSteps{RollbackOnFailure: true, DecisionTimeout: time.Hour}}
+		Pins:  []domain.Pin{{Name: "demo-app", Version: "1.0.2"}},
+		Steps: domain.HostSteps{RollbackOnFailure: true, DecisionTimeout: time.Hour}}
 }
 
 func runHost(t *testing.T, env *testsuite.TestWorkflowEnvironment, in HostPatchInput) HostPatchResult {
@@ -49,17 +51,17 @@ func TestHostFailureRollsBackAndTimesOut(t *testing.T) {
 		_ = v.Get(&mid)
 	}, 10*time.Minute)
 	r := runHost(t, env, hostInput())
-	if !mid.AwaitingDecision || mid.State != HostAwaitingDecision || !strings.Contains(mid.Reason, "postinst failed") {
+	if !mid.AwaitingDecision || mid.State != domain.HostAwaitingDecision || !strings.Contains(mid.Reason, "postinst failed") {
 		t.Errorf("while waiting: %+v, want awaiting_decision with the install error", mid)
 	}
-	if r.State != HostFailed || !strings.Contains(r.Reason, "applying failed") || !strings.Contains(r.Reason, "rolled back to snapshot") ||
+	if r.State != domain.HostFailed || !strings.Contains(r.Reason, "applying failed") || !strings.Contains(r.Reason, "rolled back to snapshot") ||
 		!strings.HasSuffix(r.Reason, "no operator decision within 1h") {
 		t.Errorf("result %s: %q", r.State, r.Reason)
 	}
 	if v := f.installed("h1", "demo-app"); v != "1.0.0" {
 		t.Errorf("demo-app = %s, want snapshot 1.0.0", v)
 	}
-	if len(r.Snapshot) != 1 || r.Snapshot[0] != (Pin{"demo-app", "1.0.0"}) {
+	if len(r.Snapshot) != 1 || r.Snapshot[0] != (domain.Pin{Name: "demo-app", Version: "1.0.0"}) {
 		t.Errorf("snapshot %v", r.Snapshot)
 	}
 }
@@ -77,7 +79,7 @@ func TestHostRetryAfterFix(t *testing.T) {
 			OnReject: func(err error) { rejected = err }, OnAccept: func() {}, OnComplete: func(any, error) {}})
 	}, 20*time.Minute)
 	r := runHost(t, env, hostInput())
-	if rejected != nil || r.State != HostPatched || r.Attempts != 2 {
+	if rejected != nil || r.State != domain.HostPatched || r.Attempts != 2 {
 		t.Errorf("retry: rejected=%v state %s attempts %d, want patched on attempt 2", rejected, r.State, r.Attempts)
 	}
 	if f.installed("h1", "demo-app") != "1.0.2" {
@@ -92,7 +94,7 @@ func TestHostSkipAndEarlyDecisionRejected(t *testing.T) {
 	in := hostInput()
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(MsgSkip, nil) }, 5*time.Minute)
 	r := runHost(t, env, in)
-	if r.State != HostSkipped || !strings.Contains(r.Reason, "prechecking failed") || !strings.Contains(r.Reason, "host unchanged") {
+	if r.State != domain.HostSkipped || !strings.Contains(r.Reason, "prechecking failed") || !strings.Contains(r.Reason, "host unchanged") {
 		t.Errorf("skip: %s %q", r.State, r.Reason)
 	}
 	// A decision before any failure is refused with the reason.
@@ -106,7 +108,7 @@ func TestHostSkipAndEarlyDecisionRejected(t *testing.T) {
 	if early == nil || !strings.Contains(early.Error(), "not waiting for a decision") {
 		t.Errorf("early retry: %v, want refusal", early)
 	}
-	if r.State != HostPatched {
+	if r.State != domain.HostPatched {
 		t.Errorf("state %s, want patched", r.State)
 	}
 }
@@ -117,7 +119,7 @@ func TestHostFailedRollbackNeedsRepair(t *testing.T) {
 	f.rollbackFails["h1"] = true
 	env := hostEnv(t, f)
 	r := runHost(t, env, hostInput())
-	if r.State != HostNeedsRepair || !strings.Contains(r.Reason, "rollback failed") || !strings.Contains(r.Reason, "needs manual repair") {
+	if r.State != domain.HostNeedsRepair || !strings.Contains(r.Reason, "rollback failed") || !strings.Contains(r.Reason, "needs manual repair") {
 		t.Errorf("state %s %q, want needs_repair", r.State, r.Reason)
 	}
 }
@@ -126,11 +128,11 @@ func TestHostRollbackSignalDuringPatch(t *testing.T) {
 	f := newFakeFleet("h1")
 	env := hostEnv(t, f)
 	in := hostInput()
-	in.Steps.PreHooks = []Hook{{Name: "drain", Command: []string{"drain"}}}
+	in.Steps.PreHooks = []domain.Hook{{Name: "drain", Command: []string{"drain"}}}
 	env.OnActivity(ActRunHook, mockAny, mockAny).After(time.Minute).Return(nil)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(MsgRollback, nil) }, 30*time.Second)
 	r := runHost(t, env, in)
-	if r.State != HostRolledBack || !strings.Contains(r.Reason, "requested by an operator") {
+	if r.State != domain.HostRolledBack || !strings.Contains(r.Reason, "requested by an operator") {
 		t.Errorf("state %s %q, want rolled_back on operator request", r.State, r.Reason)
 	}
 	if f.applyCalls["h1"] != 0 || f.installed("h1", "demo-app") != "1.0.0" {
@@ -151,7 +153,7 @@ func TestHostDisappearsMidPatch(t *testing.T) {
 		return ApplyResult{}, errors.New("run apt-get install on h1: connection lost")
 	})
 	r := runHost(t, env, hostInput())
-	if r.State != HostNeedsRepair || !strings.Contains(r.Reason, "connection lost") ||
+	if r.State != domain.HostNeedsRepair || !strings.Contains(r.Reason, "connection lost") ||
 		!strings.Contains(r.Reason, "rollback failed") || !strings.Contains(r.Reason, "no operator decision within 1h") {
 		t.Errorf("state %s %q, want needs_repair naming the lost connection and the failed rollback", r.State, r.Reason)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // capture is a metrics handler that sums counters and counts timer
@@ -87,7 +89,7 @@ func TestMetricsOfACycle(t *testing.T) {
 	c := newCycleEnvMetrics(t, m, hostNames(4)...)
 	c.fleet.badPins["h4:libfoo=2.1"] = true
 	spec := testSpec()
-	spec.Budget = BudgetSpec{MaxFailures: 5}
+	spec.Budget = domain.Budget{MaxFailures: 5}
 	res := c.run(t, spec)
 	if res.Counts.Patched != 4 || res.Counts.Failed != 1 {
 		t.Fatalf("counts %+v", res.Counts)

@@ -41,6 +41,10 @@ const (
 	// status struct (CycleStatus, WaveStatus, HostStatus).
 	QueryStatus = "status"
 
+	// QueryHosts pages a cycle's hosts (HostsQuery in, HostsPage out), so
+	// a cycle of any size can be listed host by host.
+	QueryHosts = "hosts"
+
 	// signalHostFailed is internal: a HostPatch tells its parent at once
 	// that it failed, so the failure budget counts it before an operator
 	// decides what to do with the host.
@@ -82,6 +86,10 @@ func WaveID(cycleID string, n int) string {
 func HostWorkflowID(host string) string {
 	return "host/" + host
 }
+
+// stageScan labels hosts that never reached a wave because they could not
+// be scanned.
+const stageScan = "scan"
 
 // waveLabel is the PatchWave attribute value and metric label of a wave.
 func waveLabel(n int) string {

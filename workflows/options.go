@@ -10,32 +10,27 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Default limits used when a spec leaves them zero.
+// Limits of the orchestration itself.
 const (
-	defaultCommandTimeout  = 5 * time.Minute
-	defaultApplyTimeout    = 30 * time.Minute
-	defaultRebootTimeout   = 15 * time.Minute
-	defaultDecisionTimeout = time.Hour
-	defaultBusyTimeout     = 10 * time.Minute
-	defaultScanParallel    = 20
-	busyRetryInterval      = 30 * time.Second
+	busyRetryInterval = 30 * time.Second
 	// hostsPerBatch hosts share one scan or final-verify activity;
 	// batchParallel of them are worked on at once inside it.
-	hostsPerBatch = 20
+	hostsPerBatch = 50
 	batchParallel = 10
+	// hostsPerPart bounds the hosts one wave workflow run patches: a wave
+	// larger than this runs as several parts, one after the other, so no
+	// wave input or history grows with the wave (each host costs a wave
+	// 6-8 history events).
+	hostsPerPart = 500
 	// hostsPerWaveRun bounds the hosts one Wave run starts before it
-	// continues as new; each host costs the wave about 6-8 history events,
-	// so 500 stays well below the ~10k events a history should keep under.
+	// continues as new; waves recorded before parts relied on it.
 	hostsPerWaveRun = 500
+	// activityHeartbeat is how long an activity may go without a
+	// heartbeat before Temporal retries it on another worker: every
+	// activity heartbeats every few seconds (activities.keepAlive), so a
+	// killed worker costs a host about this long, not the step's timeout.
+	activityHeartbeat = 10 * time.Second
 )
-
-// heartbeatTimeout is how long a package operation may go without a
-// heartbeat (the drivers send one every few seconds) before Temporal
-// retries it on another worker: the command timeout, kept within 15s..1m,
-// so a killed worker costs seconds, not the whole apply timeout.
-func heartbeatTimeout(cmd time.Duration) time.Duration {
-	return min(max(cmd, 15*time.Second), time.Minute)
-}
 
 // nonRetryable lists the application error types the activities mark as
 // permanent; the retry policies repeat them so that a retry never runs
@@ -47,10 +42,9 @@ var nonRetryable = []string{
 
 // actOptions describes one activity call.
 type actOptions struct {
-	timeout   time.Duration // StartToClose
-	heartbeat time.Duration // 0 = no heartbeat expected
-	attempts  int32         // 0 = 3
-	summary   string
+	timeout  time.Duration // StartToClose
+	attempts int32         // 0 = 3
+	summary  string
 }
 
 func withActivity(ctx workflow.Context, o actOptions) workflow.Context {
@@ -60,7 +54,7 @@ func withActivity(ctx workflow.Context, o actOptions) workflow.Context {
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: o.timeout,
-		HeartbeatTimeout:    o.heartbeat,
+		HeartbeatTimeout:    activityHeartbeat,
 		Summary:             o.summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
@@ -102,27 +96,6 @@ func isPermanentType(t string) bool {
 		}
 	}
 	return false
-}
-
-// pinsSummary renders pins for summaries: "demo-app 1.0.1, libssl3 3.0.15-1"
-// cut to a UI-friendly length.
-func pinsSummary(pins []Pin) string {
-	var parts []string
-	for _, p := range pins {
-		v := p.Version
-		if v == "" {
-			v = "(absent)"
-		}
-		parts = append(parts, p.Name+" "+v)
-	}
-	s := strings.Join(parts, ", ")
-	if len(s) > 160 {
-		s = s[:157] + "..."
-	}
-	if s == "" {
-		s = "nothing"
-	}
-	return s
 }
 
 func upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {

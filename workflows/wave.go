@@ -4,70 +4,92 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
-// WaveInput is the input of one Wave run (workflow ID <cycle>/wave/<n>, or
-// <cycle>/staging for the staging hosts). Progress carries state across
-// continue-as-new.
+// WaveInput is the input of one Wave run (workflow ID <cycle>/wave/<n>,
+// <cycle>/staging, or <cycle>/rollback/<k> for a rollback). A wave larger
+// than hostsPerPart runs as several parts, each its own run with these
+// inputs; Progress carries state across continue-as-new.
 type WaveInput struct {
-	CycleID     string        `json:"cycle_id"`
-	Policy      string        `json:"policy"`
-	Wave        int           `json:"wave"` // 0 = staging
-	Inventory   string        `json:"inventory"`
-	Targets     []HostTarget  `json:"targets"`
+	CycleID string `json:"cycle_id"`
+	Policy  string `json:"policy"`
+	Wave    int    `json:"wave"` // 0 = staging
+	// Mode is HostModePatch (default) or HostModeRollback: return every
+	// target to its snapshot, with no budget, bake or checks.
+	Mode      string       `json:"mode,omitempty"`
+	Inventory string       `json:"inventory"`
+	Targets   []HostTarget `json:"targets"`
+	// PlanPins are the plan's pins the targets refer to, sent once.
+	PlanPins []domain.Pin `json:"plan_pins,omitempty"`
+	// Snapshots (rollback) are the distinct snapshots the targets refer to.
+	Snapshots [][]domain.Pin `json:"snapshots,omitempty"`
+	// Reason (rollback) is why the hosts are rolled back.
+	Reason      string        `json:"reason,omitempty"`
 	MaxParallel int           `json:"max_parallel"`
 	Bake        time.Duration `json:"bake,omitempty"`
 	// BudgetLeft is how many more failed hosts the cycle tolerates; one
 	// more is a breach, and the wave starts no further host.
 	BudgetLeft int `json:"budget_left"`
-	// OnBreach is the cycle's breach policy; with rollback_wave or
-	// rollback_all the wave sends rollback to its failed hosts at once.
-	OnBreach    string        `json:"on_breach,omitempty"`
-	Steps       HostSteps     `json:"steps"`
-	Checks      []Check       `json:"checks,omitempty"`
-	BusyTimeout time.Duration `json:"busy_timeout,omitempty"`
+	// OnBreach is the cycle's breach policy; with a rollback policy the
+	// wave tells its failed hosts in flight to roll back at once.
+	OnBreach domain.BreachAction `json:"on_breach,omitempty"`
+	Steps    domain.HostSteps    `json:"steps"`
+	Checks   []domain.Check      `json:"checks,omitempty"`
+	// CheckAlso names hosts of earlier parts of the wave that did not bake:
+	// the wave-scoped checks after this part's bake cover them too.
+	CheckAlso []string `json:"check_also,omitempty"`
+	// SkipChecks: a part that does not end its wave runs no bake or
+	// wave-scoped checks (a later part does).
+	SkipChecks bool `json:"skip_checks,omitempty"`
+	// Before holds the wave-check values read before the wave's first
+	// part; nil makes this run read them.
+	Before      map[string]float64 `json:"before,omitempty"`
+	BusyTimeout time.Duration      `json:"busy_timeout,omitempty"`
 	// HostsPerRun bounds the hosts one run starts before it continues as
 	// new (0 = 500); the SDK's continue-as-new suggestion also ends a run.
 	HostsPerRun int          `json:"hosts_per_run,omitempty"`
 	Progress    WaveProgress `json:"progress"`
 }
 
-// HostTarget is one host of a wave and the pins it gets.
-type HostTarget struct {
-	Host string `json:"host"`
-	Pins []Pin  `json:"pins"`
-}
-
 // WaveProgress is what a wave has done so far, carried across runs.
 type WaveProgress struct {
-	Next     int           `json:"next"` // index in this run's Targets of the next host to start
-	Outcomes []HostOutcome `json:"outcomes,omitempty"`
-	Failed   []string      `json:"failed,omitempty"` // hosts counted against the budget
-	// Snapshots holds each distinct host snapshot once (HostOutcome.SnapshotRef).
-	Snapshots [][]Pin `json:"snapshots,omitempty"`
-	Breached  bool    `json:"breached,omitempty"`
-	Paused    bool    `json:"paused,omitempty"`
-	Aborted   bool    `json:"aborted,omitempty"`
-	// Before holds wave-check values read before the first host started.
-	Before map[string]float64 `json:"before,omitempty"`
+	Next     int          `json:"next"` // index in this run's Targets of the next host to start
+	Outcomes []HostResult `json:"outcomes,omitempty"`
+	Failed   []string     `json:"failed,omitempty"` // hosts counted against the budget
+	// Snapshots holds each distinct host snapshot once (HostResult.SnapshotRef).
+	Snapshots [][]domain.Pin     `json:"snapshots,omitempty"`
+	Breached  bool               `json:"breached,omitempty"`
+	Paused    bool               `json:"paused,omitempty"`
+	Aborted   bool               `json:"aborted,omitempty"`
+	Before    map[string]float64 `json:"before,omitempty"`
 	// AbortReason is set when a host's policy, not an operator, aborted.
 	AbortReason string `json:"abort_reason,omitempty"`
 	Runs        int    `json:"runs,omitempty"`
 }
 
-// WaveResult is a finished wave.
+// WaveResult is a finished wave (or, canceled, the details of its
+// cancellation).
 type WaveResult struct {
-	Wave     int           `json:"wave"`
-	Outcomes []HostOutcome `json:"outcomes"`
+	Wave     int          `json:"wave"`
+	Outcomes []HostResult `json:"outcomes"`
 	// Snapshots are the distinct snapshots the outcomes refer to.
-	Snapshots [][]Pin `json:"snapshots,omitempty"`
-	Failures  int     `json:"failures"`
-	Breached  bool    `json:"breached"`
-	Aborted   bool    `json:"aborted"`
+	Snapshots [][]domain.Pin `json:"snapshots,omitempty"`
+	Failures  int            `json:"failures"`
+	Breached  bool           `json:"breached"`
+	Aborted   bool           `json:"aborted"`
 	// AbortReason is set when a host's policy, not an operator, aborted.
 	AbortReason string `json:"abort_reason,omitempty"`
 	Runs        int    `json:"runs"`
+	// Before are the wave-check values read before the wave, for its
+	// later parts.
+	Before map[string]float64 `json:"before,omitempty"`
+	// LateFailures are hosts of earlier parts (CheckAlso) that failed the
+	// checks after the bake.
+	LateFailures []HostProblem `json:"late_failures,omitempty"`
 }
 
 type waveRun struct {
@@ -76,40 +98,54 @@ type waveRun struct {
 	inFlight []string
 	failed   map[string]bool
 	stopRun  bool // continue as new once the in-flight hosts finish
+	canceled bool
 	launched int
-	// snapIndex maps a snapshot's key to its SnapshotRef.
-	snapIndex map[string]int
+	snaps    snapshotTable
 	// hostChecks run in each host's verify, waveChecks after the bake.
-	hostChecks, waveChecks []Check
+	hostChecks, waveChecks []domain.Check
+	late                   []HostProblem
 }
 
-// Wave patches its targets through a sliding window of at most MaxParallel
-// HostPatch children, counts failures against the budget as they happen,
-// continues as new on long waves, then bakes and runs the checks.
+// Wave patches its targets (or, in rollback mode, returns them to their
+// snapshots) through a sliding window of at most MaxParallel HostPatch
+// children, counts failures against the budget as they happen, then bakes
+// and runs the wave-scoped checks. Canceled, it starts no more hosts, lets
+// the running ones finish (a host is never stopped half-patched) and ends
+// canceled with its result as the details.
 func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
-	if in.MaxParallel < 1 {
-		in.MaxParallel = 1
-	}
+	in.MaxParallel = max(in.MaxParallel, 1)
 	if in.HostsPerRun < 1 {
 		in.HostsPerRun = hostsPerWaveRun
+	}
+	if in.Mode == "" {
+		in.Mode = HostModePatch
 	}
 	w := &waveRun{in: in, p: &in.Progress, failed: map[string]bool{}}
 	w.p.Runs++
 	for _, h := range w.p.Failed {
 		w.failed[h] = true
 	}
+	for _, s := range w.p.Snapshots {
+		w.snaps.intern(s)
+	}
 	if err := w.register(ctx); err != nil {
 		return WaveResult{}, err
 	}
-	w.hostChecks, w.waveChecks = splitChecks(in.Checks)
+	w.hostChecks, w.waveChecks = domain.SplitChecks(in.Checks)
 	if w.p.Runs == 1 {
 		upsert(ctx, AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID), AttrWave.ValueSet(waveLabel(in.Wave)))
-		w.probe(ctx)
+		if in.Before != nil {
+			w.p.Before = in.Before
+		} else if in.Mode == HostModePatch {
+			w.probe(ctx)
+		}
 	}
 
 	for {
-		if err := workflow.Await(ctx, func() bool { return w.canLaunch() || (len(w.inFlight) == 0 && w.noMoreLaunches()) }); err != nil {
-			return WaveResult{}, err
+		err := workflow.Await(ctx, func() bool { return w.canLaunch() || (len(w.inFlight) == 0 && w.noMoreLaunches()) })
+		if err != nil {
+			w.canceled = true
+			break
 		}
 		if !w.canLaunch() {
 			break
@@ -121,6 +157,12 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 			w.stopRun = true
 		}
 	}
+	if w.canceled {
+		// The hosts in flight were asked to cancel: each finishes what it
+		// started and reports, so the wave waits for them.
+		_ = workflow.Await(detached(ctx), func() bool { return len(w.inFlight) == 0 })
+		return WaveResult{}, temporal.NewCanceledError(w.result())
+	}
 	if w.p.Next < len(in.Targets) && !w.p.Aborted && !w.p.Breached {
 		w.drainSignals(ctx)
 		// The next run gets only the hosts not started yet.
@@ -130,35 +172,19 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 		next.Progress.Next = 0
 		return WaveResult{}, workflow.NewContinueAsNewError(ctx, Wave, next)
 	}
-	if !w.p.Aborted {
+	if !w.p.Aborted && in.Mode == HostModePatch && !in.SkipChecks {
 		w.bakeAndCheck(ctx)
 	}
-	return WaveResult{Wave: in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
-		Breached: w.p.Breached, Aborted: w.p.Aborted, AbortReason: w.p.AbortReason, Runs: w.p.Runs}, nil
+	return w.result(), nil
 }
 
-// intern stores a snapshot once and returns its 1-based reference (0 for
-// no snapshot). The index map is only looked up, never ranged over.
-func (w *waveRun) intern(snap []Pin) int {
-	if snap == nil {
-		return 0
-	}
-	if w.snapIndex == nil {
-		w.snapIndex = map[string]int{}
-		for i, s := range w.p.Snapshots {
-			w.snapIndex[snapshotKey(s)] = i + 1
-		}
-	}
-	k := snapshotKey(snap)
-	if ref, ok := w.snapIndex[k]; ok {
-		return ref
-	}
-	w.p.Snapshots = append(w.p.Snapshots, snap)
-	w.snapIndex[k] = len(w.p.Snapshots)
-	return len(w.p.Snapshots)
+func (w *waveRun) result() WaveResult {
+	return WaveResult{Wave: w.in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
+		Breached: w.p.Breached, Aborted: w.p.Aborted, AbortReason: w.p.AbortReason, Runs: w.p.Runs,
+		Before: w.p.Before, LateFailures: w.late}
 }
 
-func snapshotKey(pins []Pin) string {
+func snapshotKey(pins []domain.Pin) string {
 	var b strings.Builder
 	for _, p := range pins {
 		b.WriteString(p.Name + "=" + p.Version + "\x00")
@@ -171,7 +197,7 @@ func (w *waveRun) canLaunch() bool {
 }
 
 func (w *waveRun) noMoreLaunches() bool {
-	return w.p.Aborted || w.p.Breached || w.stopRun || w.p.Next >= len(w.in.Targets)
+	return w.p.Aborted || w.p.Breached || w.stopRun || w.canceled || w.p.Next >= len(w.in.Targets)
 }
 
 func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
@@ -184,7 +210,7 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 				break
 			}
 		}
-		if o.State != HostPatched && o.State != HostSkipped {
+		if w.in.Mode == HostModePatch && o.State.CountsAsFailure() {
 			w.countFailure(ctx, o.Host)
 		}
 		if o.AbortCycle && !w.p.Aborted {
@@ -194,14 +220,15 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		// snapshot: leaving out the pins and keeping each snapshot once
 		// keeps the progress and the result small for thousands of hosts.
 		o.Pins = nil
-		o.Snapshot, o.SnapshotRef = nil, w.intern(o.Snapshot)
+		o.Snapshot, o.SnapshotRef = nil, w.snaps.intern(o.Snapshot)
+		w.p.Snapshots = w.snaps.list
 		w.p.Outcomes = append(w.p.Outcomes, o)
 	})
 }
 
 // countFailure counts a host once against the budget; past the budget the
-// wave is breached, and with a rollback breach policy the failed host is
-// told to roll back instead of waiting for an operator.
+// wave is breached, and with a rollback breach policy the failed hosts in
+// flight are told to roll back instead of waiting for an operator.
 func (w *waveRun) countFailure(ctx workflow.Context, host string) {
 	if w.failed[host] {
 		return
@@ -213,7 +240,7 @@ func (w *waveRun) countFailure(ctx workflow.Context, host string) {
 		metricsFor(ctx, w.in.Policy).Counter(MetricBudgetBreaches).Inc(1)
 		workflow.GetLogger(ctx).Info("failure budget breached", "wave", w.in.Wave, "failures", len(w.p.Failed), "budget", w.in.BudgetLeft)
 	}
-	if w.p.Breached && w.in.Wave > 0 && (w.in.OnBreach == BreachRollbackWave || w.in.OnBreach == BreachRollbackAll) {
+	if w.p.Breached && w.in.Wave > 0 && w.in.OnBreach.RollsBack() {
 		for _, f := range w.p.Failed {
 			if w.isInFlight(f) {
 				// Best effort: a host that already finished is rolled back by the cycle.
@@ -230,65 +257,4 @@ func (w *waveRun) isInFlight(host string) bool {
 		}
 	}
 	return false
-}
-
-// probe reads the values of before/after checks before any host starts.
-func (w *waveRun) probe(ctx workflow.Context) {
-	var probes []Check
-	for _, c := range w.waveChecks {
-		if c.BeforeAfter != nil {
-			probes = append(probes, c)
-		}
-	}
-	if len(probes) == 0 {
-		return
-	}
-	var res ProbeResult
-	actx := withActivity(ctx, actOptions{timeout: 2 * time.Minute, summary: "read check values before wave " + waveLabel(w.in.Wave)})
-	if err := workflow.ExecuteActivity(actx, ActProbeChecks, ChecksInput{Inventory: w.in.Inventory, Checks: probes}).Get(ctx, &res); err != nil {
-		// Without a before value the comparison after the wave fails and
-		// says so; the wave itself can go on.
-		workflow.GetLogger(ctx).Warn("reading check values before the wave failed", "wave", w.in.Wave, "error", err)
-	}
-	w.p.Before = res.Values
-}
-
-// bakeAndCheck waits the bake time (cut short by abort), then runs the
-// wave-scoped checks for the wave's patched hosts; a host whose check
-// fails (every host, for a wave-level check) counts as failed.
-func (w *waveRun) bakeAndCheck(ctx workflow.Context) {
-	var patched []string
-	for _, o := range w.p.Outcomes {
-		if o.State == HostPatched {
-			patched = append(patched, o.Host)
-		}
-	}
-	if len(patched) == 0 {
-		return
-	}
-	if w.in.Bake > 0 {
-		_, _ = workflow.AwaitWithTimeout(ctx, w.in.Bake, func() bool { return w.p.Aborted })
-		if w.p.Aborted {
-			return
-		}
-	}
-	if len(w.waveChecks) == 0 {
-		return
-	}
-	var res ChecksResult
-	timeout := orDefault(w.in.Steps.CommandTimeout, defaultCommandTimeout) * time.Duration(1+len(w.waveChecks))
-	actx := withActivity(ctx, actOptions{timeout: timeout, summary: "checks after bake: " + waveLabel(w.in.Wave)})
-	in := ChecksInput{Inventory: w.in.Inventory, Hosts: patched, Checks: w.waveChecks, Before: w.p.Before}
-	if err := workflow.ExecuteActivity(actx, ActRunChecks, in).Get(ctx, &res); err != nil {
-		res.Failed = []HostProblem{{Problem: "checks could not run: " + reasonOf(err)}}
-	}
-	for _, f := range res.Failed {
-		for i := range w.p.Outcomes {
-			o := &w.p.Outcomes[i]
-			if (f.Host == "" || o.Host == f.Host) && o.State == HostPatched {
-				o.State, o.Reason, o.Changed = HostFailed, "check after bake: "+f.Problem, true
-				w.countFailure(ctx, o.Host)
-			}
-		}
-	}
 }

@@ -9,36 +9,49 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // runHost runs one HostPatch child. A host whose workflow is already
 // running belongs to another cycle: the wave retries until BusyTimeout,
 // then skips it naming the cycle that holds it.
-func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostOutcome {
+func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostResult {
 	in := HostPatchInput{CycleID: w.in.CycleID, Policy: w.in.Policy, Wave: w.in.Wave, Inventory: w.in.Inventory,
-		Host: t.Host, Mode: HostModePatch, Pins: t.Pins, Steps: w.in.Steps, Checks: w.hostChecks}
-	return runHostChild(ctx, in, orDefault(w.in.BusyTimeout, defaultBusyTimeout), func() bool { return w.p.Aborted })
+		Host: t.Host, Mode: w.in.Mode, Pins: t.PinsFrom(w.in.PlanPins), Steps: w.in.Steps, Checks: w.hostChecks}
+	if w.in.Mode == HostModeRollback {
+		in.Wave, in.Checks, in.Reason = t.Wave, nil, w.in.Reason
+		if t.Snapshot > 0 && t.Snapshot <= len(w.in.Snapshots) {
+			in.Snapshot = w.in.Snapshots[t.Snapshot-1]
+		}
+	}
+	return runHostChild(ctx, in, orDefaultDuration(w.in.BusyTimeout, domain.DefaultBusyTimeout), func() bool { return w.p.Aborted || w.canceled })
 }
 
 // runHostChild starts HostPatch as a child with the host's workflow ID and
 // returns its outcome; it is shared by waves and by cycle rollbacks.
-func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Duration, aborted func() bool) HostOutcome {
-	summary := "patch " + in.Host + ": " + pinsSummary(in.Pins)
+func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Duration, aborted func() bool) HostResult {
+	summary := "patch " + in.Host + ": " + domain.PinsSummary(in.Pins)
 	if in.Mode == HostModeRollback {
-		summary = "roll back " + in.Host + " to " + pinsSummary(in.Snapshot)
+		summary = "roll back " + in.Host + " to " + domain.PinsSummary(in.Snapshot)
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            HostWorkflowID(in.Host),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:         summary,
 		StaticDetails:         fmt.Sprintf("cycle %s, wave %s, mode %s", in.CycleID, waveLabel(in.Wave), in.Mode),
+		// A canceled wave waits for its hosts, and a wave that closes
+		// asks them to cancel rather than terminating them: a host is
+		// never cut off in the middle of a package operation.
+		WaitForCancellation: true,
+		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID), AttrHost.ValueSet(in.Host),
-			AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(HostPending)),
+			AttrWave.ValueSet(waveLabel(in.Wave)), AttrHostState.ValueSet(string(domain.HostPending))),
 	})
 	deadline := workflow.Now(ctx).Add(busyTimeout)
-	failed := func(reason string) HostOutcome {
-		return HostOutcome{Host: in.Host, Wave: in.Wave, State: HostFailed, Reason: reason, Pins: in.Pins}
+	failed := func(reason string) HostResult {
+		return HostResult{Host: in.Host, Wave: in.Wave, State: domain.HostFailed, Reason: reason, Pins: in.Pins}
 	}
 	for {
 		fut := workflow.ExecuteChildWorkflow(cctx, HostPatch, in)
@@ -48,21 +61,21 @@ func runHostChild(ctx workflow.Context, in HostPatchInput, busyTimeout time.Dura
 			if err := fut.Get(ctx, &res); err != nil {
 				return failed("host workflow failed: " + reasonOf(err))
 			}
-			return res.HostOutcome
+			return res.HostResult
 		}
 		if !isAlreadyStarted(err) {
 			return failed("start host workflow: " + reasonOf(err))
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(deadline) || aborted() {
-			return HostOutcome{Host: in.Host, Wave: in.Wave, State: HostSkipped, Pins: in.Pins,
+			return HostResult{Host: in.Host, Wave: in.Wave, State: domain.HostSkipped, Pins: in.Pins,
 				Reason: "busy: patched by " + holderOf(ctx, in.Host)}
 		}
-		wait := busyRetryInterval
-		if rest := deadline.Sub(now); rest < wait {
-			wait = rest
+		wait := min(busyRetryInterval, deadline.Sub(now))
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, aborted); err != nil {
+			return HostResult{Host: in.Host, Wave: in.Wave, State: domain.HostCanceled, Pins: in.Pins,
+				Reason: "canceled while another cycle held the host"}
 		}
-		_, _ = workflow.AwaitWithTimeout(ctx, wait, aborted)
 	}
 }
 
@@ -89,24 +102,31 @@ func (w *waveRun) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (WaveStatus, error) {
 		state := "running"
 		switch {
+		case w.canceled:
+			state = "canceling"
 		case w.p.Paused:
 			state = "paused"
 		case w.noMoreLaunches() && len(w.inFlight) > 0:
 			state = "draining"
 		}
-		return WaveStatus{Wave: w.in.Wave, State: state, Paused: w.p.Paused, Breached: w.p.Breached, Aborted: w.p.Aborted,
+		var counts Counts
+		for _, o := range w.p.Outcomes {
+			counts.Add(o.State)
+		}
+		pending := len(w.in.Targets) - w.p.Next + len(w.inFlight)
+		counts.Total += pending
+		counts.Pending = pending
+		return WaveStatus{Wave: w.in.Wave, Mode: w.in.Mode, State: state, Paused: w.p.Paused, Breached: w.p.Breached, Aborted: w.p.Aborted,
 			InFlight: append([]string(nil), w.inFlight...), MaxParallel: w.in.MaxParallel, Failures: len(w.p.Failed),
-			BudgetLeft: w.in.BudgetLeft, Counts: CountOutcomes(w.p.Outcomes, len(w.in.Targets)-w.p.Next+len(w.inFlight)),
-			Hosts: w.p.Outcomes}, nil
+			BudgetLeft: w.in.BudgetLeft, Counts: counts, Hosts: w.p.Outcomes}, nil
 	}); err != nil {
 		return err
 	}
 	for _, name := range []string{MsgPause, MsgResume, MsgAbort, signalHostFailed} {
-		name := name
 		ch := workflow.GetSignalChannel(ctx, name)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
-				var ev HostOutcome
+				var ev hostFailedSignal
 				ch.Receive(ctx, &ev)
 				w.onSignal(ctx, name, ev)
 			}
@@ -115,7 +135,7 @@ func (w *waveRun) register(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *waveRun) onSignal(ctx workflow.Context, name string, ev HostOutcome) {
+func (w *waveRun) onSignal(ctx workflow.Context, name string, ev hostFailedSignal) {
 	switch name {
 	case MsgPause:
 		w.p.Paused = true
@@ -124,7 +144,7 @@ func (w *waveRun) onSignal(ctx workflow.Context, name string, ev HostOutcome) {
 	case MsgAbort:
 		w.p.Aborted = true
 	case signalHostFailed:
-		if ev.Host != "" {
+		if ev.Host != "" && w.in.Mode == HostModePatch {
 			w.countFailure(ctx, ev.Host)
 		}
 	}
@@ -136,7 +156,7 @@ func (w *waveRun) drainSignals(ctx workflow.Context) {
 	for _, name := range []string{MsgPause, MsgResume, MsgAbort, signalHostFailed} {
 		ch := workflow.GetSignalChannel(ctx, name)
 		for {
-			var ev HostOutcome
+			var ev hostFailedSignal
 			if !ch.ReceiveAsync(&ev) {
 				break
 			}

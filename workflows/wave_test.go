@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 var mockAny = mock.Anything
@@ -29,9 +31,9 @@ func waveEnv(t *testing.T, f *fakeFleet) (*testsuite.TestWorkflowEnvironment, *c
 
 func waveInput(hosts ...string) WaveInput {
 	in := WaveInput{CycleID: "cycle/web/t", Policy: "web", Wave: 1, Inventory: "inv.yaml", MaxParallel: 3, BudgetLeft: 10,
-		Steps: HostSteps{DecisionTimeout: time.Minute}}
+		Steps: domain.HostSteps{DecisionTimeout: time.Minute}}
 	for _, h := range hosts {
-		in.Targets = append(in.Targets, HostTarget{Host: h, Pins: []Pin{{Name: "demo-app", Version: "1.0.1"}}})
+		in.Targets = append(in.Targets, HostTarget{Host: h, Pins: []domain.Pin{{Name: "demo-app", Version: "1.0.1"}}})
 	}
 	return in
 }
@@ -53,7 +55,11 @@ func TestWaveSlidingWindowNeverExceedsMaxParallel(t *testing.T) {
 	if kids.maxRunning != 3 {
 		t.Errorf("at most %d hosts at once, want exactly max_parallel 3", kids.maxRunning)
 	}
-	if len(res.Outcomes) != len(hosts) || CountOutcomes(res.Outcomes, 0).Patched != len(hosts) {
+	var counts Counts
+	for _, o := range res.Outcomes {
+		counts.Add(o.State)
+	}
+	if len(res.Outcomes) != len(hosts) || counts.Patched != len(hosts) {
 		t.Errorf("outcomes %+v", res.Outcomes)
 	}
 	// Eight hosts with the same installed versions share one snapshot.
@@ -148,10 +154,10 @@ func TestWaveBusyHostSkippedWithHolder(t *testing.T) {
 		t.Fatalf("outcomes %+v", res.Outcomes)
 	}
 	busy, done := res.Outcomes[0], res.Outcomes[1]
-	if busy.State != HostSkipped || !strings.Contains(busy.Reason, "busy: patched by cycle/other/") {
+	if busy.State != domain.HostSkipped || !strings.Contains(busy.Reason, "busy: patched by cycle/other/") {
 		t.Errorf("busy host: %s %q", busy.State, busy.Reason)
 	}
-	if done.State != HostPatched || f.applyCalls["a"] != 1 {
+	if done.State != domain.HostPatched || f.applyCalls["a"] != 1 {
 		t.Errorf("holder: %s, applied %d times, want patched once", done.State, f.applyCalls["a"])
 	}
 }

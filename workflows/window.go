@@ -1,18 +1,13 @@
 package workflows
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
 )
-
-// CycleParked is the state of a cycle waiting for its next maintenance
-// window: the next batch of hosts could not finish inside the current one.
-const CycleParked = "parked"
 
 // MsgExtendWindow extends the current maintenance window of a cycle by
 // ExtendWindowRequest.Duration (from now when the cycle is parked), so an
@@ -23,23 +18,6 @@ const MsgExtendWindow = "extend-window"
 // ExtendWindowRequest is the payload of MsgExtendWindow.
 type ExtendWindowRequest struct {
 	Duration time.Duration `json:"duration"`
-}
-
-// CycleWindow is the maintenance window a cycle keeps to: the window starts
-// (a 5-field cron, or calendar days and an HH:MM start), in Timezone, each
-// open for Duration, none on a blackout date (local YYYY-MM-DD). The rules
-// are policies.Window's (DST included); the cycle evaluates them in a side
-// effect, so a replay on a worker with other tzdata sees the same times.
-type CycleWindow struct {
-	Cron          string        `json:"cron,omitempty"`
-	Days          []string      `json:"days,omitempty"`
-	Start         string        `json:"start,omitempty"`
-	Timezone      string        `json:"timezone,omitempty"`
-	Duration      time.Duration `json:"duration"`
-	BlackoutDates []string      `json:"blackout_dates,omitempty"`
-	// HostWorstCase is one host's longest run through its steps (the
-	// policy's timeouts): the estimate before any host was measured.
-	HostWorstCase time.Duration `json:"host_worst_case,omitempty"`
 }
 
 // WindowStatus is the window part of the cycle's status query.
@@ -74,24 +52,8 @@ type windowGate struct {
 	extended time.Time // extend-window end
 }
 
-func (w *CycleWindow) validate() error {
-	if w == nil {
-		return nil
-	}
-	var errs []error
-	if (w.Cron == "") == (len(w.Days) == 0) {
-		errs = append(errs, errors.New("cycle spec: window needs exactly one of cron and days"))
-	}
-	if len(w.Days) > 0 && w.Start == "" {
-		errs = append(errs, errors.New("cycle spec: window days need a start HH:MM"))
-	}
-	if w.Duration <= 0 {
-		errs = append(errs, fmt.Errorf("cycle spec: window duration must be > 0, got %s", w.Duration))
-	}
-	return errors.Join(errs...)
-}
-
-func (w *CycleWindow) policy() policies.Window {
+// windowPolicy is the window in the form whose rules compute its times.
+func windowPolicy(w *domain.Window) policies.Window {
 	pw := policies.Window{Cron: w.Cron, Timezone: w.Timezone, BlackoutDates: w.BlackoutDates, Duration: policies.Duration(w.Duration)}
 	if len(w.Days) > 0 {
 		pw.Calendar = &policies.Calendar{Days: w.Days, Start: w.Start}
@@ -107,11 +69,11 @@ type windowAt struct {
 	Err       string    `json:"err,omitempty"`
 }
 
-// At computes the window at now: whether one is open, when it closes
+// WindowAt computes the window at now: whether one is open, when it closes
 // (overlapping or touching windows merge) and when the next one opens. Zero
 // NextOpens means no window within eight years.
-func (w *CycleWindow) At(now time.Time) (open bool, closes, nextOpens time.Time, err error) {
-	pw := w.policy()
+func WindowAt(w *domain.Window, now time.Time) (open bool, closes, nextOpens time.Time, err error) {
+	pw := windowPolicy(w)
 	starts, err := pw.NextWindows(now.Add(-w.Duration), 64)
 	if err != nil {
 		return false, time.Time{}, time.Time{}, err
@@ -138,7 +100,7 @@ func (c *cycleRun) windowNow(ctx workflow.Context) windowAt {
 	now := workflow.Now(ctx)
 	var at windowAt
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		open, closes, next, err := c.spec.Window.At(now)
+		open, closes, next, err := WindowAt(c.spec.Window, now)
 		r := windowAt{Open: open, Closes: closes, NextOpens: next}
 		if err != nil {
 			r.Err = err.Error()
@@ -154,20 +116,11 @@ func (c *cycleRun) windowNow(ctx workflow.Context) windowAt {
 // hostEstimate is the expected duration of one host: the mean of the hosts
 // measured so far in this cycle, else the policy's worst case.
 func (c *cycleRun) hostEstimate() time.Duration {
-	var sum time.Duration
-	n := 0
-	for _, o := range c.outcomes {
-		if o.Duration > 0 {
-			sum += o.Duration
-			n++
-		}
-	}
-	if n > 0 {
-		return sum / time.Duration(n)
+	if d, ok := c.hosts.meanDuration(); ok {
+		return d
 	}
 	if w := c.spec.Window.HostWorstCase; w > 0 {
 		return w
 	}
-	h := c.spec.Host
-	return 2*orDefault(h.CommandTimeout, defaultCommandTimeout) + orDefault(h.ApplyTimeout, defaultApplyTimeout) + orDefault(h.RebootTimeout, defaultRebootTimeout)
+	return c.spec.Host.WorstCase()
 }

@@ -5,50 +5,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
-)
 
-// runWaveInWindow runs wave n (0 = staging) like runWave, but never starts
-// a batch of hosts that cannot finish before the maintenance window
-// closes: it runs as many batches as fit, parks until the next window,
-// and goes on with the hosts not started yet. Each part runs as the wave's
-// child workflow (same ID, one after the other) and bakes. A cycle without
-// a window runs the wave at once.
-func (c *cycleRun) runWaveInWindow(ctx workflow.Context, n int, hosts []string, parallel int, bake time.Duration, budgetLeft int, onBreach string) WaveResult {
-	if c.spec.Window == nil {
-		return c.runWave(ctx, n, hosts, parallel, bake, budgetLeft, onBreach)
-	}
-	total := WaveResult{Wave: n}
-	rest := hosts
-	for len(rest) > 0 {
-		k := c.windowFit(ctx, len(rest), max(parallel, 1))
-		if k == 0 {
-			total.Aborted = true
-			break
-		}
-		res := c.runWave(ctx, n, rest[:k], parallel, bake, max(budgetLeft-total.Failures, 0), onBreach)
-		rest = rest[k:]
-		if len(rest) > 0 && !res.Breached && !res.Aborted && res.AbortReason == "" && !c.aborting {
-			// More parts follow: record this part's hosts now, so the status
-			// shows them while parked and their durations feed the estimate.
-			// The caller appends only the last part's outcomes. (Staging is
-			// never split: its parallel is all its hosts.)
-			c.outcomes = append(c.outcomes, res.Outcomes...)
-			res.Outcomes = nil
-		}
-		total.Outcomes = append(total.Outcomes, res.Outcomes...)
-		total.Failures += res.Failures
-		total.Runs += res.Runs
-		total.Breached = total.Breached || res.Breached
-		total.Aborted = total.Aborted || res.Aborted
-		if res.AbortReason != "" {
-			total.AbortReason = res.AbortReason
-		}
-		if res.Breached || res.Aborted || res.AbortReason != "" || c.aborting {
-			break
-		}
-	}
-	return total
-}
+	"github.com/patchflow/patchflow/domain"
+)
 
 // windowFit waits (parked) until at least one batch of parallel hosts fits
 // in the open window and returns how many of left hosts to start now; 0
@@ -56,7 +15,7 @@ func (c *cycleRun) runWaveInWindow(ctx workflow.Context, n int, hosts []string, 
 func (c *cycleRun) windowFit(ctx workflow.Context, left, parallel int) int {
 	state, reason := c.st.State, c.st.Reason
 	for {
-		if err := workflow.Await(ctx, func() bool { return !c.st.Paused || c.aborting }); err != nil || c.aborting {
+		if !c.awaitUnpaused(ctx) || c.ctl.aborting {
 			return 0
 		}
 		if c.win.override {
@@ -96,6 +55,9 @@ func (c *cycleRun) windowFit(ctx workflow.Context, left, parallel int) int {
 			why = "window cannot be computed (" + at.Err + "); resume or extend-window to go on"
 		}
 		c.park(ctx, ws.NextOpens, why)
+		if c.ctl.canceled {
+			return 0
+		}
 		c.setState(ctx, state, reason)
 	}
 }
@@ -108,16 +70,18 @@ func (c *cycleRun) park(ctx workflow.Context, until time.Time, why string) {
 	ws.Parks++
 	c.win.parked, c.win.woken = true, false
 	if until.IsZero() {
-		c.setState(ctx, CycleParked, why+"; no later window: resume or extend-window to go on")
+		c.setState(ctx, domain.CycleParked, why+"; no later window: resume or extend-window to go on")
 	} else {
-		c.setState(ctx, CycleParked, why+"; parked until the next window at "+c.localTime(until))
+		c.setState(ctx, domain.CycleParked, why+"; parked until the next window at "+c.localTime(until))
 	}
-	wake := func() bool { return c.win.woken || c.aborting }
+	wake := func() bool { return c.win.woken || c.ctl.aborting }
+	var err error
 	if until.IsZero() {
-		_ = workflow.Await(ctx, wake)
+		err = workflow.Await(ctx, wake)
 	} else if d := until.Sub(workflow.Now(ctx)); d > 0 {
-		_, _ = workflow.AwaitWithTimeout(ctx, d, wake)
+		_, err = workflow.AwaitWithTimeout(ctx, d, wake)
 	}
+	c.canceledBy(err)
 	c.win.parked, c.win.fresh = false, true
 	ws.ParkedUntil = time.Time{}
 }

@@ -3,25 +3,27 @@ package workflows
 import (
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // windowSpec: one host per wave (a, b, c, d), each wave baking 25m, in a
 // daily 02:00 UTC window of 1h; one host's worst case is 20m.
-func windowSpec(w *CycleWindow) CycleSpec {
-	return CycleSpec{
+func windowSpec(w *domain.Window) domain.CycleSpec {
+	return domain.CycleSpec{
 		Policy:    "web",
-		Inventory: InventorySpec{Source: "inv.yaml"},
-		Patches:   PatchRules{Classes: []string{"security", "bugfix"}},
-		Waves: []WaveSpec{{Count: 1, Bake: 25 * time.Minute}, {Count: 1, Bake: 25 * time.Minute},
+		Inventory: domain.InventorySpec{Source: "inv.yaml"},
+		Patches:   domain.PatchRules{Classes: []domain.Class{domain.ClassSecurity, domain.ClassBugfix}},
+		Waves: []domain.Wave{{Count: 1, Bake: 25 * time.Minute}, {Count: 1, Bake: 25 * time.Minute},
 			{Count: 1, Bake: 25 * time.Minute}, {Count: 1, Bake: 25 * time.Minute}},
-		Budget: BudgetSpec{MaxFailures: 1},
-		Host:   HostSteps{DecisionTimeout: 10 * time.Minute},
+		Budget: domain.Budget{MaxFailures: 1},
+		Host:   domain.HostSteps{DecisionTimeout: 10 * time.Minute},
 		Window: w,
 	}
 }
 
-func dailyWindow() *CycleWindow {
-	return &CycleWindow{Cron: "0 2 * * *", Timezone: "UTC", Duration: time.Hour, HostWorstCase: 20 * time.Minute}
+func dailyWindow() *domain.Window {
+	return &domain.Window{Cron: "0 2 * * *", Timezone: "UTC", Duration: time.Hour, HostWorstCase: 20 * time.Minute}
 }
 
 func utc(s string) time.Time {
@@ -52,7 +54,7 @@ func assertEachPatchedOnce(t *testing.T, c *cycleEnv, res CycleResult, hosts ...
 		if n := c.fleet.applyCalls[h]; n != 1 {
 			t.Errorf("%s: ApplyPins ran %d times, want once (no host repatched after the park)", h, n)
 		}
-		if o := outcomeMap(res)[h]; o.State != HostPatched {
+		if o := c.outcomes(t)[h]; o.State != domain.HostPatched {
 			t.Errorf("%s ended %s (%s), want patched", h, o.State, o.Reason)
 		}
 	}
@@ -68,14 +70,14 @@ func TestCycleParksBetweenWavesUntilTheNextWindow(t *testing.T) {
 	c.queryAt(t, 3*time.Hour, &parked) // 05:00: parked overnight
 	res := c.run(t, windowSpec(dailyWindow()))
 
-	if parked.State != CycleParked || parked.Window == nil || !parked.Window.ParkedUntil.Equal(utc("2026-11-26T02:00:00Z")) {
+	if parked.State != domain.CycleParked || parked.Window == nil || !parked.Window.ParkedUntil.Equal(utc("2026-11-26T02:00:00Z")) {
 		t.Fatalf("at 05:00 the cycle is %s (%s), window %+v; want parked until 2026-11-26T02:00Z", parked.State, parked.Reason, parked.Window)
 	}
-	if got := len(parked.Hosts); got != 2 || parked.Counts.Pending != 2 {
+	if got := parked.Counts.Done(); got != 2 || parked.Counts.Pending != 2 {
 		t.Fatalf("while parked %d hosts finished, %d pending; want a, b done and c, d waiting", got, parked.Counts.Pending)
 	}
 	t.Logf("parked: %s", parked.Reason)
-	if res.State != CycleCompleted || res.Finished.Before(utc("2026-11-26T02:25:00Z")) {
+	if res.State != domain.CycleCompleted || res.Finished.Before(utc("2026-11-26T02:25:00Z")) {
 		t.Fatalf("cycle %s at %s; want completed after the next window's waves", res.State, res.Finished)
 	}
 	if res.Window.Parks != 1 {
@@ -94,15 +96,15 @@ func TestCycleSplitsAWaveAtTheWindowEnd(t *testing.T) {
 	w := dailyWindow()
 	w.HostWorstCase = 25 * time.Minute
 	spec := windowSpec(w)
-	spec.Waves = []WaveSpec{{Percent: 100, MaxParallel: 1, Bake: 30 * time.Minute}}
+	spec.Waves = []domain.Wave{{Percent: 100, MaxParallel: 1, Bake: 30 * time.Minute}}
 	var parked CycleStatus
 	c.queryAt(t, 2*time.Hour, &parked)
 	res := c.run(t, spec)
 
-	if parked.State != CycleParked || len(parked.Hosts) != 3 {
-		t.Fatalf("at 04:00: state %s, %d hosts done (%s); want parked after 3", parked.State, len(parked.Hosts), parked.Reason)
+	if parked.State != domain.CycleParked || parked.Counts.Done() != 3 {
+		t.Fatalf("at 04:00: state %s, %d hosts done (%s); want parked after 3", parked.State, parked.Counts.Done(), parked.Reason)
 	}
-	if res.State != CycleCompleted {
+	if res.State != domain.CycleCompleted {
 		t.Fatalf("cycle %s: %s", res.State, res.Reason)
 	}
 	assertEachPatchedOnce(t, c, res, "h1", "h2", "h3", "h4", "h5")
@@ -121,10 +123,10 @@ func TestBlackoutDateSkipsAWindow(t *testing.T) {
 	c.queryAt(t, time.Hour, &parked)
 	res := c.run(t, spec)
 
-	if parked.State != CycleParked || !parked.Window.ParkedUntil.Equal(utc("2026-11-27T02:00:00Z")) {
+	if parked.State != domain.CycleParked || !parked.Window.ParkedUntil.Equal(utc("2026-11-27T02:00:00Z")) {
 		t.Fatalf("parked %s until %v; want until 2026-11-27T02:00Z (26th is a blackout)", parked.State, parked.Window)
 	}
-	if res.State != CycleCompleted || res.Finished.Before(utc("2026-11-27T02:00:00Z")) {
+	if res.State != domain.CycleCompleted || res.Finished.Before(utc("2026-11-27T02:00:00Z")) {
 		t.Fatalf("cycle %s finished %s", res.State, res.Finished)
 	}
 	assertEachPatchedOnce(t, c, res, "a", "b")
@@ -137,17 +139,17 @@ func TestSpringForwardWindowOpensAfterTheGap(t *testing.T) {
 	c := newCycleEnv(t, "a")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	c.env.SetStartTime(time.Date(2026, 3, 28, 3, 20, 0, 0, berlin).UTC()) // 10m left in the 28th's window
-	w := &CycleWindow{Days: []string{"sun-sat"}, Start: "02:30", Timezone: "Europe/Berlin", Duration: time.Hour, HostWorstCase: 20 * time.Minute}
+	w := &domain.Window{Days: []string{"sun-sat"}, Start: "02:30", Timezone: "Europe/Berlin", Duration: time.Hour, HostWorstCase: 20 * time.Minute}
 	spec := windowSpec(w)
 	spec.Waves = spec.Waves[:1]
 	var parked CycleStatus
 	c.queryAt(t, time.Hour, &parked)
 	res := c.run(t, spec)
 
-	if parked.State != CycleParked || !parked.Window.ParkedUntil.Equal(utc("2026-03-29T01:30:00Z")) {
+	if parked.State != domain.CycleParked || !parked.Window.ParkedUntil.Equal(utc("2026-03-29T01:30:00Z")) {
 		t.Fatalf("parked %s until %+v; want until 2026-03-29T01:30Z (03:30 CEST)", parked.State, parked.Window)
 	}
-	if res.State != CycleCompleted {
+	if res.State != domain.CycleCompleted {
 		t.Fatalf("cycle %s: %s", res.State, res.Reason)
 	}
 	assertEachPatchedOnce(t, c, res, "a")
@@ -172,10 +174,10 @@ func TestResumeAndExtendEndAPark(t *testing.T) {
 				c.env.SignalWorkflow(msg, arg)
 			}, 10*time.Minute)
 			res := c.run(t, spec)
-			if parked.State != CycleParked {
+			if parked.State != domain.CycleParked {
 				t.Fatalf("started outside the window, the cycle is %s (%s), want parked", parked.State, parked.Reason)
 			}
-			if res.State != CycleCompleted || !res.Finished.Before(utc("2026-11-26T00:00:00Z")) {
+			if res.State != domain.CycleCompleted || !res.Finished.Before(utc("2026-11-26T00:00:00Z")) {
 				t.Fatalf("cycle %s at %s; want completed the same day after %s", res.State, res.Finished, msg)
 			}
 			assertEachPatchedOnce(t, c, res, "a", "b")
@@ -185,17 +187,17 @@ func TestResumeAndExtendEndAPark(t *testing.T) {
 
 func TestCycleWindowAt(t *testing.T) {
 	w := dailyWindow()
-	open, closes, next, err := w.At(utc("2026-11-25T02:10:00Z"))
+	open, closes, next, err := WindowAt(w, utc("2026-11-25T02:10:00Z"))
 	if err != nil || !open || !closes.Equal(utc("2026-11-25T03:00:00Z")) || !next.Equal(utc("2026-11-26T02:00:00Z")) {
 		t.Fatalf("02:10: open %v closes %s next %s err %v", open, closes, next, err)
 	}
-	open, _, next, _ = w.At(utc("2026-11-25T03:00:00Z"))
+	open, _, next, _ = WindowAt(w, utc("2026-11-25T03:00:00Z"))
 	if open || !next.Equal(utc("2026-11-26T02:00:00Z")) {
 		t.Fatalf("03:00: open %v next %s; the window is closed at its end", open, next)
 	}
 	// Touching windows merge: every 30m for 30m is always open.
-	w = &CycleWindow{Cron: "*/30 * * * *", Duration: 30 * time.Minute}
-	if open, closes, _, _ := w.At(utc("2026-11-25T02:10:00Z")); !open || closes.Sub(utc("2026-11-25T02:10:00Z")) < 24*time.Hour {
+	w = &domain.Window{Cron: "*/30 * * * *", Duration: 30 * time.Minute}
+	if open, closes, _, _ := WindowAt(w, utc("2026-11-25T02:10:00Z")); !open || closes.Sub(utc("2026-11-25T02:10:00Z")) < 24*time.Hour {
 		t.Fatalf("back-to-back windows: open %v closes %s", open, closes)
 	}
 }
@@ -207,7 +209,7 @@ func TestNoWindowNeverParks(t *testing.T) {
 	spec := windowSpec(nil)
 	spec.Waves = spec.Waves[:2]
 	res := c.run(t, spec)
-	if res.State != CycleCompleted || res.Window != nil || res.Finished.After(utc("2026-11-25T13:00:00Z")) {
+	if res.State != domain.CycleCompleted || res.Window != nil || res.Finished.After(utc("2026-11-25T13:00:00Z")) {
 		t.Fatalf("cycle %s finished %s window %+v", res.State, res.Finished, res.Window)
 	}
 }
@@ -215,16 +217,18 @@ func TestNoWindowNeverParks(t *testing.T) {
 // The expected host duration is the mean measured so far in this cycle,
 // the policy's worst case before any host finished.
 func TestHostEstimate(t *testing.T) {
-	c := &cycleRun{spec: CycleSpec{Window: &CycleWindow{HostWorstCase: 40 * time.Minute}}}
+	c := &cycleRun{spec: domain.CycleSpec{Window: &domain.Window{HostWorstCase: 40 * time.Minute}}}
 	if got := c.hostEstimate(); got != 40*time.Minute {
 		t.Fatalf("before any host: %s, want the worst case 40m", got)
 	}
-	c.outcomes = []HostOutcome{{Host: "a", Duration: 4 * time.Minute}, {Host: "b", State: HostSkipped}, {Host: "c", Duration: 8 * time.Minute}}
+	c.hosts.record(HostResult{Host: "a", State: domain.HostPatched, Duration: 4 * time.Minute})
+	c.hosts.record(HostResult{Host: "b", State: domain.HostSkipped})
+	c.hosts.record(HostResult{Host: "c", State: domain.HostPatched, Duration: 8 * time.Minute})
 	if got := c.hostEstimate(); got != 6*time.Minute {
 		t.Fatalf("after a (4m) and c (8m): %s, want the mean 6m", got)
 	}
-	c = &cycleRun{spec: CycleSpec{Window: &CycleWindow{}, Host: HostSteps{ApplyTimeout: time.Minute}}}
-	if got := c.hostEstimate(); got != time.Minute+2*defaultCommandTimeout+defaultRebootTimeout {
+	c = &cycleRun{spec: domain.CycleSpec{Window: &domain.Window{}, Host: domain.HostSteps{ApplyTimeout: time.Minute}}}
+	if got := c.hostEstimate(); got != time.Minute+2*domain.DefaultCommandTimeout+domain.DefaultRebootTimeout {
 		t.Fatalf("no worst case in the spec: %s", got)
 	}
 }

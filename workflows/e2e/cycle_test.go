@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -25,18 +26,13 @@ func TestCycles(t *testing.T) {
 	t.Run("bad package fails on staging and never reaches production", func(t *testing.T) {
 		start := time.Now()
 		spec := e.spec("badapp")
-		spec.Patches = workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.2"}}
-		_, res := e.runCycle(spec, start)
-		if res.State != workflows.CycleFailed || !strings.Contains(res.Reason, "staging failed") {
+		spec.Patches = domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.2"}}
+		id, res := e.runCycle(spec, start)
+		if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "staging failed") {
 			t.Fatalf("cycle %s (%s), want failed at staging", res.State, res.Reason)
 		}
-		var o workflows.HostOutcome
-		for _, h := range res.Hosts {
-			if h.Host == staging {
-				o = h
-			}
-		}
-		if o.State != workflows.HostFailed || !strings.Contains(o.Reason, "post-installation script") || !strings.Contains(o.Reason, "rolled back to snapshot") {
+		o := e.hosts(id)[staging]
+		if o.State != domain.HostFailed || !strings.Contains(o.Reason, "post-installation script") || !strings.Contains(o.Reason, "rolled back to snapshot") {
 			t.Errorf("staging host: %s %q, want failed with the postinst error, rolled back", o.State, o.Reason)
 		}
 		if v := e.installed(staging, "demo-app"); v != "1.0.0" {
@@ -55,21 +51,21 @@ func TestCycles(t *testing.T) {
 	t.Run("staging and three waves patched to the pinned versions", func(t *testing.T) {
 		start := time.Now()
 		spec := e.spec("web")
-		spec.Patches = workflows.PatchRules{Classes: []string{"security"}, Approve: []string{"demo-app=1.0.1"}}
+		spec.Patches = domain.PatchRules{Classes: []domain.Class{domain.ClassSecurity}, Approve: []string{"demo-app=1.0.1"}}
 		spec.PreDownload = true
 		id, res := e.runCycle(spec, start)
-		if res.State != workflows.CycleCompleted || res.Counts.Patched != 7 || res.Counts.Total != 7 {
+		if res.State != domain.CycleCompleted || res.Counts.Patched != 7 || res.Counts.Total != 7 {
 			t.Fatalf("cycle %s (%s) %+v, want completed with 7 patched", res.State, res.Reason, res.Counts)
 		}
-		want := map[string]string{"demo-app": "1.0.1"}
+		pinned := map[string]string{"demo-app": "1.0.1"}
 		for _, s := range e.fleet.SecurityDetails {
-			want[s.Name] = s.Fixed
+			pinned[s.Name] = s.Fixed
 		}
 		planned := map[string]string{}
 		for _, p := range res.Plan.Entries {
 			planned[p.Name] = p.Version
 		}
-		for name, v := range want {
+		for name, v := range pinned {
 			if planned[name] != v {
 				t.Errorf("plan pins %s=%q, want %q", name, planned[name], v)
 			}
@@ -77,11 +73,12 @@ func TestCycles(t *testing.T) {
 		if _, ok := planned["demo-lib"]; ok {
 			t.Errorf("plan has demo-lib, which is not a security update: %v", planned)
 		}
-		if got := fmt.Sprint(res.WaveHosts); got != fmt.Sprint([][]string{production[:1], production[1:3], production[3:]}) {
-			t.Errorf("waves %s", got)
+		want := map[string][]string{"staging": {staging}, "1": production[:1], "2": production[1:3], "3": production[3:]}
+		if got := stages(res.CycleStatus); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("stages %v, want %v", got, want)
 		}
 		for _, h := range hosts {
-			for name, v := range want {
+			for name, v := range pinned {
 				if got := e.installed(h, name); got != v {
 					t.Errorf("%s: %s = %s, want %s", h, name, got, v)
 				}
@@ -90,13 +87,13 @@ func TestCycles(t *testing.T) {
 		if n := e.maxOverlap(production, start); n > 2 || n < 1 {
 			t.Errorf("hosts' dpkg records show %d hosts patching at once, want at most max_parallel 2 (and some)", n)
 		}
-		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, workflows.HostPatched)
+		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, domain.HostPatched)
 		if n := e.countWorkflows(q, 7); n != 7 {
 			t.Errorf("visibility query %s found %d host workflows, want 7", q, n)
 		}
-		e.record(id, "cycle_happy.json")
-		e.record(workflows.HostWorkflowID(staging), "host_patched.json")
-		e.record(workflows.WaveID(id, 3), "wave_rest.json")
+		e.record(id, "cycle_happy_v2.json")
+		e.record(workflows.HostWorkflowID(staging), "host_patched_v2.json")
+		e.record(workflows.WaveID(id, 3), "wave_rest_v2.json")
 	})
 
 	t.Run("bad library passes staging, breaches the budget in a wave, all rolled back", func(t *testing.T) {
@@ -106,8 +103,8 @@ func TestCycles(t *testing.T) {
 		}
 		start := time.Now()
 		spec := e.spec("lib")
-		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
-		spec.Approval = workflows.ApprovalSpec{Mode: "manual", Timeout: 5 * time.Minute}
+		spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		spec.Approval = domain.ApprovalSpec{Mode: domain.ApprovalManual, Timeout: 5 * time.Minute}
 		run := e.startCycle(spec, start)
 		id := run.GetID()
 		st := e.statusUntil(id, time.Minute, func(s workflows.CycleStatus) bool { return s.AwaitingApproval })
@@ -121,15 +118,15 @@ func TestCycles(t *testing.T) {
 			t.Fatalf("approve: %+v %v", reply, err)
 		}
 		res := e.wait(run)
-		if res.State != workflows.CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
+		if res.State != domain.CycleFailed || !strings.Contains(res.Reason, "budget breached in wave 2") {
 			t.Fatalf("cycle %s (%s), want budget breach in wave 2", res.State, res.Reason)
 		}
-		states := map[string]string{}
-		for _, o := range res.Hosts {
-			states[o.Host] = o.State
+		states := map[string]domain.HostState{}
+		for h, o := range e.hosts(id) {
+			states[h] = o.State
 		}
 		for _, h := range append([]string{staging, production[0]}, wave2...) {
-			if states[h] != workflows.HostRolledBack {
+			if states[h] != domain.HostRolledBack {
 				t.Errorf("%s: state %s, want rolled_back", h, states[h])
 			}
 			if v := e.installed(h, "demo-lib"); v != "1.0" {
@@ -144,11 +141,11 @@ func TestCycles(t *testing.T) {
 		if boots, _ := e.fleet.BootCount(staging); boots < 2 {
 			t.Errorf("staging host boot count %d: demo-lib 1.1 asks for a reboot", boots)
 		}
-		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, workflows.HostRolledBack)
+		q := fmt.Sprintf("PatchCycle = %q AND PatchHostState = %q", id, domain.HostRolledBack)
 		if n := e.countWorkflows(q, 4); n < 1 {
 			t.Errorf("visibility query %s found %d host workflows", q, n)
 		}
-		e.record(id, "cycle_rollback_all.json")
+		e.record(id, "cycle_rollback_all_v2.json")
 	})
 
 	t.Run("a host failing on a held dpkg lock is retried by an operator update", func(t *testing.T) {
@@ -158,10 +155,10 @@ func TestCycles(t *testing.T) {
 		defer release()
 		spec := e.spec("retry")
 		spec.Inventory.Select = []string{"group=canary"}
-		spec.Staging = workflows.StagingSpec{}
-		spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}}
+		spec.Staging = domain.StagingSpec{}
+		spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1}}
 		spec.Host.DecisionTimeout = 5 * time.Minute
-		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
 		run := e.startCycle(spec, time.Now())
 
 		var hs workflows.HostStatus
@@ -183,8 +180,8 @@ func TestCycles(t *testing.T) {
 		var reply workflows.DecisionReply
 		must(t, h.Get(context.Background(), &reply))
 		res := e.wait(run)
-		if res.State != workflows.CycleCompleted || res.Counts.Patched != 1 || res.BudgetUsed != 1 {
-			t.Errorf("cycle %s %+v budget used %d, want completed, 1 patched, the failure counted", res.State, res.Counts, res.BudgetUsed)
+		if res.State != domain.CycleCompleted || res.Counts.Patched != 1 || res.BudgetUsed != 1 {
+			t.Errorf("cycle %s %+v budget used %d, want completed (the retry patched it), 1 patched, the failure counted", res.State, res.Counts, res.BudgetUsed)
 		}
 		if v := e.installed(host, "demo-lib"); v != "1.1" {
 			t.Errorf("%s demo-lib = %s after retry, want 1.1", host, v)
@@ -198,9 +195,9 @@ func TestCycles(t *testing.T) {
 		}
 		start := time.Now()
 		spec := e.spec("pause")
-		spec.Staging = workflows.StagingSpec{}
-		spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}, {Percent: 100, MaxParallel: 1}}
-		spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+		spec.Staging = domain.StagingSpec{}
+		spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1}, {Percent: 100, MaxParallel: 1}}
+		spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
 		run := e.startCycle(spec, start)
 		id := run.GetID()
 		e.statusUntil(id, 2*time.Minute, func(s workflows.CycleStatus) bool { return s.Wave == 2 })
@@ -233,11 +230,11 @@ func TestCycles(t *testing.T) {
 			t.Fatalf("abort: %v", err)
 		}
 		res := e.wait(run)
-		if res.State != workflows.CycleAborted || res.Counts.RolledBack == 0 || res.Counts.Patched != 0 {
+		if res.State != domain.CycleAborted || res.Counts.RolledBack == 0 || res.Counts.Patched != 0 {
 			t.Errorf("cycle %s (%s) %+v, want aborted with every patched host rolled back", res.State, res.Reason, res.Counts)
 		}
-		for _, o := range res.Hosts {
-			if o.State == workflows.HostRolledBack {
+		for _, o := range e.hosts(res.CycleID) {
+			if o.State == domain.HostRolledBack {
 				if v := e.installed(o.Host, "demo-lib"); v != "1.0" {
 					t.Errorf("%s demo-lib = %s after abort with rollback, want 1.0", o.Host, v)
 				}
@@ -246,21 +243,21 @@ func TestCycles(t *testing.T) {
 	})
 
 	t.Run("a second cycle finds the host busy and skips it, naming the holder", func(t *testing.T) {
-		one := func(policy string) workflows.CycleSpec {
+		one := func(policy string) domain.CycleSpec {
 			spec := e.spec(policy)
 			spec.Inventory.Select = []string{"group=staging"}
-			spec.Staging = workflows.StagingSpec{}
-			spec.Waves = []workflows.WaveSpec{{Count: 1, MaxParallel: 1}}
-			spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
+			spec.Staging = domain.StagingSpec{}
+			spec.Waves = []domain.Wave{{Count: 1, MaxParallel: 1}}
+			spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}, Approve: []string{"demo-lib=1.1"}}
 			spec.BusyTimeout = 2 * time.Second
 			return spec
 		}
 		a := one("busya")
-		a.Host.PreHooks = []workflows.Hook{{Name: "slow-drain", Command: []string{"sleep", "8"}}}
+		a.Host.PreHooks = []domain.Hook{{Name: "slow-drain", Command: []string{"sleep", "8"}}}
 		runA := e.startCycle(a, time.Now())
 		var hs workflows.HostStatus
 		deadline := time.Now().Add(2 * time.Minute)
-		for time.Now().Before(deadline) && hs.State != workflows.HostPreHooks {
+		for time.Now().Before(deadline) && hs.State != domain.HostPreHooks {
 			if v, err := e.c.QueryWorkflow(context.Background(), workflows.HostWorkflowID(staging), "", workflows.QueryStatus); err == nil {
 				_ = v.Get(&hs)
 			}
@@ -270,7 +267,7 @@ func TestCycles(t *testing.T) {
 			t.Fatalf("host %s status %+v, want it in cycle %s's pre hook", staging, hs, runA.GetID())
 		}
 		_, resB := e.runCycle(one("busyb"), time.Now())
-		if len(resB.Hosts) != 1 || resB.Hosts[0].State != workflows.HostSkipped || resB.Hosts[0].Reason != "busy: patched by "+runA.GetID() {
+		if len(resB.Hosts) != 1 || resB.Hosts[0].State != domain.HostSkipped || resB.Hosts[0].Reason != "busy: patched by "+runA.GetID() {
 			t.Errorf("second cycle: %+v, want %s skipped as busy: patched by %s", resB.Hosts, staging, runA.GetID())
 		}
 		if resA := e.wait(runA); resA.Counts.Patched != 1 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/workflows"
+	"github.com/patchflow/patchflow/domain"
 )
 
 // rpmVersion reads a package's version-release on a dnf host from rpm.
@@ -24,9 +24,9 @@ func (e *env) rpmVersion(host, pkg string) string {
 func TestMixedAptAndDnf(t *testing.T) {
 	e := newEnvMixed(t, 2, 2)
 	spec := e.spec("mixed")
-	spec.Patches = workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}}
+	spec.Patches = domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}}
 	_, res := e.runCycle(spec, time.Now())
-	if res.State != workflows.CycleCompleted || res.Counts.Patched != 4 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 4 {
 		t.Fatalf("cycle %s (%s) %+v, want 4 patched", res.State, res.Reason, res.Counts)
 	}
 	managers := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/worker"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -21,11 +22,11 @@ func TestMixedAptDnfZypper(t *testing.T) {
 	e := newEnvFleet(t, testfleet.Config{Name: "zym", Subnet: 62, Hosts: 2, RPMHosts: 2, ZypperHosts: 2, Logf: t.Logf})
 	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
 	spec := e.spec("mixed-zypper")
-	spec.Patches = workflows.PatchRules{Include: []string{"demo-lib"}}
+	spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}}
 	start := time.Now()
 	_, res := e.runCycle(spec, start)
 	t.Logf("cycle over %d hosts in %s", len(e.fleet.Hosts), time.Since(start).Round(time.Millisecond))
-	if res.State != workflows.CycleCompleted || res.Counts.Patched != 6 {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != 6 {
 		t.Fatalf("cycle %s (%s) %+v, want 6 patched", res.State, res.Reason, res.Counts)
 	}
 	pinned := map[string]string{}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -85,7 +86,7 @@ func TestWorkerKilledMidWave(t *testing.T) {
 
 	start := time.Now()
 	spec := e.spec("kill")
-	spec.Patches = workflows.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}}
+	spec.Patches = domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}}
 	spec.Host.CommandTimeout = 20 * time.Second
 	run := e.startCycle(spec, start)
 	st := e.statusUntil(run.GetID(), 3*time.Minute, func(s workflows.CycleStatus) bool {
@@ -118,7 +119,7 @@ func TestWorkerKilledMidWave(t *testing.T) {
 		t.Fatalf("cycle after worker restart: %v\nworker B log:\n%s", err, tail(secondOut, 20))
 	}
 	t.Logf("cycle %s after restart: %s %+v in %v", run.GetID(), res.State, res.Counts, time.Since(start).Round(time.Second))
-	if res.State != workflows.CycleCompleted || res.Counts.Patched != len(hosts) {
+	if res.State != domain.CycleCompleted || res.Counts.Patched != len(hosts) {
 		t.Fatalf("cycle %s (%s) %+v, want all %d patched", res.State, res.Reason, res.Counts, len(hosts))
 	}
 	for _, h := range hosts {

@@ -1,0 +1,77 @@
+package workflows
+
+import (
+	"math"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
+)
+
+// Cycles run for days, so a worker upgraded mid-cycle replays the cycle's
+// history with new code. Each change to what a cycle does (the commands it
+// sends, or a decision it takes) is gated here with workflow.GetVersion,
+// read once at the start of the run: a cycle keeps the behaviour it
+// started with, and a reader finds every gate in this file. The replay
+// tests over testdata/*.json hold histories of both versions.
+
+// changeCycleV2 gates the one-model cycle (see cycleCompat.v2).
+const changeCycleV2 = "cycle-v2"
+
+// changeHostPrepare gates a host's precheck and snapshot in one activity.
+const changeHostPrepare = "host-prepare"
+
+// cycleCompat is the behaviour a cycle run follows.
+type cycleCompat struct {
+	// v2 is the cycle since the one-model redesign: scans come back as
+	// compact tables; waves run in parts of at most hostsPerPart hosts
+	// with the plan's pins sent once and referenced; rollbacks of a wave
+	// or of the fleet run through wave workflows; a host that could not be
+	// scanned is failed and counts against the budget; the budget rounds
+	// as documented; rollback_wave pauses after its rollback; the hosts of
+	// a wave workflow that failed are recovered from their own workflows;
+	// and a cycle that did not succeed ends as a failed (or canceled)
+	// workflow. Cycles recorded before it keep their old behaviour.
+	v2 bool
+}
+
+func readCycleCompat(ctx workflow.Context) cycleCompat {
+	return cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
+}
+
+// tolerated is the failure budget for n production hosts.
+func (c cycleCompat) tolerated(b domain.Budget, n int) int {
+	if c.v2 {
+		return b.Tolerated(n)
+	}
+	// Before v2 the percent was rounded down without the epsilon, so 9.2%
+	// of 750 tolerated 68 failures where the documentation says 69.
+	tol := -1
+	if b.MaxFailures > 0 {
+		tol = b.MaxFailures
+	}
+	if b.MaxPercent > 0 {
+		if p := int(math.Floor(b.MaxPercent * float64(n) / 100)); tol < 0 || p < tol {
+			tol = p
+		}
+	}
+	return max(tol, 0)
+}
+
+// scanBatch is how many hosts share one scan or verify activity.
+func (c cycleCompat) scanBatch() int {
+	if c.v2 {
+		return hostsPerBatch
+	}
+	return 20
+}
+
+// scanFailure is the state of a host that could not be scanned: before v2
+// such hosts were skipped, so a cycle that reached no host ended
+// completed.
+func (c cycleCompat) scanFailure() domain.HostState {
+	if c.v2 {
+		return domain.HostFailed
+	}
+	return domain.HostSkipped
+}
