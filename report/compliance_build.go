@@ -176,18 +176,18 @@ func buildHostRow(h HostInput, sla SLA, staleAfter time.Duration, now time.Time,
 	fixSeen := map[string]bool{}
 	for i, f := range h.Missing {
 		if err := checkFinding(&f); err != nil {
-			p.add("host %q, fix %d (%s): %v", name, i+1, excerpt(f.Package), err)
+			p.add("host %q, fix %d (%q): %v", name, i+1, excerpt(f.Package), err)
 			continue
 		}
 		k := f.Package + "\x00" + f.Arch + "\x00" + f.FixedVersion
 		if fixSeen[k] {
-			p.add("host %q: fix %s %s listed twice", name, excerpt(f.Package), excerpt(f.FixedVersion))
+			p.add("host %q: fix %q %q listed twice", name, excerpt(f.Package), excerpt(f.FixedVersion))
 			continue
 		}
 		fixSeen[k] = true
 		d, err := deadlineOf(f, sla)
 		if err != nil {
-			p.add("host %q, fix %s: %v", name, excerpt(f.Package), err)
+			p.add("host %q, fix %q: %v", name, excerpt(f.Package), err)
 			continue
 		}
 		m := MissingFix{

@@ -110,7 +110,7 @@ func buildFindings(what string, in []HostFindings, p *problems) []HostFindings {
 		fs := make([]Finding, 0, len(h.Findings))
 		for i, f := range h.Findings {
 			if err := checkFinding(&f); err != nil {
-				p.add("%s: host %q, finding %d (%s): %v", what, excerpt(h.Host), i+1, excerpt(f.Package), err)
+				p.add("%s: host %q, finding %d (%q): %v", what, excerpt(h.Host), i+1, excerpt(f.Package), err)
 				continue
 			}
 			fs = append(fs, f)
@@ -142,7 +142,7 @@ func buildPlan(in Plan, p *problems) Plan {
 			p.add("plan entry %q: manager, package and version are required", excerpt(e.Package))
 			continue
 		case seen[k]:
-			p.add("plan entry %s/%s listed twice: a plan pins one version per package", excerpt(e.Manager), excerpt(e.Package))
+			p.add("plan entry %q/%q listed twice: a plan pins one version per package", excerpt(e.Manager), excerpt(e.Package))
 			continue
 		case !e.Severity.Valid():
 			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), Severities)

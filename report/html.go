@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"embed"
 	"fmt"
 	"html/template"
@@ -128,7 +127,7 @@ func WriteComplianceHTML(w io.Writer, r *ComplianceReport, opts HTMLOptions) err
 	opts = opts.withDefaults()
 	c := newClock(r.TimeZone)
 	v := complianceView{R: r, Clock: c, Opts: opts, Gen: r.Generator,
-		Title: fmt.Sprintf("Compliance report: %s, %s", joinMax(r.Scope.Policies, 5), c.Date(r.GeneratedAt))}
+		Title: fmt.Sprintf("Compliance report: %s, %s", strings.ReplaceAll(joinMax(r.Scope.Policies, 5), ",", ", "), c.Date(r.GeneratedAt))}
 	shown := min(len(r.Hosts), opts.MaxHosts)
 	v.HostsHidden = len(r.Hosts) - shown
 	budget := opts.MaxFixRows
@@ -239,12 +238,16 @@ func boundFindings(in []HostFindings, opts HTMLOptions, budget *int) ([]findings
 	return out, len(in) - n
 }
 
+// execute renders a template, then makes every control character and
+// bidi override that came from the data visible (`\x1b`, `\u202e`), as
+// the terminal renderings do: html/template escapes markup but passes
+// them through, and in a browser they would hide or reorder text.
 func execute(w io.Writer, name string, v any) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := templates.ExecuteTemplate(bw, name, v); err != nil {
+	var b strings.Builder
+	if err := templates.ExecuteTemplate(&b, name, v); err != nil {
 		return fmt.Errorf("render %s: %w", strings.TrimSuffix(name, ".html.tmpl"), err)
 	}
-	if err := bw.Flush(); err != nil {
+	if _, err := io.WriteString(w, escapeControls(b.String(), true)); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil

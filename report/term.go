@@ -12,8 +12,12 @@ import (
 // reorder what a reader sees) and bytes that are not UTF-8. A host name
 // "web\x1b[2J" prints as `web\x1b[2J`, never clears the screen. Printable
 // text, including non-ASCII letters, is kept as it is.
-func TerminalSafe(s string) string {
-	if !needsEscape(s) {
+func TerminalSafe(s string) string { return escapeControls(s, false) }
+
+// escapeControls is TerminalSafe; keepLayout keeps newlines and tabs, for
+// a whole HTML file, where they are only white space.
+func escapeControls(s string, keepLayout bool) string {
+	if !needsEscape(s, keepLayout) {
 		return s
 	}
 	var b strings.Builder
@@ -23,6 +27,8 @@ func TerminalSafe(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case keepLayout && (r == '\t' || r == '\n'):
+			b.WriteRune(r)
 		case r == '\t':
 			b.WriteString(`\t`)
 		case r == '\n':
@@ -42,9 +48,12 @@ func TerminalSafe(s string) string {
 }
 
 // needsEscape is the fast path of TerminalSafe: most values are plain.
-func needsEscape(s string) bool {
+func needsEscape(s string, keepLayout bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if keepLayout && (c == '\n' || c == '\t') {
+			continue
+		}
 		if c < 0x20 || c == 0x7f || c >= 0x80 {
 			if c < 0x80 {
 				return true
@@ -78,16 +87,17 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// excerpt quotes at most 40 bytes of user input for an error message, with
-// control characters escaped.
+// excerpt cuts user input to at most 40 bytes for an error message;
+// callers quote it with %q, which escapes control characters and the
+// invisible formatting runes (bidi overrides among them).
 func excerpt(s string) string {
 	const limit = 40
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return TerminalSafe(s[:cut]) + "..."
+	if len(s) <= limit {
+		return s
 	}
-	return TerminalSafe(s)
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

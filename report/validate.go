@@ -74,16 +74,16 @@ func (a *CVEAudit) Validate() error {
 	header(&p, KindCVEAudit, a.Kind, a.SchemaVersion, a.TimeZone)
 	for _, e := range a.CVEs {
 		if !e.Severity.Valid() {
-			p.add("%s: invalid severity %q", excerpt(e.CVE), excerpt(string(e.Severity)))
+			p.add("%q: invalid severity %q", excerpt(e.CVE), excerpt(string(e.Severity)))
 		}
 		for _, h := range e.Hosts {
 			if !h.State.Valid() {
-				p.add("%s, host %q: invalid state %q", excerpt(e.CVE), excerpt(h.Host), excerpt(string(h.State)))
+				p.add("%q, host %q: invalid state %q", excerpt(e.CVE), excerpt(h.Host), excerpt(string(h.State)))
 			}
 		}
 		for _, t := range e.Totals {
 			if !t.State.Valid() {
-				p.add("%s: totals: invalid state %q", excerpt(e.CVE), excerpt(string(t.State)))
+				p.add("%q: totals: invalid state %q", excerpt(e.CVE), excerpt(string(t.State)))
 			}
 		}
 	}
