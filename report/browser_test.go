@@ -171,7 +171,9 @@ func byTag(tag string) func(*html.Node) bool {
 }
 
 // docTitle matches the document's <title> (not the SVG's tooltips).
-func docTitle(n *html.Node) bool { return n.Data == "title" && n.Parent != nil && n.Parent.Data == "head" }
+func docTitle(n *html.Node) bool {
+	return n.Data == "title" && n.Parent != nil && n.Parent.Data == "head"
+}
 
 func byID(id string) func(*html.Node) bool {
 	return func(n *html.Node) bool { return attr(n, "id") == id }
