@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,15 +23,59 @@ func WriteJSON(w io.Writer, r Report) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write report json: %w", err)
+	var err error
+	if c, ok := r.(*ComplianceReport); ok && len(c.Hosts) > 0 {
+		err = writeComplianceStream(bw, c)
+	} else {
+		enc := json.NewEncoder(bw)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(r)
 	}
-	if err := bw.Flush(); err != nil {
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("write report json: %w", err)
 	}
 	return nil
+}
+
+// hostsMarker is where the hosts go in a compliance report marshalled
+// without them: the top-level key, so no string value can contain it (a
+// newline inside a value is escaped).
+var hostsMarker = []byte("\n  \"hosts\": null")
+
+// writeComplianceStream writes the same bytes as an indenting
+// json.Encoder, one host at a time: encoding/json indents a whole value
+// in memory, about six times the output for a 10,000-host report.
+func writeComplianceStream(w *bufio.Writer, r *ComplianceReport) error {
+	head := *r
+	head.Hosts = nil
+	b, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	i := bytes.Index(b, hostsMarker)
+	if i < 0 {
+		return fmt.Errorf("hosts field not found in the report encoding")
+	}
+	w.Write(b[:i])
+	w.WriteString("\n  \"hosts\": [")
+	for k := range r.Hosts {
+		if k > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString("\n    ")
+		hb, err := json.MarshalIndent(&r.Hosts[k], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		w.Write(hb)
+	}
+	w.WriteString("\n  ]")
+	w.Write(b[i+len(hostsMarker):])
+	_, err = w.WriteString("\n")
+	return err
 }
 
 // ReadCompliance decodes and validates a compliance report written by

@@ -176,3 +176,18 @@ func schemaProperties(doc any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestStreamedJSONIsTheEncodersJSON: the compliance report is written one
+// host at a time; the bytes must be those of encoding/json's indenter.
+func TestStreamedJSONIsTheEncodersJSON(t *testing.T) {
+	r := buildEstate(t, 60)
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	if got := renderJSON(t, r); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("streamed JSON differs from encoding/json's (%d vs %d bytes)", len(got), want.Len())
+	}
+}
