@@ -80,4 +80,3 @@ func compareDue(a, b time.Time) int {
 	}
 	return a.Compare(b)
 }
-

@@ -106,4 +106,3 @@ func (r *ComplianceReport) Point() TrendPoint {
 	t.CompliantRatio = ratio(t.Compliant, t.Hosts)
 	return t
 }
-
