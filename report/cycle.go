@@ -1,0 +1,276 @@
+package report
+
+import (
+	"slices"
+	"time"
+)
+
+// CycleState is a patch cycle's state (the names workflows/ uses).
+type CycleState string
+
+// Cycle states: terminal ones first, then the ones of a cycle still running.
+const (
+	CycleCompleted        CycleState = "completed"
+	CycleFailed           CycleState = "failed"
+	CycleAborted          CycleState = "aborted"
+	CyclePlanned          CycleState = "planned" // a dry run finished
+	CycleResolving        CycleState = "resolving"
+	CycleScanning         CycleState = "scanning"
+	CycleAwaitingApproval CycleState = "awaiting_approval"
+	CycleStaging          CycleState = "staging"
+	CycleRollingOut       CycleState = "rolling_out"
+	CyclePaused           CycleState = "paused"
+	CycleParked           CycleState = "parked"
+	CycleRollingBack      CycleState = "rolling_back"
+	CycleVerifying        CycleState = "verifying"
+)
+
+// CycleStates lists every cycle state.
+var CycleStates = []CycleState{CycleCompleted, CycleFailed, CycleAborted, CyclePlanned, CycleResolving, CycleScanning,
+	CycleAwaitingApproval, CycleStaging, CycleRollingOut, CyclePaused, CycleParked, CycleRollingBack, CycleVerifying}
+
+// Valid reports whether s is one of CycleStates.
+func (s CycleState) Valid() bool { return slices.Contains(CycleStates, s) }
+
+// Finished reports whether the cycle has ended.
+func (s CycleState) Finished() bool {
+	return s == CycleCompleted || s == CycleFailed || s == CycleAborted || s == CyclePlanned
+}
+
+// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
+func (s CycleState) MarshalText() ([]byte, error) { return marshalEnum("cycle state", s, s.Valid()) }
+
+// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
+func (s *CycleState) UnmarshalText(b []byte) error {
+	return unmarshalEnum("cycle state", b, s, CycleStates)
+}
+
+// HostResult is how one host ended in a cycle's wave (the names
+// workflows/ uses for final host states, and pending/awaiting_decision for
+// a cycle still running).
+type HostResult string
+
+// Host results.
+const (
+	HostPatched          HostResult = "patched"
+	HostFailed           HostResult = "failed"
+	HostRolledBack       HostResult = "rolled_back"
+	HostNeedsRepair      HostResult = "needs_repair" // a rollback failed: fix by hand
+	HostSkipped          HostResult = "skipped"
+	HostAwaitingDecision HostResult = "awaiting_decision"
+	HostPending          HostResult = "pending"
+)
+
+// HostResults lists every host result, in report order.
+var HostResults = []HostResult{HostPatched, HostFailed, HostRolledBack, HostNeedsRepair, HostSkipped, HostAwaitingDecision, HostPending}
+
+// Valid reports whether r is one of HostResults.
+func (r HostResult) Valid() bool { return slices.Contains(HostResults, r) }
+
+// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
+func (r HostResult) MarshalText() ([]byte, error) { return marshalEnum("host result", r, r.Valid()) }
+
+// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
+func (r *HostResult) UnmarshalText(b []byte) error {
+	return unmarshalEnum("host result", b, r, HostResults)
+}
+
+// ApprovalMode is how a cycle's plan was approved.
+type ApprovalMode string
+
+// Approval modes.
+const (
+	// ApprovalAuto: the policy approves without a person.
+	ApprovalAuto ApprovalMode = "auto"
+	// ApprovalOperator: a person sent approve (signal or update).
+	ApprovalOperator ApprovalMode = "operator"
+	// ApprovalPending: the cycle waits for (or ended waiting for) approval.
+	ApprovalPending ApprovalMode = "pending"
+)
+
+// ApprovalModes lists every approval mode.
+var ApprovalModes = []ApprovalMode{ApprovalAuto, ApprovalOperator, ApprovalPending}
+
+// Valid reports whether m is one of ApprovalModes.
+func (m ApprovalMode) Valid() bool { return slices.Contains(ApprovalModes, m) }
+
+// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
+func (m ApprovalMode) MarshalText() ([]byte, error) {
+	return marshalEnum("approval mode", m, m.Valid())
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
+func (m *ApprovalMode) UnmarshalText(b []byte) error {
+	return unmarshalEnum("approval mode", b, m, ApprovalModes)
+}
+
+// CycleEvidence is the evidence pack of one patch cycle, for auditors:
+// what was missing before, what was planned and approved, what each wave
+// did, what rebooted and rolled back, and what the re-assessment found.
+// Built by BuildCycleEvidence, rendered by WriteJSON,
+// WriteCycleEvidenceTable and WriteCycleEvidenceHTML.
+type CycleEvidence struct {
+	Kind          string            `json:"kind"`
+	SchemaVersion int               `json:"schema_version"`
+	GeneratedAt   time.Time         `json:"generated_at"`
+	TimeZone      string            `json:"time_zone"`
+	Generator     string            `json:"generator"`
+	CycleID       string            `json:"cycle_id"`
+	Policy        string            `json:"policy"`
+	State         CycleState        `json:"state"`
+	StartedAt     time.Time         `json:"started_at"`
+	FinishedAt    time.Time         `json:"finished_at,omitzero"`
+	Sources       []SourceFreshness `json:"sources"`
+	// Before is each target host's findings from the assessment the plan
+	// was made from, by host name.
+	Before   []HostFindings `json:"before"`
+	Plan     Plan           `json:"plan"`
+	Approval Approval       `json:"approval"`
+	// Waves in order, staging (index 0) first.
+	Waves []WaveEvidence `json:"waves"`
+	// Reboots lists every host reboot of the cycle, by time.
+	Reboots []Reboot `json:"reboots"`
+	// Rollbacks lists every rollback of the cycle, by time.
+	Rollbacks []Rollback `json:"rollbacks"`
+	// After is each host's re-assessment after the cycle, by host name.
+	After []HostFindings `json:"after"`
+	// Results counts hosts by their last result in the cycle.
+	Results []HostResultCount `json:"results"`
+	// Timeline is every dated event above, oldest first.
+	Timeline []Event `json:"timeline"`
+}
+
+// HostFindings is one host's assessment: the required fixes missing then.
+type HostFindings struct {
+	Host       string    `json:"host"`
+	AssessedAt time.Time `json:"assessed_at,omitzero"`
+	// Error is set when the assessment of this host failed.
+	Error    string    `json:"error,omitempty"`
+	Findings []Finding `json:"findings"`
+}
+
+// Plan is the pinned content set of the cycle.
+type Plan struct {
+	CreatedAt time.Time   `json:"created_at"`
+	Entries   []PlanEntry `json:"entries"`
+}
+
+// PlanEntry is one pinned package version.
+type PlanEntry struct {
+	Manager  string   `json:"manager"`
+	Package  string   `json:"package"`
+	Version  string   `json:"version"`
+	CVEs     []string `json:"cves"`
+	Severity Severity `json:"severity"`
+	KEV      bool     `json:"kev"`
+	Risk     int      `json:"risk"`
+	// Hosts counts the target hosts with this update pending.
+	Hosts int `json:"hosts"`
+}
+
+// Approval says who approved the plan, when and how.
+type Approval struct {
+	Mode ApprovalMode `json:"mode"`
+	// By is the identity that approved (operator mode).
+	By string    `json:"by,omitempty"`
+	At time.Time `json:"at,omitzero"`
+	// Via is the channel: "policy" (auto), "signal" (Temporal UI or CLI),
+	// "update" (CLI).
+	Via     string `json:"via,omitempty"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// WaveEvidence is one wave and each host's result in it.
+type WaveEvidence struct {
+	Index      int               `json:"index"`
+	Name       string            `json:"name"`
+	StartedAt  time.Time         `json:"started_at,omitzero"`
+	FinishedAt time.Time         `json:"finished_at,omitzero"`
+	Hosts      []WaveHost        `json:"hosts"`
+	Results    []HostResultCount `json:"results"`
+}
+
+// WaveHost is one host's run in a wave.
+type WaveHost struct {
+	Host       string     `json:"host"`
+	Result     HostResult `json:"result"`
+	StartedAt  time.Time  `json:"started_at,omitzero"`
+	FinishedAt time.Time  `json:"finished_at,omitzero"`
+	Reason     string     `json:"reason,omitempty"`
+	// Installed are the pinned versions the host ended at.
+	Installed []Pin `json:"installed,omitempty"`
+	// RebootedAt is when the host came back from its reboot, if it rebooted.
+	RebootedAt time.Time `json:"rebooted_at,omitzero"`
+}
+
+// Pin is an exact package version; Version "" means absent.
+type Pin struct {
+	Package string `json:"package"`
+	Version string `json:"version"`
+}
+
+// Reboot is one host reboot during the cycle.
+type Reboot struct {
+	Host string    `json:"host"`
+	Wave int       `json:"wave"`
+	At   time.Time `json:"at"`
+}
+
+// Rollback is one host returned to its snapshot.
+type Rollback struct {
+	Host   string    `json:"host"`
+	Wave   int       `json:"wave"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+	// Result is rolled_back, or needs_repair when the rollback failed.
+	Result HostResult `json:"result"`
+	// To are the snapshot versions restored.
+	To []Pin `json:"to,omitempty"`
+}
+
+// HostResultCount is the number of hosts with one result.
+type HostResultCount struct {
+	Result HostResult `json:"result"`
+	Hosts  int        `json:"hosts"`
+}
+
+// Event is one dated step of the cycle for the timeline. Per-host events
+// are kept for hosts that did not end patched; reboots have their own list.
+type Event struct {
+	At     time.Time `json:"at"`
+	What   EventKind `json:"what"`
+	Host   string    `json:"host,omitempty"`
+	Wave   *int      `json:"wave,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// EventKind names a timeline event.
+type EventKind string
+
+// Timeline events.
+const (
+	EventCycleStarted  EventKind = "cycle_started"
+	EventAssessed      EventKind = "assessed"
+	EventPlanCreated   EventKind = "plan_created"
+	EventApproved      EventKind = "approved"
+	EventWaveStarted   EventKind = "wave_started"
+	EventHostResult    EventKind = "host_result"
+	EventRollback      EventKind = "rollback"
+	EventWaveFinished  EventKind = "wave_finished"
+	EventReassessed    EventKind = "reassessed"
+	EventCycleFinished EventKind = "cycle_finished"
+)
+
+// EventKinds lists every event kind, in the order events at the same
+// instant are listed.
+var EventKinds = []EventKind{EventCycleStarted, EventAssessed, EventPlanCreated, EventApproved, EventWaveStarted,
+	EventHostResult, EventRollback, EventWaveFinished, EventReassessed, EventCycleFinished}
+
+// Valid reports whether k is one of EventKinds.
+func (k EventKind) Valid() bool { return slices.Contains(EventKinds, k) }
+
+// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
+func (k EventKind) MarshalText() ([]byte, error) { return marshalEnum("event", k, k.Valid()) }
+
+// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
+func (k *EventKind) UnmarshalText(b []byte) error { return unmarshalEnum("event", b, k, EventKinds) }
