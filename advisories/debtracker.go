@@ -52,7 +52,7 @@ func ParseDebianTracker(r io.Reader, opt ParseOptions, emit Emit) (Stats, error)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return st, fmt.Errorf("debian tracker json: truncated at byte %d: the file ends inside the data; fetch it again", dec.InputOffset())
 		}
-		return st, fmt.Errorf("debian tracker json: byte %d: %v", dec.InputOffset(), err)
+		return st, fmt.Errorf("debian tracker json: byte %d: %v", errOffset(dec, err), err)
 	}
 	if err := expectDelim(dec, '{'); err != nil {
 		return fail(err)
@@ -159,6 +159,16 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 			emit(rec)
 		}
 	}
+}
+
+// errOffset is where a decoding error happened: the syntax error's own
+// offset, else the decoder's position.
+func errOffset(dec *json.Decoder, err error) int64 {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Offset
+	}
+	return dec.InputOffset()
 }
 
 // expectDelim reads the next token and checks it is the delimiter d.

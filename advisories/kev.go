@@ -119,7 +119,7 @@ func parseKEVJSON(r io.Reader, cat *KEVCatalog, st *Stats) error {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("kev json: truncated at byte %d; fetch the catalogue again", dec.InputOffset())
 		}
-		return fmt.Errorf("kev json: byte %d: %v", dec.InputOffset(), shortJSONError(err))
+		return fmt.Errorf("kev json: byte %d: %v", errOffset(dec, err), err)
 	}
 	if err := expectDelim(dec, '{'); err != nil {
 		return fail(err)
@@ -212,7 +212,6 @@ func parseKEVCSV(r io.Reader, cat *KEVCatalog, st *Stats) error {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
 				return err
@@ -223,6 +222,7 @@ func parseKEVCSV(r io.Reader, cat *KEVCatalog, st *Stats) error {
 			}
 			return fmt.Errorf("kev csv: %v", err)
 		}
+		line, _ := cr.FieldPos(0)
 		cat.add(KEVEntry{CVE: get(rec, "cveID"), DateAdded: get(rec, "dateAdded"), DueDate: get(rec, "dueDate"),
 			Ransomware: get(rec, "knownRansomwareCampaignUse")}, fmt.Sprintf("line %d", line), st)
 	}
