@@ -106,7 +106,7 @@ func fetchURL(ctx context.Context, rawURL string, w io.Writer, opt fetchOptions)
 	req.Header.Set("User-Agent", "patchflow-advisories")
 	resp, err := httpClient(opt).Do(req)
 	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("GET %s: %v", shown, unwrapURLError(err))
+		return time.Time{}, 0, fmt.Errorf("GET %s: %w", shown, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

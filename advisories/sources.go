@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,13 +173,12 @@ func ParseSources(data []byte, path string) (*SourcesFile, error) {
 			for _, item := range v.Content {
 				s, ok := parseSource(item, path, bad)
 				switch {
-				case !ok:
-				case names[s.Name]:
+				case s.Name != "" && names[s.Name]:
 					bad(item, "source %s is defined twice", quote(s.Name))
-				default:
-					names[s.Name] = true
+				case ok:
 					sf.Sources = append(sf.Sources, s)
 				}
+				names[s.Name] = true
 			}
 		default:
 			bad(k, "unknown field %s (known: apiVersion, kind, sources)", quote(k.Value))
@@ -194,6 +194,12 @@ func ParseSources(data []byte, path string) (*SourcesFile, error) {
 		bad(root, "sources is missing")
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			if errs[i].Line != errs[j].Line {
+				return errs[i].Line < errs[j].Line
+			}
+			return errs[i].Col < errs[j].Col
+		})
 		return nil, errs
 	}
 	return sf, nil
