@@ -32,10 +32,18 @@ type CacheEntry struct {
 
 const metaFile = "meta.json"
 
-// DefaultCacheDir is where `patchflow advisories sync` stores sources
-// when no --cache is given: $XDG_CACHE_HOME/patchflow/advisories (or the
-// platform's user cache directory).
+// CacheEnv names the environment variable that sets the cache directory
+// for the CLI and the worker alike.
+const CacheEnv = "PATCHFLOW_ADVISORY_CACHE"
+
+// DefaultCacheDir is where `patchflow advisories sync` stores sources and
+// the worker reads them when no directory is given: $PATCHFLOW_ADVISORY_CACHE,
+// else $XDG_CACHE_HOME/patchflow/advisories (the platform's user cache
+// directory).
 func DefaultCacheDir() string {
+	if d := os.Getenv(CacheEnv); d != "" {
+		return d
+	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		d = os.TempDir()

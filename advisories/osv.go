@@ -64,18 +64,23 @@ type osvRecord struct {
 func ParseOSV(path string, opt ParseOptions, emit Emit) (Stats, error) {
 	var st Stats
 	err := walkRecords(path, opt.maxBytes(), "osv", func(name string, r io.Reader) error {
-		var rec osvRecord
-		if err := json.NewDecoder(r).Decode(&rec); err != nil {
-			if errors.Is(err, ErrTooLarge) {
-				return err
-			}
-			st.Skips.add(name, "not an OSV record: %v", shortJSONError(err))
-			return nil
-		}
-		osvEmit(name, &rec, opt, &st, emit)
-		return nil
+		return osvFile(name, r, opt, &st, emit)
 	})
 	return st, err
+}
+
+// osvFile reads one OSV record file.
+func osvFile(name string, r io.Reader, opt ParseOptions, st *Stats, emit Emit) error {
+	var rec osvRecord
+	if err := json.NewDecoder(r).Decode(&rec); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return err
+		}
+		st.Skips.add(name, "not an OSV record: %v", shortJSONError(err))
+		return nil
+	}
+	osvEmit(name, &rec, opt, st, emit)
+	return nil
 }
 
 func osvEmit(name string, rec *osvRecord, opt ParseOptions, st *Stats, emit Emit) {

@@ -102,8 +102,8 @@ type Record struct {
 var (
 	cveRe      = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
 	cveExactRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
-	ghsaRe = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
-	dsaRe  = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
+	ghsaRe     = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
+	dsaRe      = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
 )
 
 // IsCVE reports whether id is a CVE id.

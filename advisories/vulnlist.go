@@ -60,39 +60,7 @@ func ParseVulnListDebian(path string, opt ParseOptions, emit Emit) (Stats, error
 	var advisories []vulnListEntry
 	xref := map[string][]string{} // advisory id -> CVEs naming it
 	err := walkRecords(path, opt.maxBytes(), "vuln-list-debian", func(name string, r io.Reader) error {
-		var e vulnListEntry
-		dec := json.NewDecoder(r)
-		if err := dec.Decode(&e); err != nil {
-			if errors.Is(err, ErrTooLarge) {
-				return err
-			}
-			st.Skips.add(name, "not a vuln-list-debian record: %v", shortJSONError(err))
-			return nil
-		}
-		id := strings.TrimSpace(e.Header.ID)
-		switch {
-		case IsCVE(id) || strings.HasPrefix(id, "TEMP-"):
-			for _, a := range e.Annotations {
-				if a.Type == "xref" {
-					for _, b := range a.Bugs {
-						if strings.HasPrefix(b, "DSA-") || strings.HasPrefix(b, "DLA-") {
-							xref[b] = appendUnique(xref[b], id)
-						}
-					}
-				}
-			}
-			vulnListCVE(name, id, &e, opt, &st, emit)
-		case strings.HasPrefix(id, "DSA-") || strings.HasPrefix(id, "DLA-"):
-			advisories = append(advisories, e)
-			if m := dsaDateRe.FindStringSubmatch(e.Header.Original); m != nil {
-				if t, err := time.Parse("2 Jan 2006", m[1]); err == nil && t.After(st.AsOf) {
-					st.AsOf = t
-				}
-			}
-		default:
-			st.Skips.add(name, "unknown entry id %s", quote(id))
-		}
-		return nil
+		return vulnListFile(name, r, opt, &st, &advisories, xref, emit)
 	})
 	if err != nil {
 		return st, err
@@ -101,6 +69,43 @@ func ParseVulnListDebian(path string, opt ParseOptions, emit Emit) (Stats, error
 		vulnListAdvisory(&advisories[i], xref, opt, &st, emit)
 	}
 	return st, nil
+}
+
+// vulnListFile reads one record file: CVE entries are emitted at once,
+// DSA/DLA entries kept for the end (they need every CVE entry's xrefs).
+func vulnListFile(name string, r io.Reader, opt ParseOptions, st *Stats, advisories *[]vulnListEntry, xref map[string][]string, emit Emit) error {
+	var e vulnListEntry
+	if err := json.NewDecoder(r).Decode(&e); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return err
+		}
+		st.Skips.add(name, "not a vuln-list-debian record: %v", shortJSONError(err))
+		return nil
+	}
+	id := strings.TrimSpace(e.Header.ID)
+	switch {
+	case IsCVE(id) || strings.HasPrefix(id, "TEMP-"):
+		for _, a := range e.Annotations {
+			if a.Type == "xref" {
+				for _, b := range a.Bugs {
+					if strings.HasPrefix(b, "DSA-") || strings.HasPrefix(b, "DLA-") {
+						xref[b] = appendUnique(xref[b], id)
+					}
+				}
+			}
+		}
+		vulnListCVE(name, id, &e, opt, st, emit)
+	case strings.HasPrefix(id, "DSA-") || strings.HasPrefix(id, "DLA-"):
+		*advisories = append(*advisories, e)
+		if m := dsaDateRe.FindStringSubmatch(e.Header.Original); m != nil {
+			if t, err := time.Parse("2 Jan 2006", m[1]); err == nil && t.After(st.AsOf) {
+				st.AsOf = t
+			}
+		}
+	default:
+		st.Skips.add(name, "unknown entry id %s", quote(id))
+	}
+	return nil
 }
 
 func vulnListCVE(name, id string, e *vulnListEntry, opt ParseOptions, st *Stats, emit Emit) {

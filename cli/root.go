@@ -46,6 +46,7 @@ default ` + defaultAddressHelp + `.
 		NewCmdInventory(f),
 		NewCmdPolicy(f),
 		NewCmdSchedule(f),
+		NewCmdAdvisories(f),
 	)
 	return root
 }
