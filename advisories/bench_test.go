@@ -181,4 +181,3 @@ func BenchmarkAssessUpdate(b *testing.B) {
 		}
 	}
 }
-
