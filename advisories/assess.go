@@ -205,6 +205,37 @@ type clEvidence struct {
 	companion bool
 }
 
+// AssessUpdates assesses every pending update of one host.
+func (db *DB) AssessUpdates(host Host, ins []UpdateInput) []UpdateAssessment {
+	out := make([]UpdateAssessment, len(ins))
+	for i, in := range ins {
+		out[i] = db.AssessUpdate(host, in)
+	}
+	return out
+}
+
+// Fixed reports whether the update fixes id: a CVE, or an advisory id
+// (DSA, RHSA, GHSA...) among its fixes or their aliases. It is what a
+// policy's patches.cves selects by.
+func (a UpdateAssessment) Fixed(id string) bool {
+	for _, f := range a.Fixes {
+		if f.ID == id {
+			return true
+		}
+		for _, x := range f.Aliases {
+			if x == id {
+				return true
+			}
+		}
+	}
+	for _, x := range a.Advisories {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
 // changelogEvidence maps each id the changelog names to its oldest entry,
 // and returns the entries the update brings.
 func changelogEvidence(cl *Changelog, fam Family, inst, cand Version) (map[string]clEvidence, []ChangelogEntry) {

@@ -301,3 +301,15 @@ func findingIDs(rep InstalledReport, list string) []string {
 }
 
 func hasNote(notes []string, want string) bool { return slices.Contains(notes, want) }
+
+// patches.cves selects by Fixed: a CVE or an advisory id of the update.
+func TestFixedSelectsByAnyID(t *testing.T) {
+	db := testDB(t)
+	a := db.AssessUpdate(bookworm, UpdateInput{Name: "libpcre2-8-0", SourceName: "pcre2", Installed: "10.42-1", Candidate: "10.42-1+deb12u2",
+		Changelog: changelog(t, "libpcre2-8-0_10.42-1+deb12u2.changelog.Debian.gz")})
+	for id, want := range map[string]bool{"CVE-2026-86145": true, "CVE-2026-103111": true, "DLA-4772-1": true, "GHSA-r9hj-j2rw-4q3m": true, "CVE-2026-89161": false, "CVE-2023-4911": false} {
+		if a.Fixed(id) != want {
+			t.Errorf("Fixed(%s) = %v, want %v", id, !want, want)
+		}
+	}
+}

@@ -39,16 +39,6 @@ const (
 	StatusRebootPending State = "reboot_pending"
 )
 
-// open reports whether a status leaves the package vulnerable with no
-// released fix to install.
-func (s State) open() bool {
-	switch s {
-	case StatusNoFixYet, StatusNoDSA, StatusPostponed, StatusEndOfLife, StatusUndetermined:
-		return true
-	}
-	return false
-}
-
 // Release names a distribution release the way matching keys it:
 // Distro is the os-release ID family ("debian", "ubuntu", "almalinux",
 // "rocky", "rhel", "suse", "opensuse-leap"), Version its release ("bookworm"
