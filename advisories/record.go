@@ -160,11 +160,20 @@ func appendUnique(ids []string, add ...string) []string {
 // DLA) named in free text, in order of appearance, without duplicates.
 // Bug numbers are not ids.
 func extractIDs(text string) (cves, others []string) {
-	for _, id := range cveRe.FindAllString(text, -1) {
-		cves = appendUnique(cves, id)
+	// The regexps backtrack on \b; most text names none of the ids, so a
+	// substring test first keeps a whole changelog cheap.
+	if strings.Contains(text, "CVE-") {
+		for _, id := range cveRe.FindAllString(text, -1) {
+			cves = appendUnique(cves, id)
+		}
 	}
-	for _, re := range []*regexp.Regexp{ghsaRe, dsaRe} {
-		for _, id := range re.FindAllString(text, -1) {
+	if strings.Contains(text, "GHSA-") {
+		for _, id := range ghsaRe.FindAllString(text, -1) {
+			others = appendUnique(others, id)
+		}
+	}
+	if strings.Contains(text, "DSA-") || strings.Contains(text, "DLA-") {
+		for _, id := range dsaRe.FindAllString(text, -1) {
 			others = appendUnique(others, id)
 		}
 	}

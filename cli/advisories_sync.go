@@ -71,7 +71,7 @@ func advisoriesSyncRun(ctx context.Context, opts *AdvisoriesSyncOptions) error {
 		return SilentError(ExitFailure)
 	}
 	if err != nil {
-		return err
+		return errors.New(advisories.Sanitize(err.Error()))
 	}
 	p := newSyncProgress(opts.IO.ErrOut)
 	results, err := advisories.Sync(ctx, sf.Sources, opts.CacheDir, p.update)
