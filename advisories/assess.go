@@ -149,12 +149,12 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		a.Notes = append(a.Notes, "candidate "+err.Error()+": not matched")
 		return a
 	}
-	cs := db.claims(host.Release, fam, lookupNames(in.Name, in.SourceName))
+	cs := db.claims(host.Release, lookupNames(in.Name, in.SourceName))
 	clFixed, inRange := changelogEvidence(in.Changelog, fam, instV, candV)
 	atI, atC := newAt(instV), newAt(candV)
 	seen := map[string]bool{}
-	for _, id := range cs.order {
-		claims := cs.byID[id]
+	for i, id := range cs.order {
+		claims := cs.groups[i]
 		seen[id] = true
 		if e, ok := clFixed[id]; ok {
 			if !e.fixedBefore {

@@ -2,6 +2,8 @@ package advisories
 
 import (
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +39,26 @@ type DB struct {
 	// covers says which releases each source has records for, so that
 	// staleness notes name only the sources that matter to a host.
 	coverage map[string]map[Release]bool
+
+	// memo keeps installed-package results by release, package and
+	// version: a fleet runs few distinct versions of each package, so most
+	// hosts' packages are answered from it. Bounded by maxMemo entries.
+	memo   sync.Map // exposureKey -> exposureResult
+	memoN  atomic.Int64
+	noMemo bool // benchmarks measure the cost without it
+}
+
+const maxMemo = 500_000
+
+type exposureKey struct {
+	rel                      Release
+	fam                      Family
+	name, source, srcV, binV string
+}
+
+type exposureResult struct {
+	ex   Exposure
+	skip *Skip
 }
 
 type pkgKey struct {
@@ -50,6 +72,11 @@ type pkgKey struct {
 type pkgRecords struct {
 	recs  []indexed
 	fixed []Version
+	// order and groups are the records grouped by vulnerability id, in id
+	// order (groupClaims).
+	order        []string
+	groups       [][]claim
+	hasInherited bool
 }
 
 type indexed struct {
@@ -111,42 +138,64 @@ func (b *Builder) Build() *DB {
 			}
 			db.coverage[r.Source][r.Release] = true
 		}
-		fam := k.rel.Family()
-		pr := &pkgRecords{recs: make([]indexed, 0, len(recs))}
-		for _, r := range recs {
-			ix := indexed{Record: r, fixedRank: -1, srcRank: db.sourceRank(r.Source)}
-			if r.Introduced != "" {
-				if v, err := ParseVersion(fam, r.Introduced); err == nil {
-					ix.introduced = &v
-				}
-			}
-			if r.Fixed != "" {
-				v, err := ParseVersion(fam, r.Fixed)
-				if err != nil {
-					continue // parsers reject these; a hand-built record may not
-				}
-				pr.fixed = append(pr.fixed, v)
-			}
-			pr.recs = append(pr.recs, ix)
-		}
-		sort.Slice(pr.fixed, func(i, j int) bool { return pr.fixed[i].Compare(pr.fixed[j]) < 0 })
-		uniq := pr.fixed[:0]
-		for _, v := range pr.fixed {
-			if len(uniq) == 0 || uniq[len(uniq)-1].Compare(v) != 0 {
-				uniq = append(uniq, v)
-			}
-		}
-		pr.fixed = uniq
-		for i := range pr.recs {
-			if f := pr.recs[i].Fixed; f != "" {
-				v, _ := ParseVersion(fam, f)
-				pr.recs[i].fixedRank = sort.Search(len(pr.fixed), func(j int) bool { return pr.fixed[j].Compare(v) >= 0 })
-			}
-		}
-		db.pkgs[k] = pr
+		db.pkgs[k] = indexPackage(k.rel.Family(), recs, db.sourceRank)
 	}
 	b.recs = nil
 	return db
+}
+
+// indexPackage indexes the records of one package in one release. Fixed
+// versions repeat (one advisory fixes many CVEs), so each distinct string
+// is parsed once and only the distinct versions are sorted.
+func indexPackage(fam Family, recs []*Record, rank func(string) int) *pkgRecords {
+	pr := &pkgRecords{recs: make([]indexed, 0, len(recs))}
+	parsed := map[string]Version{}
+	for _, r := range recs {
+		if r.Fixed == "" {
+			continue
+		}
+		if _, ok := parsed[r.Fixed]; ok {
+			continue
+		}
+		v, err := ParseVersion(fam, r.Fixed)
+		if err != nil {
+			continue // parsers reject these; a hand-built record may not
+		}
+		parsed[r.Fixed] = v
+		pr.fixed = append(pr.fixed, v)
+	}
+	sort.Slice(pr.fixed, func(i, j int) bool { return pr.fixed[i].Compare(pr.fixed[j]) < 0 })
+	// Distinct strings can still be equal versions ("1:1.0" and "1:1.0-0"
+	// are not, but "0:1.0" and "1.0" are in rpm): merge equal neighbours.
+	uniq := pr.fixed[:0]
+	for _, v := range pr.fixed {
+		if len(uniq) == 0 || uniq[len(uniq)-1].Compare(v) != 0 {
+			uniq = append(uniq, v)
+		}
+	}
+	pr.fixed = uniq
+	rankOf := make(map[string]int, len(parsed))
+	for s, v := range parsed {
+		rankOf[s] = sort.Search(len(pr.fixed), func(j int) bool { return pr.fixed[j].Compare(v) >= 0 })
+	}
+	for _, r := range recs {
+		ix := indexed{Record: r, fixedRank: -1, srcRank: rank(r.Source)}
+		if r.Fixed != "" {
+			rk, ok := rankOf[r.Fixed]
+			if !ok {
+				continue
+			}
+			ix.fixedRank = rk
+		}
+		if r.Introduced != "" {
+			if v, err := ParseVersion(fam, r.Introduced); err == nil {
+				ix.introduced = &v
+			}
+		}
+		pr.recs = append(pr.recs, ix)
+	}
+	pr.groupClaims()
+	return pr
 }
 
 func (db *DB) sourceRank(name string) int {

@@ -88,6 +88,16 @@ func ParseDebianTracker(r io.Reader, opt ParseOptions, emit Emit) (Stats, error)
 }
 
 func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions, st *Stats, emit Emit) {
+	// One advisory's fixed version recurs for many CVEs: check each once.
+	checked := map[string]error{}
+	checkVersion := func(v string) error {
+		err, ok := checked[v]
+		if !ok {
+			_, err = ParseVersion(Deb, v)
+			checked[v] = err
+		}
+		return err
+	}
 	ids := make([]string, 0, len(issues))
 	for id := range issues {
 		ids = append(ids, id)
@@ -132,7 +142,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 					st.Skips.add(where, "resolved without fixed_version")
 					continue
 				default:
-					if _, err := ParseVersion(Deb, tr.FixedVersion); err != nil {
+					if err := checkVersion(tr.FixedVersion); err != nil {
 						st.Skips.add(where, "fixed_version: %v", err)
 						continue
 					}

@@ -104,15 +104,44 @@ func (db *DB) AssessInstalled(host Host, pkgs []InstalledPackage, runningKernel 
 	return rep
 }
 
-// exposure matches one installed package.
+// exposure matches one installed package, from the memo when the same
+// package and version was matched before (and no changelog is involved).
 func (db *DB) exposure(host Host, fam Family, p InstalledPackage) (Exposure, *Skip) {
+	if p.Changelog != nil || db.noMemo {
+		return db.match(host, fam, p)
+	}
+	k := exposureKey{rel: host.Release, fam: fam, name: p.Name, source: p.SourceName, srcV: p.SourceVersion, binV: p.Version}
+	if v, ok := db.memo.Load(k); ok {
+		r := v.(exposureResult)
+		return r.ex.clone(), r.skip
+	}
+	ex, skip := db.match(host, fam, p)
+	if db.memoN.Load() < maxMemo {
+		if _, loaded := db.memo.LoadOrStore(k, exposureResult{ex: ex.clone(), skip: skip}); !loaded {
+			db.memoN.Add(1)
+		}
+	}
+	return ex, skip
+}
+
+// clone copies the finding lists, so a caller changing its result never
+// changes the memo's.
+func (ex Exposure) clone() Exposure {
+	ex.FixAvailable = append([]Finding(nil), ex.FixAvailable...)
+	ex.NoFix = append([]Finding(nil), ex.NoFix...)
+	ex.RebootPending = append([]Finding(nil), ex.RebootPending...)
+	return ex
+}
+
+// match matches one installed package against the index.
+func (db *DB) match(host Host, fam Family, p InstalledPackage) (Exposure, *Skip) {
 	src, srcV := or(p.SourceName, p.Name), or(p.SourceVersion, p.Version)
 	ex := Exposure{Package: p.Name, Version: p.Version, SourcePackage: src, SourceVersion: srcV}
 	v, err := ParseVersion(fam, srcV)
 	if err != nil {
 		return ex, &Skip{Where: p.Name, Reason: err.Error()}
 	}
-	cs := db.claims(host.Release, fam, lookupNames(p.Name, p.SourceName))
+	cs := db.claims(host.Release, lookupNames(p.Name, p.SourceName))
 	if len(cs.order) == 0 {
 		return ex, nil
 	}
@@ -121,11 +150,11 @@ func (db *DB) exposure(host Host, fam Family, p InstalledPackage) (Exposure, *Sk
 		clFixed, _ = changelogEvidence(p.Changelog, fam, v, v)
 	}
 	atV := newAt(v)
-	for _, id := range cs.order {
+	for i, id := range cs.order {
 		if e, ok := clFixed[id]; ok && e.fixedBefore {
 			continue // the installed version's own changelog names the fix
 		}
-		claims := cs.byID[id]
+		claims := cs.groups[i]
 		d := decide(claims)
 		if !atV.affected(d) {
 			continue

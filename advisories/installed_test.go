@@ -180,3 +180,22 @@ func TestReleaseFromOSRelease(t *testing.T) {
 		t.Error("os-release without ID accepted")
 	}
 }
+
+// The memo answers a repeated (package, version) with the same findings,
+// and a caller changing its result does not change the next one.
+func TestInstalledMemoIsTransparent(t *testing.T) {
+	db := testDB(t)
+	pkgs := []InstalledPackage{{Name: "libpcre2-8-0", SourceName: "pcre2", Version: "10.42-1"}}
+	first := db.AssessInstalled(bookworm, pkgs, "")
+	if first.FixAvailable != 1 || first.NoFix != 1 {
+		t.Fatalf("pcre2 10.42-1: %+v", first.Packages)
+	}
+	first.Packages[0].FixAvailable[0].ID = "changed by the caller"
+	db.noMemo = true
+	fresh := db.AssessInstalled(bookworm, pkgs, "")
+	db.noMemo = false
+	again := db.AssessInstalled(bookworm, pkgs, "")
+	if again.Packages[0].FixAvailable[0].ID != "CVE-2026-86145" || fresh.Packages[0].FixAvailable[0].ID != "CVE-2026-86145" {
+		t.Errorf("memo %+v fresh %+v", again.Packages[0].FixAvailable, fresh.Packages[0].FixAvailable)
+	}
+}

@@ -12,11 +12,10 @@ type claim struct {
 }
 
 // claimSet is every statement about the vulnerabilities of one package in
-// one release, grouped by id.
+// one release, grouped by id: groups[i] are the statements about order[i].
 type claimSet struct {
-	fam   Family
-	byID  map[string][]claim
-	order []string
+	order  []string
+	groups [][]claim
 }
 
 // lookupNames returns the package names records are looked up by: the
@@ -31,41 +30,97 @@ func lookupNames(name, source string) []string {
 	return []string{source, name}
 }
 
-// claims gathers the records of names in rel. For Debian releases other
-// than sid it adds the development release's inherited statements (tracker
-// lines without [release]).
-func (db *DB) claims(rel Release, fam Family, names []string) *claimSet {
-	cs := &claimSet{fam: fam, byID: map[string][]claim{}}
-	add := func(k pkgKey, inheritedOnly bool) {
-		pr := db.pkgs[k]
-		if pr == nil {
-			return
+// groupClaims groups a package's records by vulnerability id, once, when
+// the index is built.
+func (pr *pkgRecords) groupClaims() {
+	byID := map[string]int{}
+	for i := range pr.recs {
+		ix := &pr.recs[i]
+		if ix.Inherited {
+			pr.hasInherited = true
 		}
-		for i := range pr.recs {
-			ix := &pr.recs[i]
-			if inheritedOnly && !ix.Inherited {
-				continue
+		ids := ix.CVEs
+		if len(ids) == 0 && len(ix.Advisories) > 0 {
+			ids = ix.Advisories[:1]
+		}
+		for _, id := range ids {
+			g, ok := byID[id]
+			if !ok {
+				g = len(pr.order)
+				byID[id] = g
+				pr.order = append(pr.order, id)
+				pr.groups = append(pr.groups, nil)
 			}
-			ids := ix.CVEs
-			if len(ids) == 0 && len(ix.Advisories) > 0 {
-				ids = ix.Advisories[:1]
-			}
-			for _, id := range ids {
-				if _, seen := cs.byID[id]; !seen {
-					cs.order = append(cs.order, id)
-				}
-				cs.byID[id] = append(cs.byID[id], claim{id: id, ix: ix, pr: pr})
-			}
+			pr.groups[g] = append(pr.groups[g], claim{id: id, ix: ix, pr: pr})
 		}
 	}
+	idx := make([]int, len(pr.order))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return idLess(pr.order[idx[i]], pr.order[idx[j]]) })
+	order, groups := make([]string, len(idx)), make([][]claim, len(idx))
+	for i, j := range idx {
+		order[i], groups[i] = pr.order[j], pr.groups[j]
+	}
+	pr.order, pr.groups = order, groups
+}
+
+// claims gathers the statements about names in rel. For Debian releases
+// other than sid it adds the development release's inherited statements
+// (tracker lines without [release]). The common case, one package with no
+// inherited statements, reuses the groups built with the index.
+func (db *DB) claims(rel Release, names []string) *claimSet {
+	type part struct {
+		pr            *pkgRecords
+		inheritedOnly bool
+	}
+	var parts []part
 	for _, n := range names {
-		add(pkgKey{rel, n}, false)
+		if pr := db.pkgs[pkgKey{rel, n}]; pr != nil {
+			parts = append(parts, part{pr, false})
+		}
 		if rel.Distro == "debian" && rel.Version != "sid" {
-			add(pkgKey{Release{"debian", "sid"}, n}, true)
+			if pr := db.pkgs[pkgKey{Release{"debian", "sid"}, n}]; pr != nil && pr.hasInherited {
+				parts = append(parts, part{pr, true})
+			}
 		}
 	}
-	sort.Slice(cs.order, func(i, j int) bool { return idLess(cs.order[i], cs.order[j]) })
-	return cs
+	switch {
+	case len(parts) == 0:
+		return &claimSet{}
+	case len(parts) == 1 && !parts[0].inheritedOnly:
+		return &claimSet{order: parts[0].pr.order, groups: parts[0].pr.groups}
+	}
+	byID := map[string]int{}
+	cs := &claimSet{}
+	for _, p := range parts {
+		for i, id := range p.pr.order {
+			for _, c := range p.pr.groups[i] {
+				if p.inheritedOnly && !c.ix.Inherited {
+					continue
+				}
+				g, ok := byID[id]
+				if !ok {
+					g = len(cs.order)
+					byID[id] = g
+					cs.order = append(cs.order, id)
+					cs.groups = append(cs.groups, nil)
+				}
+				cs.groups[g] = append(cs.groups[g], c)
+			}
+		}
+	}
+	idx := make([]int, len(cs.order))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return idLess(cs.order[idx[i]], cs.order[idx[j]]) })
+	out := &claimSet{order: make([]string, len(idx)), groups: make([][]claim, len(idx))}
+	for i, j := range idx {
+		out.order[i], out.groups[i] = cs.order[j], cs.groups[j]
+	}
+	return out
 }
 
 // decide picks the statement that decides an id: a release's own
@@ -103,11 +158,24 @@ func (c claim) beats(o claim) bool {
 // at evaluates claims against one version, caching each record set's
 // position of the version.
 type at struct {
-	v   Version
-	pos map[*pkgRecords]int
+	v    Version
+	prs  []*pkgRecords
+	poss []int
 }
 
-func newAt(v Version) *at { return &at{v: v, pos: map[*pkgRecords]int{}} }
+func newAt(v Version) *at { return &at{v: v} }
+
+// position is v's place among pr's fixed versions, computed once per pr.
+func (a *at) position(pr *pkgRecords) int {
+	for i, p := range a.prs {
+		if p == pr {
+			return a.poss[i]
+		}
+	}
+	p := pr.position(a.v)
+	a.prs, a.poss = append(a.prs, pr), append(a.poss, p)
+	return p
+}
 
 // affected reports whether c says the version is vulnerable.
 func (a *at) affected(c claim) bool {
@@ -116,12 +184,7 @@ func (a *at) affected(c claim) bool {
 	}
 	switch c.ix.Status {
 	case StatusFixed:
-		p, ok := a.pos[c.pr]
-		if !ok {
-			p = c.pr.position(a.v)
-			a.pos[c.pr] = p
-		}
-		return c.ix.fixedRank >= p
+		return c.ix.fixedRank >= a.position(c.pr)
 	case StatusNotAffected:
 		return false
 	}
