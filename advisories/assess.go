@@ -66,6 +66,8 @@ type UpdateInput struct {
 // stands, and which source decided.
 type Finding struct {
 	ID      string   `json:"id"`
+	// Aliases are the other ids of the same flaw (shared with the index:
+	// read-only).
 	Aliases []string `json:"aliases,omitempty"`
 	Status  State    `json:"status"`
 	// FixedVersion is the version that fixes it, when one is known.
@@ -158,9 +160,9 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		seen[id] = true
 		if e, ok := clFixed[id]; ok {
 			if !e.fixedBefore {
-				f := Finding{ID: id, Aliases: aliases(id, claims), Status: StatusFixed, FixedVersion: e.entry.Version,
+				f := Finding{ID: id, Aliases: cs.aliases[i], Status: StatusFixed, FixedVersion: e.entry.Version,
 					DecidedBy: "changelog", Channel: e.entry.Distribution}
-				db.rate(&f, claims)
+				db.rate(&f, cs.ratings[i])
 				a.Fixes = append(a.Fixes, f)
 			}
 			continue
@@ -170,9 +172,9 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		if !ai {
 			continue
 		}
-		f := Finding{ID: id, Aliases: aliases(id, claims), DecidedBy: d.ix.Source}
+		f := Finding{ID: id, Aliases: cs.aliases[i], DecidedBy: d.ix.Source}
 		f.Status, f.FixedVersion, f.Note = statusOf(d)
-		db.rate(&f, claims)
+		db.rate(&f, cs.ratings[i])
 		if ac {
 			a.StillOpen = append(a.StillOpen, f)
 		} else {
@@ -187,7 +189,7 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		}
 		if !seen[id] && !e.fixedBefore {
 			f := Finding{ID: id, Status: StatusFixed, FixedVersion: e.entry.Version, DecidedBy: "changelog", Channel: e.entry.Distribution}
-			db.rate(&f, nil)
+			db.rate(&f, Rating{Severity: SeverityUnknown})
 			a.Fixes = append(a.Fixes, f)
 		}
 	}
@@ -273,9 +275,9 @@ func statusOf(d claim) (State, string, string) {
 	return d.ix.Status, d.ix.Fixed, d.ix.Note
 }
 
-// rate fills a finding's severity, KEV entry, EPSS score and risk.
-func (db *DB) rate(f *Finding, claims []claim) {
-	r := rating(claims)
+// rate fills a finding's severity (from r, the statements' rating), KEV
+// entry, EPSS score and risk.
+func (db *DB) rate(f *Finding, r Rating) {
 	f.Severity, f.SeveritySource = r.Severity, r.Source
 	if f.Severity == "" {
 		f.Severity = SeverityUnknown
@@ -313,7 +315,7 @@ func (db *DB) addUpdateinfo(a *UpdateAssessment, advs []UpdateinfoAdvisory) {
 				if id != adv.ID {
 					f.Aliases = []string{adv.ID}
 				}
-				db.rate(&f, nil)
+				db.rate(&f, Rating{Severity: SeverityUnknown})
 				a.Fixes = append(a.Fixes, f)
 				i = len(a.Fixes) - 1
 			} else if id != adv.ID {

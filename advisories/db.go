@@ -76,6 +76,8 @@ type pkgRecords struct {
 	// order (groupClaims).
 	order        []string
 	groups       [][]claim
+	aliases      [][]string
+	ratings      []Rating
 	hasInherited bool
 }
 

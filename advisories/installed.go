@@ -159,9 +159,9 @@ func (db *DB) match(host Host, fam Family, p InstalledPackage) (Exposure, *Skip)
 		if !atV.affected(d) {
 			continue
 		}
-		f := Finding{ID: id, Aliases: aliases(id, claims), DecidedBy: d.ix.Source}
+		f := Finding{ID: id, Aliases: cs.aliases[i], DecidedBy: d.ix.Source}
 		f.Status, f.FixedVersion, f.Note = statusOf(d)
-		db.rate(&f, claims)
+		db.rate(&f, cs.ratings[i])
 		if f.Status == StatusFixed {
 			ex.FixAvailable = append(ex.FixAvailable, f)
 		} else {

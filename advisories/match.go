@@ -16,6 +16,10 @@ type claim struct {
 type claimSet struct {
 	order  []string
 	groups [][]claim
+	// aliases and ratings of each group, computed once (they depend only
+	// on the statements). Shared with the index: read-only.
+	aliases [][]string
+	ratings []Rating
 }
 
 // lookupNames returns the package names records are looked up by: the
@@ -64,6 +68,10 @@ func (pr *pkgRecords) groupClaims() {
 		order[i], groups[i] = pr.order[j], pr.groups[j]
 	}
 	pr.order, pr.groups = order, groups
+	pr.aliases, pr.ratings = make([][]string, len(order)), make([]Rating, len(order))
+	for i, id := range order {
+		pr.aliases[i], pr.ratings[i] = aliases(id, groups[i]), rating(groups[i])
+	}
 }
 
 // claims gathers the statements about names in rel. For Debian releases
@@ -90,7 +98,8 @@ func (db *DB) claims(rel Release, names []string) *claimSet {
 	case len(parts) == 0:
 		return &claimSet{}
 	case len(parts) == 1 && !parts[0].inheritedOnly:
-		return &claimSet{order: parts[0].pr.order, groups: parts[0].pr.groups}
+		pr := parts[0].pr
+		return &claimSet{order: pr.order, groups: pr.groups, aliases: pr.aliases, ratings: pr.ratings}
 	}
 	byID := map[string]int{}
 	cs := &claimSet{}
@@ -116,9 +125,11 @@ func (db *DB) claims(rel Release, names []string) *claimSet {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(i, j int) bool { return idLess(cs.order[idx[i]], cs.order[idx[j]]) })
-	out := &claimSet{order: make([]string, len(idx)), groups: make([][]claim, len(idx))}
+	out := &claimSet{order: make([]string, len(idx)), groups: make([][]claim, len(idx)),
+		aliases: make([][]string, len(idx)), ratings: make([]Rating, len(idx))}
 	for i, j := range idx {
 		out.order[i], out.groups[i] = cs.order[j], cs.groups[j]
+		out.aliases[i], out.ratings[i] = aliases(cs.order[j], cs.groups[j]), rating(cs.groups[j])
 	}
 	return out
 }

@@ -91,13 +91,24 @@ type Record struct {
 
 var (
 	cveRe      = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
-	cveExactRe = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
 	ghsaRe     = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
 	dsaRe      = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
 )
 
 // IsCVE reports whether id is a CVE id.
-func IsCVE(id string) bool { return cveExactRe.MatchString(id) }
+func IsCVE(id string) bool {
+	// By hand: matching calls this for every finding.
+	rest, ok := strings.CutPrefix(id, "CVE-")
+	if !ok || len(rest) < 9 || rest[4] != '-' {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if i != 4 && (rest[i] < '0' || rest[i] > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // splitIDs sorts ids into CVEs and other ids, de-duplicated and sorted.
 // DEBIAN-CVE-... and UBUNTU-CVE-... are OSV spellings of a CVE.

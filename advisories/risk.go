@@ -13,9 +13,14 @@ import "math"
 // is neither hidden nor inflated; its severity field stays "unknown". An
 // update's risk is the highest risk of what it fixes.
 func Risk(sev Severity, kev bool, epss *float64) int {
-	points := map[Severity]int{SeverityCritical: 40, SeverityHigh: 30, SeverityMedium: 20, SeverityLow: 10}[sev]
-	if !sev.Known() {
-		points = 20
+	points := 20 // unknown and medium
+	switch sev {
+	case SeverityCritical:
+		points = 40
+	case SeverityHigh:
+		points = 30
+	case SeverityLow:
+		points = 10
 	}
 	if kev {
 		points += 30
