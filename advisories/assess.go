@@ -65,7 +65,7 @@ type UpdateInput struct {
 // Finding is one vulnerability of one package: what it is, where it
 // stands, and which source decided.
 type Finding struct {
-	ID      string   `json:"id"`
+	ID string `json:"id"`
 	// Aliases are the other ids of the same flaw (shared with the index:
 	// read-only).
 	Aliases []string `json:"aliases,omitempty"`

@@ -90,9 +90,9 @@ type Record struct {
 }
 
 var (
-	cveRe      = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
-	ghsaRe     = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
-	dsaRe      = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
+	cveRe  = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
+	ghsaRe = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
+	dsaRe  = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
 )
 
 // IsCVE reports whether id is a CVE id.
