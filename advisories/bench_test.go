@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -20,10 +21,11 @@ const (
 )
 
 var bench struct {
-	once sync.Once
-	dump []byte
-	db   *DB
-	recs int
+	once   sync.Once
+	dump   []byte
+	db     *DB
+	recs   int
+	heapMB float64 // live heap the DB holds
 }
 
 // cveCount draws a package's CVE count: long-tailed like the real dump.
@@ -97,6 +99,9 @@ func syntheticTracker() []byte {
 func benchSetup(b *testing.B) {
 	bench.once.Do(func() {
 		bench.dump = syntheticTracker()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
 		bld := NewBuilder()
 		st, err := ParseDebianTracker(bytes.NewReader(bench.dump), ParseOptions{Source: "tracker", MaxBytes: 1 << 30}, bld.Add)
 		if err != nil {
@@ -104,6 +109,9 @@ func benchSetup(b *testing.B) {
 		}
 		bld.AddSource(SourceInfo{Name: "tracker", Kind: KindDebianTracker})
 		bench.db, bench.recs = bld.Build(), st.Records
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		bench.heapMB = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
 	})
 }
 
@@ -145,6 +153,8 @@ func BenchmarkParseTracker(b *testing.B) {
 		bld.Build()
 	}
 	b.ReportMetric(float64(bench.recs), "records")
+	b.ReportMetric(bench.heapMB, "MB-index")
+	b.ReportMetric(float64(len(bench.dump))/(1<<20), "MB-dump")
 }
 
 // BenchmarkMatchFleet measures matching 1,000 hosts x 500 installed

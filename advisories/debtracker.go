@@ -44,6 +44,9 @@ type trackerIssue struct {
 // limit is an error naming the byte offset.
 func ParseDebianTracker(r io.Reader, opt ParseOptions, emit Emit) (Stats, error) {
 	var st Stats
+	// Release names and notes repeat hundreds of thousands of times:
+	// keep one copy of each.
+	intern := map[string]string{}
 	dec := json.NewDecoder(newLimitReader(r, opt.maxBytes(), "debian tracker json"))
 	fail := func(err error) (Stats, error) {
 		if errors.Is(err, ErrTooLarge) {
@@ -76,7 +79,7 @@ func ParseDebianTracker(r io.Reader, opt ParseOptions, emit Emit) (Stats, error)
 			st.Skips.add("package "+quote(pkg), "invalid source package name")
 			continue
 		}
-		trackerPackage(pkg, issues, opt, &st, emit)
+		trackerPackage(pkg, issues, opt, &st, intern, emit)
 	}
 	if err := expectDelim(dec, '}'); err != nil {
 		return fail(err)
@@ -87,7 +90,17 @@ func ParseDebianTracker(r io.Reader, opt ParseOptions, emit Emit) (Stats, error)
 	return st, nil
 }
 
-func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions, st *Stats, emit Emit) {
+func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions, st *Stats, intern map[string]string, emit Emit) {
+	one := func(s string) string {
+		if v, ok := intern[s]; ok {
+			return v
+		}
+		if len(intern) < 100_000 {
+			intern[s] = s
+		}
+		return s
+	}
+	fixed := map[string]string{} // a package's fixed versions, one copy each
 	// One advisory's fixed version recurs for many CVEs: check each once.
 	checked := map[string]error{}
 	checkVersion := func(v string) error {
@@ -122,7 +135,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 				st.Skips.add(where, "invalid release name")
 				continue
 			}
-			rel := Release{Distro: "debian", Version: code}
+			rel := Release{Distro: "debian", Version: one(code)}
 			if !opt.wants(rel) {
 				continue
 			}
@@ -133,6 +146,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 			if strings.TrimRight(tr.Urgency, "*") == "unimportant" {
 				rec.Note = "unimportant"
 			}
+			tr.NoDSA = one(tr.NoDSA)
 			switch tr.Status {
 			case "resolved":
 				switch tr.FixedVersion {
@@ -146,7 +160,12 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 						st.Skips.add(where, "fixed_version: %v", err)
 						continue
 					}
-					rec.Status, rec.Fixed = StatusFixed, tr.FixedVersion
+					f, ok := fixed[tr.FixedVersion]
+					if !ok {
+						f = tr.FixedVersion
+						fixed[f] = f
+					}
+					rec.Status, rec.Fixed = StatusFixed, f
 				}
 			case "open":
 				switch {
@@ -155,7 +174,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 				case tr.NoDSA != "" && tr.NoDSAReason == "postponed":
 					rec.Status, rec.Note = StatusPostponed, tr.NoDSA
 				case tr.NoDSA != "" || tr.NoDSAReason == "ignored":
-					rec.Status, rec.Note = StatusNoDSA, strings.TrimSpace(tr.NoDSAReason+" "+tr.NoDSA)
+					rec.Status, rec.Note = StatusNoDSA, one(strings.TrimSpace(tr.NoDSAReason+" "+tr.NoDSA))
 				default:
 					rec.Status = StatusNoFixYet
 				}
