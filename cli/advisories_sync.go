@@ -122,7 +122,7 @@ func (p *syncProgress) update(ev advisories.Progress) {
 		line = fmt.Sprintf("%s: checking %s", name, byteCount(ev.Done, -1))
 	case "done":
 		e := ev.Entry
-		line = fmt.Sprintf("%s: %d records, %d skipped, as of %s (%s)", name, e.Records, e.Skipped, e.AsOf.Format(time.DateOnly), e.AsOfFrom)
+		line = fmt.Sprintf("%s: %s, %d skipped, as of %s (%s)", name, count(e.Records, "record"), e.Skipped, e.AsOf.Format(time.DateOnly), e.AsOfFrom)
 	case "failed":
 		line = "error: " + advisories.Sanitize(ev.Err.Error())
 	default:
@@ -160,4 +160,11 @@ func byteCount(n, total int64) string {
 		return strings.TrimSpace(h(n) + " of " + h(total))
 	}
 	return h(n)
+}
+
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -95,7 +95,7 @@ func TestAdvisoriesSyncReportsEveryProblem(t *testing.T) {
 	cache := t.TempDir()
 	sources := advisorySources(t, "  - name: broken\n    kind: kev\n    location: /nonexistent/kev.json\n")
 	code, out, errOut := run(t, "advisories", "sync", "--sources", sources, "--cache", cache)
-	if code != ExitFailure || !strings.Contains(out, "synced 4 of 5 sources") || !strings.Contains(errOut, "error: source broken: open /nonexistent/kev.json: no such file or directory") {
+	if code != ExitFailure || !strings.Contains(out, "synced 4 of 5 sources") || !strings.Contains(errOut, "error: source broken: stat /nonexistent/kev.json: no such file or directory") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }
