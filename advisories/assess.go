@@ -152,7 +152,12 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		return a
 	}
 	cs := db.claims(host.Release, lookupNames(in.Name, in.SourceName))
-	clFixed, inRange := changelogEvidence(in.Changelog, fam, instV, candV)
+	cl := in.Changelog
+	if cl != nil && cl.Source != src {
+		a.Notes = append(a.Notes, fmt.Sprintf("changelog of %s ignored: the package's source is %s", Sanitize(cl.Source), src))
+		cl = nil
+	}
+	clFixed, inRange := changelogEvidence(cl, fam, instV, candV)
 	atI, atC := newAt(instV), newAt(candV)
 	seen := map[string]bool{}
 	for i, id := range cs.order {

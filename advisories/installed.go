@@ -146,7 +146,7 @@ func (db *DB) match(host Host, fam Family, p InstalledPackage) (Exposure, *Skip)
 		return ex, nil
 	}
 	var clFixed map[string]clEvidence
-	if p.Changelog != nil {
+	if p.Changelog != nil && p.Changelog.Source == src {
 		clFixed, _ = changelogEvidence(p.Changelog, fam, v, v)
 	}
 	atV := newAt(v)

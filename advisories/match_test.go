@@ -313,3 +313,13 @@ func TestFixedSelectsByAnyID(t *testing.T) {
 		}
 	}
 }
+
+// A changelog of another source package is not evidence for this one.
+func TestChangelogOfAnotherPackageIsIgnored(t *testing.T) {
+	db := testDB(t)
+	a := db.AssessUpdate(bookworm, UpdateInput{Name: "libc6", SourceName: "glibc", Installed: "2.36-9+deb12u2", Candidate: "2.36-9+deb12u3",
+		Changelog: changelog(t, "libexpat1_2.5.0-1+deb12u5.changelog.Debian.gz")})
+	if !slices.Equal(a.CVEs, []string{"CVE-2023-4911"}) || !hasNote(a.Notes, "changelog of expat ignored: the package's source is glibc") {
+		t.Errorf("cves %v notes %q", a.CVEs, a.Notes)
+	}
+}
