@@ -101,6 +101,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 		return s
 	}
 	fixed := map[string]string{} // a package's fixed versions, one copy each
+	distro := one(SourceKindDistro + ":" + opt.Source)
 	// One advisory's fixed version recurs for many CVEs: check each once.
 	checked := map[string]error{}
 	checkVersion := func(v string) error {
@@ -141,7 +142,7 @@ func trackerPackage(pkg string, issues map[string]trackerIssue, opt ParseOptions
 			}
 			rec := Record{CVEs: cves, Advisories: others, Release: rel, Package: pkg, Source: opt.Source}
 			if sev := DebianUrgency(tr.Urgency); sev.Known() {
-				rec.Rating = Rating{Severity: sev, Source: SourceKindDistro + ":" + opt.Source}
+				rec.Rating = Rating{Severity: sev, Source: distro}
 			}
 			if strings.TrimRight(tr.Urgency, "*") == "unimportant" {
 				rec.Note = "unimportant"
