@@ -103,7 +103,7 @@ func ParseChangelog(r io.Reader) (*Changelog, error) {
 		case cur == nil:
 			// Change lines of an entry whose header was skipped.
 		default:
-			if m := changelogTrailerRe.FindStringSubmatch(text); m != nil {
+			if m := trailer(text); m != nil {
 				if t, err := time.Parse(time.RFC1123Z, strings.TrimSpace(m[2])); err == nil {
 					cur.Date = t.UTC()
 				}
@@ -128,6 +128,15 @@ func ParseChangelog(r io.Reader) (*Changelog, error) {
 		return nil, errors.New("changelog: no entries; is this a Debian changelog?")
 	}
 	return cl, nil
+}
+
+// trailer matches a " -- Name <email>  date" line; the prefix test spares
+// the regexp on every change line.
+func trailer(line string) []string {
+	if !strings.HasPrefix(line, " -- ") {
+		return nil
+	}
+	return changelogTrailerRe.FindStringSubmatch(line)
 }
 
 func urgencyOf(fields string) string {

@@ -140,3 +140,14 @@ func TestVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestExtractIDs(t *testing.T) {
+	cves, others := extractIDs("fix CVE-2026-1234, (CVE-2026-123456) and xCVE-2026-1111 CVE-2026-12 CVE-2026-2222x CVE-2026-3333.\n" +
+		"GHSA-5qpq-xqfv-j9pg; DSA-5514-1, DLA-4772-1 and bug #1147318; CVE-2026-1234 again")
+	if !slices.Equal(cves, []string{"CVE-2026-1234", "CVE-2026-123456", "CVE-2026-3333"}) {
+		t.Errorf("cves %v", cves)
+	}
+	if !slices.Equal(others, []string{"GHSA-5qpq-xqfv-j9pg", "DSA-5514-1", "DLA-4772-1"}) {
+		t.Errorf("others %v", others)
+	}
+}

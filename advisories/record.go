@@ -90,7 +90,6 @@ type Record struct {
 }
 
 var (
-	cveRe  = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
 	ghsaRe = regexp.MustCompile(`\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b`)
 	dsaRe  = regexp.MustCompile(`\b(?:DSA|DLA)-\d+(?:-\d+)?\b`)
 )
@@ -167,15 +166,53 @@ func appendUnique(ids []string, add ...string) []string {
 	return ids
 }
 
+// cveAt returns the CVE id starting at s[i:] ("CVE-" already found there)
+// when it stands as a word of its own, as \bCVE-\d{4}-\d{4,}\b would.
+func cveAt(s string, i int) string {
+	if i > 0 && isWordByte(s[i-1]) {
+		return ""
+	}
+	j := i + 4
+	for k := 0; k < 4; k++ {
+		if j >= len(s) || s[j] < '0' || s[j] > '9' {
+			return ""
+		}
+		j++
+	}
+	if j >= len(s) || s[j] != '-' {
+		return ""
+	}
+	j++
+	start := j
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j-start < 4 || (j < len(s) && isWordByte(s[j])) {
+		return ""
+	}
+	return s[i:j]
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
 // extractIDs returns the CVE ids and the other advisory ids (GHSA, DSA,
 // DLA) named in free text, in order of appearance, without duplicates.
 // Bug numbers are not ids.
 func extractIDs(text string) (cves, others []string) {
 	// The regexps backtrack on \b; most text names none of the ids, so a
 	// substring test first keeps a whole changelog cheap.
-	if strings.Contains(text, "CVE-") {
-		for _, id := range cveRe.FindAllString(text, -1) {
+	for rest := text; ; {
+		i := strings.Index(rest, "CVE-")
+		if i < 0 {
+			break
+		}
+		if id := cveAt(rest, i); id != "" {
 			cves = appendUnique(cves, id)
+			rest = rest[i+len(id):]
+		} else {
+			rest = rest[i+4:]
 		}
 	}
 	if strings.Contains(text, "GHSA-") {
