@@ -82,7 +82,7 @@ type pkgRecords struct {
 }
 
 type indexed struct {
-	*Record
+	Record
 	fixedRank  int      // index into pkgRecords.fixed; -1 without a fixed version
 	introduced *Version // nil: from the first version
 	srcRank    int
@@ -91,12 +91,12 @@ type indexed struct {
 // Builder assembles a DB from records and scores.
 type Builder struct {
 	db   *DB
-	recs map[pkgKey][]*Record
+	recs map[pkgKey][]Record
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{db: &DB{rank: map[string]int{}, pkgs: map[pkgKey]*pkgRecords{}}, recs: map[pkgKey][]*Record{}}
+	return &Builder{db: &DB{rank: map[string]int{}, pkgs: map[pkgKey]*pkgRecords{}}, recs: map[pkgKey][]Record{}}
 }
 
 // AddSource registers a source; sources added first take precedence when
@@ -110,9 +110,8 @@ func (b *Builder) AddSource(info SourceInfo) {
 
 // Add adds one record (an Emit).
 func (b *Builder) Add(r Record) {
-	rc := r
-	k := pkgKey{rc.Release, rc.Package}
-	b.recs[k] = append(b.recs[k], &rc)
+	k := pkgKey{r.Release, r.Package}
+	b.recs[k] = append(b.recs[k], r)
 }
 
 // SetKEV sets the KEV catalogue and the source it came from.
@@ -149,7 +148,7 @@ func (b *Builder) Build() *DB {
 // indexPackage indexes the records of one package in one release. Fixed
 // versions repeat (one advisory fixes many CVEs), so each distinct string
 // is parsed once and only the distinct versions are sorted.
-func indexPackage(fam Family, recs []*Record, rank func(string) int) *pkgRecords {
+func indexPackage(fam Family, recs []Record, rank func(string) int) *pkgRecords {
 	pr := &pkgRecords{recs: make([]indexed, 0, len(recs))}
 	parsed := map[string]Version{}
 	for _, r := range recs {
@@ -236,7 +235,7 @@ func (db *DB) Records(rel Release, pkg string) []Record {
 	}
 	out := make([]Record, len(pr.recs))
 	for i, r := range pr.recs {
-		out[i] = *r.Record
+		out[i] = r.Record
 	}
 	return out
 }
