@@ -151,3 +151,18 @@ func TestExtractIDs(t *testing.T) {
 		t.Errorf("others %v", others)
 	}
 }
+
+// What dnf 4 printed on the test fleet's dnf host (captured by
+// TestFleetRealUpdates with PATCHFLOW_SAVE_UPDATEINFO).
+func TestUpdateinfoInfoFromTheFleet(t *testing.T) {
+	advs, skips, err := ParseUpdateinfoInfo(open(t, "testdata/dnf/updateinfo-info.fleet.txt"))
+	if err != nil || skips.Count != 0 || len(advs) != 3 {
+		t.Fatalf("err %v skips %+v advisories %+v", err, skips, advs)
+	}
+	want := map[string]string{"PFEA-2026:0003": "enhancement unknown ", "PFBA-2026:0002": "bugfix unknown ", "PFSA-2026:0001": "security high CVE-2026-0001"}
+	for _, a := range advs {
+		if got := a.Type + " " + string(a.Severity) + " " + strings.Join(a.CVEs, ","); got != want[a.ID] {
+			t.Errorf("%s: %q, want %q", a.ID, got, want[a.ID])
+		}
+	}
+}
