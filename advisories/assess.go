@@ -2,6 +2,7 @@ package advisories
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -324,7 +325,8 @@ func (db *DB) addUpdateinfo(a *UpdateAssessment, advs []UpdateinfoAdvisory) {
 				a.Fixes = append(a.Fixes, f)
 				i = len(a.Fixes) - 1
 			} else if id != adv.ID {
-				a.Fixes[i].Aliases = appendUnique(a.Fixes[i].Aliases, adv.ID)
+				// Clip: the aliases are shared with the index.
+				a.Fixes[i].Aliases = appendUnique(slices.Clip(a.Fixes[i].Aliases), adv.ID)
 			}
 			cur := Rating{Severity: a.Fixes[i].Severity, Source: a.Fixes[i].SeveritySource}
 			if vendor.better(cur) {

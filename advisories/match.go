@@ -1,6 +1,7 @@
 package advisories
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -70,7 +71,7 @@ func (pr *pkgRecords) groupClaims() {
 	pr.order, pr.groups = order, groups
 	pr.aliases, pr.ratings = make([][]string, len(order)), make([]Rating, len(order))
 	for i, id := range order {
-		pr.aliases[i], pr.ratings[i] = aliases(id, groups[i]), rating(groups[i])
+		pr.aliases[i], pr.ratings[i] = slices.Clip(aliases(id, groups[i])), rating(groups[i])
 	}
 }
 
@@ -129,7 +130,7 @@ func (db *DB) claims(rel Release, names []string) *claimSet {
 		aliases: make([][]string, len(idx)), ratings: make([]Rating, len(idx))}
 	for i, j := range idx {
 		out.order[i], out.groups[i] = cs.order[j], cs.groups[j]
-		out.aliases[i], out.ratings[i] = aliases(cs.order[j], cs.groups[j]), rating(cs.groups[j])
+		out.aliases[i], out.ratings[i] = slices.Clip(aliases(cs.order[j], cs.groups[j])), rating(cs.groups[j])
 	}
 	return out
 }

@@ -323,3 +323,20 @@ func TestChangelogOfAnotherPackageIsIgnored(t *testing.T) {
 		t.Errorf("cves %v notes %q", a.CVEs, a.Notes)
 	}
 }
+
+// Adding a package manager's advisory to a finding never changes the
+// index's shared alias lists.
+func TestUpdateinfoDoesNotTouchTheIndex(t *testing.T) {
+	db := testDB(t)
+	in := UpdateInput{Name: "openssl-libs", SourceName: "openssl", Installed: "1:3.5.1-4.el9_7", Candidate: "1:3.5.5-3.el9_8",
+		Updateinfo: []UpdateinfoAdvisory{{ID: "RHSA-2026:22312", CVEs: []string{"CVE-2026-28390"}, Severity: SeverityMedium}}}
+	alma := Host{Release: Release{"almalinux", "9"}, Family: RPM}
+	a := db.AssessUpdate(alma, in)
+	if !slices.Equal(a.Fixes[0].Aliases, []string{"ALSA-2026:22312", "RHSA-2026:22312"}) {
+		t.Fatalf("aliases %v", a.Fixes[0].Aliases)
+	}
+	in.Updateinfo = nil
+	if b := db.AssessUpdate(alma, in); !slices.Equal(b.Fixes[0].Aliases, []string{"ALSA-2026:22312"}) {
+		t.Errorf("the index's aliases changed: %v", b.Fixes[0].Aliases)
+	}
+}
