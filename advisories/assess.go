@@ -142,6 +142,10 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 	a := UpdateAssessment{Package: in.Name, Arch: in.Arch, Installed: in.Installed, Candidate: in.Candidate,
 		SourcePackage: src, SourceVersion: candS, Release: host.Release.String(),
 		CVEs: []string{}, Advisories: []string{}, Severity: SeverityUnknown, Fixes: []Finding{}}
+	if instS == "" {
+		a.Notes = append(a.Notes, "not installed yet: a new package fixes nothing on this host")
+		return a
+	}
 	instV, err := ParseVersion(fam, instS)
 	if err != nil {
 		a.Notes = append(a.Notes, "installed "+err.Error()+": not matched")

@@ -1,6 +1,7 @@
 package advisories
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -338,5 +339,45 @@ func TestUpdateinfoDoesNotTouchTheIndex(t *testing.T) {
 	in.Updateinfo = nil
 	if b := db.AssessUpdate(alma, in); !slices.Equal(b.Fixes[0].Aliases, []string{"ALSA-2026:22312"}) {
 		t.Errorf("the index's aliases changed: %v", b.Fixes[0].Aliases)
+	}
+}
+
+// A realistic host: 120 pending updates, four of them real security
+// fixes, the rest updates no source knows (and two with versions the
+// library rejects). Only the four carry ids; the rest stay unknown.
+func TestAssessUpdatesOfABusyHost(t *testing.T) {
+	db := testDB(t)
+	ins := []UpdateInput{
+		{Name: "libexpat1", SourceName: "expat", Installed: "2.5.0-1+deb12u2", Candidate: "2.5.0-1+deb12u5", Changelog: changelog(t, "libexpat1_2.5.0-1+deb12u5.changelog.Debian.gz")},
+		{Name: "liblzma5", SourceName: "xz-utils", Installed: "5.4.1-1+deb12u1", Candidate: "5.4.1-1+deb12u2", Changelog: changelog(t, "liblzma5_5.4.1-1+deb12u2.changelog.Debian.gz")},
+		{Name: "libpcre2-8-0", SourceName: "pcre2", Installed: "10.42-1", Candidate: "10.42-1+deb12u2"},
+		{Name: "libc6", SourceName: "glibc", Installed: "2.36-9+deb12u2", Candidate: "2.36-9+deb12u3"},
+	}
+	for i := range 114 {
+		ins = append(ins, UpdateInput{Name: fmt.Sprintf("lib%03d", i), Installed: fmt.Sprintf("1.%d-1", i), Candidate: fmt.Sprintf("1.%d-1+deb12u1", i)})
+	}
+	ins = append(ins, UpdateInput{Name: "weird", Installed: "1.0-1", Candidate: "1.0 -2"}, UpdateInput{Name: "weird2", Installed: "", Candidate: "1.0-1"})
+	as := db.AssessUpdates(bookworm, ins)
+	fixes := 0
+	for i, a := range as {
+		if a.SecurityFix {
+			fixes++
+			if i >= 4 {
+				t.Errorf("%s: security fix %v from nowhere", a.Package, a.CVEs)
+			}
+			continue
+		}
+		if a.Severity != SeverityUnknown || a.Risk != 0 || len(a.CVEs)+len(a.Advisories) != 0 {
+			t.Errorf("%s: %+v, want nothing known", a.Package, a)
+		}
+	}
+	if fixes != 4 {
+		t.Errorf("%d security fixes, want 4", fixes)
+	}
+	if n := as[len(as)-2].Notes; len(n) != 1 || !strings.HasPrefix(n[0], "candidate debian version") {
+		t.Errorf("rejected candidate: notes %q", n)
+	}
+	if n := as[len(as)-1].Notes; len(n) != 1 || n[0] != "not installed yet: a new package fixes nothing on this host" {
+		t.Errorf("new package: notes %q", n)
 	}
 }
