@@ -52,6 +52,7 @@ default ` + defaultAddressHelp + `.
 		NewCmdInventory(f),
 		NewCmdPolicy(f),
 		NewCmdSchedule(f),
+		NewCmdAdvisories(f),
 	)
 	strictCompletion(root)
 	return root

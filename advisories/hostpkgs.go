@@ -1,0 +1,144 @@
+package advisories
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// Commands the scan activity runs on a host to feed matching. They take
+// no shell-interpreted input: package names travel as positional
+// arguments after validation.
+
+// DpkgQueryArgs lists every installed package with its source package and
+// source version, one tab-separated line each (ParseDpkgQuery reads it).
+var DpkgQueryArgs = []string{"dpkg-query", "-W", "-f", `${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n`}
+
+// RPMQueryArgs lists every installed rpm with its epoch and SOURCERPM
+// (ParseRPMQuery reads it).
+var RPMQueryArgs = []string{"rpm", "-qa", "--queryformat", `%{NAME}\t%{EPOCH}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n`}
+
+// InstalledChangelogPath is where Debian keeps an installed package's
+// changelog (the running version's own, for the installed-package rule).
+func InstalledChangelogPath(pkg string) (string, error) {
+	if !validPackage(pkg) {
+		return "", fmt.Errorf("package name %s is not a Debian package name", quote(pkg))
+	}
+	return "/usr/share/doc/" + pkg + "/changelog.Debian.gz", nil
+}
+
+// DebChangelogArgs extracts the changelog.Debian.gz of binary package pkg
+// from a downloaded .deb (apt's cache or `apt-get download`) to stdout
+// without installing it: `dpkg-deb --fsys-tarfile DEB | tar -xO
+// ./usr/share/doc/PKG/changelog.Debian.gz`. The path and name are
+// positional arguments of sh, never part of the script.
+func DebChangelogArgs(debPath, pkg string) ([]string, error) {
+	if !validPackage(pkg) {
+		return nil, fmt.Errorf("package name %s is not a Debian package name", quote(pkg))
+	}
+	if !strings.HasSuffix(debPath, ".deb") || strings.ContainsAny(debPath, "\x00\n") {
+		return nil, fmt.Errorf("%s is not a .deb path", quote(debPath))
+	}
+	script := `set -o pipefail 2>/dev/null; dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/share/doc/$2/changelog.Debian.gz"`
+	return []string{"bash", "-c", script, "sh", debPath, pkg}, nil
+}
+
+// ParseDpkgQuery reads DpkgQueryArgs output: installed packages ("ii"
+// state) with source name and version; other states (config files only,
+// half-installed) and malformed lines are counted skips.
+func ParseDpkgQuery(out []byte) ([]InstalledPackage, Skips) {
+	var pkgs []InstalledPackage
+	var skips Skips
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 4096), maxLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 6 {
+			if strings.TrimSpace(sc.Text()) != "" {
+				skips.add(fmt.Sprintf("line %d", line), "want 6 tab-separated fields, got %d", len(f))
+			}
+			continue
+		}
+		if strings.TrimSpace(f[0]) != "ii" {
+			continue // not installed: removed with config files kept, or broken
+		}
+		p := InstalledPackage{Name: f[1], Version: f[2], Arch: f[3], SourceName: f[4], SourceVersion: f[5]}
+		if !validPackage(p.Name) || (p.SourceName != "" && !validPackage(p.SourceName)) {
+			skips.add(fmt.Sprintf("line %d", line), "invalid package name %s", quote(p.Name))
+			continue
+		}
+		if p.SourceName == p.Name {
+			p.SourceName = ""
+		}
+		if p.SourceVersion == p.Version {
+			p.SourceVersion = ""
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := sc.Err(); err != nil {
+		skips.add(fmt.Sprintf("line %d", line+1), "%v", err)
+	}
+	return pkgs, skips
+}
+
+// ParseRPMQuery reads RPMQueryArgs output. The epoch "(none)" is left
+// out; the source name is SOURCERPM without "-VERSION-RELEASE.src.rpm".
+func ParseRPMQuery(out []byte) ([]InstalledPackage, Skips) {
+	var pkgs []InstalledPackage
+	var skips Skips
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 4096), maxLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 5 {
+			if strings.TrimSpace(sc.Text()) != "" {
+				skips.add(fmt.Sprintf("line %d", line), "want 5 tab-separated fields, got %d", len(f))
+			}
+			continue
+		}
+		if !validPackage(f[0]) {
+			skips.add(fmt.Sprintf("line %d", line), "invalid package name %s", quote(f[0]))
+			continue
+		}
+		v := f[2]
+		if f[1] != "(none)" && f[1] != "" && f[1] != "0" {
+			v = f[1] + ":" + v
+		}
+		p := InstalledPackage{Name: f[0], Version: v, Arch: f[3], SourceName: sourceRPMName(f[4])}
+		if p.SourceName == p.Name {
+			p.SourceName = ""
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := sc.Err(); err != nil {
+		skips.add(fmt.Sprintf("line %d", line+1), "%v", err)
+	}
+	return pkgs, skips
+}
+
+// sourceRPMName turns "openssl-3.0.7-27.el9.src.rpm" into "openssl".
+func sourceRPMName(srpm string) string {
+	s, ok := strings.CutSuffix(srpm, ".src.rpm")
+	if !ok {
+		s, ok = strings.CutSuffix(srpm, ".nosrc.rpm")
+	}
+	if !ok {
+		return ""
+	}
+	for range 2 {
+		i := strings.LastIndex(s, "-")
+		if i <= 0 {
+			return ""
+		}
+		s = s[:i]
+	}
+	if !validPackage(s) {
+		return ""
+	}
+	return s
+}
