@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
@@ -41,6 +42,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// RebootPoll is how often WaitForHost tries a rebooting host; default 2s.
 	RebootPoll time.Duration
+	// Scanner scans hosts and identifies their updates; default one with
+	// the advisory feeds of the default cache (hostscan.OpenFeeds).
+	Scanner *hostscan.Scanner
 }
 
 // Activities implements every activity of workflows.ActivityNames.
@@ -61,6 +65,9 @@ func New(d Deps) *Activities {
 	}
 	if d.RebootPoll <= 0 {
 		d.RebootPoll = 2 * time.Second
+	}
+	if d.Scanner == nil {
+		d.Scanner = hostscan.New(hostscan.OpenFeeds(""), d.Logger)
 	}
 	return &Activities{d: d}
 }

@@ -97,7 +97,7 @@ func TestActivitiesOnFleet(t *testing.T) {
 	}
 
 	scan := e.scan(f.InventoryPath, h1)
-	byName := map[string]workflows.Update{}
+	byName := map[string]domain.Update{}
 	for _, u := range scan.Updates {
 		byName[u.Name] = u
 	}

@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -86,35 +86,22 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 	return res, nil
 }
 
-// scanHost refreshes the host's package index (when asked) and lists its
-// pending updates, classified by the package manager driver, with the
-// time each was first seen (and published, where the package manager
-// says). It is what ScanHosts runs per host and what `inventory scan`
-// shows.
+// scanHost scans one host (hostscan: pending updates, when each was first
+// seen and published, and what each fixes). It is what ScanHosts runs per
+// host.
 func (a *Activities) scanHost(ctx context.Context, inventorySource, host string, refresh bool) (workflows.ScanResult, error) {
 	s, err := a.open(ctx, inventorySource, host)
 	if err != nil {
 		return workflows.ScanResult{}, err
 	}
-	if refresh {
-		if err := s.mgr.Refresh(ctx); err != nil {
-			return workflows.ScanResult{}, classify("refresh", host, err)
-		}
-	}
-	ups, err := s.mgr.Pending(ctx)
+	res, err := a.d.Scanner.Scan(ctx, hostscan.Target{Name: host, Conn: s.conn, Mgr: s.mgr, Sudo: s.host.Become}, refresh)
 	if err != nil {
-		return workflows.ScanResult{}, classify("list pending updates", host, err)
+		return workflows.ScanResult{}, classify("scan", host, err)
 	}
-	res := workflows.ScanResult{Host: host, Manager: s.mgr.Kind()}
-	for _, u := range ups {
-		res.Updates = append(res.Updates, workflows.Update{
-			Name: u.Name, Arch: u.Arch, Installed: u.Installed, Candidate: u.Candidate, Source: u.Source,
-			Class: domain.Class(u.Class), Severity: domain.Severity(u.Severity), Advisories: u.Advisories,
-		})
+	for _, n := range res.Notes {
+		a.d.Logger.Info("scan note", "host", host, "note", n)
 	}
-	a.recordPublished(ctx, s, res.Updates)
-	a.recordFirstSeen(ctx, s, res.Updates)
-	return res, nil
+	return workflows.ScanResult{Host: host, Manager: res.Manager, Updates: res.Updates}, nil
 }
 
 // HostLock tells whether the host's workflow ID is held by a running

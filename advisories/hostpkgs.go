@@ -44,6 +44,31 @@ func DebChangelogArgs(debPath, pkg string) ([]string, error) {
 	return []string{"bash", "-c", script, "sh", debPath, pkg}, nil
 }
 
+// DebCandidateChangelogArgs prints the changelog.Debian.gz of binary
+// package pkg at version (a pending update's candidate) without installing
+// it: from apt's cache when the .deb is there (a pre-download put it
+// there), else downloaded with `apt-get download` into a temporary
+// directory that is removed afterwards. Package and version are positional
+// arguments of bash, never part of the script.
+func DebCandidateChangelogArgs(pkg, version string) ([]string, error) {
+	if !validPackage(pkg) {
+		return nil, fmt.Errorf("package name %s is not a Debian package name", quote(pkg))
+	}
+	if _, err := ParseVersion(Deb, version); err != nil {
+		return nil, fmt.Errorf("package %s: %w", pkg, err)
+	}
+	script := `set -o pipefail
+member="./usr/share/doc/$1/changelog.Debian.gz"
+for deb in /var/cache/apt/archives/"$1"_"${2/:/%3a}"_*.deb; do
+  if [ -f "$deb" ]; then dpkg-deb --fsys-tarfile "$deb" | tar -xO "$member"; exit; fi
+done
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf -- "$dir"' EXIT
+cd "$dir" && apt-get download -q=2 "$1=$2" >/dev/null || exit 1
+dpkg-deb --fsys-tarfile ./*.deb | tar -xO "$member"`
+	return []string{"bash", "-c", script, "bash", pkg, version}, nil
+}
+
 // ParseDpkgQuery reads DpkgQueryArgs output: installed packages ("ii"
 // state) with source name and version; other states (config files only,
 // half-installed) and malformed lines are counted skips.

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
@@ -27,6 +29,8 @@ type InventoryScanOptions struct {
 	JSON          bool
 	// Dialer reaches ssh hosts; nil means transport.NewSSHDialer().
 	Dialer transport.Dialer
+	// AdvisoryCache is the advisory feeds' cache ("" the default).
+	AdvisoryCache string
 }
 
 // InventoryScanResult is the `inventory scan --json` object.
@@ -40,11 +44,14 @@ type InventoryScanResult struct {
 // HostScan is one host's scan: its pending updates, or the error that
 // stopped it.
 type HostScan struct {
-	Host     string          `json:"host"`
-	Manager  string          `json:"manager,omitempty"`
-	Updates  []pkgmgr.Update `json:"updates"`
-	Error    *ScanError      `json:"error,omitempty"`
-	Duration time.Duration   `json:"duration_ns"`
+	Host    string          `json:"host"`
+	Manager string          `json:"manager,omitempty"`
+	Release string          `json:"release,omitempty"`
+	Updates []domain.Update `json:"updates"`
+	// Notes say what the identification could not do on the host.
+	Notes    []string      `json:"notes,omitempty"`
+	Error    *ScanError    `json:"error,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // ScanError says which operation failed on a host and why.
@@ -59,11 +66,17 @@ func NewCmdInventoryScan(f *Factory, runF func(*InventoryScanOptions) error) *co
 	opts := &InventoryScanOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "scan -i FILE [--select TERMS]... [--parallel N] [--json]",
-		Short: "Show each host's pending updates with their classification",
+		Short: "Show each host's pending updates, their classification and what they fix",
 		Long: `Connect to every selected host (SSH, or the local transport), refresh its
 package index and list the pending updates: installed and candidate
-version, class (security, bugfix, feature) and the source (apt origin/suite,
-dnf repository) the class was decided from.
+version, class (security, bugfix, feature), the source (apt origin/suite,
+dnf or zypper repository) the class was decided from, and what each update
+fixes: its CVEs (or other advisory ids), severity, KEV membership, EPSS and
+risk, exactly as a cycle's scan identifies them (docs/vulnerabilities.md):
+from the candidate's changelog on Debian hosts, dnf's and zypper's
+updateinfo, and the advisory feeds synced with "patchflow advisories sync"
+(--advisory-cache, default $PATCHFLOW_ADVISORY_CACHE or the user cache).
+The scan reads each host's first-seen records but does not write them.
 
 Hosts are scanned in parallel (--parallel, default 10). A host that fails
 is reported with the operation that failed (connect, refresh, ...) and
@@ -91,6 +104,7 @@ selection is invalid, 2 usage error.`,
 		},
 	}
 	cmd.Flags().StringVarP(&opts.InventoryPath, "inventory", "i", "", "inventory `FILE` (patchflow YAML or Ansible INI/YAML)")
+	cmd.Flags().StringVar(&opts.AdvisoryCache, "advisory-cache", "", "advisory feeds' cache `DIR` (default $PATCHFLOW_ADVISORY_CACHE or the user cache)")
 	cmd.Flags().StringArrayVar(&opts.Select, "select", nil, "select hosts by `TERMS` such as group=web,env=prod (repeatable; all terms apply)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 10, "scan at most `N` hosts at once")
 	cmd.Flags().BoolVar(&opts.NoRefresh, "no-refresh", false, "use the hosts' current package index (skip apt-get update / dnf makecache)")
@@ -110,6 +124,8 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 	}
 	pool := transport.NewPool(dialer)
 	defer pool.Close()
+	scanner := hostscan.New(hostscan.OpenFeeds(opts.AdvisoryCache), nil)
+	scanner.ReadOnly = true
 
 	res := InventoryScanResult{Source: inv.Source, Selector: sel.String(), Hosts: make([]HostScan, len(hosts))}
 	prog := newScanProgress(opts.IO.ErrOut, len(hosts))
@@ -123,7 +139,7 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 			defer func() { <-sem }()
 			hctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 			defer cancel()
-			res.Hosts[i] = scanHost(hctx, pool, h, !opts.NoRefresh)
+			res.Hosts[i] = scanHost(hctx, scanner, pool, h, !opts.NoRefresh)
 			prog.done(res.Hosts[i])
 		}()
 	}
@@ -150,11 +166,11 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 	return nil
 }
 
-// scanHost connects, detects the package manager, refreshes and lists
-// pending updates; the first failure ends the host's scan.
-func scanHost(ctx context.Context, pool *transport.Pool, h inventory.Host, refresh bool) HostScan {
+// scanHost connects, detects the package manager and scans the host as a
+// cycle does; the first failure ends the host's scan.
+func scanHost(ctx context.Context, scanner *hostscan.Scanner, pool *transport.Pool, h inventory.Host, refresh bool) HostScan {
 	start := time.Now()
-	hs := HostScan{Host: h.Name, Updates: []pkgmgr.Update{}}
+	hs := HostScan{Host: h.Name, Updates: []domain.Update{}}
 	fail := func(op string, err error) HostScan {
 		hs.Error = &ScanError{Op: op, Kind: errorKind(err), Message: err.Error()}
 		hs.Duration = time.Since(start)
@@ -169,16 +185,12 @@ func scanHost(ctx context.Context, pool *transport.Pool, h inventory.Host, refre
 		return fail("detect package manager", err)
 	}
 	hs.Manager = m.Kind()
-	if refresh {
-		if err := m.Refresh(ctx); err != nil {
-			return fail("refresh", err)
-		}
-	}
-	ups, err := m.Pending(ctx)
+	res, err := scanner.Scan(ctx, hostscan.Target{Name: h.Name, Conn: conn, Mgr: m, Sudo: h.Become}, refresh)
 	if err != nil {
-		return fail("list pending updates", err)
+		op, _, _ := strings.Cut(err.Error(), ":")
+		return fail(op, err)
 	}
-	hs.Updates = ups
+	hs.Release, hs.Updates, hs.Notes = res.Release, res.Updates, res.Notes
 	hs.Duration = time.Since(start)
 	return hs
 }
@@ -199,19 +211,43 @@ func errorKind(err error) string {
 
 func printScanTable(w io.Writer, res InventoryScanResult) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tPACKAGE\tINSTALLED\tCANDIDATE\tCLASS\tSOURCE")
+	fmt.Fprintln(tw, "HOST\tPACKAGE\tINSTALLED\tCANDIDATE\tCLASS\tSEVERITY\tFIXES\tKEV\tRISK\tSOURCE")
 	for _, hs := range res.Hosts {
 		switch {
 		case hs.Error != nil:
-			termf(tw, "%s\t(failed: %s)\t-\t-\t-\t-\n", hs.Host, hs.Error.Op)
+			termf(tw, "%s\t(failed: %s)\t-\t-\t-\t-\t-\t-\t-\t-\n", hs.Host, hs.Error.Op)
 		case len(hs.Updates) == 0:
-			termf(tw, "%s\t(up to date)\t-\t-\t-\t-\n", hs.Host)
+			termf(tw, "%s\t(up to date)\t-\t-\t-\t-\t-\t-\t-\t-\n", hs.Host)
 		}
 		for _, u := range hs.Updates {
-			termf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", hs.Host, u.Name, u.Installed, u.Candidate, u.Class, orDash(u.Source))
+			termf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", hs.Host, u.Name, u.Installed, u.Candidate, u.Class,
+				u.Severity, fixesText(u.Vulns), kevText(u.KEV), u.Risk, orDash(u.Source))
 		}
 	}
 	return tw.Flush()
+}
+
+// fixesText sums up what an update fixes for a table cell: the CVEs (the
+// first two and a count), else its other advisory ids, else "-".
+func fixesText(v domain.Vulns) string {
+	ids := v.CVEs
+	if len(ids) == 0 {
+		ids = v.Advisories
+	}
+	switch {
+	case len(ids) == 0:
+		return "-"
+	case len(ids) <= 2:
+		return strings.Join(ids, ",")
+	}
+	return fmt.Sprintf("%s,%s +%d", ids[0], ids[1], len(ids)-2)
+}
+
+func kevText(kev bool) string {
+	if kev {
+		return "KEV"
+	}
+	return "-"
 }
 
 func printScanErrors(w io.Writer, res InventoryScanResult) {

@@ -137,9 +137,10 @@ func printCycleSummary(w io.Writer, r workflows.CycleResult) {
 	}
 	if len(st.Plan.Entries) > 0 {
 		fmt.Fprintln(w, "plan:")
-		tw := newTable(w, "MANAGER", "PACKAGE", "VERSION", "CLASS", "SEVERITY", "HOSTS")
+		tw := newTable(w, "MANAGER", "PACKAGE", "VERSION", "CLASS", "SEVERITY", "FIXES", "KEV", "RISK", "HOSTS")
 		for _, e := range st.Plan.Entries {
-			tw.row(e.Manager, e.Name, e.Version, string(e.Class), string(e.Severity), fmt.Sprint(e.Hosts))
+			tw.row(e.Manager, e.Name, e.Version, string(e.Class), string(e.Severity), fixesText(e.Vulns), kevText(e.KEV),
+				fmt.Sprint(e.Risk), fmt.Sprint(e.Hosts))
 		}
 		tw.flush()
 	}

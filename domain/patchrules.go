@@ -2,6 +2,8 @@ package domain
 
 import (
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -27,6 +29,15 @@ type PatchRules struct {
 	// packages ("name" or "name=version") never admitted.
 	Approve []string `json:"approve,omitempty"`
 	Reject  []string `json:"reject,omitempty"`
+	// CVEs, when set, admits only updates that fix one of them (an
+	// emergency policy: "patch CVE-X now").
+	CVEs []string `json:"cves,omitempty"`
+	// KEV admits only updates fixing a CVE in CISA's Known Exploited
+	// Vulnerabilities catalogue.
+	KEV bool `json:"kev,omitempty"`
+	// MinEPSS admits only updates whose highest EPSS score is at least
+	// this (0..1); an update with no EPSS score is left out.
+	MinEPSS float64 `json:"min_epss,omitempty"`
 }
 
 // UnknownExcluded, as PatchRules.UnknownSeverity, leaves updates of
@@ -34,7 +45,9 @@ type PatchRules struct {
 const UnknownExcluded Severity = "exclude"
 
 // Admit returns "" when the rules admit the plan entry, else why not (the
-// reason a dry run shows for a package left out).
+// reason a dry run shows for a package left out). The reject list wins,
+// then the approve list; every other rule narrows: an update must pass all
+// of them.
 func (r PatchRules) Admit(e PlanEntry) string {
 	if listed(r.Reject, e) {
 		return "rejected by the policy's reject list"
@@ -47,6 +60,18 @@ func (r PatchRules) Admit(e PlanEntry) string {
 	}
 	if anyGlob(r.Exclude, e.Name) {
 		return "matched by exclude"
+	}
+	if len(r.CVEs) > 0 && !anyOf(r.CVEs, e.CVEs) {
+		return "fixes none of " + strings.Join(r.CVEs, ",")
+	}
+	if r.KEV && !e.KEV {
+		return "fixes no CVE in the KEV catalogue"
+	}
+	if r.MinEPSS > 0 && (e.EPSS == nil || *e.EPSS < r.MinEPSS) {
+		if e.EPSS == nil {
+			return "no EPSS score, min_epss " + strconv.FormatFloat(r.MinEPSS, 'g', -1, 64)
+		}
+		return "EPSS " + strconv.FormatFloat(*e.EPSS, 'g', 3, 64) + " below " + strconv.FormatFloat(r.MinEPSS, 'g', -1, 64)
 	}
 	if len(r.Classes) > 0 && !r.classAdmitted(e) {
 		names := make([]string, len(r.Classes))
@@ -97,6 +122,15 @@ func listed(list []string, e PlanEntry) bool {
 	for _, l := range list {
 		name, version, pinned := strings.Cut(l, "=")
 		if name == e.Name && (!pinned || version == e.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyOf(want, have []string) bool {
+	for _, w := range want {
+		if slices.Contains(have, w) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,12 +18,11 @@ type Pin struct {
 // manager kind with one candidate version, as one or more hosts reported
 // it.
 type Pending struct {
-	Manager    string   `json:"manager"`
-	Name       string   `json:"name"`
-	Candidate  string   `json:"candidate"`
-	Class      Class    `json:"class"`
-	Severity   Severity `json:"severity"`
-	Advisories []string `json:"advisories,omitempty"`
+	Manager   string `json:"manager"`
+	Name      string `json:"name"`
+	Candidate string `json:"candidate"`
+	Class     Class  `json:"class"`
+	Vulns
 	// Since is when the update became due: the earliest of its advisory's
 	// publication and the time patchflow first saw it pending on the
 	// host; zero when neither is known.
@@ -30,8 +30,13 @@ type Pending struct {
 }
 
 func (p Pending) key() string {
-	return strings.Join([]string{p.Manager, p.Name, p.Candidate, string(p.Class), string(p.Severity),
-		p.Since.UTC().Format(time.RFC3339Nano), strings.Join(p.Advisories, ",")}, "\x00")
+	epss := ""
+	if p.EPSS != nil {
+		epss = strconv.FormatFloat(*p.EPSS, 'g', -1, 64)
+	}
+	return strings.Join([]string{p.Manager, p.Name, p.Candidate, string(p.Class), string(p.Severity), p.SeveritySource,
+		p.Since.UTC().Format(time.RFC3339Nano), strings.Join(p.Advisories, ","), strings.Join(p.CVEs, ","),
+		strconv.FormatBool(p.KEV), p.KEVDateAdded, epss, strconv.Itoa(p.Risk)}, "\x00")
 }
 
 // HostScan is one scanned host: its package manager and the pending

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -17,13 +18,47 @@ type Plan struct {
 
 // PlanEntry pins one package of one package manager kind.
 type PlanEntry struct {
-	Manager    string   `json:"manager"`
-	Name       string   `json:"name"`
-	Version    string   `json:"version"`
-	Class      Class    `json:"class"`
-	Severity   Severity `json:"severity"`
-	Advisories []string `json:"advisories,omitempty"`
-	Hosts      int      `json:"hosts"` // listings of this update across hosts (dnf lists one per advisory)
+	Manager string `json:"manager"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Class   Class  `json:"class"`
+	// Vulns is what the update fixes, merged over every host's listing:
+	// the most severe rating, every id, KEV if any, the highest EPSS and
+	// risk.
+	Vulns
+	Hosts int `json:"hosts"` // listings of this update across hosts (dnf lists one per advisory)
+}
+
+// Summary is the plan in one line, for the Temporal UI and notifications:
+// "12 updates, 5 security (31 CVEs, 1 in KEV), highest risk 70".
+func (p Plan) Summary() string {
+	sec, kev := 0, 0
+	cves := map[string]bool{}
+	for _, e := range p.Entries {
+		if e.Class == ClassSecurity {
+			sec++
+		}
+		if e.KEV {
+			kev++
+		}
+		for _, c := range e.CVEs {
+			cves[c] = true
+		}
+	}
+	s := fmt.Sprintf("%d updates, %d security (%d CVEs", len(p.Entries), sec, len(cves))
+	if kev > 0 {
+		s += fmt.Sprintf(", %d in KEV", kev)
+	}
+	return s + fmt.Sprintf("), highest risk %d", p.MaxRisk())
+}
+
+// MaxRisk is the highest risk of the plan's updates.
+func (p Plan) MaxRisk() int {
+	r := 0
+	for _, e := range p.Entries {
+		r = max(r, e.Risk)
+	}
+	return r
 }
 
 // Pin is the entry as a pin.
@@ -58,13 +93,12 @@ func BuildPlan(t *PendingTable, rules PatchRules) Plan {
 			k := u.Manager + "\x00" + u.Name
 			c := byKey[k]
 			if c == nil {
-				c = &cand{entry: PlanEntry{Manager: u.Manager, Name: u.Name, Class: u.Class, Severity: u.Severity}, votes: map[string]int{}}
+				c = &cand{entry: PlanEntry{Manager: u.Manager, Name: u.Name, Class: u.Class}, votes: map[string]int{}}
 				byKey[k] = c
 				keys = append(keys, k)
 			}
 			c.entry.Class = StrongerClass(c.entry.Class, u.Class)
-			c.entry.Severity = MaxSeverity(c.entry.Severity, u.Severity)
-			c.entry.Advisories = mergeSorted(c.entry.Advisories, u.Advisories)
+			c.entry.Vulns = c.entry.Vulns.merge(u.Vulns)
 			// Every listing votes: dnf lists a package once per advisory
 			// version, and each counts, as it always has.
 			if c.votes[u.Candidate] == 0 {

@@ -23,20 +23,20 @@ type HostUpdates struct {
 func TestBuildPlanFiltersAndPins(t *testing.T) {
 	tab := table(
 		HostUpdates{"b", "apt", []Pending{
-			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: ClassSecurity, Severity: SeverityCritical, Advisories: []string{"DSA-2"}},
-			{Name: "demo-app", Candidate: "1.0.2", Class: ClassFeature, Severity: SeverityUnknown},
+			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityCritical, Advisories: []string{"DSA-2"}}},
+			{Name: "demo-app", Candidate: "1.0.2", Class: ClassFeature, Vulns: Vulns{Severity: SeverityUnknown}},
 		}},
 		HostUpdates{"d", "apt", []Pending{
-			{Name: "demo-app", Candidate: "1.0.2", Class: ClassFeature, Severity: SeverityUnknown},
+			{Name: "demo-app", Candidate: "1.0.2", Class: ClassFeature, Vulns: Vulns{Severity: SeverityUnknown}},
 		}},
 		HostUpdates{"a", "apt", []Pending{
-			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: ClassSecurity, Severity: SeverityHigh, Advisories: []string{"DSA-1"}},
-			{Name: "tzdata", Candidate: "2026a-0", Class: ClassBugfix, Severity: SeverityUnknown},
-			{Name: "demo-app", Candidate: "1.0.1", Class: ClassBugfix, Severity: SeverityLow},
-			{Name: "kernel-x", Candidate: "6.1", Class: ClassSecurity, Severity: SeverityHigh},
+			{Name: "openssl", Candidate: "3.0.15-1~deb12u1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityHigh, Advisories: []string{"DSA-1"}}},
+			{Name: "tzdata", Candidate: "2026a-0", Class: ClassBugfix, Vulns: Vulns{Severity: SeverityUnknown}},
+			{Name: "demo-app", Candidate: "1.0.1", Class: ClassBugfix, Vulns: Vulns{Severity: SeverityLow}},
+			{Name: "kernel-x", Candidate: "6.1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityHigh}},
 		}},
 		HostUpdates{"c", "dnf", []Pending{
-			{Name: "openssl", Candidate: "3.2.2-1.el9", Class: ClassSecurity, Severity: SeverityMedium},
+			{Name: "openssl", Candidate: "3.2.2-1.el9", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityMedium}},
 		}},
 	)
 	rules := PatchRules{
@@ -106,9 +106,9 @@ func TestPendingTableKeepsDistinctUpdatesOnce(t *testing.T) {
 
 func TestBuildPlanSeverityRules(t *testing.T) {
 	tab := table(HostUpdates{"a", "apt", []Pending{
-		{Name: "x", Candidate: "1", Class: ClassSecurity, Severity: SeverityUnknown},
-		{Name: "y", Candidate: "1", Class: ClassSecurity, Severity: SeverityCritical},
-		{Name: "z", Candidate: "1", Class: ClassSecurity, Severity: SeverityHigh},
+		{Name: "x", Candidate: "1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityUnknown}},
+		{Name: "y", Candidate: "1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityCritical}},
+		{Name: "z", Candidate: "1", Class: ClassSecurity, Vulns: Vulns{Severity: SeverityHigh}},
 	}})
 	names := func(p Plan) (out []string) {
 		for _, e := range p.Entries {

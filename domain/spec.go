@@ -85,10 +85,19 @@ type ApprovalSpec struct {
 	// Timeout bounds a manual gate; 0 waits forever.
 	Timeout   time.Duration         `json:"timeout,omitempty"`
 	OnTimeout ApprovalTimeoutAction `json:"on_timeout,omitempty"` // default abort
+	// RiskAbove makes an automatic gate manual when a planned update's
+	// risk is above it (0: never).
+	RiskAbove int `json:"risk_above,omitempty"`
 }
 
-// Manual reports whether a person must approve.
-func (a ApprovalSpec) Manual() bool { return a.Mode == ApprovalManual }
+// Manual reports whether a person must approve this plan: the policy says
+// so, or an update's risk is above the policy's threshold.
+func (a ApprovalSpec) Manual(p Plan) bool {
+	if a.Mode == ApprovalManual {
+		return true
+	}
+	return a.RiskAbove > 0 && p.MaxRisk() > a.RiskAbove
+}
 
 // HostSteps are the steps and limits of one host's patch.
 type HostSteps struct {

@@ -55,36 +55,6 @@ const (
 	ErrHookFailed      = "HookFailed"
 )
 
-// Update is one pending update as a host's package manager reports it
-// (inventory scan shows these).
-type Update struct {
-	Name       string          `json:"name"`
-	Arch       string          `json:"arch,omitempty"`
-	Installed  string          `json:"installed"`
-	Candidate  string          `json:"candidate"`
-	Source     string          `json:"source,omitempty"`
-	Class      domain.Class    `json:"class"`
-	Severity   domain.Severity `json:"severity"`
-	Advisories []string        `json:"advisories,omitempty"`
-	// FirstSeen is when patchflow first saw this candidate pending on the
-	// host (the host's first-seen file).
-	FirstSeen time.Time `json:"first_seen,omitzero"`
-	// Published is the advisory's issue date when the package manager
-	// knows it (dnf updateinfo); zero otherwise.
-	Published time.Time `json:"published,omitzero"`
-}
-
-// Pending is the update as the plan counts it: Since is the earlier of
-// Published and FirstSeen.
-func (u Update) Pending(manager string) domain.Pending {
-	since := u.Published
-	if since.IsZero() || (!u.FirstSeen.IsZero() && u.FirstSeen.Before(since)) {
-		since = u.FirstSeen
-	}
-	return domain.Pending{Manager: manager, Name: u.Name, Candidate: u.Candidate, Class: u.Class,
-		Severity: u.Severity, Advisories: u.Advisories, Since: since}
-}
-
 // ResolveInput asks for the target and staging host names.
 type ResolveInput struct {
 	Inventory domain.InventorySpec `json:"inventory"`
@@ -103,9 +73,9 @@ type ResolveResult struct {
 
 // ScanResult is one host's package manager and pending updates.
 type ScanResult struct {
-	Host    string   `json:"host"`
-	Manager string   `json:"manager"` // apt, dnf, zypper
-	Updates []Update `json:"updates,omitempty"`
+	Host    string          `json:"host"`
+	Manager string          `json:"manager"` // apt, dnf, zypper
+	Updates []domain.Update `json:"updates,omitempty"`
 }
 
 // ScanBatchInput scans several hosts in one activity, so a cycle's history

@@ -245,7 +245,7 @@ func TestComplianceLastSuccessAndPendingPastSLA(t *testing.T) {
 	seen2 := map[string]time.Time{}
 	for _, h := range hostNames(2) {
 		c2.fleet.hosts[h].installed = map[string]string{"demo-app": "1.0.1", "libfoo": "2.1", "openssl": "3.0.2"}
-		c2.fleet.hosts[h].pending = []Update{{Name: "openssl", Installed: "3.0.2", Candidate: "3.0.3", Class: "security", Severity: "critical"}}
+		c2.fleet.hosts[h].pending = []domain.Update{{Name: "openssl", Installed: "3.0.2", Candidate: "3.0.3", Class: "security", Vulns: domain.Vulns{Severity: "critical"}}}
 		seen2[h+":openssl"] = later.Add(-3 * day)
 	}
 	scanWithHistory(c2, seen2, nil)

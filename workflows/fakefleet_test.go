@@ -47,7 +47,7 @@ type fakeFleet struct {
 
 type fakeHost struct {
 	installed map[string]string
-	pending   []Update
+	pending   []domain.Update
 	down      bool
 }
 
@@ -60,9 +60,9 @@ func newFakeFleet(names ...string) *fakeFleet {
 	for _, n := range names {
 		f.hosts[n] = &fakeHost{
 			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
-			pending: []Update{
-				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Severity: "high", Advisories: []string{"CVE-2026-0001"}},
-				{Name: "libfoo", Installed: "2.0", Candidate: "2.1", Class: "bugfix", Severity: "unknown"},
+			pending: []domain.Update{
+				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Vulns: domain.Vulns{Severity: "high", Advisories: []string{"CVE-2026-0001"}}},
+				{Name: "libfoo", Installed: "2.0", Candidate: "2.1", Class: "bugfix", Vulns: domain.Vulns{Severity: "unknown"}},
 			},
 		}
 	}

@@ -10,11 +10,11 @@ import (
 // timeout; on timeout the policy aborts (the default) or proceeds.
 func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	a := c.spec.Approval
-	if !a.Manual() {
+	if !a.Manual(c.rollout.plan) {
 		return "", true
 	}
 	c.st.AwaitingApproval = true
-	c.setState(ctx, domain.CycleAwaitingApproval, "")
+	c.setState(ctx, domain.CycleAwaitingApproval, "plan: "+c.rollout.plan.Summary())
 	cond := func() bool { return c.ctl.approved || c.ctl.aborting }
 	ok := true
 	var err error

@@ -1,17 +1,21 @@
-package activities
+package hostscan
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
+	"github.com/patchflow/patchflow/advisories"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/testfleet"
-	"github.com/patchflow/patchflow/transport"
 )
 
-func TestParseAdvisoryDates(t *testing.T) {
+// TestStampPublished: the issue date wins over a revision, an update takes
+// the earliest date of the advisories naming it, dnf 4's Updated stands in
+// for a missing Issued.
+func TestStampPublished(t *testing.T) {
 	out := `===============================================================================
   demo-lib bug fix update
 ===============================================================================
@@ -31,17 +35,28 @@ Description: demo-lib bug fix update demo-lib-1.1.
 Description: Important: demo-app security update demo-app-1.0.1.
    Severity: Important
 `
-	got := parseAdvisoryDates([]byte(out))
-	want := map[string]time.Time{
-		"PFBA-2026:0002": time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC),
-		"PFSA-2026:0001": time.Date(2026, 1, 15, 8, 30, 0, 0, time.UTC), // issued, not the revision
+	list, _, err := advisories.ParseUpdateinfoInfo(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("dates %v, want %v", got, want)
+	info := map[string]advisories.UpdateinfoAdvisory{}
+	for _, a := range list {
+		info[a.ID] = a
 	}
-	for id, w := range want {
-		if !got[id].Equal(w) {
-			t.Errorf("%s dated %v, want %v", id, got[id], w)
+	ups := []domain.Update{
+		{Name: "demo-lib", Vulns: domain.Vulns{Advisories: []string{"PFBA-2026:0002"}}},
+		{Name: "demo-app", Vulns: domain.Vulns{Advisories: []string{"PFSA-2026:0001", "PFBA-2026:0002"}}},
+		{Name: "other"},
+	}
+	stampPublished(ups, info)
+	want := []time.Time{
+		time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 15, 8, 30, 0, 0, time.UTC), // issued, not the revision, and the earlier advisory
+		{},
+	}
+	for i, w := range want {
+		if !ups[i].Published.Equal(w) {
+			t.Errorf("%s published %v, want %v", ups[i].Name, ups[i].Published, w)
 		}
 	}
 }
@@ -50,14 +65,10 @@ Description: Important: demo-app security update demo-app-1.0.1.
 // advisory carries the advisory's date from the repository's updateinfo.
 func TestPublishedOnDNFFleet(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, RPMHosts: 1, Logf: t.Logf})
-	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
-	t.Cleanup(func() { pool.Close() })
-	acts := New(Deps{Pool: pool})
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(acts)
-	e := &actEnv{t: t, env: env, acts: acts, inv: f.InventoryPath}
-	res := e.scan(f.InventoryPath, f.Hosts[0].Name)
+	res, err := New(nil, nil).Scan(context.Background(), target(t, f.InventoryPath, f.Hosts[0].Name), true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dated := 0
 	for _, u := range res.Updates {
 		if len(u.Advisories) > 0 {

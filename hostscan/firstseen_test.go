@@ -1,4 +1,4 @@
-package activities
+package hostscan
 
 import (
 	"context"
@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/testfleet"
-	"github.com/patchflow/patchflow/transport"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 func TestMergeFirstSeen(t *testing.T) {
@@ -20,7 +17,7 @@ func TestMergeFirstSeen(t *testing.T) {
 	known := map[string]time.Time{"openssl=3.0.2": t0, "curl=8.1": t0, "zlib=1.3": t0}
 	// curl 8.1 was installed, 8.2 is a new update; zlib 1.3 was never
 	// installed and 1.3.1 replaced it in the repository.
-	ups := []workflows.Update{{Name: "openssl", Installed: "3.0.1", Candidate: "3.0.2"}, {Name: "curl", Installed: "8.1", Candidate: "8.2"},
+	ups := []domain.Update{{Name: "openssl", Installed: "3.0.1", Candidate: "3.0.2"}, {Name: "curl", Installed: "8.1", Candidate: "8.2"},
 		{Name: "zlib", Installed: "1.2", Candidate: "1.3.1"}}
 	keep, changed := mergeFirstSeen("apt", ups, known, now)
 	if !changed {
@@ -46,14 +43,9 @@ func TestMergeFirstSeen(t *testing.T) {
 // second scan keeps its times, and installing an update prunes its record.
 func TestFirstSeenOnFleet(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
-	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
-	t.Cleanup(func() { pool.Close() })
-	acts := New(Deps{Pool: pool})
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(acts)
-	e := &actEnv{t: t, env: env, acts: acts, inv: f.DeployInventoryPath}
 	h := f.Hosts[0].Name
+	tg := target(t, f.DeployInventoryPath, h)
+	sc := New(nil, nil)
 	ctx := context.Background()
 
 	onHost := func() map[string]time.Time {
@@ -68,10 +60,13 @@ func TestFirstSeenOnFleet(t *testing.T) {
 		}
 		return file.Updates
 	}
-	scan := func() map[string]workflows.Update {
+	scan := func() map[string]domain.Update {
 		t.Helper()
-		res := e.scan(f.DeployInventoryPath, h)
-		by := map[string]workflows.Update{}
+		res, err := sc.Scan(ctx, tg, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]domain.Update{}
 		for _, u := range res.Updates {
 			by[u.Name] = u
 		}
@@ -114,9 +109,9 @@ func TestFirstSeenOnFleet(t *testing.T) {
 		}
 	}
 
-	var applied workflows.ApplyResult
-	e.must(acts.ApplyPins, workflows.HostInput{Inventory: f.DeployInventoryPath, Host: h,
-		Pins: []domain.Pin{{Name: "demo-lib", Version: app.Candidate}}}, &applied)
+	if err := tg.Mgr.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib", Version: app.Candidate}}); err != nil {
+		t.Fatal(err)
+	}
 	third := scan()
 	file = onHost()
 	if _, still := file[firstSeenKey(app)]; still {

@@ -1,4 +1,4 @@
-package activities
+package hostscan
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
-	"github.com/patchflow/patchflow/workflows"
 )
 
-// FirstSeenPath is the file on each host where ScanHost records when
+// FirstSeenPath is the file on each host where a scan records when
 // patchflow first saw each pending update, so time-to-patch spans cycles
 // and workers without a database of its own.
 const FirstSeenPath = "/var/lib/patchflow/first-seen.json"
@@ -31,7 +31,7 @@ type firstSeenFile struct {
 
 // firstSeenKey names one pending update: its package and candidate
 // version, so a newer candidate of the same package starts its own clock.
-func firstSeenKey(u workflows.Update) string {
+func firstSeenKey(u domain.Update) string {
 	return u.Name + "=" + u.Candidate
 }
 
@@ -43,7 +43,7 @@ func firstSeenKey(u workflows.Update) string {
 // installed version) keeps the older clock: the host has been behind on
 // that package since then, and a new release must not reset its SLA.
 // kind ("apt", "dnf") orders versions.
-func mergeFirstSeen(kind string, ups []workflows.Update, known map[string]time.Time, now time.Time) (map[string]time.Time, bool) {
+func mergeFirstSeen(kind string, ups []domain.Update, known map[string]time.Time, now time.Time) (map[string]time.Time, bool) {
 	keep := make(map[string]time.Time, len(ups))
 	for i := range ups {
 		k := firstSeenKey(ups[i])
@@ -60,7 +60,7 @@ func mergeFirstSeen(kind string, ups []workflows.Update, known map[string]time.T
 
 // supersededSince is the earliest record of another candidate of u's
 // package that was never installed, or now when there is none.
-func supersededSince(kind string, u workflows.Update, known map[string]time.Time, now time.Time) time.Time {
+func supersededSince(kind string, u domain.Update, known map[string]time.Time, now time.Time) time.Time {
 	t := now
 	for k, seen := range known {
 		name, version, _ := strings.Cut(k, "=")
@@ -77,29 +77,29 @@ func supersededSince(kind string, u workflows.Update, known map[string]time.Time
 // or went away: one read and at most one write per scan. A file that
 // cannot be read or written costs the history, not the scan: the updates
 // then count from now and the problem is logged.
-func (a *Activities) recordFirstSeen(ctx context.Context, s *session, ups []workflows.Update) {
-	now := time.Now().UTC().Truncate(time.Second)
-	known, err := readFirstSeen(ctx, s)
+func (s *Scanner) recordFirstSeen(ctx context.Context, t Target, ups []domain.Update) {
+	now := s.now().UTC().Truncate(time.Second)
+	known, err := readFirstSeen(ctx, t)
 	if err != nil {
-		a.d.Logger.Warn("first-seen records unreadable, counting pending updates from now", "host", s.conn.Host(), "file", FirstSeenPath, "error", err)
+		s.Logger.Warn("first-seen records unreadable, counting pending updates from now", "host", t.Name, "file", FirstSeenPath, "error", err)
 		known = nil
 	}
-	keep, changed := mergeFirstSeen(s.mgr.Kind(), ups, known, now)
-	if !changed {
+	keep, changed := mergeFirstSeen(t.Mgr.Kind(), ups, known, now)
+	if !changed || s.ReadOnly {
 		return
 	}
-	if err := writeFirstSeen(ctx, s, keep); err != nil {
-		a.d.Logger.Warn("first-seen records not saved", "host", s.conn.Host(), "file", FirstSeenPath, "error", err)
+	if err := writeFirstSeen(ctx, t, keep); err != nil {
+		s.Logger.Warn("first-seen records not saved", "host", t.Name, "file", FirstSeenPath, "error", err)
 	}
 }
 
 // readFirstSeen returns the host's records; a missing file is none.
-func readFirstSeen(ctx context.Context, s *session) (map[string]time.Time, error) {
+func readFirstSeen(ctx context.Context, t Target) (map[string]time.Time, error) {
 	// test -e first, so "no file yet" is told apart from a failed read
 	// without parsing cat's localised message.
 	script := `test -e "$1" || exit 3; exec cat -- "$1"`
-	cmd := transport.Command{Args: []string{"sh", "-c", script, "sh", FirstSeenPath}, Sudo: s.host.Become, Timeout: firstSeenTimeout}
-	res, err := s.conn.Run(ctx, cmd)
+	cmd := transport.Command{Args: []string{"sh", "-c", script, "sh", FirstSeenPath}, Sudo: t.Sudo, Timeout: firstSeenTimeout}
+	res, err := t.Conn.Run(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -108,13 +108,13 @@ func readFirstSeen(ctx context.Context, s *session) (map[string]time.Time, error
 	case 3:
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("read %s on %s: %s exited %d: %s", FirstSeenPath, s.conn.Host(), cmd, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return nil, fmt.Errorf("read %s on %s: %s exited %d: %s", FirstSeenPath, t.Name, cmd, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 	var f firstSeenFile
 	if err := json.Unmarshal(res.Stdout, &f); err != nil {
 		// A damaged file is replaced by the next write rather than
 		// blocking every scan of the host.
-		return nil, fmt.Errorf("parse %s on %s: %w (it will be rewritten)", FirstSeenPath, s.conn.Host(), err)
+		return nil, fmt.Errorf("parse %s on %s: %w (it will be rewritten)", FirstSeenPath, t.Name, err)
 	}
 	return f.Updates, nil
 }
@@ -122,20 +122,20 @@ func readFirstSeen(ctx context.Context, s *session) (map[string]time.Time, error
 // writeFirstSeen replaces the file atomically: a temporary file in the
 // same directory, renamed over the old one, so a reader never sees half a
 // file and a crash leaves the old one.
-func writeFirstSeen(ctx context.Context, s *session, recs map[string]time.Time) error {
+func writeFirstSeen(ctx context.Context, t Target, recs map[string]time.Time) error {
 	body, err := json.MarshalIndent(firstSeenFile{Version: 1, Updates: recs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode first-seen records: %w", err)
 	}
 	script := `umask 022 && mkdir -p -- "$1" && t="$2.tmp.$$" && cat > "$t" && mv -f -- "$t" "$2" || { rm -f -- "$t"; exit 1; }`
 	cmd := transport.Command{Args: []string{"sh", "-c", script, "sh", path.Dir(FirstSeenPath), FirstSeenPath},
-		Sudo: s.host.Become, Timeout: firstSeenTimeout, Stdin: append(body, '\n')}
-	res, err := s.conn.Run(ctx, cmd)
+		Sudo: t.Sudo, Timeout: firstSeenTimeout, Stdin: append(body, '\n')}
+	res, err := t.Conn.Run(ctx, cmd)
 	if err != nil {
 		return err
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("write %s on %s: %s exited %d: %s", FirstSeenPath, s.conn.Host(), cmd, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return fmt.Errorf("write %s on %s: %s exited %d: %s", FirstSeenPath, t.Name, cmd, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 	return nil
 }

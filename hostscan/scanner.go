@@ -1,0 +1,95 @@
+package hostscan
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/patchflow/patchflow/advisories"
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/pkgmgr"
+	"github.com/patchflow/patchflow/transport"
+)
+
+// Target is one host to scan: its connection and package manager.
+type Target struct {
+	// Name is the host's inventory name, for messages.
+	Name string
+	Conn transport.Conn
+	Mgr  pkgmgr.Manager
+	// Sudo runs privileged commands through sudo (the inventory's become).
+	Sudo bool
+}
+
+// Result is one host's scan.
+type Result struct {
+	Manager string `json:"manager"`
+	// Release is the distribution release matching keyed the host by
+	// ("debian:bookworm"), empty when it could not be read.
+	Release string          `json:"release,omitempty"`
+	Updates []domain.Update `json:"updates"`
+	// Notes say what the identification could not do on this host.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Scanner scans hosts. One Scanner serves a whole process (a worker, or
+// one `inventory scan`), so hosts share its changelog cache.
+type Scanner struct {
+	// Feeds is the synced advisory data; nil identifies updates from the
+	// hosts' own data only.
+	Feeds *Feeds
+	// Changelogs caches parsed changelogs by (source, version) across
+	// hosts.
+	Changelogs *advisories.ChangelogCache
+	Logger     *slog.Logger
+	// Now stamps first-seen records; time.Now by default.
+	Now func() time.Time
+	// ReadOnly reads the hosts' first-seen records but never writes them
+	// (`inventory scan` looks; only cycles and assessments record).
+	ReadOnly bool
+}
+
+// New returns a Scanner with its defaults filled in.
+func New(feeds *Feeds, logger *slog.Logger) *Scanner {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Scanner{Feeds: feeds, Changelogs: advisories.NewChangelogCache(0), Logger: logger, Now: time.Now}
+}
+
+// Scan refreshes the host's package index (when asked), lists its pending
+// updates classified by the driver, and stamps and identifies each. A
+// failure to list is the scan's error; the stamps and the identification
+// cost what they cannot find, never the scan: a note says so.
+func (s *Scanner) Scan(ctx context.Context, t Target, refresh bool) (Result, error) {
+	res := Result{Manager: t.Mgr.Kind(), Updates: []domain.Update{}}
+	if refresh {
+		if err := t.Mgr.Refresh(ctx); err != nil {
+			return res, fmt.Errorf("refresh: %w", err)
+		}
+	}
+	pending, err := t.Mgr.Pending(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list pending updates: %w", err)
+	}
+	for _, u := range pending {
+		res.Updates = append(res.Updates, domain.Update{
+			Name: u.Name, Arch: u.Arch, Installed: u.Installed, Candidate: u.Candidate, Source: u.Source,
+			Class: domain.Class(u.Class),
+			Vulns: domain.Vulns{Severity: domain.Severity(u.Severity).OrUnknown(), Advisories: u.Advisories},
+		})
+	}
+	info := s.updateinfo(ctx, t, res.Updates)
+	stampPublished(res.Updates, info)
+	s.recordFirstSeen(ctx, t, res.Updates)
+	s.identify(ctx, t, &res, info)
+	return res, nil
+}
+
+func (s *Scanner) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
