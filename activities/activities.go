@@ -24,6 +24,7 @@ import (
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/notify"
 	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
@@ -45,6 +46,9 @@ type Deps struct {
 	// Scanner scans hosts and identifies their updates; default one with
 	// the advisory feeds of the default cache (hostscan.OpenFeeds).
 	Scanner *hostscan.Scanner
+	// Notifier delivers webhook events; default one without metrics or
+	// UI links.
+	Notifier *notify.Sender
 }
 
 // Activities implements every activity of workflows.ActivityNames.
@@ -68,6 +72,9 @@ func New(d Deps) *Activities {
 	}
 	if d.Scanner == nil {
 		d.Scanner = hostscan.New(hostscan.OpenFeeds(""), d.Logger)
+	}
+	if d.Notifier == nil {
+		d.Notifier = notify.NewSender(notify.Options{Logger: d.Logger})
 	}
 	return &Activities{d: d}
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/devserver"
+	"github.com/patchflow/patchflow/notify"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -87,7 +88,11 @@ func startDevStack(ctx context.Context, cfg devStackConfig) (_ *DevStack, err er
 	}
 	s.Client = c
 	s.closers = append(s.closers, c.Close)
-	deps, closeDeps := worker.DefaultDependencies(cfg.Logger, metrics.Registry, c)
+	deps, closeDeps, err := worker.DefaultDependencies(cfg.Logger, metrics.Registry, c,
+		notify.Links{UI: srv.UIURL(), Namespace: srv.Namespace()})
+	if err != nil {
+		return nil, err
+	}
 	s.closers = append(s.closers, closeDeps)
 	wctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchflow/patchflow/notify"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -16,7 +18,9 @@ type WorkerOptions struct {
 	MetricsAddress          string
 	MaxConcurrentActivities int
 	LogLevel                string
-	Context                 context.Context
+	// UIURL is the Temporal UI's base URL, linked from notifications.
+	UIURL   string
+	Context context.Context
 }
 
 // NewCmdWorker builds `patchflow worker`.
@@ -59,6 +63,7 @@ unless allowed:
 	cmd.Flags().StringVar(&opts.MetricsAddress, "metrics-address", ":9464", "host:port of the Prometheus /metrics endpoint (empty disables it)")
 	cmd.Flags().IntVar(&opts.MaxConcurrentActivities, "max-concurrent-activities", 0, "activities in flight on this worker (0: SDK default)")
 	cmd.Flags().StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().StringVar(&opts.UIURL, "ui-url", os.Getenv("PATCHFLOW_UI_URL"), "the Temporal UI's base `URL`, linked from notifications (default $PATCHFLOW_UI_URL)")
 	return cmd
 }
 
@@ -87,7 +92,11 @@ func workerRun(opts *WorkerOptions) error {
 		return temporalError(err)
 	}
 	defer c.Close()
-	deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry, c)
+	deps, closeDeps, err := worker.DefaultDependencies(logger, metrics.Registry, c,
+		notify.Links{UI: opts.UIURL, Namespace: opts.Temporal.Namespace})
+	if err != nil {
+		return err
+	}
 	defer closeDeps()
 	return worker.Run(ctx, worker.Options{
 		Client: c, Logger: logger, MaxConcurrentActivities: opts.MaxConcurrentActivities,

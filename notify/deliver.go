@@ -116,7 +116,7 @@ type Result struct {
 // says whether trying the activity again can help (only Interrupted can).
 func (s *Sender) Deliver(ctx context.Context, w Webhook, e Event) (Result, error) {
 	d := &delivery{s: s, w: w, e: e, start: time.Now()}
-	d.res = Result{EventID: e.ID(), Event: e.Type, Webhook: w.name()}
+	d.res = Result{EventID: e.ID(), Event: e.Type, Webhook: w.Name()}
 	if errs := w.Validate(); errs != nil {
 		return d.fail(Invalid, errs)
 	}

@@ -110,12 +110,14 @@ type Counts struct {
 	RolledBack  int `json:"rolled_back"`
 	Skipped     int `json:"skipped"`
 	NeedsRepair int `json:"needs_repair"`
+	Canceled    int `json:"canceled"`
 	Pending     int `json:"pending"`
 }
 
 // Outcome is how a cycle or wave ended.
 type Outcome struct {
-	// State is the final cycle state (completed, planned, failed, aborted)
+	// State is the final cycle state (planned, completed,
+	// completed_with_failures, failed, aborted, canceled)
 	// or, for a wave, "completed" or "failed".
 	State    string        `json:"state"`
 	Counts   Counts        `json:"counts"`

@@ -128,9 +128,9 @@ func (w Webhook) timeout() time.Duration {
 	return min(w.Timeout, MaxTimeout)
 }
 
-// name is how messages show the webhook before its URL is read: the
+// Name is how messages show the webhook before its URL is read: the
 // policy's URL without query or user info, or where a secret URL comes from.
-func (w Webhook) name() string {
+func (w Webhook) Name() string {
 	switch {
 	case w.URLFile != "":
 		return "webhook (url_file " + w.URLFile + ")"

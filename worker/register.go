@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -8,6 +9,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/patchflow/patchflow/activities"
+	"github.com/patchflow/patchflow/hostscan"
+	"github.com/patchflow/patchflow/notify"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -27,15 +30,24 @@ type Dependencies struct {
 	Pool *transport.Pool
 	// Client lets activities name the cycle that holds a busy host.
 	Client client.Client
+	// Notifier delivers the policies' webhook events.
+	Notifier *notify.Sender
 }
 
 // DefaultDependencies builds the activity dependencies of a worker process
 // (SSH with the user's keys, agent, ~/.ssh/config and known_hosts) and a
 // func that closes the open connections on shutdown.
-func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c client.Client) (Dependencies, func()) {
+// links are put into notifications: the Temporal UI's base URL (empty:
+// no links) and the namespace.
+func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c client.Client, links notify.Links) (Dependencies, func(), error) {
+	m, err := notify.NewMetrics(reg)
+	if err != nil {
+		return Dependencies{}, nil, fmt.Errorf("register notification metrics: %w", err)
+	}
 	pool := transport.NewPool(transport.NewSSHDialer())
-	d := Dependencies{Logger: logger, Registry: reg, Pool: pool, Client: c}
-	return d, func() { _ = pool.Close() }
+	d := Dependencies{Logger: logger, Registry: reg, Pool: pool, Client: c,
+		Notifier: notify.NewSender(notify.Options{Metrics: m, Links: links, Heartbeat: notify.ActivityHeartbeat, Logger: logger})}
+	return d, func() { _ = pool.Close() }, nil
 }
 
 // RegisterPatchflow registers every patchflow workflow and activity on r.
@@ -43,5 +55,6 @@ func RegisterPatchflow(r Registry, d Dependencies) {
 	r.RegisterWorkflow(workflows.PatchCycle)
 	r.RegisterWorkflow(workflows.Wave)
 	r.RegisterWorkflow(workflows.HostPatch)
-	r.RegisterActivity(activities.New(activities.Deps{Pool: d.Pool, Client: d.Client, Logger: d.Logger}))
+	r.RegisterActivity(activities.New(activities.Deps{Pool: d.Pool, Client: d.Client, Logger: d.Logger,
+		Scanner: hostscan.New(hostscan.OpenFeeds(""), d.Logger), Notifier: d.Notifier}))
 }

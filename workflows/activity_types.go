@@ -30,6 +30,7 @@ const (
 	ActHostResults    = "HostResults"
 	ActVerifyHosts    = "VerifyHosts"
 	ActDownloadHosts  = "DownloadHosts"
+	ActNotify         = "Notify"
 )
 
 // ActivityNames lists every activity the workflows call.
@@ -37,7 +38,7 @@ var ActivityNames = []string{
 	ActResolveTargets, ActScanHosts, ActPrepare, ActPrecheck, ActSnapshot,
 	ActRunHook, ActApplyPins, ActReboot, ActWaitForHost, ActVerify,
 	ActRollback, ActRunChecks, ActProbeChecks, ActHostLock, ActHostResults,
-	ActVerifyHosts, ActDownloadHosts,
+	ActVerifyHosts, ActDownloadHosts, ActNotify,
 }
 
 // Non-retryable application error types the activities use for permanent

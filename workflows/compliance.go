@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // Compliance states of patchflow_compliance_hosts.
@@ -104,6 +106,19 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 	}
 	now := workflow.Now(ctx)
 	policy := c.spec.Policy
+	breaches := map[domain.Severity]*notify.SLAInfo{}
+	breach := func(h string, sev domain.Severity) {
+		r.Breaches++
+		b := breaches[sev]
+		if b == nil {
+			b = &notify.SLAInfo{Severity: string(sev), SLA: c.spec.SLA.For(sev)}
+			breaches[sev] = b
+		}
+		b.Updates++
+		if n := len(b.Hosts); (n == 0 || b.Hosts[n-1] != h) && n < notify.MaxListedHosts {
+			b.Hosts = append(b.Hosts, h)
+		}
+	}
 	for _, h := range b.targets {
 		_, scanned := b.scanned[h]
 		ups := b.updates(h)
@@ -128,7 +143,7 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 				m.Timer(MetricTimeToPatch).Record(ttp)
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && ttp > sla {
 					m.Counter(MetricSLABreaches).Inc(1)
-					r.Breaches++
+					breach(h, u.severity)
 				}
 			}
 		default:
@@ -136,7 +151,7 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 			for _, u := range ups {
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && !u.since.IsZero() && now.Sub(u.since) > sla {
 					metricsFor(ctx, policy, metricTagSeverity, string(u.severity)).Counter(MetricSLABreaches).Inc(1)
-					r.Breaches++
+					breach(h, u.severity)
 				}
 			}
 		}
@@ -148,6 +163,12 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 	m.Gauge(MetricComplianceTimestamp).Update(float64(now.Unix()))
 	if state == domain.CycleCompleted && r.Noncompliant == 0 {
 		m.Gauge(MetricLastSuccess).Update(float64(now.Unix()))
+	}
+	for _, sev := range append(domain.KnownSeverities, domain.SeverityUnknown) {
+		if info := breaches[sev]; info != nil {
+			c.notes.emit(ctx, notify.Event{Type: notify.SLABreached, SLA: info,
+				Reason: fmt.Sprintf("%d %s updates past the %s SLA", info.Updates, sev, durationText(info.SLA))})
+		}
 	}
 	return r
 }

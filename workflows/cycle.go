@@ -7,11 +7,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // CycleInput is the input of PatchCycle (workflow ID CycleID(policy, start)).
 type CycleInput struct {
 	Spec domain.CycleSpec `json:"spec"`
+	// Notify are the policy's webhooks: where events are sent (and where
+	// the worker finds their secrets), never a secret itself.
+	Notify []notify.Webhook `json:"notify,omitempty"`
 }
 
 // cycleRun is what the steps of one cycle share: the spec, the status the
@@ -30,6 +34,10 @@ type cycleRun struct {
 	comp    complianceBook
 	// rollbacks numbers the cycle's rollback waves.
 	rollbacks int
+	notes     *notifier
+	hooks     []notify.Webhook
+	// waveNotes sums the notifications the waves sent (host events).
+	waveNotes NotificationStatus
 }
 
 // PatchCycle runs one patch cycle of a policy: resolve targets, scan and
@@ -43,9 +51,10 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	if err := spec.Validate(); err != nil {
 		return CycleResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil)
 	}
-	c := &cycleRun{spec: spec, compat: readCycleCompat(ctx), started: workflow.Now(ctx)}
+	c := &cycleRun{spec: spec, compat: readCycleCompat(ctx), started: workflow.Now(ctx), hooks: in.Notify}
 	c.st = CycleStatus{CycleID: workflow.GetInfo(ctx).WorkflowExecution.ID, Policy: spec.Policy,
 		State: domain.CycleResolving, Started: c.started}
+	c.notes = newNotifier(ctx, c.st.CycleID, spec.Policy, in.Notify)
 	if err := c.register(ctx); err != nil {
 		return CycleResult{}, err
 	}
@@ -74,6 +83,8 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 	if err := c.size(targets, scan); err != nil {
 		return domain.CycleFailed, err.Error()
 	}
+	c.notes.emit(ctx, notify.Event{Type: notify.CycleStarted, Cycle: &notify.CycleInfo{
+		Targets: len(targets.all()), Staging: len(c.rollout.staging), Waves: len(c.rollout.waves), DryRun: c.spec.DryRun}})
 	switch {
 	case c.ctl.canceled:
 		return domain.CycleCanceled, "canceled before the rollout"

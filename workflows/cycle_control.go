@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // AbortRequest is the payload of the cycle's abort message.
@@ -98,6 +99,11 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 func (c *cycleRun) status() CycleStatus {
 	s := c.st
 	s.Counts = c.counts()
+	if len(c.hooks) > 0 {
+		n := c.notes.status
+		n.add(c.waveNotes)
+		s.Notifications = &n
+	}
 	s.Hosts, s.HostsOmitted = c.hosts.notPatched(maxReportedHosts)
 	return s
 }
@@ -175,6 +181,11 @@ func (c *cycleRun) validateRollbackHost(host string) error {
 // stops starting hosts; hosts in flight finish.
 func (c *cycleRun) setPaused(ctx workflow.Context, paused bool) {
 	c.st.Paused = paused
+	if paused {
+		c.notes.emit(ctx, notify.Event{Type: notify.CyclePaused, Reason: "paused by an operator"})
+	} else {
+		c.notes.emit(ctx, notify.Event{Type: notify.CycleResumed})
+	}
 	if !paused {
 		c.resumeParked()
 	}

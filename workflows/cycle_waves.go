@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // stageResult is how one stage (staging or a production wave) ended; the
@@ -31,6 +32,17 @@ type stageResult struct {
 // hosts of the parts before it that did not bake.
 func (c *cycleRun) runStage(ctx workflow.Context, n int, hosts []string, parallel int, bake time.Duration, budgetLeft int, onBreach domain.BreachAction) stageResult {
 	var total stageResult
+	wave := &notify.WaveInfo{Number: n, Name: c.waveName(n), Hosts: len(hosts)}
+	started := workflow.Now(ctx)
+	c.notes.emit(ctx, notify.Event{Type: notify.WaveStarted, Wave: wave})
+	defer func() {
+		state := "completed"
+		if total.breached || total.aborted || total.abortReason != "" || c.ctl.canceled {
+			state = "failed"
+		}
+		c.notes.emit(ctx, notify.Event{Type: notify.WaveFinished, Wave: wave,
+			Outcome: &notify.Outcome{State: state, Counts: notifyCounts(c.hosts.counts(hosts)), Duration: since(ctx, started)}})
+	}()
 	var before map[string]float64
 	var unchecked []string
 	rest := hosts
@@ -79,7 +91,28 @@ func (c *cycleRun) waveInput(n int, hosts []string, parallel, budgetLeft int, on
 	return WaveInput{CycleID: c.st.CycleID, Policy: c.spec.Policy, Wave: n, Inventory: c.spec.Inventory.Source,
 		Targets: c.wireTargets(c.rollout.targets(hosts)), PlanPins: c.wirePins(),
 		MaxParallel: parallel, BudgetLeft: budgetLeft, OnBreach: onBreach, Steps: c.spec.Host,
-		Checks: c.spec.Checks, BusyTimeout: c.spec.BusyTimeout, Progress: WaveProgress{Paused: c.st.Paused, Aborted: c.ctl.aborting}}
+		Checks: c.spec.Checks, BusyTimeout: c.spec.BusyTimeout, Progress: WaveProgress{Paused: c.st.Paused, Aborted: c.ctl.aborting},
+		Notify: c.hooks}
+}
+
+// waveName is wave n's name in the policy ("canary", "rest-2"), "staging"
+// for 0.
+func (c *cycleRun) waveName(n int) string {
+	if n == 0 {
+		return "staging"
+	}
+	if planned, err := domain.PlanWaves(c.spec.Waves, len(flattenWaves(c.rollout.waves))); err == nil && n <= len(planned) {
+		return planned[n-1].Name
+	}
+	return waveLabel(n)
+}
+
+func flattenWaves(waves [][]string) []string {
+	var out []string
+	for _, w := range waves {
+		out = append(out, w...)
+	}
+	return out
 }
 
 // runWavePart runs one part of wave n as a Wave child and records its
@@ -108,6 +141,7 @@ func (c *cycleRun) runWavePart(ctx workflow.Context, n, part int, in WaveInput) 
 	for _, f := range res.LateFailures {
 		c.hosts.fail(f.Host, f.Problem)
 	}
+	c.waveNotes.add(res.Notifications)
 	c.refreshStages()
 	return res
 }

@@ -68,6 +68,10 @@ type hostFailedSignal struct {
 	Host   string `json:"host"`
 	Wave   int    `json:"wave"`
 	Reason string `json:"reason,omitempty"`
+	// State is failed, or needs_repair when the rollback failed too; Step
+	// is the step that failed.
+	State domain.HostState `json:"state,omitempty"`
+	Step  string           `json:"step,omitempty"`
 }
 
 // errRollbackRequested stops a patch between steps when an operator asked
@@ -83,6 +87,8 @@ type hostRun struct {
 	touched  bool // a pre hook or the install ran: finish even when canceled
 	rebooted bool
 	started  time.Time
+	// failedStep is the step the last failure happened in.
+	failedStep string
 	// steps runs the host's activities: disconnected from cancellation,
 	// so a canceled host never stops in the middle of a step.
 	steps workflow.Context
@@ -131,7 +137,7 @@ func HostPatch(ctx workflow.Context, in HostPatchInput) (HostPatchResult, error)
 			return h.rollbackUntilDecided(ctx, "rollback requested by an operator"), nil
 		}
 		reason := fmt.Sprintf("%s failed: %s", h.ctl.status.State, reasonOf(err))
-		h.notifyParent(ctx, reason)
+		h.notifyParent(ctx, reason, domain.HostFailed)
 		if h.applied && h.in.Steps.RollbackOnFailure {
 			if rerr := h.rollback(ctx); rerr != nil {
 				return h.repairUntilDecided(ctx, reason+"; rollback failed: "+reasonOf(rerr)), nil
@@ -183,13 +189,13 @@ var errCanceledUntouched = errors.New("canceled before the host was changed")
 
 // notifyParent tells the wave at once that this host failed, so the
 // failure budget counts it before any operator decision.
-func (h *hostRun) notifyParent(ctx workflow.Context, reason string) {
+func (h *hostRun) notifyParent(ctx workflow.Context, reason string, state domain.HostState) {
 	// Only waves count failures; a rollback run's parent is the cycle.
 	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
 	if parent == nil || h.in.Mode != HostModePatch {
 		return
 	}
-	ev := hostFailedSignal{Host: h.in.Host, Wave: h.in.Wave, Reason: reason}
+	ev := hostFailedSignal{Host: h.in.Host, Wave: h.in.Wave, Reason: reason, State: state, Step: h.failedStep}
 	// The signal is best effort: a parent that already closed needs no count.
 	_ = workflow.SignalExternalWorkflow(h.steps, parent.ID, "", signalHostFailed, ev).Get(h.steps, nil)
 }

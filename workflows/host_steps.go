@@ -149,6 +149,9 @@ func (h *hostRun) step(state domain.HostState, step, activity string, in HostInp
 	start := workflow.Now(ctx)
 	err := workflow.ExecuteActivity(withActivity(ctx, o), activity, in).Get(ctx, out)
 	metricsFor(ctx, h.in.Policy, metricTagStep, step).Timer(MetricStepDuration).Record(since(ctx, start))
+	if err != nil {
+		h.failedStep = step
+	}
 	return err
 }
 
@@ -198,7 +201,7 @@ func (h *hostRun) rollbackUntilDecided(ctx workflow.Context, reason string) Host
 // try the rollback again, skip leaves it marked for manual repair.
 func (h *hostRun) repairUntilDecided(ctx workflow.Context, reason string) HostPatchResult {
 	for {
-		h.notifyParent(ctx, reason)
+		h.notifyParent(ctx, reason, domain.HostNeedsRepair)
 		h.setState(ctx, domain.HostNeedsRepair, reason)
 		switch d := h.awaitDecision(ctx); d {
 		case MsgRetry, MsgRollback:

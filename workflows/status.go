@@ -95,6 +95,9 @@ type CycleStatus struct {
 	Started      time.Time    `json:"started"`
 	// Window is set for a cycle with a maintenance window.
 	Window *WindowStatus `json:"window,omitempty"`
+	// Notifications is set for a cycle with webhooks: what was delivered
+	// and what failed (a failure never holds up the rollout).
+	Notifications *NotificationStatus `json:"notifications,omitempty"`
 }
 
 // CycleResult is what a finished cycle returns: as the workflow's result

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // approvalGate waits for approve when the policy says manual, up to its
@@ -15,6 +16,14 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	}
 	c.st.AwaitingApproval = true
 	c.setState(ctx, domain.CycleAwaitingApproval, "plan: "+c.rollout.plan.Summary())
+	info := &notify.ApprovalInfo{Hosts: len(c.rollout.refs), Updates: len(c.rollout.plan.Entries), OnTimeout: string(a.OnTimeout)}
+	if a.Timeout > 0 {
+		info.Deadline = workflow.Now(ctx).Add(a.Timeout)
+		if info.OnTimeout == "" {
+			info.OnTimeout = string(domain.ApprovalTimeoutAbort)
+		}
+	}
+	c.notes.emit(ctx, notify.Event{Type: notify.CycleApprovalNeeded, Approval: info})
 	cond := func() bool { return c.ctl.approved || c.ctl.aborting }
 	ok := true
 	var err error
@@ -31,8 +40,11 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 		return "aborted by operator before approval", false
 	case !ok && a.OnTimeout == domain.ApprovalTimeoutProceed:
 		workflow.GetLogger(ctx).Info("no approval within the timeout; proceeding as the policy says")
+		c.notes.emit(ctx, notify.Event{Type: notify.CycleApproved, Approval: &notify.ApprovalInfo{By: "timeout"}})
 	case !ok:
 		return "no approval within " + durationText(a.Timeout), false
+	default:
+		c.notes.emit(ctx, notify.Event{Type: notify.CycleApproved, Approval: &notify.ApprovalInfo{By: "operator"}})
 	}
 	return "", true
 }

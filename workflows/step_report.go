@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // Failure types of a cycle that did not succeed (the workflow's failure
@@ -49,6 +50,8 @@ func (c *cycleRun) finish(ctx workflow.Context, state domain.CycleState, reason 
 	m.Timer(MetricCycleDuration).Record(since(ctx, c.started))
 	m.Counter(MetricCycles).Inc(1)
 	c.reportCompliance(ctx, state)
+	c.notifyEnd(ctx, state, reason)
+	c.notes.drain(ctx)
 	res := CycleResult{CycleStatus: c.status(), Finished: workflow.Now(ctx)}
 	if !c.compat.v2 || state.Succeeded() {
 		return res, nil
@@ -65,6 +68,24 @@ func (c *cycleRun) finish(ctx workflow.Context, state domain.CycleState, reason 
 	}
 	return CycleResult{}, temporal.NewApplicationErrorWithOptions(summaryLine(res), errType,
 		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{res}})
+}
+
+// notifyEnd sends the cycle's last event: finished (also a dry run and a
+// cycle that completed with failed hosts), failed, or aborted (also
+// canceled).
+func (c *cycleRun) notifyEnd(ctx workflow.Context, state domain.CycleState, reason string) {
+	ev := notify.Event{Type: notify.CycleFinished, Reason: reason,
+		Outcome: &notify.Outcome{State: string(state), Counts: notifyCounts(c.counts()), Duration: since(ctx, c.started)}}
+	switch state {
+	case domain.CycleFailed:
+		ev.Type = notify.CycleFailed
+		if ev.Reason == "" {
+			ev.Reason = "failed"
+		}
+	case domain.CycleAborted, domain.CycleCanceled:
+		ev.Type = notify.CycleAborted
+	}
+	c.notes.emit(ctx, ev)
 }
 
 // anyHostFailed reports whether a host ended failed, rolled back or in

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // stage patches the staging hosts with the plan; any staging host not
@@ -82,6 +83,8 @@ func (c *cycleRun) rollOut(ctx workflow.Context) (string, bool) {
 // first wave) and reports whether the rollout goes on.
 func (c *cycleRun) onBreach(ctx workflow.Context, n int, reason string) (string, bool) {
 	parallel := c.rollbackParallel(n)
+	c.notes.emit(ctx, notify.Event{Type: notify.BudgetBreached, Reason: reason, Budget: &notify.BudgetInfo{
+		Tolerated: c.st.Budget, Failed: c.st.BudgetUsed, Wave: n, Action: string(orBreach(c.spec.OnBudgetBreach))}})
 	switch c.spec.OnBudgetBreach {
 	case domain.BreachRollbackAll:
 		c.rollbackHosts(ctx, c.hosts.changed(-1), parallel, reason)
@@ -97,6 +100,7 @@ func (c *cycleRun) onBreach(ctx workflow.Context, n int, reason string) (string,
 	// resume accepts the failures and goes on, abort stops.
 	c.st.Paused = true
 	c.setState(ctx, domain.CyclePaused, reason+"; resume to continue, abort to stop")
+	c.notes.emit(ctx, notify.Event{Type: notify.CyclePaused, Reason: reason})
 	if !c.awaitUnpaused(ctx) {
 		return reason + "; canceled", false
 	}
@@ -106,6 +110,13 @@ func (c *cycleRun) onBreach(ctx workflow.Context, n int, reason string) (string,
 	// The operator accepted the failures: the next one breaches again.
 	c.st.Budget = c.st.BudgetUsed
 	return "", true
+}
+
+func orBreach(a domain.BreachAction) domain.BreachAction {
+	if a == "" {
+		return domain.BreachPause
+	}
+	return a
 }
 
 // rollbackParallel is how many hosts a rollback after wave n runs at once:

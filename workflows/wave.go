@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // WaveInput is the input of one Wave run (workflow ID <cycle>/wave/<n>,
@@ -53,6 +54,9 @@ type WaveInput struct {
 	// new (0 = 500); the SDK's continue-as-new suggestion also ends a run.
 	HostsPerRun int          `json:"hosts_per_run,omitempty"`
 	Progress    WaveProgress `json:"progress"`
+	// Notify are the cycle's webhooks: the wave sends its hosts' events
+	// (host.failed, host.rolled_back) as they happen.
+	Notify []notify.Webhook `json:"notify,omitempty"`
 }
 
 // WaveProgress is what a wave has done so far, carried across runs.
@@ -90,6 +94,8 @@ type WaveResult struct {
 	// LateFailures are hosts of earlier parts (CheckAlso) that failed the
 	// checks after the bake.
 	LateFailures []HostProblem `json:"late_failures,omitempty"`
+	// Notifications are this wave's deliveries.
+	Notifications NotificationStatus `json:"notifications,omitzero"`
 }
 
 type waveRun struct {
@@ -104,6 +110,7 @@ type waveRun struct {
 	// hostChecks run in each host's verify, waveChecks after the bake.
 	hostChecks, waveChecks []domain.Check
 	late                   []HostProblem
+	notes                  *notifier
 }
 
 // Wave patches its targets (or, in rollback mode, returns them to their
@@ -131,6 +138,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	if err := w.register(ctx); err != nil {
 		return WaveResult{}, err
 	}
+	w.notes = newNotifier(ctx, in.CycleID, in.Policy, in.Notify)
 	w.hostChecks, w.waveChecks = domain.SplitChecks(in.Checks)
 	if w.p.Runs == 1 {
 		upsert(ctx, AttrPolicy.ValueSet(in.Policy), AttrCycle.ValueSet(in.CycleID), AttrWave.ValueSet(waveLabel(in.Wave)))
@@ -161,10 +169,12 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 		// The hosts in flight were asked to cancel: each finishes what it
 		// started and reports, so the wave waits for them.
 		_ = workflow.Await(detached(ctx), func() bool { return len(w.inFlight) == 0 })
+		w.notes.drain(ctx)
 		return WaveResult{}, temporal.NewCanceledError(w.result())
 	}
 	if w.p.Next < len(in.Targets) && !w.p.Aborted && !w.p.Breached {
 		w.drainSignals(ctx)
+		w.notes.drain(ctx)
 		// The next run gets only the hosts not started yet.
 		next := in
 		next.Targets = in.Targets[w.p.Next:]
@@ -175,13 +185,18 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	if !w.p.Aborted && in.Mode == HostModePatch && !in.SkipChecks {
 		w.bakeAndCheck(ctx)
 	}
+	w.notes.drain(ctx)
 	return w.result(), nil
 }
 
 func (w *waveRun) result() WaveResult {
-	return WaveResult{Wave: w.in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
+	res := WaveResult{Wave: w.in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
 		Breached: w.p.Breached, Aborted: w.p.Aborted, AbortReason: w.p.AbortReason, Runs: w.p.Runs,
 		Before: w.p.Before, LateFailures: w.late}
+	if w.notes != nil {
+		res.Notifications = w.notes.status
+	}
+	return res
 }
 
 func snapshotKey(pins []domain.Pin) string {
@@ -216,6 +231,7 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		if o.AbortCycle && !w.p.Aborted {
 			w.p.Aborted, w.p.AbortReason = true, o.Host+": "+o.Reason
 		}
+		w.notifyHost(ctx, o)
 		// The cycle knows every host's pins, and most hosts share one
 		// snapshot: leaving out the pins and keeping each snapshot once
 		// keeps the progress and the result small for thousands of hosts.
@@ -224,6 +240,19 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		w.p.Snapshots = w.snaps.list
 		w.p.Outcomes = append(w.p.Outcomes, o)
 	})
+}
+
+// notifyHost sends a host's end when it is news: rolled back, or failed
+// without having said so at the time (a host that could not start).
+func (w *waveRun) notifyHost(ctx workflow.Context, o HostResult) {
+	switch {
+	case o.State == domain.HostRolledBack:
+		w.notes.emit(ctx, notify.Event{Type: notify.HostRolledBack, Reason: o.Reason,
+			Host: &notify.HostInfo{Name: o.Host, Wave: w.in.Wave, State: string(o.State)}})
+	case (o.State == domain.HostFailed || o.State == domain.HostNeedsRepair) && !w.failed[o.Host]:
+		w.notes.emit(ctx, notify.Event{Type: notify.HostFailed, Reason: o.Reason,
+			Host: &notify.HostInfo{Name: o.Host, Wave: w.in.Wave, State: string(o.State)}})
+	}
 }
 
 // countFailure counts a host once against the budget; past the budget the

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // runHost runs one HostPatch child. A host whose workflow is already
@@ -145,6 +146,12 @@ func (w *waveRun) onSignal(ctx workflow.Context, name string, ev hostFailedSigna
 		w.p.Aborted = true
 	case signalHostFailed:
 		if ev.Host != "" && w.in.Mode == HostModePatch {
+			state := domain.HostFailed
+			if ev.State == domain.HostNeedsRepair {
+				state = domain.HostNeedsRepair
+			}
+			w.notes.emit(ctx, notify.Event{Type: notify.HostFailed, Reason: ev.Reason,
+				Host: &notify.HostInfo{Name: ev.Host, Wave: w.in.Wave, State: string(state), Step: ev.Step}})
 			w.countFailure(ctx, ev.Host)
 		}
 	}

@@ -112,11 +112,17 @@ func (e *env) spec(policy string) domain.CycleSpec {
 // startCycle starts a cycle and returns its handle.
 func (e *env) startCycle(spec domain.CycleSpec, start time.Time) client.WorkflowRun {
 	e.t.Helper()
+	return e.startInput(workflows.CycleInput{Spec: spec}, start)
+}
+
+// startInput starts a cycle with a full input (webhooks too).
+func (e *env) startInput(in workflows.CycleInput, start time.Time) client.WorkflowRun {
+	e.t.Helper()
 	run, err := e.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID:            workflows.CycleID(spec.Policy, start),
+		ID:            workflows.CycleID(in.Spec.Policy, start),
 		TaskQueue:     workflows.TaskQueue,
-		StaticSummary: "patch cycle of policy " + spec.Policy,
-	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
+		StaticSummary: "patch cycle of policy " + in.Spec.Policy,
+	}, workflows.PatchCycle, in)
 	if err != nil {
 		e.t.Fatalf("start cycle: %v", err)
 	}
