@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -22,13 +23,14 @@ import (
 func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
 	ctx, done := a.beat(ctx)
 	defer done()
-	results := make([]*workflows.ScanResult, len(in.Hosts))
+	results := make([]*hostscan.Result, len(in.Hosts))
 	problems := make([]string, len(in.Hosts))
+	opt := hostscan.Options{Refresh: in.Refresh, Exposures: in.Assess}
 	a.forEach(ctx, len(in.Hosts), in.Parallel, func(i int) {
 		var err error
 		for attempt := 1; attempt <= 2; attempt++ {
-			var r workflows.ScanResult
-			if r, err = a.scanHost(ctx, in.Inventory, in.Hosts[i], in.Refresh); err == nil {
+			var r hostscan.Result
+			if r, err = a.scanHost(ctx, in.Inventory, in.Hosts[i], opt); err == nil {
 				results[i] = &r
 				return
 			}
@@ -41,6 +43,7 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 	})
 	var res workflows.ScanBatchResult
 	var table domain.PendingTable
+	var exposures domain.ExposureTable
 	for i, r := range results {
 		if r == nil {
 			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Hosts[i], Problem: problems[i]})
@@ -48,11 +51,22 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 		}
 		ups := make([]domain.Pending, len(r.Updates))
 		for j, u := range r.Updates {
-			ups[j] = u.Pending(r.Manager)
+			if in.Assess {
+				ups[j] = u.PendingWithInstalled(r.Manager)
+			} else {
+				ups[j] = u.Pending(r.Manager)
+			}
 		}
-		table.Add(r.Host, r.Manager, ups)
+		table.Add(in.Hosts[i], r.Manager, ups)
+		if in.Assess {
+			h := &table.Hosts[len(table.Hosts)-1]
+			h.Release, h.RunningKernel, h.RebootPending = r.Release, r.RunningKernel, r.RebootPending
+			for _, e := range r.Exposures {
+				h.Exposed = append(h.Exposed, exposures.Intern(e))
+			}
+		}
 	}
-	res.Updates, res.Hosts = table.Updates, table.Hosts
+	res.Updates, res.Hosts, res.Exposures = table.Updates, table.Hosts, exposures.Rows
 	return res, ctx.Err()
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
@@ -39,11 +40,11 @@ func (e *actEnv) run(fn any, in any, out any) error {
 // full per-update detail the batch's table leaves out.
 func (e *actEnv) scan(inventory, host string) workflows.ScanResult {
 	e.t.Helper()
-	r, err := e.acts.scanHost(e.t.Context(), inventory, host, true)
+	r, err := e.acts.scanHost(e.t.Context(), inventory, host, hostscan.Options{Refresh: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r
+	return workflows.ScanResult{Host: host, Manager: r.Manager, Updates: r.Updates}
 }
 
 func (e *actEnv) must(fn any, in any, out any) {

@@ -89,19 +89,19 @@ func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInp
 // scanHost scans one host (hostscan: pending updates, when each was first
 // seen and published, and what each fixes). It is what ScanHosts runs per
 // host.
-func (a *Activities) scanHost(ctx context.Context, inventorySource, host string, refresh bool) (workflows.ScanResult, error) {
+func (a *Activities) scanHost(ctx context.Context, inventorySource, host string, opt hostscan.Options) (hostscan.Result, error) {
 	s, err := a.open(ctx, inventorySource, host)
 	if err != nil {
-		return workflows.ScanResult{}, err
+		return hostscan.Result{}, err
 	}
-	res, err := a.d.Scanner.Scan(ctx, hostscan.Target{Name: host, Conn: s.conn, Mgr: s.mgr, Sudo: s.host.Become}, refresh)
+	res, err := a.d.Scanner.Scan(ctx, hostscan.Target{Name: host, Conn: s.conn, Mgr: s.mgr, Sudo: s.host.Become}, opt)
 	if err != nil {
-		return workflows.ScanResult{}, classify("scan", host, err)
+		return hostscan.Result{}, classify("scan", host, err)
 	}
 	for _, n := range res.Notes {
 		a.d.Logger.Info("scan note", "host", host, "note", n)
 	}
-	return workflows.ScanResult{Host: host, Manager: res.Manager, Updates: res.Updates}, nil
+	return res, nil
 }
 
 // HostLock tells whether the host's workflow ID is held by a running

@@ -185,7 +185,7 @@ func scanHost(ctx context.Context, scanner *hostscan.Scanner, pool *transport.Po
 		return fail("detect package manager", err)
 	}
 	hs.Manager = m.Kind()
-	res, err := scanner.Scan(ctx, hostscan.Target{Name: h.Name, Conn: conn, Mgr: m, Sudo: h.Become}, refresh)
+	res, err := scanner.Scan(ctx, hostscan.Target{Name: h.Name, Conn: conn, Mgr: m, Sudo: h.Become}, hostscan.Options{Refresh: refresh})
 	if err != nil {
 		op, _, _ := strings.Cut(err.Error(), ":")
 		return fail(op, err)

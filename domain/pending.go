@@ -18,8 +18,11 @@ type Pin struct {
 // manager kind with one candidate version, as one or more hosts reported
 // it.
 type Pending struct {
-	Manager   string `json:"manager"`
-	Name      string `json:"name"`
+	Manager string `json:"manager"`
+	Name    string `json:"name"`
+	// Installed is the version the host has; scans for cycles leave it
+	// out (the plan needs only candidates), assessments keep it.
+	Installed string `json:"installed,omitempty"`
 	Candidate string `json:"candidate"`
 	Class     Class  `json:"class"`
 	Vulns
@@ -34,9 +37,9 @@ func (p Pending) key() string {
 	if p.EPSS != nil {
 		epss = strconv.FormatFloat(*p.EPSS, 'g', -1, 64)
 	}
-	return strings.Join([]string{p.Manager, p.Name, p.Candidate, string(p.Class), string(p.Severity), p.SeveritySource,
+	return strings.Join([]string{p.Manager, p.Name, p.Installed, p.Candidate, string(p.Class), string(p.Severity), p.SeveritySource,
 		p.Since.UTC().Format(time.RFC3339Nano), strings.Join(p.Advisories, ","), strings.Join(p.CVEs, ","),
-		strconv.FormatBool(p.KEV), p.KEVDateAdded, epss, strconv.Itoa(p.Risk)}, "\x00")
+		strconv.FormatBool(p.KEV), p.KEVDateAdded, p.KEVDueDate, epss, strconv.Itoa(p.Risk)}, "\x00")
 }
 
 // HostScan is one scanned host: its package manager and the pending
@@ -45,6 +48,13 @@ type HostScan struct {
 	Host    string `json:"host"`
 	Manager string `json:"manager"`
 	Updates []int  `json:"updates,omitempty"`
+	// An assessment also records, per host, the exposures of its
+	// installed packages (positions in the batch's ExposureTable), its
+	// release, the running kernel and whether it waits for a reboot.
+	Exposed       []int  `json:"exposed,omitempty"`
+	Release       string `json:"release,omitempty"`
+	RunningKernel string `json:"running_kernel,omitempty"`
+	RebootPending bool   `json:"reboot_pending,omitempty"`
 }
 
 // PendingTable is a scan of many hosts kept compact: each distinct pending
@@ -67,8 +77,13 @@ func (t *PendingTable) Add(host, manager string, updates []Pending) {
 	t.Hosts = append(t.Hosts, h)
 }
 
-// Merge adds every host of o, re-pointing its updates into t.
-func (t *PendingTable) Merge(o PendingTable) {
+// Merge adds every host of o, re-pointing its updates into t (and its
+// exposures from oExp into exp, when both are given).
+func (t *PendingTable) Merge(o PendingTable) { t.MergeWith(o, nil, nil) }
+
+// MergeWith is Merge for an assessment: exposures are re-pointed from
+// oExp into exp.
+func (t *PendingTable) MergeWith(o PendingTable, exp, oExp *ExposureTable) {
 	for _, h := range o.Hosts {
 		refs := make([]int, 0, len(h.Updates))
 		for _, i := range h.Updates {
@@ -76,7 +91,16 @@ func (t *PendingTable) Merge(o PendingTable) {
 				refs = append(refs, t.intern(o.Updates[i]))
 			}
 		}
-		t.Hosts = append(t.Hosts, HostScan{Host: h.Host, Manager: h.Manager, Updates: refs})
+		nh := h
+		nh.Updates, nh.Exposed = refs, nil
+		if exp != nil && oExp != nil {
+			for _, i := range h.Exposed {
+				if i >= 0 && i < len(oExp.Rows) {
+					nh.Exposed = append(nh.Exposed, exp.Intern(oExp.Rows[i]))
+				}
+			}
+		}
+		t.Hosts = append(t.Hosts, nh)
 	}
 }
 

@@ -41,6 +41,8 @@ type Vulns struct {
 	// catalogue, since KEVDateAdded.
 	KEV          bool   `json:"kev,omitempty"`
 	KEVDateAdded string `json:"kev_date_added,omitempty"`
+	// KEVDueDate is CISA's due date (YYYY-MM-DD) of the KEV-listed CVE.
+	KEVDueDate string `json:"kev_due_date,omitempty"`
 	// EPSS is the highest EPSS score of the fixed CVEs (nil: none has one).
 	EPSS *float64 `json:"epss,omitempty"`
 	// Risk is 0-100 by the documented formula (docs/vulnerabilities.md).
@@ -64,6 +66,14 @@ func (u Update) Pending(manager string) Pending {
 	return Pending{Manager: manager, Name: u.Name, Candidate: u.Candidate, Class: u.Class, Vulns: u.Vulns, Since: u.Since()}
 }
 
+// PendingWithInstalled is Pending keeping the host's installed version,
+// as an assessment reports it.
+func (u Update) PendingWithInstalled(manager string) Pending {
+	p := u.Pending(manager)
+	p.Installed = u.Installed
+	return p
+}
+
 // merge folds the identification of another listing of the same package
 // into v: the most severe rating, every id, KEV if any, the highest EPSS
 // and risk.
@@ -76,7 +86,7 @@ func (v Vulns) merge(o Vulns) Vulns {
 	v.CVEs = mergeSorted(v.CVEs, o.CVEs)
 	v.Advisories = mergeSorted(v.Advisories, o.Advisories)
 	if o.KEV && !v.KEV {
-		v.KEV, v.KEVDateAdded = true, o.KEVDateAdded
+		v.KEV, v.KEVDateAdded, v.KEVDueDate = true, o.KEVDateAdded, o.KEVDueDate
 	}
 	if o.EPSS != nil && (v.EPSS == nil || *o.EPSS > *v.EPSS) {
 		e := *o.EPSS

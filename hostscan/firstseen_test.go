@@ -62,7 +62,7 @@ func TestFirstSeenOnFleet(t *testing.T) {
 	}
 	scan := func() map[string]domain.Update {
 		t.Helper()
-		res, err := sc.Scan(ctx, tg, true)
+		res, err := sc.Scan(ctx, tg, Options{Refresh: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,8 +27,8 @@ const changelogsAtOnce = 4
 // and where it came from, KEV, EPSS and risk, and marks an update that
 // fixes a vulnerability a security update even when it came through a
 // point release. What cannot be read is a note, never a failed scan.
-func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[string]advisories.UpdateinfoAdvisory) {
-	if len(res.Updates) == 0 {
+func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[string]advisories.UpdateinfoAdvisory, exposures bool) {
+	if len(res.Updates) == 0 && !exposures {
 		return
 	}
 	note := func(format string, args ...any) { res.Notes = append(res.Notes, fmt.Sprintf(format, args...)) }
@@ -70,6 +70,9 @@ func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[
 			res.Updates[i].Class = domain.ClassSecurity
 		}
 	}
+	if exposures {
+		s.exposures(ctx, t, res, db, host, installed, note)
+	}
 }
 
 // merged is the update's identification after the assessment: the
@@ -84,7 +87,7 @@ func merged(u domain.Update, a advisories.UpdateAssessment) domain.Vulns {
 	}
 	v.CVEs = a.CVEs
 	v.Advisories = union(v.Advisories, a.Advisories)
-	v.KEV, v.KEVDateAdded, v.EPSS, v.Risk = a.KEV, a.KEVDateAdded, a.EPSS, a.Risk
+	v.KEV, v.KEVDateAdded, v.KEVDueDate, v.EPSS, v.Risk = a.KEV, a.KEVDateAdded, a.KEVDueDate, a.EPSS, a.Risk
 	return v
 }
 
@@ -131,6 +134,9 @@ func (s *Scanner) release(ctx context.Context, t Target) (advisories.Release, er
 // installedPackages reads the package database once: each installed
 // package's source package and version, which matching keys by.
 func (s *Scanner) installedPackages(ctx context.Context, t Target, fam advisories.Family, note func(string, ...any)) map[string]advisories.InstalledPackage {
+	if fam == "" {
+		return nil
+	}
 	args, parse := advisories.DpkgQueryArgs, advisories.ParseDpkgQuery
 	if fam == advisories.RPM {
 		args, parse = advisories.RPMQueryArgs, advisories.ParseRPMQuery

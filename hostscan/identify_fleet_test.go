@@ -25,7 +25,7 @@ func TestIdentifyOnFleet(t *testing.T) {
 	ctx := context.Background()
 	scans := map[string]map[string]domain.Update{}
 	for _, h := range f.Hosts {
-		res, err := sc.Scan(ctx, target(t, f.InventoryPath, h.Name), true)
+		res, err := sc.Scan(ctx, target(t, f.InventoryPath, h.Name), Options{Refresh: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ Description: Important: demo-app security update demo-app-1.0.1.
 // advisory carries the advisory's date from the repository's updateinfo.
 func TestPublishedOnDNFFleet(t *testing.T) {
 	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, RPMHosts: 1, Logf: t.Logf})
-	res, err := New(nil, nil).Scan(context.Background(), target(t, f.InventoryPath, f.Hosts[0].Name), true)
+	res, err := New(nil, nil).Scan(context.Background(), target(t, f.InventoryPath, f.Hosts[0].Name), Options{Refresh: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,21 @@ type Result struct {
 	Updates []domain.Update `json:"updates"`
 	// Notes say what the identification could not do on this host.
 	Notes []string `json:"notes,omitempty"`
+	// An assessment (Options.Exposures) also reports what the installed
+	// packages are exposed to with no update to install, the running
+	// kernel, and whether the host waits for a reboot.
+	Exposures     []domain.Exposure `json:"exposures,omitempty"`
+	RunningKernel string            `json:"running_kernel,omitempty"`
+	RebootPending bool              `json:"reboot_pending,omitempty"`
+}
+
+// Options tune one scan.
+type Options struct {
+	// Refresh renews the package index first.
+	Refresh bool
+	// Exposures also assesses the installed packages (an assessment, not
+	// a cycle's scan).
+	Exposures bool
 }
 
 // Scanner scans hosts. One Scanner serves a whole process (a worker, or
@@ -62,9 +77,9 @@ func New(feeds *Feeds, logger *slog.Logger) *Scanner {
 // updates classified by the driver, and stamps and identifies each. A
 // failure to list is the scan's error; the stamps and the identification
 // cost what they cannot find, never the scan: a note says so.
-func (s *Scanner) Scan(ctx context.Context, t Target, refresh bool) (Result, error) {
+func (s *Scanner) Scan(ctx context.Context, t Target, opt Options) (Result, error) {
 	res := Result{Manager: t.Mgr.Kind(), Updates: []domain.Update{}}
-	if refresh {
+	if opt.Refresh {
 		if err := t.Mgr.Refresh(ctx); err != nil {
 			return res, fmt.Errorf("refresh: %w", err)
 		}
@@ -83,7 +98,7 @@ func (s *Scanner) Scan(ctx context.Context, t Target, refresh bool) (Result, err
 	info := s.updateinfo(ctx, t, res.Updates)
 	stampPublished(res.Updates, info)
 	s.recordFirstSeen(ctx, t, res.Updates)
-	s.identify(ctx, t, &res, info)
+	s.identify(ctx, t, &res, info, opt.Exposures)
 	return res, nil
 }
 

@@ -55,6 +55,9 @@ func RegisterPatchflow(r Registry, d Dependencies) {
 	r.RegisterWorkflow(workflows.PatchCycle)
 	r.RegisterWorkflow(workflows.Wave)
 	r.RegisterWorkflow(workflows.HostPatch)
+	r.RegisterWorkflow(workflows.Assess)
+	r.RegisterWorkflow(workflows.AssessShard)
+	r.RegisterWorkflow(workflows.ExceptionWorkflow)
 	r.RegisterActivity(activities.New(activities.Deps{Pool: d.Pool, Client: d.Client, Logger: d.Logger,
 		Scanner: hostscan.New(hostscan.OpenFeeds(""), d.Logger), Notifier: d.Notifier}))
 }

@@ -31,6 +31,7 @@ const (
 	ActVerifyHosts    = "VerifyHosts"
 	ActDownloadHosts  = "DownloadHosts"
 	ActNotify         = "Notify"
+	ActAssessContext  = "AssessContext"
 )
 
 // ActivityNames lists every activity the workflows call.
@@ -38,7 +39,7 @@ var ActivityNames = []string{
 	ActResolveTargets, ActScanHosts, ActPrepare, ActPrecheck, ActSnapshot,
 	ActRunHook, ActApplyPins, ActReboot, ActWaitForHost, ActVerify,
 	ActRollback, ActRunChecks, ActProbeChecks, ActHostLock, ActHostResults,
-	ActVerifyHosts, ActDownloadHosts, ActNotify,
+	ActVerifyHosts, ActDownloadHosts, ActNotify, ActAssessContext,
 }
 
 // Non-retryable application error types the activities use for permanent
@@ -86,6 +87,9 @@ type ScanBatchInput struct {
 	Hosts     []string `json:"hosts"`
 	Refresh   bool     `json:"refresh"`
 	Parallel  int      `json:"parallel,omitempty"` // hosts at once; 0 = 10
+	// Assess also reports each host's installed versions, the exposures
+	// of its installed packages, its running kernel and reboot state.
+	Assess bool `json:"assess,omitempty"`
 }
 
 // ScanBatchResult holds the batch's scans as a compact table (each
@@ -93,10 +97,11 @@ type ScanBatchInput struct {
 // a scan did not work. Results holds full scans in histories recorded
 // before the table existed.
 type ScanBatchResult struct {
-	Updates []domain.Pending  `json:"updates,omitempty"`
-	Hosts   []domain.HostScan `json:"hosts,omitempty"`
-	Failed  []HostProblem     `json:"failed,omitempty"`
-	Results []ScanResult      `json:"results,omitempty"`
+	Updates   []domain.Pending  `json:"updates,omitempty"`
+	Hosts     []domain.HostScan `json:"hosts,omitempty"`
+	Exposures []domain.Exposure `json:"exposures,omitempty"`
+	Failed    []HostProblem     `json:"failed,omitempty"`
+	Results   []ScanResult      `json:"results,omitempty"`
 }
 
 // Table returns the batch's scans as a table, whichever shape was recorded.

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/report"
 )
 
 // fakeFleet stands in for the activities in testsuite tests: hosts with
@@ -43,6 +44,7 @@ type fakeFleet struct {
 	// the scan reports, as the activity does from each host's first-seen
 	// file and the package manager's advisory dates.
 	firstSeen, published map[string]time.Time
+	exceptions           []report.Exception
 }
 
 type fakeHost struct {
@@ -61,7 +63,7 @@ func newFakeFleet(names ...string) *fakeFleet {
 		f.hosts[n] = &fakeHost{
 			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
 			pending: []domain.Update{
-				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Vulns: domain.Vulns{Severity: "high", Advisories: []string{"CVE-2026-0001"}}},
+				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Vulns: domain.Vulns{Severity: "high", CVEs: []string{"CVE-2026-0001"}, Advisories: []string{"DSA-9999-1"}}},
 				{Name: "libfoo", Installed: "2.0", Candidate: "2.1", Class: "bugfix", Vulns: domain.Vulns{Severity: "unknown"}},
 			},
 		}
@@ -72,6 +74,7 @@ func newFakeFleet(names ...string) *fakeFleet {
 func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg(f.ResolveTargets, ActResolveTargets)
+	reg(f.AssessContext, ActAssessContext)
 	reg(f.Prepare, ActPrepare)
 	reg(f.HostResults, ActHostResults)
 	reg(f.Precheck, ActPrecheck)
@@ -120,11 +123,21 @@ func (f *fakeFleet) ScanHosts(_ context.Context, in ScanBatchInput) (ScanBatchRe
 			u.FirstSeen, u.Published = f.firstSeen[h+":"+u.Name], f.published[u.Name]
 			f.mu.Unlock()
 			ups[i] = u.Pending(s.Manager)
+			if in.Assess {
+				ups[i] = u.PendingWithInstalled(s.Manager)
+			}
 		}
 		t.Add(s.Host, s.Manager, ups)
 	}
 	r.Updates, r.Hosts = t.Updates, t.Hosts
 	return r, nil
+}
+
+// AssessContext has the fleet's exceptions.
+func (f *fakeFleet) AssessContext(_ context.Context, _ AssessContextInput) (AssessContext, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return AssessContext{Exceptions: f.exceptions}, nil
 }
 
 // HostResults reports every host as never started: the fake fleet keeps

@@ -5,6 +5,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/report"
 )
 
 // Metrics emitted from workflow code, through workflow.GetMetricsHandler so
@@ -67,4 +69,46 @@ func metricsFor(ctx workflow.Context, policy string, tags ...string) client.Metr
 // since is the workflow-time duration from start to now.
 func since(ctx workflow.Context, start time.Time) time.Duration {
 	return workflow.Now(ctx).Sub(start)
+}
+
+// Metrics of an assessment: where the estate stands, set at the end of
+// each assessment of a policy (so from assessments, not from whichever
+// worker ran the last cycle).
+//
+//	patchflow_assessment_hosts{policy,state}                   gauge: hosts by compliance state
+//	patchflow_assessment_missing_fixes{policy,severity}       gauge: required fixes missing (not under exception)
+//	patchflow_assessment_missing_kev_fixes{policy}             gauge: of which fix a CVE in CISA's KEV
+//	patchflow_assessment_sla_breached_fixes{policy}            gauge: missing fixes past their SLA
+//	patchflow_assessment_oldest_critical_seconds{policy}       gauge: age of the oldest missing critical fix (0: none)
+//	patchflow_assessment_timestamp_seconds{policy}             gauge: Unix time of the assessment
+const (
+	MetricAssessHosts          = "patchflow_assessment_hosts"
+	MetricAssessMissing        = "patchflow_assessment_missing_fixes"
+	MetricAssessMissingKEV     = "patchflow_assessment_missing_kev_fixes"
+	MetricAssessBreached       = "patchflow_assessment_sla_breached_fixes"
+	MetricAssessOldestCritical = "patchflow_assessment_oldest_critical_seconds"
+	MetricAssessTimestamp      = "patchflow_assessment_timestamp_seconds"
+)
+
+func recordAssessMetrics(ctx workflow.Context, r AssessResult) {
+	p := r.Point
+	for _, s := range []struct {
+		state string
+		n     int
+	}{{"compliant", p.Compliant}, {"noncompliant", p.Noncompliant}, {"never_assessed", p.NeverAssessed},
+		{"assessment_failed", p.AssessmentFailed}, {"stale_assessment", p.StaleAssessment}, {"exception", p.Exception}} {
+		metricsFor(ctx, r.Policy, metricTagState, s.state).Gauge(MetricAssessHosts).Update(float64(s.n))
+	}
+	for _, sev := range report.Severities {
+		metricsFor(ctx, r.Policy, metricTagSeverity, string(sev)).Gauge(MetricAssessMissing).Update(float64(r.Totals.Missing.Of(sev)))
+	}
+	m := metricsFor(ctx, r.Policy)
+	m.Gauge(MetricAssessMissingKEV).Update(float64(r.Totals.KEV))
+	m.Gauge(MetricAssessBreached).Update(float64(r.Totals.Breached))
+	oldest := 0.0
+	if !r.Totals.OldestCritical.IsZero() {
+		oldest = r.Finished.Sub(r.Totals.OldestCritical).Seconds()
+	}
+	m.Gauge(MetricAssessOldestCritical).Update(oldest)
+	m.Gauge(MetricAssessTimestamp).Update(float64(r.Finished.Unix()))
 }
