@@ -72,7 +72,7 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 
 // VerifyHosts verifies a batch of hosts against their pins (versions and
 // package manager health); each failing host gets one problem line.
-func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchInput) (workflows.VerifyBatchResult, error) {
+func (a *Activities) VerifyHosts(ctx context.Context, in workflows.TargetBatch) (workflows.TargetBatchResult, error) {
 	ctx, done := a.beat(ctx)
 	defer done()
 	problems := make([]string, len(in.Targets))
@@ -86,7 +86,7 @@ func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchIn
 			problems[i] = strings.Join(v.Problems, "; ")
 		}
 	})
-	var res workflows.VerifyBatchResult
+	var res workflows.TargetBatchResult
 	for i, p := range problems {
 		if p != "" {
 			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Targets[i].Host, Problem: p})
@@ -97,7 +97,7 @@ func (a *Activities) VerifyHosts(ctx context.Context, in workflows.VerifyBatchIn
 
 // DownloadHosts fetches each host's pins into its package cache without
 // installing them (dnf/apt download-only), heartbeating as hosts finish.
-func (a *Activities) DownloadHosts(ctx context.Context, in workflows.DownloadBatchInput) (workflows.DownloadBatchResult, error) {
+func (a *Activities) DownloadHosts(ctx context.Context, in workflows.TargetBatch) (workflows.TargetBatchResult, error) {
 	ctx, done := a.beat(ctx)
 	defer done()
 	problems := make([]string, len(in.Targets))
@@ -115,7 +115,7 @@ func (a *Activities) DownloadHosts(ctx context.Context, in workflows.DownloadBat
 			problems[i] = message(err)
 		}
 	})
-	var res workflows.DownloadBatchResult
+	var res workflows.TargetBatchResult
 	for i, p := range problems {
 		if p != "" {
 			res.Failed = append(res.Failed, workflows.HostProblem{Host: in.Targets[i].Host, Problem: p})

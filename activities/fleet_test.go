@@ -178,16 +178,16 @@ func TestActivitiesOnFleet(t *testing.T) {
 	if len(batch.Updates) == 0 || len(batch.Updates) > len(batch.Hosts[0].Updates)+len(batch.Hosts[1].Updates) {
 		t.Errorf("batch table: %d distinct updates for hosts with %d and %d", len(batch.Updates), len(batch.Hosts[0].Updates), len(batch.Hosts[1].Updates))
 	}
-	var vb workflows.VerifyBatchResult
-	e.must(acts.VerifyHosts, workflows.VerifyBatchInput{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
+	var vb workflows.TargetBatchResult
+	e.must(acts.VerifyHosts, workflows.TargetBatch{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
 		{Host: h1, Pins: snap.Pins},
 		{Host: h2, Pins: []domain.Pin{{Name: "demo-lib", Version: "1.0"}}},
 	}}, &vb)
 	if len(vb.Failed) != 1 || vb.Failed[0].Host != h2 || !strings.Contains(vb.Failed[0].Problem, "demo-lib is 1.1, want 1.0") {
 		t.Errorf("batch verify: %+v, want only %s off its pin", vb.Failed, h2)
 	}
-	var db workflows.DownloadBatchResult
-	e.must(acts.DownloadHosts, workflows.DownloadBatchInput{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
+	var db workflows.TargetBatchResult
+	e.must(acts.DownloadHosts, workflows.TargetBatch{Inventory: f.InventoryPath, Targets: []workflows.HostTarget{
 		{Host: h1, Pins: []domain.Pin{good}},
 		{Host: h2, Pins: []domain.Pin{{Name: "demo-app", Version: "7.7"}}},
 	}}, &db)

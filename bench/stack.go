@@ -73,9 +73,7 @@ func newWorker(c client.Client, deps activities.Deps) sdkworker.Worker {
 		MaxConcurrentActivityTaskPollers: 4,
 		WorkerStopTimeout:                5 * time.Second,
 	})
-	w.RegisterWorkflow(workflows.PatchCycle)
-	w.RegisterWorkflow(workflows.Wave)
-	w.RegisterWorkflow(workflows.HostPatch)
+	workflows.Register(w)
 	w.RegisterActivity(activities.New(deps))
 	return w
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Plan is the pinned content set of a cycle: every later step installs
@@ -27,6 +28,9 @@ type PlanEntry struct {
 	// risk.
 	Vulns
 	Hosts int `json:"hosts"` // listings of this update across hosts (dnf lists one per advisory)
+	// Since is when the update first became due on any host: the earliest
+	// publication or first sighting; zero when unknown.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Summary is the plan in one line, for the Temporal UI and notifications:
@@ -80,58 +84,7 @@ type PlanSkip struct {
 // pure and deterministic: hosts are taken in name order and no map is
 // ranged over.
 func BuildPlan(t *PendingTable, rules PatchRules) Plan {
-	type cand struct {
-		entry PlanEntry
-		votes map[string]int
-		order []string // candidate versions in first-seen order
-	}
-	byKey := map[string]*cand{}
-	var keys []string
-	for _, h := range t.SortedHosts() {
-		for _, i := range h.Updates {
-			u := t.Updates[i]
-			k := u.Manager + "\x00" + u.Name
-			c := byKey[k]
-			if c == nil {
-				c = &cand{entry: PlanEntry{Manager: u.Manager, Name: u.Name, Class: u.Class}, votes: map[string]int{}}
-				byKey[k] = c
-				keys = append(keys, k)
-			}
-			c.entry.Class = StrongerClass(c.entry.Class, u.Class)
-			c.entry.Vulns = c.entry.Vulns.merge(u.Vulns)
-			// Every listing votes: dnf lists a package once per advisory
-			// version, and each counts, as it always has.
-			if c.votes[u.Candidate] == 0 {
-				c.order = append(c.order, u.Candidate)
-			}
-			c.votes[u.Candidate]++
-			c.entry.Hosts++
-		}
-	}
-	slices.Sort(keys)
-	var p Plan
-	for _, k := range keys {
-		c := byKey[k]
-		best := c.order[0]
-		for _, v := range c.order[1:] {
-			if c.votes[v] > c.votes[best] {
-				best = v
-			}
-		}
-		e := c.entry
-		e.Version = best
-		if v, ok := rules.ApprovedVersion(e.Name); ok {
-			// An approved exact version wins over the newest candidate:
-			// it is how a policy holds back a newer, untested release.
-			e.Version = v
-		}
-		if reason := rules.Admit(e); reason != "" {
-			p.Left = append(p.Left, PlanSkip{Manager: e.Manager, Name: e.Name, Version: e.Version, Reason: reason})
-			continue
-		}
-		p.Entries = append(p.Entries, e)
-	}
-	return p
+	return BuildPlanFromVotes(VotesOf(t), rules)
 }
 
 // PlanIndex finds plan entries by package manager kind and name.

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,6 +129,42 @@ func TestBuildPlanSeverityRules(t *testing.T) {
 	} {
 		if got := names(BuildPlan(tab, c.rules)); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%+v: got %v, want %v", c.rules, got, c.want)
+		}
+	}
+}
+
+// TestPlanFromShardsIsThePlanOfTheFleet: a fleet scanned in shards (any
+// split of its hosts) plans exactly as one scan of every host.
+func TestPlanFromShardsIsThePlanOfTheFleet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"openssl", "curl", "zlib", "demo-app", "libfoo", "tzdata"}
+	for round := range 200 {
+		var hosts []HostUpdates
+		for h := range 1 + rng.IntN(40) {
+			var ups []Pending
+			for _, n := range names {
+				if rng.IntN(3) == 0 {
+					continue
+				}
+				cand := fmt.Sprintf("1.%d", rng.IntN(3))
+				ups = append(ups, Pending{Name: n, Candidate: cand, Class: []Class{ClassSecurity, ClassBugfix, ClassFeature}[rng.IntN(3)],
+					Vulns: Vulns{Severity: []Severity{SeverityLow, SeverityHigh, SeverityUnknown}[rng.IntN(3)]}})
+				if rng.IntN(5) == 0 { // dnf lists a package twice, once per advisory version
+					ups = append(ups, Pending{Name: n, Candidate: "2.0", Class: ClassSecurity})
+				}
+			}
+			hosts = append(hosts, HostUpdates{fmt.Sprintf("h%02d", h), []string{"apt", "dnf"}[rng.IntN(2)], ups})
+		}
+		whole := BuildPlan(table(hosts...), PatchRules{})
+		rng.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
+		var votes []Vote
+		for len(hosts) > 0 {
+			k := 1 + rng.IntN(len(hosts))
+			votes = MergeVotes(votes, VotesOf(table(hosts[:k]...)))
+			hosts = hosts[k:]
+		}
+		if sharded := BuildPlanFromVotes(votes, PatchRules{}); !reflect.DeepEqual(sharded, whole) {
+			t.Fatalf("round %d: plan from shards\n%+v\nplan of the fleet\n%+v", round, sharded, whole)
 		}
 	}
 }

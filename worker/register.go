@@ -52,12 +52,7 @@ func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c clien
 
 // RegisterPatchflow registers every patchflow workflow and activity on r.
 func RegisterPatchflow(r Registry, d Dependencies) {
-	r.RegisterWorkflow(workflows.PatchCycle)
-	r.RegisterWorkflow(workflows.Wave)
-	r.RegisterWorkflow(workflows.HostPatch)
-	r.RegisterWorkflow(workflows.Assess)
-	r.RegisterWorkflow(workflows.AssessShard)
-	r.RegisterWorkflow(workflows.ExceptionWorkflow)
+	workflows.Register(r)
 	r.RegisterActivity(activities.New(activities.Deps{Pool: d.Pool, Client: d.Client, Logger: d.Logger,
 		Scanner: hostscan.New(hostscan.OpenFeeds(""), d.Logger), Notifier: d.Notifier}))
 }

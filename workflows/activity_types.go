@@ -212,9 +212,9 @@ type RecoveredHost struct {
 // the plan's pins that travel once with the wave or batch; Pins holds them
 // whole in histories recorded before references.
 type HostTarget struct {
-	Host string       `json:"host"`
-	Refs []int        `json:"refs,omitempty"`
-	Pins []domain.Pin `json:"pins,omitempty"`
+	Host string        `json:"host"`
+	Refs domain.RefSet `json:"refs,omitempty"`
+	Pins []domain.Pin  `json:"pins,omitempty"`
 	// Snapshot (rollback waves) is the host's snapshot, as a 1-based
 	// position in WaveInput.Snapshots; Wave is the wave that patched it.
 	Snapshot int `json:"snapshot,omitempty"`
@@ -227,8 +227,9 @@ func (t HostTarget) PinsFrom(planPins []domain.Pin) []domain.Pin {
 	if len(t.Pins) > 0 || len(t.Refs) == 0 {
 		return t.Pins
 	}
-	out := make([]domain.Pin, 0, len(t.Refs))
-	for _, r := range t.Refs {
+	refs := t.Refs.Refs()
+	out := make([]domain.Pin, 0, len(refs))
+	for _, r := range refs {
 		if r >= 0 && r < len(planPins) {
 			out = append(out, planPins[r])
 		}
@@ -236,29 +237,18 @@ func (t HostTarget) PinsFrom(planPins []domain.Pin) []domain.Pin {
 	return out
 }
 
-// VerifyBatchInput verifies several hosts against their pins.
-type VerifyBatchInput struct {
+// TargetBatch is several hosts with their pins, for the batch
+// activities that verify them (VerifyHosts) or download their pins without
+// installing (DownloadHosts).
+type TargetBatch struct {
 	Inventory string       `json:"inventory"`
 	Targets   []HostTarget `json:"targets"`
 	PlanPins  []domain.Pin `json:"plan_pins,omitempty"`
 	Parallel  int          `json:"parallel,omitempty"`
 }
 
-// VerifyBatchResult lists the hosts that are not at their pins (or could
-// not be checked), one problem line per host.
-type VerifyBatchResult struct {
-	Failed []HostProblem `json:"failed,omitempty"`
-}
-
-// DownloadBatchInput pre-downloads each host's pins without installing.
-type DownloadBatchInput struct {
-	Inventory string       `json:"inventory"`
-	Targets   []HostTarget `json:"targets"`
-	PlanPins  []domain.Pin `json:"plan_pins,omitempty"`
-	Parallel  int          `json:"parallel,omitempty"`
-}
-
-// DownloadBatchResult lists the hosts whose download failed.
-type DownloadBatchResult struct {
+// TargetBatchResult lists the hosts that are not at their pins, could not
+// be checked, or could not download them: one problem line per host.
+type TargetBatchResult struct {
 	Failed []HostProblem `json:"failed,omitempty"`
 }

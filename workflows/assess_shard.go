@@ -57,31 +57,9 @@ type AssessShardResult struct {
 // same rules `patchflow report compliance` applies (package report), so
 // the metrics and the report agree.
 func AssessShard(ctx workflow.Context, in AssessShardInput) (AssessShardResult, error) {
-	cmd := orDefaultDuration(in.CommandTimeout, domain.DefaultCommandTimeout)
-	inFlight := max(1, orInt(in.ScanParallel, domain.DefaultScanParallel)/batchParallel)
-	results, _ := runBatches(ctx, in.Hosts, hostsPerBatch, inFlight,
-		func(ctx workflow.Context, b []string) workflow.Future {
-			actx := withActivity(ctx, actOptions{timeout: 4 * cmd * time.Duration(1+len(b)/batchParallel),
-				summary: fmt.Sprintf("assess %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
-			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: in.Inventory, Hosts: b,
-				Refresh: true, Parallel: batchParallel, Assess: true})
-		},
-		func(b []string, reason string) ScanBatchResult {
-			var r ScanBatchResult
-			for _, h := range b {
-				r.Failed = append(r.Failed, HostProblem{Host: h, Problem: reason})
-			}
-			return r
-		})
+	table, exposures, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, true)
 	now := workflow.Now(ctx)
-	var table domain.PendingTable
-	var exposures domain.ExposureTable
-	var out AssessShardResult
-	for _, r := range results {
-		batchExp := domain.ExposureTable{Rows: r.Exposures}
-		table.MergeWith(domain.PendingTable{Updates: r.Updates, Hosts: r.Hosts}, &exposures, &batchExp)
-		out.Failed = append(out.Failed, r.Failed...)
-	}
+	out := AssessShardResult{Failed: failed}
 	for _, h := range table.Hosts {
 		ah := AssessedHost{HostScan: h, Assessed: now}
 		for _, i := range h.Updates {

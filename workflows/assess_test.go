@@ -10,8 +10,6 @@ import (
 
 func (c *cycleEnv) assess(t *testing.T, in AssessInput) AssessResult {
 	t.Helper()
-	c.env.RegisterWorkflow(Assess)
-	c.env.RegisterWorkflow(AssessShard)
 	c.env.SetStartWorkflowOptions(startOptions("assess/web/t"))
 	c.env.ExecuteWorkflow(Assess, in)
 	if err := c.env.GetWorkflowError(); err != nil {

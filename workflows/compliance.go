@@ -18,22 +18,28 @@ const (
 )
 
 // complianceBook is what the report needs to tell, after the cycle, which
-// hosts still have planned updates pending and for how long: the scan's
-// table (each distinct update once) and the plan's index.
+// hosts still have planned updates pending and for how long: the targets,
+// which of them could not be scanned, and the pins the plan gave the
+// others, with the plan entries' severity and since.
 type complianceBook struct {
-	targets []string
-	table   *domain.PendingTable
-	scanned map[string]int // host -> position in table.Hosts
-	planned domain.PlanIndex
-	plan    domain.Plan
+	targets   []string
+	unscanned map[string]bool
+	// planned is each host's pins as the scan found them, kept apart from
+	// rollout.refs, which drops hosts the pre-download skipped.
+	planned map[string][]int
 }
 
-// note remembers the targets and the scan for the report.
-func (b *complianceBook) note(targets []string, table *domain.PendingTable, plan domain.Plan) {
-	b.targets, b.table, b.plan, b.planned = targets, table, plan, plan.Index()
-	b.scanned = make(map[string]int, len(table.Hosts))
-	for i, h := range table.Hosts {
-		b.scanned[h.Host] = i
+// note remembers the targets, the hosts the scan could not reach and the
+// pins the plan gave the others.
+func (b *complianceBook) note(targets []string, failed []HostProblem, refs map[string][]int) {
+	b.targets = targets
+	b.unscanned = make(map[string]bool, len(failed))
+	for _, f := range failed {
+		b.unscanned[f.Host] = true
+	}
+	b.planned = make(map[string][]int, len(refs))
+	for h, r := range refs {
+		b.planned[h] = r
 	}
 }
 
@@ -43,28 +49,17 @@ type plannedUpdate struct {
 	since    time.Time       // zero when unknown
 }
 
-// updates returns the planned updates pending on a scanned host, one per
-// package: dnf lists a package once per advisory version, and the package
-// is overdue since the oldest of them.
-func (b *complianceBook) updates(host string) []plannedUpdate {
-	i, ok := b.scanned[host]
-	if !ok {
-		return nil
-	}
-	var ups []plannedUpdate
-	seen := map[string]int{}
-	for _, r := range b.table.Hosts[i].Updates {
-		u := b.table.Updates[r]
-		e, ok := b.planned[u.Manager+"\x00"+u.Name]
-		if !ok {
-			continue
+// updates returns the planned updates pending on a scanned host at its
+// scan: its pins, each due since the plan entry became due (the earliest
+// publication or first sighting on any host).
+func (c *cycleRun) plannedUpdates(host string) []plannedUpdate {
+	refs := c.comp.planned[host]
+	ups := make([]plannedUpdate, 0, len(refs))
+	for _, r := range refs {
+		if r >= 0 && r < len(c.rollout.plan.Entries) {
+			e := c.rollout.plan.Entries[r]
+			ups = append(ups, plannedUpdate{severity: e.Severity.OrUnknown(), since: e.Since})
 		}
-		if j, dup := seen[u.Name]; dup {
-			ups[j].since = earliest(ups[j].since, u.Since)
-			continue
-		}
-		seen[u.Name] = len(ups)
-		ups = append(ups, plannedUpdate{severity: b.plan.Entries[e].Severity.OrUnknown(), since: u.Since})
 	}
 	return ups
 }
@@ -120,11 +115,10 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 		}
 	}
 	for _, h := range b.targets {
-		_, scanned := b.scanned[h]
-		ups := b.updates(h)
+		ups := c.plannedUpdates(h)
 		final, done := c.hosts.final(h)
 		switch {
-		case !scanned:
+		case b.unscanned[h]:
 			r.Noncompliant++
 		case len(ups) == 0:
 			r.Compliant++

@@ -75,12 +75,12 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		return domain.CycleFailed, "resolve targets: " + reasonOf(err)
 	}
 	c.setState(ctx, domain.CycleScanning, "")
-	scan := c.scan(ctx, targets)
-	c.plan(ctx, targets, scan)
+	c.scanAndPlan(ctx, targets)
+	c.comp.note(targets.all(), c.rollout.scanFailed, c.rollout.refs)
 	if c.spec.PreDownload && !c.spec.DryRun {
 		c.preDownload(ctx, targets)
 	}
-	if err := c.size(targets, scan); err != nil {
+	if err := c.size(targets); err != nil {
 		return domain.CycleFailed, err.Error()
 	}
 	c.notes.emit(ctx, notify.Event{Type: notify.CycleStarted, Cycle: &notify.CycleInfo{

@@ -47,9 +47,7 @@ func newCycleEnvMetrics(t *testing.T, m client.MetricsHandler, hosts ...string) 
 		s.SetMetricsHandler(m)
 	}
 	env := s.NewTestWorkflowEnvironment()
-	env.RegisterWorkflow(PatchCycle)
-	env.RegisterWorkflow(Wave)
-	env.RegisterWorkflow(HostPatch)
+	Register(env)
 	f := newFakeFleet(hosts...)
 	f.register(env)
 	r := &childRecorder{}

@@ -253,7 +253,7 @@ func (c *cycleRun) rollbackHosts(ctx workflow.Context, hosts []string, parallel 
 		var snaps snapshotTable
 		for _, h := range part {
 			r, _ := c.hosts.final(h)
-			in.Targets = append(in.Targets, HostTarget{Host: h, Refs: c.rollout.refs[h], Snapshot: snaps.intern(c.hosts.snapshot(h)), Wave: r.Wave})
+			in.Targets = append(in.Targets, HostTarget{Host: h, Refs: domain.NewRefSet(c.rollout.refs[h]), Snapshot: snaps.intern(c.hosts.snapshot(h)), Wave: r.Wave})
 		}
 		in.Snapshots = snaps.list
 		id := c.st.CycleID + "/rollback/" + strconv.Itoa(c.rollbacks)

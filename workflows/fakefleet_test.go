@@ -94,10 +94,10 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 }
 
 // DownloadHosts fails for hosts in downloadFails.
-func (f *fakeFleet) DownloadHosts(_ context.Context, in DownloadBatchInput) (DownloadBatchResult, error) {
+func (f *fakeFleet) DownloadHosts(_ context.Context, in TargetBatch) (TargetBatchResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var r DownloadBatchResult
+	var r TargetBatchResult
 	for _, t := range in.Targets {
 		f.downloads = append(f.downloads, t.Host)
 		if f.downloadFails[t.Host] {
@@ -158,8 +158,8 @@ func (f *fakeFleet) Prepare(ctx context.Context, in HostInput) (SnapshotResult, 
 	return f.Snapshot(ctx, in)
 }
 
-func (f *fakeFleet) VerifyHosts(ctx context.Context, in VerifyBatchInput) (VerifyBatchResult, error) {
-	var r VerifyBatchResult
+func (f *fakeFleet) VerifyHosts(ctx context.Context, in TargetBatch) (TargetBatchResult, error) {
+	var r TargetBatchResult
 	for _, t := range in.Targets {
 		v, err := f.Verify(ctx, HostInput{Inventory: in.Inventory, Host: t.Host, Pins: t.PinsFrom(in.PlanPins)})
 		if err != nil {

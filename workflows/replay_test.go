@@ -43,9 +43,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(PatchCycle)
-			r.RegisterWorkflow(Wave)
-			r.RegisterWorkflow(HostPatch)
+			Register(r)
 			err = r.ReplayWorkflowHistoryWithOptions(testLogger(t), hist, worker.ReplayWorkflowHistoryOptions{
 				OriginalExecution: workflow.Execution{ID: meta.WorkflowID, RunID: "replay"},
 			})

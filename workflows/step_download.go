@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"fmt"
-	"time"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
@@ -16,26 +13,9 @@ import (
 func (c *cycleRun) preDownload(ctx workflow.Context, targets targetHosts) {
 	p := &c.rollout
 	hosts := p.withPins(targets.all())
-	apply := c.spec.Host.Limits().Apply
-	results, _ := runBatches(ctx, p.targets(hosts), c.compat.scanBatch(), c.batchesInFlight(),
-		func(ctx workflow.Context, b []HostTarget) workflow.Future {
-			actx := withActivity(ctx, actOptions{timeout: apply * time.Duration(1+len(b)/batchParallel),
-				summary: fmt.Sprintf("pre-download on %d hosts: %s..%s", len(b), b[0].Host, b[len(b)-1].Host)})
-			in := DownloadBatchInput{Inventory: c.spec.Inventory.Source, Targets: c.wireTargets(b), PlanPins: c.wirePins(), Parallel: batchParallel}
-			return workflow.ExecuteActivity(actx, ActDownloadHosts, in)
-		},
-		func(b []HostTarget, reason string) DownloadBatchResult {
-			var r DownloadBatchResult
-			for _, t := range b {
-				r.Failed = append(r.Failed, HostProblem{Host: t.Host, Problem: reason})
-			}
-			return r
-		})
-	for _, r := range results {
-		for _, f := range r.Failed {
-			delete(p.refs, f.Host)
-			c.hosts.record(HostResult{Host: f.Host, State: domain.HostSkipped, Reason: "pre-download failed: " + f.Problem})
-		}
+	for _, f := range c.hostBatches(ctx, batchDownload, p.targets(hosts), c.spec.Host.Limits().Apply) {
+		delete(p.refs, f.Host)
+		c.hosts.record(HostResult{Host: f.Host, State: domain.HostSkipped, Reason: "pre-download failed: " + f.Problem})
 	}
 }
 

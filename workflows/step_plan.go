@@ -21,20 +21,21 @@ type rolloutPlan struct {
 	// stagingUnscanned names staging hosts that could not be scanned: a
 	// staging that cannot run proves nothing.
 	stagingUnscanned string
+	scanFailed       []HostProblem
 }
 
 func (p *rolloutPlan) empty() bool { return len(p.plan.Entries) == 0 || len(p.refs) == 0 }
 
 // hostPins returns a host's pins.
 func (p *rolloutPlan) hostPins(host string) []domain.Pin {
-	return HostTarget{Host: host, Refs: p.refs[host]}.PinsFrom(p.pins)
+	return HostTarget{Host: host, Refs: domain.NewRefSet(p.refs[host])}.PinsFrom(p.pins)
 }
 
 // targets returns hosts with their pin references.
 func (p *rolloutPlan) targets(hosts []string) []HostTarget {
 	out := make([]HostTarget, len(hosts))
 	for i, h := range hosts {
-		out[i] = HostTarget{Host: h, Refs: p.refs[h]}
+		out[i] = HostTarget{Host: h, Refs: domain.NewRefSet(p.refs[h])}
 	}
 	return out
 }
@@ -50,37 +51,42 @@ func (p *rolloutPlan) withPins(hosts []string) []string {
 	return out
 }
 
-// plan builds the pinned plan from the scan, gives each host its pins and
-// records hosts with nothing to patch.
-func (c *cycleRun) plan(ctx workflow.Context, targets targetHosts, scan fleetScan) {
-	p := &c.rollout
-	p.plan = domain.BuildPlan(&scan.table, c.spec.Patches)
-	p.pins = make([]domain.Pin, len(p.plan.Entries))
-	for i, e := range p.plan.Entries {
-		p.pins[i] = e.Pin()
-		metricsFor(ctx, c.spec.Policy, metricTagSeverity, string(e.Severity.OrUnknown())).Counter(MetricPlannedUpdates).Inc(1)
-	}
-	c.st.Plan = p.plan
-	c.comp.note(targets.all(), &scan.table, p.plan)
-
-	idx := p.plan.Index()
-	p.refs = map[string][]int{}
+// plan builds the pinned plan from a scan held in the cycle (cycles
+// recorded before v2), gives each host its pins and records hosts with
+// nothing to patch.
+func (c *cycleRun) plan(ctx workflow.Context, scan fleetScan) {
+	c.setPlan(ctx, domain.BuildPlan(&scan.table, c.spec.Patches))
+	idx := c.rollout.plan.Index()
 	for _, h := range scan.table.Hosts {
 		if refs := idx.HostRefs(&scan.table, h); len(refs) > 0 {
-			p.refs[h.Host] = refs
+			c.rollout.refs[h.Host] = refs
 		} else {
 			c.hosts.record(HostResult{Host: h.Host, State: domain.HostSkipped, Reason: "nothing to patch: no planned update pending"})
 		}
 	}
 }
 
+// setPlan takes the plan: its pins, the status, the planned-updates
+// metric.
+func (c *cycleRun) setPlan(ctx workflow.Context, plan domain.Plan) {
+	p := &c.rollout
+	p.plan = plan
+	p.refs = map[string][]int{}
+	p.pins = make([]domain.Pin, len(plan.Entries))
+	for i, e := range plan.Entries {
+		p.pins[i] = e.Pin()
+		metricsFor(ctx, c.spec.Policy, metricTagSeverity, string(e.Severity.OrUnknown())).Counter(MetricPlannedUpdates).Inc(1)
+	}
+	c.st.Plan = plan
+}
+
 // size splits the hosts with something to patch into staging and the
 // production waves, in order, and sets the failure budget. It runs after
 // the pre-download, which may drop hosts.
-func (c *cycleRun) size(targets targetHosts, scan fleetScan) error {
+func (c *cycleRun) size(targets targetHosts) error {
 	p := &c.rollout
 	var unscanned []string
-	for _, f := range scan.failed {
+	for _, f := range p.scanFailed {
 		for _, s := range targets.staging {
 			if s == f.Host {
 				unscanned = append(unscanned, fmt.Sprintf("staging host %s could not be scanned (%s)", f.Host, f.Problem))

@@ -38,11 +38,30 @@ type fleetScan struct {
 	failed []HostProblem
 }
 
+// scanAndPlan scans every target and builds the plan. Since v2 the scan
+// runs in shards (ScanShard children of at most hostsPerScanShard hosts)
+// that send their votes, receive the plan and return each host's pins by
+// reference, so the cycle never holds every host's pending updates; cycles
+// recorded before scan in batches from the cycle itself.
+func (c *cycleRun) scanAndPlan(ctx workflow.Context, targets targetHosts) {
+	if !c.compat.v2 {
+		scan := c.scan(ctx, targets)
+		c.plan(ctx, scan)
+		c.recordScanFailures(scan.failed)
+		return
+	}
+	c.scanShards(ctx, targets)
+}
+
+func (c *cycleRun) recordScanFailures(failed []HostProblem) {
+	c.rollout.scanFailed = failed
+	for _, f := range failed {
+		c.hosts.recordScanFailure(f.Host, c.compat.scanFailure(), "scan failed: "+f.Problem)
+	}
+}
+
 // scan scans every target in batches (one activity per batch, a few
-// batches at once). The batches come back as compact tables, so the
-// cycle's history grows with the fleet's distinct updates, not with hosts
-// x packages. A host whose scan failed is recorded as failed (skipped in
-// cycles recorded before v2) with the operation and reason.
+// batches at once): the scan of cycles recorded before v2.
 func (c *cycleRun) scan(ctx workflow.Context, targets targetHosts) fleetScan {
 	cmd := c.spec.Host.Limits().Command
 	results, _ := runBatches(ctx, targets.all(), c.compat.scanBatch(), c.batchesInFlight(),
@@ -51,20 +70,11 @@ func (c *cycleRun) scan(ctx workflow.Context, targets targetHosts) fleetScan {
 				summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
 			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: c.spec.Inventory.Source, Hosts: b, Refresh: true, Parallel: batchParallel})
 		},
-		func(b []string, reason string) ScanBatchResult {
-			var r ScanBatchResult
-			for _, h := range b {
-				r.Failed = append(r.Failed, HostProblem{Host: h, Problem: reason})
-			}
-			return r
-		})
+		failedScanBatch)
 	var s fleetScan
 	for _, r := range results {
 		s.table.Merge(r.Table())
 		s.failed = append(s.failed, r.Failed...)
-	}
-	for _, f := range s.failed {
-		c.hosts.recordScanFailure(f.Host, c.compat.scanFailure(), "scan failed: "+f.Problem)
 	}
 	return s
 }

@@ -76,9 +76,7 @@ func newEnvFleet(t *testing.T, cfg testfleet.Config) *env {
 // package does for `patchflow worker`.
 func register(r worker.Registry, c client.Client) {
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
-	r.RegisterWorkflow(workflows.PatchCycle)
-	r.RegisterWorkflow(workflows.Wave)
-	r.RegisterWorkflow(workflows.HostPatch)
+	workflows.Register(r)
 	r.RegisterActivity(activities.New(activities.Deps{Pool: pool, Client: c, RebootPoll: 500 * time.Millisecond}))
 }
 

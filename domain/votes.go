@@ -1,0 +1,131 @@
+package domain
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Vote is what a scan tells the plan about one distinct pending update:
+// how many listings named it, and the first (host, position) that did, in
+// host name order, which breaks ties between candidate versions. Votes of
+// disjoint sets of hosts merge, so a fleet scanned in shards plans exactly
+// as one scan of every host would.
+type Vote struct {
+	Pending
+	Listings  int    `json:"listings"`
+	FirstHost string `json:"first_host"`
+	FirstPos  int    `json:"first_pos"`
+}
+
+// VotesOf counts a table's listings per distinct update.
+func VotesOf(t *PendingTable) []Vote {
+	votes := make([]Vote, len(t.Updates))
+	for i, u := range t.Updates {
+		votes[i] = Vote{Pending: u, FirstPos: -1}
+	}
+	for _, h := range t.SortedHosts() {
+		for pos, i := range h.Updates {
+			v := &votes[i]
+			v.Listings++
+			if v.FirstPos < 0 {
+				v.FirstHost, v.FirstPos = h.Host, pos
+			}
+		}
+	}
+	out := votes[:0]
+	for _, v := range votes {
+		if v.Listings > 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// MergeVotes adds the votes of other hosts: listings add up, the first
+// listing in host name order wins.
+func MergeVotes(a, b []Vote) []Vote {
+	idx := make(map[string]int, len(a))
+	out := slices.Clone(a)
+	for i, v := range out {
+		idx[v.key()] = i
+	}
+	for _, v := range b {
+		i, ok := idx[v.key()]
+		if !ok {
+			idx[v.key()] = len(out)
+			out = append(out, v)
+			continue
+		}
+		o := &out[i]
+		o.Listings += v.Listings
+		if firstListing(v, *o) {
+			o.FirstHost, o.FirstPos = v.FirstHost, v.FirstPos
+		}
+	}
+	return out
+}
+
+func firstListing(a, b Vote) bool {
+	return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos)) < 0
+}
+
+// BuildPlanFromVotes is BuildPlan over votes: the plan of the hosts whose
+// scans the votes count.
+func BuildPlanFromVotes(votes []Vote, rules PatchRules) Plan {
+	sorted := slices.Clone(votes)
+	slices.SortStableFunc(sorted, func(a, b Vote) int {
+		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
+	})
+	type cand struct {
+		entry PlanEntry
+		votes map[string]int
+		order []string // candidate versions in first-seen order
+	}
+	byKey := map[string]*cand{}
+	var keys []string
+	for _, v := range sorted {
+		k := v.Manager + "\x00" + v.Name
+		c := byKey[k]
+		if c == nil {
+			c = &cand{entry: PlanEntry{Manager: v.Manager, Name: v.Name, Class: v.Class}, votes: map[string]int{}}
+			byKey[k] = c
+			keys = append(keys, k)
+		}
+		c.entry.Class = StrongerClass(c.entry.Class, v.Class)
+		c.entry.Vulns = c.entry.Vulns.merge(v.Vulns)
+		if !v.Since.IsZero() && (c.entry.Since.IsZero() || v.Since.Before(c.entry.Since)) {
+			c.entry.Since = v.Since
+		}
+		if c.votes[v.Candidate] == 0 {
+			c.order = append(c.order, v.Candidate)
+		}
+		// Every listing votes: dnf lists a package once per advisory
+		// version, and each counts.
+		c.votes[v.Candidate] += v.Listings
+		c.entry.Hosts += v.Listings
+	}
+	slices.Sort(keys)
+	var p Plan
+	for _, k := range keys {
+		c := byKey[k]
+		best := c.order[0]
+		for _, ver := range c.order[1:] {
+			if c.votes[ver] > c.votes[best] {
+				best = ver
+			}
+		}
+		e := c.entry
+		e.Version = best
+		if ver, ok := rules.ApprovedVersion(e.Name); ok {
+			// An approved exact version wins over the newest candidate:
+			// it is how a policy holds back a newer, untested release.
+			e.Version = ver
+		}
+		if reason := rules.Admit(e); reason != "" {
+			p.Left = append(p.Left, PlanSkip{Manager: e.Manager, Name: e.Name, Version: e.Version, Reason: reason})
+			continue
+		}
+		p.Entries = append(p.Entries, e)
+	}
+	return p
+}

@@ -1,0 +1,155 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/patchflow/patchflow/domain"
+)
+
+// hostsPerScanShard bounds the hosts one scan shard holds: its votes, the
+// plan it receives and the refs it returns stay small payloads, and its
+// history (the batches' tables) stays well inside Temporal's limits.
+const hostsPerScanShard = 1000
+
+// Signals between a cycle and its scan shards.
+const (
+	// signalScanVotes carries a shard's votes to the cycle (ShardVotes).
+	signalScanVotes = "scan-votes"
+	// signalPlan carries the plan's pins to a shard (ShardPlan).
+	signalPlan = "plan"
+)
+
+// ScanShardInput is one shard of a cycle's scan (workflow ID
+// <cycle>/scan/<k>).
+type ScanShardInput struct {
+	CycleID        string        `json:"cycle_id"`
+	Policy         string        `json:"policy"`
+	Shard          int           `json:"shard"`
+	Inventory      string        `json:"inventory"`
+	Hosts          []string      `json:"hosts"`
+	ScanParallel   int           `json:"scan_parallel,omitempty"`
+	CommandTimeout time.Duration `json:"command_timeout,omitempty"`
+}
+
+// ShardVotes is what a shard tells the cycle: the distinct pending updates
+// of its hosts with their votes, and the hosts it could not scan.
+type ShardVotes struct {
+	Shard  int           `json:"shard"`
+	Votes  []domain.Vote `json:"votes,omitempty"`
+	Failed []HostProblem `json:"failed,omitempty"`
+}
+
+// ShardPlan is the plan's pins in entry order, as a shard needs them: by
+// package manager kind and name.
+type ShardPlan struct {
+	Entries []PlanKey `json:"entries"`
+}
+
+// PlanKey names one plan entry.
+type PlanKey struct {
+	Manager string `json:"manager"`
+	Name    string `json:"name"`
+}
+
+// PlannedHost is one host with something to patch and its pins, as
+// positions in the plan.
+type PlannedHost struct {
+	Host string        `json:"host"`
+	Refs domain.RefSet `json:"refs"`
+}
+
+// ScanShardResult is where the plan leaves a shard's hosts: with pins,
+// with nothing planned, or not scanned.
+type ScanShardResult struct {
+	Planned []PlannedHost `json:"planned,omitempty"`
+	Nothing []string      `json:"nothing,omitempty"`
+	Failed  []HostProblem `json:"failed,omitempty"`
+}
+
+// ScanShard scans its hosts in batches, sends the cycle its votes, waits
+// for the plan, and returns each host's pins by reference. The per-host
+// detail (every pending update of every host) stays in this shard's
+// history; the cycle sees only votes (bounded by the distinct updates) and
+// refs (a few bytes per host), so a cycle of any size keeps its own
+// history and payloads small.
+func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error) {
+	var plan *ShardPlan
+	ch := workflow.GetSignalChannel(ctx, signalPlan)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var p ShardPlan
+		ch.Receive(ctx, &p)
+		plan = &p
+	})
+	table, _, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, false)
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	if parent == nil {
+		return ScanShardResult{}, fmt.Errorf("scan shard %d of %s has no parent cycle", in.Shard, in.CycleID)
+	}
+	votes := ShardVotes{Shard: in.Shard, Votes: domain.VotesOf(&table), Failed: failed}
+	if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", signalScanVotes, votes).Get(ctx, nil); err != nil {
+		return ScanShardResult{}, fmt.Errorf("send votes to %s: %w", parent.ID, err)
+	}
+	if err := workflow.Await(ctx, func() bool { return plan != nil }); err != nil {
+		return ScanShardResult{}, err
+	}
+	idx := map[string]int{}
+	for i, e := range plan.Entries {
+		idx[e.Manager+"\x00"+e.Name] = i
+	}
+	res := ScanShardResult{Failed: failed}
+	for _, h := range table.Hosts {
+		var refs []int
+		for _, i := range h.Updates {
+			u := table.Updates[i]
+			if e, ok := idx[u.Manager+"\x00"+u.Name]; ok {
+				refs = append(refs, e)
+			}
+		}
+		if len(refs) > 0 {
+			res.Planned = append(res.Planned, PlannedHost{Host: h.Host, Refs: domain.NewRefSet(refs)})
+		} else {
+			res.Nothing = append(res.Nothing, h.Host)
+		}
+	}
+	return res, nil
+}
+
+// scanInBatches scans hosts, a batch of hostsPerBatch per activity and a
+// few batches at once, into one compact table (and, for an assessment,
+// the exposures), with the hosts that could not be scanned.
+func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanParallel int, cmdTimeout time.Duration, assess bool) (domain.PendingTable, domain.ExposureTable, []HostProblem) {
+	cmd := orDefaultDuration(cmdTimeout, domain.DefaultCommandTimeout)
+	inFlight := max(1, orInt(scanParallel, domain.DefaultScanParallel)/batchParallel)
+	factor := 3
+	if assess {
+		factor = 4 // the installed packages are assessed too
+	}
+	results, _ := runBatches(ctx, hosts, hostsPerBatch, inFlight,
+		func(ctx workflow.Context, b []string) workflow.Future {
+			actx := withActivity(ctx, actOptions{timeout: time.Duration(factor) * cmd * time.Duration(1+len(b)/batchParallel),
+				summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
+			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: inventory, Hosts: b,
+				Refresh: true, Parallel: batchParallel, Assess: assess})
+		},
+		failedScanBatch)
+	var table domain.PendingTable
+	var exposures domain.ExposureTable
+	var failed []HostProblem
+	for _, r := range results {
+		batchExp := domain.ExposureTable{Rows: r.Exposures}
+		table.MergeWith(r.Table(), &exposures, &batchExp)
+		failed = append(failed, r.Failed...)
+	}
+	return table, exposures, failed
+}
+
+func failedScanBatch(b []string, reason string) ScanBatchResult {
+	var r ScanBatchResult
+	for _, h := range b {
+		r.Failed = append(r.Failed, HostProblem{Host: h, Problem: reason})
+	}
+	return r
+}
