@@ -94,6 +94,8 @@ func TestCycles(t *testing.T) {
 		e.record(id, "cycle_happy_v2.json")
 		e.record(workflows.HostWorkflowID(staging), "host_patched_v2.json")
 		e.record(workflows.WaveID(id, 3), "wave_rest_v2.json")
+		e.record(id+"/scan/1", "scan_shard_v2.json")
+		e.record(id+"/verify/1", "host_batches_v2.json")
 	})
 
 	t.Run("bad library passes staging, breaches the budget in a wave, all rolled back", func(t *testing.T) {
