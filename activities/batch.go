@@ -25,7 +25,7 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 	defer done()
 	results := make([]*hostscan.Result, len(in.Hosts))
 	problems := make([]string, len(in.Hosts))
-	opt := hostscan.Options{Refresh: in.Refresh, Exposures: in.Assess}
+	opt := hostscan.Options{Refresh: in.Refresh, Exposures: in.Assess, Kernel: in.Fingerprint}
 	a.forEach(ctx, len(in.Hosts), in.Parallel, func(i int) {
 		var err error
 		for attempt := 1; attempt <= 2; attempt++ {
@@ -51,13 +51,14 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 		}
 		ups := make([]domain.Pending, len(r.Updates))
 		for j, u := range r.Updates {
-			if in.Assess {
+			if in.Assess || in.Fingerprint {
 				ups[j] = u.PendingWithInstalled(r.Manager)
 			} else {
 				ups[j] = u.Pending(r.Manager)
 			}
 		}
 		table.Add(in.Hosts[i], r.Manager, ups)
+		table.Hosts[len(table.Hosts)-1].RunningKernel = r.RunningKernel
 		if in.Assess {
 			h := &table.Hosts[len(table.Hosts)-1]
 			h.Release, h.RunningKernel, h.RebootPending = r.Release, r.RunningKernel, r.RebootPending

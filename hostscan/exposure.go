@@ -17,12 +17,10 @@ import (
 // "fixed" until the host boots it.
 func (s *Scanner) exposures(ctx context.Context, t Target, res *Result, db *advisories.DB, host advisories.Host,
 	installed map[string]advisories.InstalledPackage, note func(string, ...any)) {
-	cmd := transport.Command{Args: []string{"uname", "-r"}, Timeout: identifyTimeout}
-	out, err := t.Conn.Run(ctx, cmd)
-	if err := transport.Check(out, err, t.Name, cmd); err != nil {
+	if k, err := runningKernel(ctx, t); err != nil {
 		note("running kernel unknown: %v", err)
 	} else {
-		res.RunningKernel = strings.TrimSpace(string(out.Stdout))
+		res.RunningKernel = k
 	}
 	if reboot, err := t.Mgr.RebootRequired(ctx); err != nil {
 		note("reboot-required unknown: %v", err)
@@ -51,4 +49,14 @@ func (s *Scanner) exposures(ctx context.Context, t Target, res *Result, db *advi
 func exposure(e advisories.Exposure, f advisories.Finding, state string) domain.Exposure {
 	return domain.Exposure{Package: e.Package, Version: e.Version, ID: f.ID, State: state,
 		Severity: domain.Severity(f.Severity).OrUnknown(), KEV: f.KEV != nil, Fixed: f.FixedVersion}
+}
+
+// runningKernel is `uname -r`.
+func runningKernel(ctx context.Context, t Target) (string, error) {
+	cmd := transport.Command{Args: []string{"uname", "-r"}, Timeout: identifyTimeout}
+	out, err := t.Conn.Run(ctx, cmd)
+	if err := transport.Check(out, err, t.Name, cmd); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out.Stdout)), nil
 }

@@ -46,6 +46,8 @@ type Options struct {
 	// Exposures also assesses the installed packages (an assessment, not
 	// a cycle's scan).
 	Exposures bool
+	// Kernel reads the running kernel (for a plan's fingerprints).
+	Kernel bool
 }
 
 // Scanner scans hosts. One Scanner serves a whole process (a worker, or
@@ -99,6 +101,13 @@ func (s *Scanner) Scan(ctx context.Context, t Target, opt Options) (Result, erro
 	stampPublished(res.Updates, info)
 	s.recordFirstSeen(ctx, t, res.Updates)
 	s.identify(ctx, t, &res, info, opt.Exposures)
+	if opt.Kernel && !opt.Exposures {
+		if k, err := runningKernel(ctx, t); err == nil {
+			res.RunningKernel = k
+		} else {
+			res.Notes = append(res.Notes, "running kernel unknown: "+err.Error())
+		}
+	}
 	return res, nil
 }
 

@@ -90,6 +90,9 @@ type ScanBatchInput struct {
 	// Assess also reports each host's installed versions, the exposures
 	// of its installed packages, its running kernel and reboot state.
 	Assess bool `json:"assess,omitempty"`
+	// Fingerprint also reports each host's installed versions and running
+	// kernel, the state a plan is made from.
+	Fingerprint bool `json:"fingerprint,omitempty"`
 }
 
 // ScanBatchResult holds the batch's scans as a compact table (each

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -32,6 +33,12 @@ type ScanShardInput struct {
 	Hosts          []string      `json:"hosts"`
 	ScanParallel   int           `json:"scan_parallel,omitempty"`
 	CommandTimeout time.Duration `json:"command_timeout,omitempty"`
+	// Fingerprint also returns each planned host's fingerprint (the state
+	// a reviewed plan is made from, or is checked against).
+	Fingerprint bool `json:"fingerprint,omitempty"`
+	// Plan, when set, is a reviewed plan's pins: the shard votes nothing
+	// and waits for no plan (checking that a plan still applies).
+	Plan *ShardPlan `json:"plan,omitempty"`
 }
 
 // ShardVotes is what a shard tells the cycle: the distinct pending updates
@@ -59,6 +66,12 @@ type PlanKey struct {
 type PlannedHost struct {
 	Host string        `json:"host"`
 	Refs domain.RefSet `json:"refs"`
+	// Fingerprint is the host's state for its pins (Fingerprint mode).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// State is that state in words, for a drift report: the installed and
+	// candidate version of each pinned package and the kernel.
+	State  []domain.PackageState `json:"state,omitempty"`
+	Kernel string                `json:"kernel,omitempty"`
 }
 
 // ScanShardResult is where the plan leaves a shard's hosts: with pins,
@@ -76,24 +89,30 @@ type ScanShardResult struct {
 // refs (a few bytes per host), so a cycle of any size keeps its own
 // history and payloads small.
 func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error) {
-	var plan *ShardPlan
+	plan := in.Plan
 	ch := workflow.GetSignalChannel(ctx, signalPlan)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var p ShardPlan
 		ch.Receive(ctx, &p)
 		plan = &p
 	})
-	table, _, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, false)
-	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
-	if parent == nil {
-		return ScanShardResult{}, fmt.Errorf("scan shard %d of %s has no parent cycle", in.Shard, in.CycleID)
+	mode := scanForPlan
+	if in.Fingerprint {
+		mode = scanForFingerprint
 	}
-	votes := ShardVotes{Shard: in.Shard, Votes: domain.VotesOf(&table), Failed: failed}
-	if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", signalScanVotes, votes).Get(ctx, nil); err != nil {
-		return ScanShardResult{}, fmt.Errorf("send votes to %s: %w", parent.ID, err)
-	}
-	if err := workflow.Await(ctx, func() bool { return plan != nil }); err != nil {
-		return ScanShardResult{}, err
+	table, _, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, mode)
+	if in.Plan == nil {
+		parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+		if parent == nil {
+			return ScanShardResult{}, fmt.Errorf("scan shard %d of %s has no parent cycle", in.Shard, in.CycleID)
+		}
+		votes := ShardVotes{Shard: in.Shard, Votes: domain.VotesOf(&table), Failed: failed}
+		if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", signalScanVotes, votes).Get(ctx, nil); err != nil {
+			return ScanShardResult{}, fmt.Errorf("send votes to %s: %w", parent.ID, err)
+		}
+		if err := workflow.Await(ctx, func() bool { return plan != nil }); err != nil {
+			return ScanShardResult{}, err
+		}
 	}
 	idx := map[string]int{}
 	for i, e := range plan.Entries {
@@ -102,25 +121,46 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 	res := ScanShardResult{Failed: failed}
 	for _, h := range table.Hosts {
 		var refs []int
+		var states []domain.PackageState
 		for _, i := range h.Updates {
 			u := table.Updates[i]
-			if e, ok := idx[u.Manager+"\x00"+u.Name]; ok {
+			if e, ok := idx[u.Manager+"\x00"+u.Name]; ok && !slices.Contains(refs, e) {
 				refs = append(refs, e)
+				states = append(states, domain.PackageState{Name: u.Name, Installed: u.Installed, Candidate: u.Candidate})
 			}
 		}
-		if len(refs) > 0 {
-			res.Planned = append(res.Planned, PlannedHost{Host: h.Host, Refs: domain.NewRefSet(refs)})
-		} else {
+		if len(refs) == 0 {
 			res.Nothing = append(res.Nothing, h.Host)
+			continue
 		}
+		ph := PlannedHost{Host: h.Host, Refs: domain.NewRefSet(refs)}
+		if in.Fingerprint {
+			fp, err := domain.Fingerprint(h.Host, h.RunningKernel, states)
+			if err != nil {
+				res.Failed = append(res.Failed, HostProblem{Host: h.Host, Problem: "fingerprint: " + err.Error()})
+				continue
+			}
+			ph.Fingerprint, ph.State, ph.Kernel = fp, states, h.RunningKernel
+		}
+		res.Planned = append(res.Planned, ph)
 	}
 	return res, nil
 }
 
+// scanMode is what a scan reports beyond each host's pending updates.
+type scanMode int
+
+const (
+	scanForPlan        scanMode = iota // pending updates only
+	scanForFingerprint                 // and installed versions and the running kernel
+	scanForAssessment                  // and the installed packages' exposures and reboot state
+)
+
 // scanInBatches scans hosts, a batch of hostsPerBatch per activity and a
 // few batches at once, into one compact table (and, for an assessment,
 // the exposures), with the hosts that could not be scanned.
-func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanParallel int, cmdTimeout time.Duration, assess bool) (domain.PendingTable, domain.ExposureTable, []HostProblem) {
+func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanParallel int, cmdTimeout time.Duration, mode scanMode) (domain.PendingTable, domain.ExposureTable, []HostProblem) {
+	assess := mode == scanForAssessment
 	cmd := orDefaultDuration(cmdTimeout, domain.DefaultCommandTimeout)
 	inFlight := max(1, orInt(scanParallel, domain.DefaultScanParallel)/batchParallel)
 	factor := 3
@@ -132,7 +172,7 @@ func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanP
 			actx := withActivity(ctx, actOptions{timeout: time.Duration(factor) * cmd * time.Duration(1+len(b)/batchParallel),
 				summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
 			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: inventory, Hosts: b,
-				Refresh: true, Parallel: batchParallel, Assess: assess})
+				Refresh: true, Parallel: batchParallel, Assess: assess, Fingerprint: mode == scanForFingerprint})
 		},
 		failedScanBatch)
 	var table domain.PendingTable
