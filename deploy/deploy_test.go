@@ -335,12 +335,20 @@ type dashboard struct {
 type panel struct {
 	Type       string      `json:"type"`
 	Title      string      `json:"title"`
+	GridPos    gridPos     `json:"gridPos"`
 	Datasource *datasource `json:"datasource"`
 	Targets    []struct {
 		Datasource *datasource `json:"datasource"`
 		Expr       string      `json:"expr"`
 	} `json:"targets"`
 	Panels []panel `json:"panels"`
+}
+
+type gridPos struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
 }
 
 type datasource struct {
@@ -460,7 +468,7 @@ func dashboardExprs(t *testing.T, d dashboard) []string {
 // values they take.
 func TestDashboardQueriesParse(t *testing.T) {
 	d := loadDashboard(t)
-	vars := strings.NewReplacer("$__rate_interval", "1m", "$window", "1d", "$policy", ".*")
+	vars := dashboardVars
 	type rule struct {
 		Record string `yaml:"record"`
 		Expr   string `yaml:"expr"`
