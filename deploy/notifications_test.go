@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -46,7 +47,8 @@ func notificationSender(t *testing.T, reg prometheus.Registerer) *notify.Sender 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return notify.NewSender(notify.Options{Metrics: m})
+	// The refusals deliverCycleEvents provokes are logged as errors.
+	return notify.NewSender(notify.Options{Metrics: m, Logger: slog.New(slog.DiscardHandler)})
 }
 
 // deliverCycleEvents sends what a cycle of policy web sends: cycle.started
