@@ -128,47 +128,6 @@ func TestPromtoolCheckConfig(t *testing.T) {
 	}
 }
 
-// ruleTestFiles are the promtool unit test files of rules.yaml.
-var ruleTestFiles = []string{"rules_test.yaml", "rules_compliance_test.yaml"}
-
-func TestPromtoolTestRules(t *testing.T) {
-	out, err := runPromtool(t, "prometheus", append([]string{"test", "rules"}, ruleTestFiles...)...)
-	if err != nil {
-		t.Fatalf("promtool test rules %v in prometheus/: %v\n%s", ruleTestFiles, err, out)
-	}
-	// Every alert must be seen firing by at least one test case.
-	fired := map[string]bool{}
-	for _, f := range ruleTestFiles {
-		var tests struct {
-			RuleFiles []string `yaml:"rule_files"`
-			Tests     []struct {
-				AlertRuleTest []struct {
-					Alertname string           `yaml:"alertname"`
-					ExpAlerts []map[string]any `yaml:"exp_alerts"`
-				} `yaml:"alert_rule_test"`
-			} `yaml:"tests"`
-		}
-		decodeYAML(t, filepath.Join("prometheus", f), &tests)
-		if len(tests.RuleFiles) != 1 || tests.RuleFiles[0] != "rules.yaml" {
-			t.Errorf("%s: rule_files = %v, want [rules.yaml]", f, tests.RuleFiles)
-		}
-		for _, tc := range tests.Tests {
-			for _, a := range tc.AlertRuleTest {
-				if len(a.ExpAlerts) > 0 {
-					fired[a.Alertname] = true
-				}
-			}
-		}
-	}
-	for _, g := range loadRules(t).Groups {
-		for _, r := range g.Rules {
-			if r.Alert != "" && !fired[r.Alert] {
-				t.Errorf("alert %s (group %s) never fires in %v: add a test case that expects it", r.Alert, g.Name, ruleTestFiles)
-			}
-		}
-	}
-}
-
 // TestYAMLFilesParse decodes every document of every YAML file in deploy/.
 func TestYAMLFilesParse(t *testing.T) {
 	n := 0
@@ -233,12 +192,20 @@ type dashboard struct {
 type panel struct {
 	Type       string      `json:"type"`
 	Title      string      `json:"title"`
+	GridPos    gridPos     `json:"gridPos"`
 	Datasource *datasource `json:"datasource"`
 	Targets    []struct {
 		Datasource *datasource `json:"datasource"`
 		Expr       string      `json:"expr"`
 	} `json:"targets"`
 	Panels []panel `json:"panels"`
+}
+
+type gridPos struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
 }
 
 type datasource struct {
@@ -358,7 +325,7 @@ func dashboardExprs(t *testing.T, d dashboard) []string {
 // values they take.
 func TestDashboardQueriesParse(t *testing.T) {
 	d := loadDashboard(t)
-	vars := strings.NewReplacer("$__rate_interval", "1m", "$window", "1d", "$policy", ".*")
+	vars := dashboardVars
 	type rule struct {
 		Record string `yaml:"record"`
 		Expr   string `yaml:"expr"`

@@ -13,8 +13,9 @@ import (
 )
 
 // TestExpositionNames records every documented patchflow metric, and one
-// SDK metric of each kind, through the worker's real metrics handler and
-// reads back what /metrics would serve: the names the rules and the
+// SDK metric of each kind, through the worker's real metrics handler (the
+// notification metrics by real deliveries) and reads back what /metrics
+// would serve: the names the rules and the
 // dashboard query must be the names the exporter produces (a timer must
 // not gain a unit suffix, a counter named *_total must not become
 // *_total_total).
@@ -29,6 +30,9 @@ func TestExpositionNames(t *testing.T) {
 	patchflowMetrics(t, cat)
 	want := map[string]dto.MetricType{}
 	for name, labels := range cat.names {
+		if cat.direct[strings.TrimSuffix(name, "_bucket")] || cat.direct[name] {
+			continue // counted by a real delivery below
+		}
 		tags := map[string]string{}
 		for _, l := range labels {
 			if !slices.Contains(scrapeLabels, l) && !slices.Contains(sdkHandlerLabels, l) && l != "le" {
@@ -47,6 +51,19 @@ func TestExpositionNames(t *testing.T) {
 			want[name] = dto.MetricType_GAUGE
 		default:
 			h.Counter(name).Inc(1)
+			want[name] = dto.MetricType_COUNTER
+		}
+	}
+	// The notification metrics, counted by a worker's sender delivering
+	// to a real receiver.
+	deliverCycleEvents(t, notificationSender(t, m.Registry), newWebhookReceiver(t))
+	for name := range cat.direct {
+		switch {
+		case cat.names[name+"_bucket"] != nil:
+			want[name] = dto.MetricType_HISTOGRAM
+		case cat.gauges[name]:
+			want[name] = dto.MetricType_GAUGE
+		default:
 			want[name] = dto.MetricType_COUNTER
 		}
 	}

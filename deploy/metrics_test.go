@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchflow/patchflow/notify"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -22,6 +23,9 @@ type metricCatalog struct {
 	sdkLabels []string
 	// patchflow's gauges (the rest of names are counters or histograms)
 	gauges map[string]bool
+	// patchflow's metrics registered on the worker's registry directly
+	// (notify), not recorded through the SDK's handler
+	direct map[string]bool
 }
 
 // Labels every scraped series carries.
@@ -34,55 +38,89 @@ var sdkHandlerLabels = []string{"namespace", "client_name", "task_queue", "workf
 
 var (
 	// "//	patchflow_cycles_total{policy,result}   counter: ..." in workflows/metrics.go
-	metricDocRE = regexp.MustCompile(`(?m)^//\s+(patchflow_[a-z0-9_]+)\{([a-z_,]*)\}\s+(timer|counter|gauge):`)
+	metricDocRE = regexp.MustCompile(`(?m)^//\s+(patchflow_[a-z0-9_]+)\{([a-z_,]*)\}\s+(timer|histogram|counter|gauge):`)
 	sdkConstRE  = regexp.MustCompile(`(?m)^\s*(\w+)\s*=\s*(\w+)\s*\+\s*"([a-z_]+)"`)
 	sdkTagRE    = regexp.MustCompile(`=\s*"([a-z_]+)"`)
 	byClauseRE  = regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
 )
 
-// patchflowMetrics reads the documented metric list of workflows/metrics.go
-// and checks it against the Metric* constants the workflows emit.
+// metricSource is a Go file whose doc comments list the metrics its
+// package emits, one a line: "//	name{labels}   kind: meaning".
+type metricSource struct {
+	file string
+	// labels every series of the file carries beyond its own
+	labels []string
+	// direct: registered on the worker's registry, not through the SDK
+	direct bool
+	// the names the package's code emits
+	emitted []string
+}
+
+var metricSources = []metricSource{
+	{
+		file:   "workflows/metrics.go",
+		labels: append(slices.Clone(scrapeLabels), sdkHandlerLabels...),
+		emitted: []string{
+			workflows.MetricCycleDuration, workflows.MetricCycles, workflows.MetricHostDuration,
+			workflows.MetricHosts, workflows.MetricRollbacks, workflows.MetricStepDuration,
+			workflows.MetricPlannedUpdates, workflows.MetricBudgetBreaches,
+			workflows.MetricTimeToPatch, workflows.MetricSLABreaches, workflows.MetricComplianceHosts,
+			workflows.MetricComplianceRatio, workflows.MetricComplianceTimestamp, workflows.MetricLastSuccess,
+			workflows.MetricAssessHosts, workflows.MetricAssessMissing, workflows.MetricAssessMissingKEV,
+			workflows.MetricAssessBreached, workflows.MetricAssessOldestCritical, workflows.MetricAssessTimestamp,
+		},
+	},
+	{
+		file:    "notify/metrics.go",
+		labels:  scrapeLabels,
+		direct:  true,
+		emitted: []string{notify.MetricNotifications, notify.MetricNotificationDuration, notify.MetricNotificationAttempts},
+	},
+}
+
+// patchflowMetrics reads the documented metric lists of metricSources and
+// checks each against the Metric* constants its package emits.
 func patchflowMetrics(t *testing.T, cat *metricCatalog) {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "workflows", "metrics.go"))
-	if err != nil {
-		t.Fatal(err)
+	if cat.gauges == nil {
+		cat.gauges = map[string]bool{}
 	}
-	documented := map[string]bool{}
-	for _, m := range metricDocRE.FindAllStringSubmatch(string(src), -1) {
-		name, kind := m[1], m[3]
-		labels := append(strings.Split(m[2], ","), scrapeLabels...)
-		labels = append(labels, sdkHandlerLabels...)
-		documented[name] = true
-		if kind == "timer" {
-			// Timers are Prometheus histograms (worker.NewMetrics).
-			cat.names[name+"_bucket"] = append(slices.Clone(labels), "le")
-			cat.names[name+"_sum"] = labels
-			cat.names[name+"_count"] = labels
-			continue
+	if cat.direct == nil {
+		cat.direct = map[string]bool{}
+	}
+	for _, src := range metricSources {
+		text, err := os.ReadFile(filepath.Join("..", src.file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if kind == "gauge" {
-			if cat.gauges == nil {
-				cat.gauges = map[string]bool{}
+		documented := map[string]bool{}
+		for _, m := range metricDocRE.FindAllStringSubmatch(string(text), -1) {
+			name, kind := m[1], m[3]
+			labels := append(strings.Split(m[2], ","), src.labels...)
+			documented[name] = true
+			if kind == "timer" || kind == "histogram" {
+				// Timers are Prometheus histograms (worker.NewMetrics).
+				cat.names[name+"_bucket"] = append(slices.Clone(labels), "le")
+				cat.names[name+"_sum"] = labels
+				cat.names[name+"_count"] = labels
+			} else {
+				cat.names[name] = labels
 			}
-			cat.gauges[name] = true
+			if kind == "gauge" {
+				cat.gauges[name] = true
+			}
+			if src.direct {
+				cat.direct[name] = true
+			}
 		}
-		cat.names[name] = labels
-	}
-	consts := []string{
-		workflows.MetricCycleDuration, workflows.MetricCycles, workflows.MetricHostDuration,
-		workflows.MetricHosts, workflows.MetricRollbacks, workflows.MetricStepDuration,
-		workflows.MetricPlannedUpdates, workflows.MetricBudgetBreaches,
-		workflows.MetricTimeToPatch, workflows.MetricSLABreaches, workflows.MetricComplianceHosts,
-		workflows.MetricComplianceRatio, workflows.MetricComplianceTimestamp, workflows.MetricLastSuccess,
-	}
-	for _, c := range consts {
-		if !documented[c] {
-			t.Errorf("workflows emits %s but its documented list (workflows/metrics.go) lacks it", c)
+		for _, c := range src.emitted {
+			if !documented[c] {
+				t.Errorf("%s emits %s but its documented list (%s) lacks it", filepath.Dir(src.file), c, src.file)
+			}
 		}
-	}
-	if len(documented) != len(consts) {
-		t.Errorf("workflows/metrics.go documents %d metrics, the workflows emit %d: %v", len(documented), len(consts), consts)
+		if len(documented) != len(src.emitted) {
+			t.Errorf("%s documents %d metrics, its package emits %d: %v", src.file, len(documented), len(src.emitted), src.emitted)
+		}
 	}
 }
 
