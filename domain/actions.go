@@ -49,6 +49,10 @@ type ApprovalMode string
 const (
 	ApprovalAuto   ApprovalMode = "auto"
 	ApprovalManual ApprovalMode = "manual"
+	// ApprovalPlan approves with a reviewed plan: the cycle must run one
+	// (cycle start --plan) and only an approval naming that plan's sha256
+	// opens the gate.
+	ApprovalPlan ApprovalMode = "plan"
 )
 
 // ApprovalTimeoutAction is what a manual approval gate does when nobody

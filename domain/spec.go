@@ -88,12 +88,15 @@ type ApprovalSpec struct {
 	// RiskAbove makes an automatic gate manual when a planned update's
 	// risk is above it (0: never).
 	RiskAbove int `json:"risk_above,omitempty"`
+	// PlanMaxAge is how old a reviewed plan may be when it is applied
+	// (DefaultPlanMaxAge when 0).
+	PlanMaxAge time.Duration `json:"plan_max_age,omitempty"`
 }
 
 // Manual reports whether a person must approve this plan: the policy says
 // so, or an update's risk is above the policy's threshold.
 func (a ApprovalSpec) Manual(p Plan) bool {
-	if a.Mode == ApprovalManual {
+	if a.Mode == ApprovalManual || a.Mode == ApprovalPlan {
 		return true
 	}
 	return a.RiskAbove > 0 && p.MaxRisk() > a.RiskAbove

@@ -38,11 +38,14 @@ func (s *CycleSpec) Validate() error {
 	if s.OnBudgetBreach != "" && !slices.Contains(BreachActions, s.OnBudgetBreach) {
 		bad("on_budget_breach must be pause, rollback_wave or rollback_all, got %q", s.OnBudgetBreach)
 	}
-	if m := s.Approval.Mode; m != "" && m != ApprovalAuto && m != ApprovalManual {
-		bad("approval mode must be auto or manual, got %q", m)
+	if m := s.Approval.Mode; m != "" && m != ApprovalAuto && m != ApprovalManual && m != ApprovalPlan {
+		bad("approval mode must be auto, manual or plan, got %q", m)
 	}
 	if t := s.Approval.OnTimeout; t != "" && t != ApprovalTimeoutAbort && t != ApprovalTimeoutProceed {
 		bad("approval on_timeout must be abort or proceed, got %q", t)
+	}
+	if s.Approval.PlanMaxAge < 0 {
+		bad("approval plan_max_age must be >= 0, got %s", s.Approval.PlanMaxAge)
 	}
 	if a := s.Host.OnDecisionTimeout; a != "" && !slices.Contains(DecisionTimeoutActions, a) {
 		bad("host on_decision_timeout must be fail, skip or abort, got %q", a)

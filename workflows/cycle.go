@@ -16,6 +16,10 @@ type CycleInput struct {
 	// Notify are the policy's webhooks: where events are sent (and where
 	// the worker finds their secrets), never a secret itself.
 	Notify []notify.Webhook `json:"notify,omitempty"`
+	// MakePlan makes this dry run a reviewed plan's source; Apply runs a
+	// reviewed plan exactly (reviewed_plan.go).
+	MakePlan *MakePlan  `json:"make_plan,omitempty"`
+	Apply    *ApplyPlan `json:"apply,omitempty"`
 }
 
 // cycleRun is what the steps of one cycle share: the spec, the status the
@@ -38,6 +42,10 @@ type cycleRun struct {
 	hooks     []notify.Webhook
 	// waveNotes sums the notifications the waves sent (host events).
 	waveNotes NotificationStatus
+	makePlan  *MakePlan
+	apply     *ApplyPlan
+	// reviewedPlan is the plan a MakePlan dry run made.
+	reviewedPlan *domain.ReviewedPlan
 }
 
 // PatchCycle runs one patch cycle of a policy: resolve targets, scan and
@@ -51,9 +59,16 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	if err := spec.Validate(); err != nil {
 		return CycleResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil)
 	}
-	c := &cycleRun{spec: spec, compat: readCycleCompat(ctx), started: workflow.Now(ctx), hooks: in.Notify}
+	if err := in.validatePlan(); err != nil {
+		return CycleResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil)
+	}
+	c := &cycleRun{spec: spec, compat: readCycleCompat(ctx), started: workflow.Now(ctx), hooks: in.Notify,
+		makePlan: in.MakePlan, apply: in.Apply}
 	c.st = CycleStatus{CycleID: workflow.GetInfo(ctx).WorkflowExecution.ID, Policy: spec.Policy,
 		State: domain.CycleResolving, Started: c.started}
+	if in.Apply != nil {
+		c.st.PlanSHA256 = in.Apply.SHA256
+	}
 	c.notes = newNotifier(ctx, c.st.CycleID, spec.Policy, in.Notify)
 	if err := c.register(ctx); err != nil {
 		return CycleResult{}, err
@@ -70,18 +85,26 @@ func PatchCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 
 // run takes the cycle through its steps and returns how it ended.
 func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
-	targets, err := c.resolve(ctx)
-	if err != nil {
-		return domain.CycleFailed, "resolve targets: " + reasonOf(err)
+	targets, reason, ok := c.targetsAndPlan(ctx)
+	switch {
+	case !ok && c.apply != nil:
+		return c.stopped(reason)
+	case !ok:
+		return domain.CycleFailed, reason
 	}
-	c.setState(ctx, domain.CycleScanning, "")
-	c.scanAndPlan(ctx, targets)
 	c.comp.note(targets.all(), c.rollout.scanFailed, c.rollout.refs)
 	if c.spec.PreDownload && !c.spec.DryRun {
 		c.preDownload(ctx, targets)
 	}
 	if err := c.size(targets); err != nil {
 		return domain.CycleFailed, err.Error()
+	}
+	if c.makePlan != nil && !c.ctl.canceled {
+		p, err := c.reviewed()
+		if err != nil {
+			return domain.CycleFailed, err.Error()
+		}
+		c.reviewedPlan = p
 	}
 	c.notes.emit(ctx, notify.Event{Type: notify.CycleStarted, Cycle: &notify.CycleInfo{
 		Targets: len(targets.all()), Staging: len(c.rollout.staging), Waves: len(c.rollout.waves), DryRun: c.spec.DryRun}})
@@ -113,6 +136,24 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		return domain.CycleCanceled, "canceled during the final verify"
 	}
 	return domain.CycleCompleted, ""
+}
+
+// targetsAndPlan finds the cycle's hosts and plan: from the inventory and
+// a scan, or from the reviewed plan it applies.
+func (c *cycleRun) targetsAndPlan(ctx workflow.Context) (targetHosts, string, bool) {
+	if c.apply != nil {
+		if !c.compat.v2 {
+			return targetHosts{}, "this worker's cycle version cannot apply a plan", false
+		}
+		return c.applyReviewed(ctx)
+	}
+	targets, err := c.resolve(ctx)
+	if err != nil {
+		return targetHosts{}, "resolve targets: " + reasonOf(err), false
+	}
+	c.setState(ctx, domain.CycleScanning, "")
+	c.scanAndPlan(ctx, targets)
+	return targets, "", true
 }
 
 // stopped is the end of a cycle that stopped early: canceled, aborted by an

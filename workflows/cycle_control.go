@@ -18,6 +18,13 @@ type AbortRequest struct {
 	Rollback bool `json:"rollback"`
 }
 
+// ApproveRequest is the payload of the cycle's approve message.
+type ApproveRequest struct {
+	// PlanSHA256 approves by reviewed plan: it must be the sha256 of the
+	// plan the cycle applies (required when the policy approves by plan).
+	PlanSHA256 string `json:"plan_sha256,omitempty"`
+}
+
 // CycleReply answers a cycle update with the state it left the cycle in.
 type CycleReply struct {
 	CycleID string            `json:"cycle_id"`
@@ -29,11 +36,14 @@ type CycleReply struct {
 // only record; the cycle's steps act on it.
 type cycleControl struct {
 	approved bool
-	aborting bool
-	rollback bool // abort with rollback
-	canceled bool // Temporal canceled the cycle
-	finished bool
-	requests []string // MsgRollbackHost queue; the head is being served
+	// approvedBy is who opened the approval gate: an operator, or the
+	// reviewed plan an approval named.
+	approvedBy string
+	aborting   bool
+	rollback   bool // abort with rollback
+	canceled   bool // Temporal canceled the cycle
+	finished   bool
+	requests   []string // MsgRollbackHost queue; the head is being served
 	// hostRollbacks counts MsgRollbackHost rollbacks running.
 	hostRollbacks int
 }
@@ -51,47 +61,50 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 	}
 	handlers := []struct {
 		name     string
-		validate func(AbortRequest, HostRequest) error
-		apply    func(workflow.Context, AbortRequest, HostRequest)
+		validate func(controlPayload) error
+		apply    func(workflow.Context, controlPayload)
 	}{
-		{MsgApprove, func(AbortRequest, HostRequest) error { return c.validateApprove() }, func(workflow.Context, AbortRequest, HostRequest) { c.ctl.approved = true }},
-		{MsgPause, func(AbortRequest, HostRequest) error { return c.validatePause() }, func(ctx workflow.Context, _ AbortRequest, _ HostRequest) { c.setPaused(ctx, true) }},
-		{MsgResume, func(AbortRequest, HostRequest) error { return c.validateResume() }, func(ctx workflow.Context, _ AbortRequest, _ HostRequest) { c.setPaused(ctx, false) }},
-		{MsgAbort, func(AbortRequest, HostRequest) error { return c.validateRunning() }, func(ctx workflow.Context, a AbortRequest, _ HostRequest) { c.abort(ctx, a) }},
-		{MsgRollbackHost, func(_ AbortRequest, h HostRequest) error { return c.validateRollbackHost(h.Host) }, func(_ workflow.Context, _ AbortRequest, h HostRequest) {
-			c.ctl.requests = append(c.ctl.requests, h.Host)
+		{MsgApprove, func(p controlPayload) error { return c.validateApprove(p.ApproveRequest) }, func(_ workflow.Context, p controlPayload) { c.approve(p.ApproveRequest) }},
+		{MsgPause, func(controlPayload) error { return c.validatePause() }, func(ctx workflow.Context, _ controlPayload) { c.setPaused(ctx, true) }},
+		{MsgResume, func(controlPayload) error { return c.validateResume() }, func(ctx workflow.Context, _ controlPayload) { c.setPaused(ctx, false) }},
+		{MsgAbort, func(controlPayload) error { return c.validateRunning() }, func(ctx workflow.Context, p controlPayload) { c.abort(ctx, p.AbortRequest) }},
+		{MsgRollbackHost, func(p controlPayload) error { return c.validateRollbackHost(p.Host) }, func(_ workflow.Context, p controlPayload) {
+			c.ctl.requests = append(c.ctl.requests, p.Host)
 		}},
 	}
 	for _, hd := range handlers {
-		// One payload struct decodes every message: AbortRequest and
-		// HostRequest have distinct fields and unknown ones are ignored.
-		type payload struct {
-			AbortRequest
-			HostRequest
-		}
 		ch := workflow.GetSignalChannel(ctx, hd.name)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
-				var p payload
+				var p controlPayload
 				ch.Receive(ctx, &p)
-				if err := hd.validate(p.AbortRequest, p.HostRequest); err != nil {
+				if err := hd.validate(p); err != nil {
 					workflow.GetLogger(ctx).Warn("operator signal ignored", "signal", hd.name, "reason", err.Error())
 					continue
 				}
-				hd.apply(ctx, p.AbortRequest, p.HostRequest)
+				hd.apply(ctx, p)
 			}
 		})
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, hd.name,
-			func(ctx workflow.Context, p payload) (CycleReply, error) {
-				hd.apply(ctx, p.AbortRequest, p.HostRequest)
+			func(ctx workflow.Context, p controlPayload) (CycleReply, error) {
+				hd.apply(ctx, p)
 				return CycleReply{CycleID: c.st.CycleID, State: c.st.State, Paused: c.st.Paused}, nil
 			},
-			workflow.UpdateHandlerOptions{Validator: func(p payload) error { return hd.validate(p.AbortRequest, p.HostRequest) }},
+			workflow.UpdateHandlerOptions{Validator: func(p controlPayload) error { return hd.validate(p) }},
 		); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// controlPayload decodes every operator message: AbortRequest,
+// HostRequest and ApproveRequest have distinct fields and unknown ones are
+// ignored.
+type controlPayload struct {
+	AbortRequest
+	HostRequest
+	ApproveRequest
 }
 
 // status is the status query's answer: the summary, with the first hosts
@@ -136,7 +149,7 @@ func (c *cycleRun) validateRunning() error {
 	return nil
 }
 
-func (c *cycleRun) validateApprove() error {
+func (c *cycleRun) validateApprove(r ApproveRequest) error {
 	if err := c.validateRunning(); err != nil {
 		return err
 	}
@@ -144,7 +157,26 @@ func (c *cycleRun) validateApprove() error {
 	case c.ctl.approved, s != domain.CycleAwaitingApproval && s != domain.CycleResolving && s != domain.CycleScanning:
 		return fmt.Errorf("cycle %s is %s, not waiting for approval", c.st.CycleID, c.st.State)
 	}
+	byPlan := c.spec.Approval.Mode == domain.ApprovalPlan
+	switch {
+	case r.PlanSHA256 == "" && !byPlan:
+		return nil
+	case c.apply == nil:
+		return fmt.Errorf("cycle %s applies no reviewed plan, so no plan can approve it", c.st.CycleID)
+	case r.PlanSHA256 == "":
+		return fmt.Errorf("policy %s approves by reviewed plan: approve with the plan it runs (patchflow cycle approve %s --plan FILE)", c.spec.Policy, c.st.CycleID)
+	case r.PlanSHA256 != c.apply.SHA256:
+		return fmt.Errorf("plan %s is not the plan cycle %s applies (%s): approve with the reviewed plan", r.PlanSHA256, c.st.CycleID, c.apply.SHA256)
+	}
 	return nil
+}
+
+func (c *cycleRun) approve(r ApproveRequest) {
+	c.ctl.approved = true
+	c.ctl.approvedBy = "operator"
+	if r.PlanSHA256 != "" {
+		c.ctl.approvedBy = "plan " + r.PlanSHA256
+	}
 }
 
 func (c *cycleRun) validatePause() error {

@@ -51,6 +51,7 @@ type fakeHost struct {
 	installed map[string]string
 	pending   []domain.Update
 	down      bool
+	kernel    string
 }
 
 // newFakeFleet makes hosts that all have demo-app 1.0.0 installed with
@@ -61,6 +62,7 @@ func newFakeFleet(names ...string) *fakeFleet {
 		waveCheckFailsWith: map[string]bool{}}
 	for _, n := range names {
 		f.hosts[n] = &fakeHost{
+			kernel:    "6.1.0-25-amd64",
 			installed: map[string]string{"demo-app": "1.0.0", "libfoo": "2.0"},
 			pending: []domain.Update{
 				{Name: "demo-app", Installed: "1.0.0", Candidate: "1.0.1", Class: "security", Vulns: domain.Vulns{Severity: "high", CVEs: []string{"CVE-2026-0001"}, Advisories: []string{"DSA-9999-1"}}},
@@ -123,11 +125,16 @@ func (f *fakeFleet) ScanHosts(_ context.Context, in ScanBatchInput) (ScanBatchRe
 			u.FirstSeen, u.Published = f.firstSeen[h+":"+u.Name], f.published[u.Name]
 			f.mu.Unlock()
 			ups[i] = u.Pending(s.Manager)
-			if in.Assess {
+			if in.Assess || in.Fingerprint {
 				ups[i] = u.PendingWithInstalled(s.Manager)
 			}
 		}
 		t.Add(s.Host, s.Manager, ups)
+		if in.Fingerprint {
+			f.mu.Lock()
+			t.Hosts[len(t.Hosts)-1].RunningKernel = f.hosts[h].kernel
+			f.mu.Unlock()
+		}
 	}
 	r.Updates, r.Hosts = t.Updates, t.Hosts
 	return r, nil

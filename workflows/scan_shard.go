@@ -23,6 +23,9 @@ const (
 	signalPlan = "plan"
 )
 
+// maxMovedPins bounds the moved pins a shard names per host.
+const maxMovedPins = 3
+
 // ScanShardInput is one shard of a cycle's scan (workflow ID
 // <cycle>/scan/<k>).
 type ScanShardInput struct {
@@ -55,10 +58,11 @@ type ShardPlan struct {
 	Entries []PlanKey `json:"entries"`
 }
 
-// PlanKey names one plan entry.
+// PlanKey names one plan entry, with the version it pins.
 type PlanKey struct {
 	Manager string `json:"manager"`
 	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
 }
 
 // PlannedHost is one host with something to patch and its pins, as
@@ -66,12 +70,14 @@ type PlanKey struct {
 type PlannedHost struct {
 	Host string        `json:"host"`
 	Refs domain.RefSet `json:"refs"`
-	// Fingerprint is the host's state for its pins (Fingerprint mode).
+	// Fingerprint is the host's state for its pins, and Kernel its
+	// running kernel (Fingerprint mode).
 	Fingerprint string `json:"fingerprint,omitempty"`
-	// State is that state in words, for a drift report: the installed and
-	// candidate version of each pinned package and the kernel.
-	State  []domain.PackageState `json:"state,omitempty"`
-	Kernel string                `json:"kernel,omitempty"`
+	Kernel      string `json:"kernel,omitempty"`
+	// Moved lists the host's pins whose candidate is no longer the
+	// version the plan pins, as "name installed -> candidate" (at most a
+	// few), to explain a drift.
+	Moved []string `json:"moved,omitempty"`
 }
 
 // ScanShardResult is where the plan leaves a shard's hosts: with pins,
@@ -122,11 +128,17 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 	for _, h := range table.Hosts {
 		var refs []int
 		var states []domain.PackageState
+		var moved []string
 		for _, i := range h.Updates {
 			u := table.Updates[i]
-			if e, ok := idx[u.Manager+"\x00"+u.Name]; ok && !slices.Contains(refs, e) {
-				refs = append(refs, e)
-				states = append(states, domain.PackageState{Name: u.Name, Installed: u.Installed, Candidate: u.Candidate})
+			e, ok := idx[u.Manager+"\x00"+u.Name]
+			if !ok || slices.Contains(refs, e) {
+				continue
+			}
+			refs = append(refs, e)
+			states = append(states, domain.PackageState{Name: u.Name, Installed: u.Installed, Candidate: u.Candidate})
+			if v := plan.Entries[e].Version; v != "" && v != u.Candidate && len(moved) < maxMovedPins {
+				moved = append(moved, fmt.Sprintf("%s %s -> %s (the plan pins %s)", u.Name, u.Installed, u.Candidate, v))
 			}
 		}
 		if len(refs) == 0 {
@@ -140,7 +152,7 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 				res.Failed = append(res.Failed, HostProblem{Host: h.Host, Problem: "fingerprint: " + err.Error()})
 				continue
 			}
-			ph.Fingerprint, ph.State, ph.Kernel = fp, states, h.RunningKernel
+			ph.Fingerprint, ph.Kernel, ph.Moved = fp, h.RunningKernel, moved
 		}
 		res.Planned = append(res.Planned, ph)
 	}

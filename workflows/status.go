@@ -98,6 +98,8 @@ type CycleStatus struct {
 	// Notifications is set for a cycle with webhooks: what was delivered
 	// and what failed (a failure never holds up the rollout).
 	Notifications *NotificationStatus `json:"notifications,omitempty"`
+	// PlanSHA256 is the reviewed plan the cycle applies.
+	PlanSHA256 string `json:"plan_sha256,omitempty"`
 }
 
 // CycleResult is what a finished cycle returns: as the workflow's result
@@ -106,6 +108,8 @@ type CycleStatus struct {
 type CycleResult struct {
 	CycleStatus
 	Finished time.Time `json:"finished"`
+	// Reviewed is the plan a dry run made for review (CycleInput.MakePlan).
+	Reviewed *domain.ReviewedPlan `json:"reviewed_plan,omitempty"`
 }
 
 // HostsQuery pages the hosts of a cycle (QueryHosts). States, when set,

@@ -14,6 +14,9 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	if !a.Manual(c.rollout.plan) {
 		return "", true
 	}
+	if a.Mode == domain.ApprovalPlan && c.apply == nil {
+		return "policy " + c.spec.Policy + " approves by reviewed plan only (approval.mode: plan): start its cycles with patchflow cycle start --plan", false
+	}
 	c.st.AwaitingApproval = true
 	c.setState(ctx, domain.CycleAwaitingApproval, "plan: "+c.rollout.plan.Summary())
 	info := &notify.ApprovalInfo{Hosts: len(c.rollout.refs), Updates: len(c.rollout.plan.Entries), OnTimeout: string(a.OnTimeout)}
@@ -44,7 +47,7 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	case !ok:
 		return "no approval within " + durationText(a.Timeout), false
 	default:
-		c.notes.emit(ctx, notify.Event{Type: notify.CycleApproved, Approval: &notify.ApprovalInfo{By: "operator"}})
+		c.notes.emit(ctx, notify.Event{Type: notify.CycleApproved, Approval: &notify.ApprovalInfo{By: c.ctl.approvedBy}})
 	}
 	return "", true
 }

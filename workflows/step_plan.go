@@ -13,11 +13,14 @@ import (
 // host's pins as references into it, and the hosts of staging and of each
 // production wave (hosts with something to patch, in order).
 type rolloutPlan struct {
-	plan    domain.Plan
-	pins    []domain.Pin     // the plan's pins in entry order; sent once per wave part or batch
-	refs    map[string][]int // host -> its pins, as positions in pins
-	staging []string
-	waves   [][]string
+	plan domain.Plan
+	pins []domain.Pin     // the plan's pins in entry order; sent once per wave part or batch
+	refs map[string][]int // host -> its pins, as positions in pins
+	// fingerprints are the planned hosts' states, when the cycle makes a
+	// reviewed plan.
+	fingerprints map[string]PlannedHost
+	staging      []string
+	waves        [][]string
 	// stagingUnscanned names staging hosts that could not be scanned: a
 	// staging that cannot run proves nothing.
 	stagingUnscanned string
@@ -72,6 +75,7 @@ func (c *cycleRun) setPlan(ctx workflow.Context, plan domain.Plan) {
 	p := &c.rollout
 	p.plan = plan
 	p.refs = map[string][]int{}
+	p.fingerprints = map[string]PlannedHost{}
 	p.pins = make([]domain.Pin, len(plan.Entries))
 	for i, e := range plan.Entries {
 		p.pins[i] = e.Pin()
@@ -96,11 +100,22 @@ func (c *cycleRun) size(targets targetHosts) error {
 	p.stagingUnscanned = strings.Join(unscanned, "; ")
 	p.staging = p.withPins(targets.staging)
 	production := p.withPins(targets.production)
-	planned, err := domain.PlanWaves(c.spec.Waves, len(production))
-	if err != nil {
-		return fmt.Errorf("plan waves: %w", err)
+	if c.apply != nil {
+		// A reviewed plan keeps its own waves (less any host the
+		// pre-download dropped).
+		p.waves = p.waves[:0]
+		for _, s := range c.apply.Plan.Stages {
+			if w := p.withPins(hostsOf(s)); s.Name != domain.StagingStage && len(w) > 0 {
+				p.waves = append(p.waves, w)
+			}
+		}
+	} else {
+		planned, err := domain.PlanWaves(c.spec.Waves, len(production))
+		if err != nil {
+			return fmt.Errorf("plan waves: %w", err)
+		}
+		p.waves = domain.AssignWaves(production, planned)
 	}
-	p.waves = domain.AssignWaves(production, planned)
 	c.st.Waves = len(p.waves)
 	c.st.Budget = c.compat.tolerated(c.spec.Budget, len(production))
 	if c.compat.v2 {
@@ -110,6 +125,14 @@ func (c *cycleRun) size(targets targetHosts) error {
 	}
 	c.refreshStages()
 	return nil
+}
+
+func hostsOf(s domain.PlanStage) []string {
+	out := make([]string, len(s.Hosts))
+	for i, h := range s.Hosts {
+		out[i] = h.Host
+	}
+	return out
 }
 
 // refreshStages recomputes the per-stage progress of the status.

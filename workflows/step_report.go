@@ -52,7 +52,7 @@ func (c *cycleRun) finish(ctx workflow.Context, state domain.CycleState, reason 
 	c.reportCompliance(ctx, state)
 	c.notifyEnd(ctx, state, reason)
 	c.notes.drain(ctx)
-	res := CycleResult{CycleStatus: c.status(), Finished: workflow.Now(ctx)}
+	res := CycleResult{CycleStatus: c.status(), Finished: workflow.Now(ctx), Reviewed: c.reviewedPlan}
 	if !c.compat.v2 || state.Succeeded() {
 		return res, nil
 	}
