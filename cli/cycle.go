@@ -16,6 +16,7 @@ cycle/<policy>/<UTC start>; every verb takes that ID.`,
 	addTemporalFlags(cmd.PersistentFlags(), &f.Temporal)
 	cmd.AddCommand(
 		NewCmdCycleStart(f, nil),
+		NewCmdCyclePlan(f, nil),
 		NewCmdCycleStatus(f, nil),
 		NewCmdCycleList(f, nil),
 		NewCmdCycleExtendWindow(f, nil),

@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/planfile"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -33,6 +35,9 @@ type CycleControlOptions struct {
 	ID       string
 	Rollback bool
 	JSON     bool
+	// PlanPath approves with a reviewed plan: its sha256 must be the plan
+	// the cycle applies.
+	PlanPath string
 }
 
 // NewCmdCycleControl builds one of approve, pause, resume and abort.
@@ -53,6 +58,9 @@ func NewCmdCycleControl(f *Factory, ctl cycleControl, runF func(*CycleControlOpt
 	if ctl.name == workflows.MsgAbort {
 		cmd.Flags().BoolVar(&opts.Rollback, "rollback", false, "return every host the cycle patched to its snapshot, newest first")
 	}
+	if ctl.name == workflows.MsgApprove {
+		cmd.Flags().StringVar(&opts.PlanPath, "plan", "", "approve with the reviewed plan the cycle applies (required when the policy approves by plan)")
+	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the reply as JSON")
 	return cmd
 }
@@ -64,8 +72,20 @@ func cycleControlRun(opts *CycleControlOptions) error {
 	}
 	defer done()
 	var arg any = struct{}{}
-	if opts.Verb == workflows.MsgAbort {
+	switch {
+	case opts.Verb == workflows.MsgAbort:
 		arg = workflows.AbortRequest{Rollback: opts.Rollback}
+	case opts.PlanPath != "":
+		f, err := os.Open(opts.PlanPath)
+		if err != nil {
+			return fmt.Errorf("read plan: %w", err)
+		}
+		plan, err := planfile.Read(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", opts.PlanPath, err)
+		}
+		arg = workflows.ApproveRequest{PlanSHA256: plan.SHA256}
 	}
 	var reply workflows.CycleReply
 	if err := sendUpdate(ctx, c, opts.ID, opts.Verb, arg, &reply); err != nil {

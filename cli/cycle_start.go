@@ -15,6 +15,7 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/planfile"
 	"github.com/patchflow/patchflow/policies"
 	"github.com/patchflow/patchflow/resolve"
 	"github.com/patchflow/patchflow/workflows"
@@ -28,6 +29,8 @@ type CycleStartOptions struct {
 	Wait       bool
 	DryRun     bool
 	JSON       bool
+	// PlanPath is a reviewed plan to apply exactly (cycle plan wrote it).
+	PlanPath string
 	// Now is the cycle's start time (its ID); tests fix it.
 	Now func() time.Time
 }
@@ -43,11 +46,21 @@ validated here; the cycle reads the inventory again when it starts.
 
 --wait shows live progress and a summary, and exits 3 when hosts failed or were
 rolled back. --dry-run resolves, scans and prints the plan (pinned versions,
-hosts per wave) without changing any host.`,
+hosts per wave) without changing any host.
+
+--plan applies a reviewed plan (patchflow cycle plan wrote it) exactly: its
+hosts, waves and pinned versions, once (the cycle's ID is
+cycle/<policy>/plan-<sha256 prefix>). It refuses, listing the differences,
+when the policy file changed since the plan was made; the cycle refuses,
+changing no host and naming each one, when a host's state drifted or the plan
+is older than the policy's approval.plan_max_age (24h by default).`,
 		Args: wrapArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			if opts.PolicyPath == "" {
 				return UsageError("a policy is required: patchflow cycle start -p POLICY")
+			}
+			if opts.PlanPath != "" && opts.DryRun {
+				return UsageError("--plan applies a reviewed plan; a dry run makes one (patchflow cycle plan)")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -59,6 +72,7 @@ hosts per wave) without changing any host.`,
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait for the cycle to finish, showing progress")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "scan and plan only; change no host (implies --wait)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&opts.PlanPath, "plan", "", "apply this reviewed plan exactly (from patchflow cycle plan)")
 	return cmd
 }
 
@@ -68,12 +82,26 @@ func cycleStartRun(opts *CycleStartOptions) error {
 		return err
 	}
 	spec.DryRun = opts.DryRun
+	var plan *planfile.File
+	if opts.PlanPath != "" {
+		if plan, err = readPlanFor(opts.PlanPath, opts.PolicyPath, spec); err != nil {
+			return err
+		}
+	} else if why := spec.Approval.PlanRequired(spec.Policy, false); why != "" && !spec.DryRun {
+		return errors.New(why)
+	}
 	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
 	defer done()
-	id, err := startCycle(ctx, c, spec, opts.Now())
+	var id string
+	if plan != nil {
+		id, err = startCycleInput(ctx, c, workflows.PlanCycleID(spec.Policy, plan.SHA256), "plan "+plan.SHA256+" of policy "+spec.Policy,
+			workflows.CycleInput{Spec: spec, Apply: &workflows.ApplyPlan{SHA256: plan.SHA256, Plan: plan.Reviewed()}})
+	} else {
+		id, err = startCycle(ctx, c, spec, opts.Now())
+	}
 	if err != nil {
 		return err
 	}
@@ -149,26 +177,38 @@ func checkTargets(p *policies.Policy, spec domain.CycleSpec) error {
 // startCycle starts the PatchCycle workflow with its readable ID, search
 // attributes and summary.
 func startCycle(ctx context.Context, c client.Client, spec domain.CycleSpec, now time.Time) (string, error) {
-	id := workflows.CycleID(spec.Policy, now)
 	summary := fmt.Sprintf("patch cycle of policy %s", spec.Policy)
 	if spec.DryRun {
 		summary = fmt.Sprintf("dry run of policy %s", spec.Policy)
 	}
+	return startCycleInput(ctx, c, workflows.CycleID(spec.Policy, now), summary, workflows.CycleInput{Spec: spec})
+}
+
+// startCycleInput starts a PatchCycle with ID id. An ID is never reused:
+// cycle IDs carry their start second, and a reviewed plan's cycle ID its
+// sha256, so a plan applies once.
+func startCycleInput(ctx context.Context, c client.Client, id, summary string, in workflows.CycleInput) (string, error) {
+	spec := in.Spec
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:            summary,
+		// Without it the SDK hands back the existing cycle as if started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrPolicy.ValueSet(spec.Policy),
 			workflows.AttrCycle.ValueSet(id),
 			workflows.AttrCycleState.ValueSet(string(domain.CycleResolving)),
 		),
-	}, workflows.PatchCycle, workflows.CycleInput{Spec: spec})
+	}, workflows.PatchCycle, in)
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
+		switch {
+		case errors.As(err, &started) && in.Apply != nil:
+			return "", fmt.Errorf("plan %s was already applied by cycle %s (a plan applies once, whatever the outcome): make a new plan with patchflow cycle plan", in.Apply.SHA256, id)
+		case errors.As(err, &started):
 			return "", fmt.Errorf("cycle %s already exists: a cycle of policy %s was started in the same second; wait a second and start again", id, spec.Policy)
 		}
 		return "", temporalError(fmt.Errorf("start cycle %s: %w", id, err))

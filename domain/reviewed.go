@@ -53,6 +53,16 @@ func (p ReviewedPlan) Hosts() int {
 	return n
 }
 
+// PlanRequired says why a cycle of policy that applies no reviewed plan
+// may not roll out under this approval (approval.mode: plan); empty when
+// it may.
+func (a ApprovalSpec) PlanRequired(policy string, applying bool) string {
+	if a.Mode != ApprovalPlan || applying {
+		return ""
+	}
+	return "policy " + policy + " approves by reviewed plan only (approval.mode: plan): make one with patchflow cycle plan, review it, and start the cycle with patchflow cycle start --plan"
+}
+
 // PlanExpired says why a plan made at created may no longer be applied at now
 // under maxAge (DefaultPlanMaxAge when 0); empty when it may.
 func PlanExpired(created, now time.Time, maxAge time.Duration) string {

@@ -71,8 +71,8 @@ func (f *File) CheckPolicy(name string, text []byte) error {
 		return fmt.Errorf("the plan is for policy %s, not %s", safetext.Excerpt(f.Policy), safetext.Excerpt(name))
 	}
 	if sum := PolicySHA256(text); sum != f.PolicySHA256 {
-		return fmt.Errorf("policy %s changed since the plan was made (plan %s, file %s); make a new plan. What changed:\n  %s",
-			name, f.PolicySHA256, sum, strings.Join(PolicyDiff(f.PolicyText, string(text)), "\n  "))
+		return fmt.Errorf("policy %s changed since the plan was made (plan %s, file %s); make a new plan. What changed: %s",
+			name, f.PolicySHA256, sum, strings.Join(PolicyDiff(f.PolicyText, string(text)), " | "))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -97,4 +98,12 @@ func waveLabel(n int) string {
 		return "staging"
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// PlanCycleID is the workflow ID of the cycle that applies a reviewed
+// plan: cycle/<policy>/plan-<first 12 hex digits of its sha256>. Started
+// with a reuse policy that rejects duplicates, it makes a plan apply once.
+func PlanCycleID(policy, planSHA256 string) string {
+	hex := strings.TrimPrefix(planSHA256, "sha256:")
+	return "cycle/" + policy + "/plan-" + hex[:min(12, len(hex))]
 }

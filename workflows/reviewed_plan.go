@@ -194,11 +194,11 @@ func driftOf(entries []domain.PlanEntry, was domain.PlanHost, now PlannedHost, p
 	if len(added) > 0 {
 		why = append(why, "newly pending: "+listSome(added))
 	}
-	if len(now.Moved) > 0 {
-		why = append(why, "candidates moved: "+strings.Join(now.Moved, ", "))
-	}
 	if len(why) == 0 {
-		why = append(why, "installed versions of its planned packages changed")
+		why = append(why, "installed or candidate versions of its planned packages changed")
+	}
+	if len(now.Unlike) > 0 {
+		why = append(why, "now "+strings.Join(now.Unlike, "; "))
 	}
 	return strings.Join(why, "; ")
 }

@@ -119,7 +119,7 @@ func TestApplyRefusesAPlanWhoseHostsDrifted(t *testing.T) {
 	if res.State != domain.CycleFailed {
 		t.Fatalf("apply of a drifted plan: %s, want failed", res.State)
 	}
-	for _, want := range []string{"4 of 5 hosts changed", "h1: no longer pending: demo-app", "h2: candidates moved: libfoo 2.0 -> 2.2 (the plan pins 2.1)",
+	for _, want := range []string{"4 of 5 hosts changed", "h1: no longer pending: demo-app", "h2: installed or candidate versions of its planned packages changed; now libfoo: installed 2.0, candidate 2.2, the plan pins 2.1",
 		"h3: running kernel now 6.1.0-26-amd64 (the plan saw 6.1.0-25-amd64)", "h4: could not be scanned", "no host was changed"} {
 		if !strings.Contains(res.Reason, want) {
 			t.Errorf("reason %q lacks %q", res.Reason, want)

@@ -23,8 +23,8 @@ const (
 	signalPlan = "plan"
 )
 
-// maxMovedPins bounds the moved pins a shard names per host.
-const maxMovedPins = 3
+// maxUnlikePins bounds the pins a shard describes per host.
+const maxUnlikePins = 3
 
 // ScanShardInput is one shard of a cycle's scan (workflow ID
 // <cycle>/scan/<k>).
@@ -74,10 +74,12 @@ type PlannedHost struct {
 	// running kernel (Fingerprint mode).
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Kernel      string `json:"kernel,omitempty"`
-	// Moved lists the host's pins whose candidate is no longer the
-	// version the plan pins, as "name installed -> candidate" (at most a
-	// few), to explain a drift.
-	Moved []string `json:"moved,omitempty"`
+	// Unlike lists the host's pins whose installed or candidate version
+	// is not what the pin expects (the candidate is not the pinned
+	// version, or the pinned version is already installed), at most a
+	// few, as "name: installed I, candidate C, the plan pins P": what a
+	// reader needs to see why a plan no longer applies.
+	Unlike []string `json:"unlike,omitempty"`
 }
 
 // ScanShardResult is where the plan leaves a shard's hosts: with pins,
@@ -128,7 +130,7 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 	for _, h := range table.Hosts {
 		var refs []int
 		var states []domain.PackageState
-		var moved []string
+		var unlike []string
 		for _, i := range h.Updates {
 			u := table.Updates[i]
 			e, ok := idx[u.Manager+"\x00"+u.Name]
@@ -137,8 +139,8 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 			}
 			refs = append(refs, e)
 			states = append(states, domain.PackageState{Name: u.Name, Installed: u.Installed, Candidate: u.Candidate})
-			if v := plan.Entries[e].Version; v != "" && v != u.Candidate && len(moved) < maxMovedPins {
-				moved = append(moved, fmt.Sprintf("%s %s -> %s (the plan pins %s)", u.Name, u.Installed, u.Candidate, v))
+			if v := plan.Entries[e].Version; v != "" && (v != u.Candidate || v == u.Installed) && len(unlike) < maxUnlikePins {
+				unlike = append(unlike, fmt.Sprintf("%s: installed %s, candidate %s, the plan pins %s", u.Name, u.Installed, u.Candidate, v))
 			}
 		}
 		if len(refs) == 0 {
@@ -152,7 +154,7 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 				res.Failed = append(res.Failed, HostProblem{Host: h.Host, Problem: "fingerprint: " + err.Error()})
 				continue
 			}
-			ph.Fingerprint, ph.Kernel, ph.Moved = fp, h.RunningKernel, moved
+			ph.Fingerprint, ph.Kernel, ph.Unlike = fp, h.RunningKernel, unlike
 		}
 		res.Planned = append(res.Planned, ph)
 	}

@@ -14,8 +14,8 @@ func (c *cycleRun) approvalGate(ctx workflow.Context) (string, bool) {
 	if !a.Manual(c.rollout.plan) {
 		return "", true
 	}
-	if a.Mode == domain.ApprovalPlan && c.apply == nil {
-		return "policy " + c.spec.Policy + " approves by reviewed plan only (approval.mode: plan): start its cycles with patchflow cycle start --plan", false
+	if why := a.PlanRequired(c.spec.Policy, c.apply != nil); why != "" {
+		return why, false
 	}
 	c.st.AwaitingApproval = true
 	c.setState(ctx, domain.CycleAwaitingApproval, "plan: "+c.rollout.plan.Summary())
