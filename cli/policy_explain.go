@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
 	"github.com/spf13/cobra"
 )
@@ -42,13 +43,13 @@ type PolicyExplainResult struct {
 	// Waves are the planned waves (with hosts when the inventory was read).
 	Waves []ResolvedWave `json:"waves"`
 	// MoreWaves sums up the waves past the first explainMaxWaves.
-	MoreWaves     *policies.PlanRest   `json:"more_waves,omitempty"`
-	FleetSize     int                  `json:"fleet_size"` // hosts in waves; -1 unknown
-	FailureBudget ExplainBudget        `json:"failure_budget"`
-	WorstCase     policies.Duration    `json:"host_worst_case"`
-	Window        *policies.WindowSpec `json:"window"` // nil: no maintenance window
-	NextWindows   []ExplainWindow      `json:"next_windows"`
-	Notes         []string             `json:"notes"`
+	MoreWaves     *policies.PlanRest `json:"more_waves,omitempty"`
+	FleetSize     int                `json:"fleet_size"` // hosts in waves; -1 unknown
+	FailureBudget ExplainBudget      `json:"failure_budget"`
+	WorstCase     policies.Duration  `json:"host_worst_case"`
+	Window        *domain.WindowSpec `json:"window"` // nil: no maintenance window
+	NextWindows   []ExplainWindow    `json:"next_windows"`
+	Notes         []string           `json:"notes"`
 }
 
 // ExplainBudget is the failure budget as written and as it applies.
@@ -158,9 +159,9 @@ func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *Resolved
 	default:
 		out.Notes = append(out.Notes, "wave sizes need the fleet size: make the inventory readable or pass --fleet-size")
 	}
-	if spec, ok := p.Window.Spec(); ok {
+	if spec, ok := p.Window.ScheduleSpec(); ok {
 		out.Window = &spec
-		starts, err := p.Window.NextWindows(opts.Now(), explainWindows)
+		starts, err := p.Window.CycleWindow().NextWindows(opts.Now(), explainWindows)
 		if err != nil {
 			return fmt.Errorf("explain %s: next windows: %w", opts.File, err)
 		}

@@ -42,7 +42,7 @@ func TestExampleWebCanaryPlan(t *testing.T) {
 	if b := p.EffectiveBudget(10); b != 1 {
 		t.Errorf("EffectiveBudget(10) = %d, want 1 (min of count 2 and 10%% of 10)", b)
 	}
-	starts, err := p.Window.NextWindows(time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), 3)
+	starts, err := p.Window.CycleWindow().NextWindows(time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), 3)
 	if err != nil || len(starts) != 3 || starts[2].Format("2006-01-02 15:04 MST") != "2026-12-29 02:00 CET" {
 		t.Errorf("NextWindows = %v, %v; want Tue 22, Wed 23, then (24 is blacked out) Tue 29 at 02:00 CET", starts, err)
 	}

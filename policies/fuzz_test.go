@@ -80,7 +80,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		after := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		starts, err := p.Window.NextWindows(after, 3)
+		starts, err := p.Window.CycleWindow().NextWindows(after, 3)
 		if err != nil {
 			t.Fatalf("NextWindows of an accepted policy: %v", err)
 		}
@@ -89,8 +89,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("NextWindows not strictly increasing after %s: %v", after, starts)
 			}
 		}
-		if _, ok := p.Window.Spec(); ok != p.Window.Scheduled() {
-			t.Fatalf("Spec ok = %v for Scheduled() = %v", ok, p.Window.Scheduled())
+		if _, ok := p.Window.ScheduleSpec(); ok != p.Window.Scheduled() {
+			t.Fatalf("ScheduleSpec ok = %v for Scheduled() = %v", ok, p.Window.Scheduled())
 		}
 	})
 }

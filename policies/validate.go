@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // validator collects every semantic problem of a decoded policy.
@@ -186,7 +188,7 @@ func (v *validator) approval() {
 
 func (v *validator) window() {
 	w := &v.p.Window
-	if _, err := w.Location(); err != nil {
+	if _, err := (&domain.Window{Timezone: w.Timezone}).Location(); err != nil {
 		v.errf("window.timezone", "window", "timezone must be an IANA zone such as Europe/Berlin or UTC, got %s", quote(w.Timezone))
 	}
 	blackouts := map[string]int{}

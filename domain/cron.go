@@ -1,10 +1,11 @@
-package policies
+package domain
 
 import (
 	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/patchflow/patchflow/internal/safetext"
 )
@@ -189,4 +190,69 @@ func (c *Cron) Canonical() string {
 		parts[i] = strings.Join(items, ",")
 	}
 	return strings.Join(parts, " ")
+}
+
+func allBits(lo, hi int) uint64 {
+	var s uint64
+	for v := lo; v <= hi; v++ {
+		s |= 1 << uint(v)
+	}
+	return s
+}
+
+// bitRanges turns a bit set into maximal runs of consecutive values.
+func bitRanges(set uint64) []Range {
+	var out []Range
+	for v := 0; v < 64; v++ {
+		if set&(1<<uint(v)) == 0 {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].End == v-1 {
+			out[n-1].End = v
+			continue
+		}
+		out = append(out, Range{v, v, 1})
+	}
+	return out
+}
+
+// MinStartGap is the shortest time between two consecutive starts of c, in
+// wall-clock time (a daylight-saving change can shorten one gap by an
+// hour), found over eight years so every weekday and leap day pattern
+// recurs; 0 when c starts at most once in that span.
+func (c *Cron) MinStartGap() time.Duration {
+	var times []int // minutes of the day, ascending
+	for _, h := range c.values(1) {
+		for _, m := range c.values(0) {
+			times = append(times, h*60+m)
+		}
+	}
+	if len(times) == 0 {
+		return 0
+	}
+	best := -1
+	for i := 1; i < len(times); i++ {
+		if d := times[i] - times[i-1]; best < 0 || d < best {
+			best = d
+		}
+	}
+	first, last := times[0], times[len(times)-1]
+	day0 := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	prev := -1
+	for i := 0; i < 366*8; i++ {
+		day := day0.AddDate(0, 0, i)
+		if !c.matchesDay(int(day.Month()), day.Day(), int(day.Weekday())) {
+			continue
+		}
+		if prev >= 0 {
+			if d := (i-prev)*24*60 - last + first; best < 0 || d < best {
+				best = d
+			}
+		}
+		prev = i
+	}
+	if best < 0 {
+		return 0
+	}
+	return time.Duration(best) * time.Minute
 }

@@ -1,4 +1,4 @@
-package policies
+package domain
 
 import (
 	"reflect"
@@ -71,7 +71,7 @@ func formatTimes(ts []time.Time) string {
 }
 
 func TestNextWindowsCalendarAndBlackout(t *testing.T) {
-	w := Window{Calendar: &Calendar{Days: []string{"tue-thu"}, Start: "02:00"}, Duration: Duration(4 * time.Hour),
+	w := Window{Days: []string{"tue-thu"}, Start: "02:00", Duration: 4 * time.Hour,
 		Timezone: "Europe/Berlin", BlackoutDates: []string{"2026-12-24"}}
 	after := time.Date(2026, 12, 21, 12, 0, 0, 0, time.UTC) // a Monday
 	got, err := w.NextWindows(after, 5)
@@ -98,7 +98,7 @@ func TestNextWindowsCalendarAndBlackout(t *testing.T) {
 // inside the spring-forward gap moves forward by the gap; a start inside the
 // fall-back overlap happens once, at its first occurrence.
 func TestNextWindowsDST(t *testing.T) {
-	w := Window{Cron: "30 2 * * *", Duration: Duration(time.Hour), Timezone: "Europe/Berlin"}
+	w := Window{Cron: "30 2 * * *", Duration: time.Hour, Timezone: "Europe/Berlin"}
 	// Spring forward: 2027-03-28 02:00 CET -> 03:00 CEST.
 	got, err := w.NextWindows(time.Date(2027, 3, 27, 0, 0, 0, 0, time.UTC), 3)
 	if err != nil {
@@ -131,7 +131,7 @@ func TestNextWindowsDST(t *testing.T) {
 }
 
 func TestNextWindowsStrictlyAfterAndRare(t *testing.T) {
-	w := Window{Cron: "0 3 29 2 *", Duration: Duration(time.Hour), Timezone: "UTC"}
+	w := Window{Cron: "0 3 29 2 *", Duration: time.Hour, Timezone: "UTC"}
 	got, err := w.NextWindows(time.Date(2028, 2, 29, 3, 0, 0, 0, time.UTC), 2)
 	if err != nil {
 		t.Fatal(err)
@@ -147,11 +147,11 @@ func TestNextWindowsStrictlyAfterAndRare(t *testing.T) {
 }
 
 func TestWindowSpec(t *testing.T) {
-	w := Window{Calendar: &Calendar{Days: []string{"mon-wed", "fri"}, Start: "01:15"}, Duration: Duration(3 * time.Hour),
-		Timezone: "America/New_York", BlackoutDates: []string{"2026-11-26"}, Jitter: Duration(time.Minute), CatchupWindow: Duration(time.Hour)}
-	spec, ok := w.Spec()
+	w := Window{Days: []string{"mon-wed", "fri"}, Start: "01:15", Duration: 3 * time.Hour,
+		Timezone: "America/New_York", BlackoutDates: []string{"2026-11-26"}}
+	spec, ok := w.ScheduleSpec(time.Minute, time.Hour)
 	if !ok {
-		t.Fatal("Spec() ok = false for a calendar window")
+		t.Fatal("ScheduleSpec() ok = false for a calendar window")
 	}
 	want := WindowSpec{
 		Calendars: []CalendarSpec{{
@@ -167,12 +167,12 @@ func TestWindowSpec(t *testing.T) {
 		TimeZoneName: "America/New_York", Jitter: time.Minute, CatchupWindow: time.Hour, Duration: 3 * time.Hour,
 	}
 	if !reflect.DeepEqual(spec, want) {
-		t.Errorf("Spec() =\n%+v\nwant\n%+v", spec, want)
+		t.Errorf("ScheduleSpec() =\n%+v\nwant\n%+v", spec, want)
 	}
-	cron := Window{Cron: "@daily", Duration: Duration(time.Hour), Timezone: "UTC"}
-	spec, _ = cron.Spec()
+	cron := Window{Cron: "@daily", Duration: time.Hour, Timezone: "UTC"}
+	spec, _ = cron.ScheduleSpec(0, 0)
 	if !reflect.DeepEqual(spec.CronExpressions, []string{"0 0 * * *"}) || spec.Calendars != nil {
-		t.Errorf("cron Spec() = %+v, want CronExpressions [0 0 * * *]", spec)
+		t.Errorf("cron ScheduleSpec() = %+v, want CronExpressions [0 0 * * *]", spec)
 	}
 	for expr, want := range map[string]string{
 		"*/15 22-23 * jan,dec mon-fri": "0,15,30,45 22-23 * 1,12 1-5",
@@ -186,8 +186,8 @@ func TestWindowSpec(t *testing.T) {
 			t.Errorf("Canonical(%q) = %q, %v; want %q", expr, c.Canonical(), err, want)
 		}
 	}
-	if _, ok := (&Window{}).Spec(); ok {
-		t.Error("Spec() ok = true for a policy without a window")
+	if _, ok := (&Window{}).ScheduleSpec(0, 0); ok {
+		t.Error("ScheduleSpec() ok = true for a window without a schedule")
 	}
 }
 
@@ -199,6 +199,50 @@ func TestParseDays(t *testing.T) {
 	for _, bad := range []string{"mo", "monxyz", "fri-mon", "", "mon-"} {
 		if _, err := parseDays([]string{bad}); err == nil {
 			t.Errorf("parseDays(%q) accepted", bad)
+		}
+	}
+}
+
+func TestWindowAt(t *testing.T) {
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	w := &Window{Cron: "0 2 * * *", Duration: time.Hour, Timezone: "UTC"}
+	open, closes, next, err := w.At(utc("2026-11-25T02:10:00Z"))
+	if err != nil || !open || !closes.Equal(utc("2026-11-25T03:00:00Z")) || !next.Equal(utc("2026-11-26T02:00:00Z")) {
+		t.Fatalf("02:10: open %v closes %s next %s err %v", open, closes, next, err)
+	}
+	open, _, next, _ = w.At(utc("2026-11-25T03:00:00Z"))
+	if open || !next.Equal(utc("2026-11-26T02:00:00Z")) {
+		t.Fatalf("03:00: open %v next %s; the window is closed at its end", open, next)
+	}
+	// Touching windows merge: every 30m for 30m is always open.
+	w = &Window{Cron: "*/30 * * * *", Duration: 30 * time.Minute}
+	if open, closes, _, _ := w.At(utc("2026-11-25T02:10:00Z")); !open || closes.Sub(utc("2026-11-25T02:10:00Z")) < 24*time.Hour {
+		t.Fatalf("back-to-back windows: open %v closes %s", open, closes)
+	}
+	// A window on a blackout date never opens that day.
+	w = &Window{Cron: "0 2 * * *", Duration: time.Hour, BlackoutDates: []string{"2026-11-25"}}
+	if open, _, next, _ := w.At(utc("2026-11-25T02:10:00Z")); open || !next.Equal(utc("2026-11-26T02:00:00Z")) {
+		t.Fatalf("blackout day: open %v next %s; want closed until the 26th", open, next)
+	}
+}
+
+func TestMinStartGap(t *testing.T) {
+	for expr, want := range map[string]time.Duration{
+		"0 2 * * *":       24 * time.Hour,
+		"0 2,14 * * *":    12 * time.Hour,
+		"0 2 * * mon,tue": 24 * time.Hour,
+		"0 23 * * sat":    7 * 24 * time.Hour,
+		"*/20 * * * *":    20 * time.Minute,
+	} {
+		c, err := ParseCron(expr)
+		if err != nil || c.MinStartGap() != want {
+			t.Errorf("MinStartGap(%q) = %s, %v; want %s", expr, c.MinStartGap(), err, want)
 		}
 	}
 }
