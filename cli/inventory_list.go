@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/patchflow/patchflow/internal/yamldiag"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/spf13/cobra"
 )
@@ -110,7 +111,7 @@ func selectHosts(io IOStreams, path string, terms []string) (*inventory.Inventor
 
 func loadInventory(io IOStreams, path string) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(path)
-	var errs inventory.Errors
+	var errs yamldiag.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
 			termf(io.ErrOut, "error: %s\n", e)

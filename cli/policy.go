@@ -3,8 +3,11 @@ package cli
 import (
 	"errors"
 
-	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/internal/yamldiag"
+
 	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/policies"
 )
 
 // NewCmdPolicy builds `patchflow policy`, the parent of validate and
@@ -42,7 +45,7 @@ type PolicyValidateResult struct {
 type PolicyFileResult struct {
 	File   string            `json:"file"`
 	Valid  bool              `json:"valid"`
-	Errors []*policies.Error `json:"errors"`
+	Errors []*yamldiag.Error `json:"errors"`
 	Notes  []string          `json:"notes"` // checks that could not run, and why
 }
 
@@ -112,7 +115,7 @@ func policyValidateRun(opts *PolicyValidateOptions) error {
 
 // validatePolicyFile checks one file, then its inventory when it can.
 func validatePolicyFile(file string) PolicyFileResult {
-	r := PolicyFileResult{File: file, Errors: []*policies.Error{}, Notes: []string{}}
+	r := PolicyFileResult{File: file, Errors: []*yamldiag.Error{}, Notes: []string{}}
 	p, errs := loadPolicy(file)
 	if errs == nil {
 		inv, note, ierrs := loadPolicyInventory(p, file)
@@ -130,18 +133,18 @@ func validatePolicyFile(file string) PolicyFileResult {
 	return r
 }
 
-// loadPolicy reads a policy, returning its problems as policies.Errors
+// loadPolicy reads a policy, returning its problems as yamldiag.Errors
 // whatever went wrong.
-func loadPolicy(file string) (*policies.Policy, policies.Errors) {
+func loadPolicy(file string) (*policies.Policy, yamldiag.Errors) {
 	p, err := policies.Load(file)
 	if err == nil {
 		return p, nil
 	}
-	var errs policies.Errors
+	var errs yamldiag.Errors
 	if errors.As(err, &errs) {
 		return nil, errs
 	}
-	return nil, policies.Errors{{File: file, Problem: err.Error()}}
+	return nil, yamldiag.Errors{{File: file, Problem: err.Error()}}
 }
 
 func plural(n int) string {

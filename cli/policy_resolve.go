@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/patchflow/patchflow/internal/yamldiag"
+
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/policies"
 )
@@ -45,7 +47,7 @@ func inventoryPath(p *policies.Policy, policyFile string) (path, note string) {
 // loadPolicyInventory reads the inventory a policy names. A missing file or
 // a URL gives a note (the policy can still be checked on its own); an
 // inventory with problems gives its errors, positioned in the inventory.
-func loadPolicyInventory(p *policies.Policy, policyFile string) (*inventory.Inventory, string, policies.Errors) {
+func loadPolicyInventory(p *policies.Policy, policyFile string) (*inventory.Inventory, string, yamldiag.Errors) {
 	path, note := inventoryPath(p, policyFile)
 	if path == "" {
 		return nil, note, nil
@@ -57,23 +59,19 @@ func loadPolicyInventory(p *policies.Policy, policyFile string) (*inventory.Inve
 	if err == nil {
 		return inv, "", nil
 	}
-	var ierrs inventory.Errors
+	var ierrs yamldiag.Errors
 	if errors.As(err, &ierrs) {
-		out := make(policies.Errors, len(ierrs))
-		for i, e := range ierrs {
-			out[i] = &policies.Error{File: e.File, Line: e.Line, Col: e.Col, Object: e.Object, Problem: e.Problem}
-		}
-		return nil, "", out
+		return nil, "", ierrs
 	}
-	return nil, "", policies.Errors{p.ErrorAt("targets.inventory", "targets", "cannot read inventory: %v", err)}
+	return nil, "", yamldiag.Errors{p.ErrorAt("targets.inventory", "targets", "cannot read inventory: %v", err)}
 }
 
 // ResolvePolicy checks a policy against an inventory (the checks that
 // policies cannot do alone: groups, hosts and labels that exist, a staging
 // that selects hosts, waves that fit the fleet) and resolves its plan.
 // Every problem is reported at its position in the policy file.
-func ResolvePolicy(p *policies.Policy, inv *inventory.Inventory) (*ResolvedPolicy, policies.Errors) {
-	var errs policies.Errors
+func ResolvePolicy(p *policies.Policy, inv *inventory.Inventory) (*ResolvedPolicy, yamldiag.Errors) {
+	var errs yamldiag.Errors
 	targetSel, e := resolveTerms(p, inv, "targets.select", "targets", p.Targets.Select)
 	errs = append(errs, e...)
 	stagingSel, e := resolveTerms(p, inv, "targets.staging.select", "targets.staging", p.Targets.Staging.Select)
@@ -119,7 +117,7 @@ func ResolvePolicy(p *policies.Policy, inv *inventory.Inventory) (*ResolvedPolic
 		}
 	}
 	plan, err := p.Plan(len(r.Fleet))
-	var perrs policies.Errors
+	var perrs yamldiag.Errors
 	if errors.As(err, &perrs) {
 		errs = append(errs, perrs...)
 	} else if err != nil {
@@ -139,8 +137,8 @@ func ResolvePolicy(p *policies.Policy, inv *inventory.Inventory) (*ResolvedPolic
 
 // resolveTerms parses and checks selector terms one by one, so an unknown
 // group is reported at the term that names it.
-func resolveTerms(p *policies.Policy, inv *inventory.Inventory, path, object string, terms []string) (inventory.Selector, policies.Errors) {
-	var errs policies.Errors
+func resolveTerms(p *policies.Policy, inv *inventory.Inventory, path, object string, terms []string) (inventory.Selector, yamldiag.Errors) {
+	var errs yamldiag.Errors
 	for i, term := range terms {
 		at := fmt.Sprintf("%s[%d]", path, i)
 		sel, err := inventory.ParseSelector([]string{term})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/internal/yamldiag"
+
 	"github.com/patchflow/patchflow/policies"
 )
 
@@ -94,9 +96,9 @@ func TestPolicyValidateJSON(t *testing.T) {
 		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
 	}
 	want := PolicyValidateResult{Files: []PolicyFileResult{
-		{File: "../policies/testdata/multidoc.bad.yaml", Errors: []*policies.Error{{File: "../policies/testdata/multidoc.bad.yaml", Line: 5, Col: 1, Object: "policy", Problem: "file holds more than one YAML document; put one policy per file"}}, Notes: []string{}},
-		{File: "../policies/examples/web-canary.yaml", Valid: true, Errors: []*policies.Error{}, Notes: []string{}},
-		{File: "no-such.yaml", Errors: []*policies.Error{{File: "no-such.yaml", Problem: "cannot read policy: open: no such file or directory"}}, Notes: []string{}},
+		{File: "../policies/testdata/multidoc.bad.yaml", Errors: []*yamldiag.Error{{File: "../policies/testdata/multidoc.bad.yaml", Line: 5, Col: 1, Object: "policy", Problem: "file holds more than one YAML document; put one policy per file"}}, Notes: []string{}},
+		{File: "../policies/examples/web-canary.yaml", Valid: true, Errors: []*yamldiag.Error{}, Notes: []string{}},
+		{File: "no-such.yaml", Errors: []*yamldiag.Error{{File: "no-such.yaml", Problem: "cannot read policy: open: no such file or directory"}}, Notes: []string{}},
 	}}
 	gb, _ := json.Marshal(got)
 	wb, _ := json.Marshal(want)

@@ -61,7 +61,7 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 		strings.Repeat(", *w", 40000) + "]\n"
 	start := time.Now()
 	_, err := Parse("f.yaml", []byte(doc))
-	want := "f.yaml:7:21: policy: document expands to more than 200000 values (anchors and aliases?); policies are far smaller"
+	want := "f.yaml:7:21: policy: file expands to more than 200000 YAML values through anchors and aliases; refusing to read it"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %.300v, want prefix %q", err, want)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // FuzzParse checks that no input makes the loader panic, that it returns a
@@ -36,9 +38,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse returned policy %v and error %v; want exactly one", p != nil, err)
 		}
 		if err != nil {
-			var errs Errors
+			var errs yamldiag.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %T %q is not a non-empty policies.Errors", err, err)
+				t.Fatalf("error %T %q is not a non-empty yamldiag.Errors", err, err)
 			}
 			for _, e := range errs {
 				if e.File != "fuzz.yaml" || e.Problem == "" || !strings.HasPrefix(e.Error(), "fuzz.yaml") {

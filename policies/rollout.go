@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/internal/safetext"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // WorstCase is the longest one host can take through its steps: precheck,
@@ -71,7 +72,7 @@ func (p *Policy) PlanFirst(fleetSize, limit int) ([]PlannedWave, PlanRest, error
 	if len(waves) == 0 {
 		waves = []Wave{{Name: "all", Percent: 100, MaxParallel: p.Rollout.MaxParallel}}
 	}
-	var errs Errors
+	var errs yamldiag.Errors
 	prev := 0
 	for i := range waves {
 		if fleetSize == 0 {
@@ -92,7 +93,7 @@ func (p *Policy) PlanFirst(fleetSize, limit int) ([]PlannedWave, PlanRest, error
 		}
 	}
 	if len(errs) > 0 {
-		errs.sort()
+		errs.Sort()
 		return nil, PlanRest{}, errs
 	}
 	var out []PlannedWave

@@ -8,21 +8,23 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // validator collects every semantic problem of a decoded policy.
 type validator struct {
 	p    *Policy
-	errs Errors
+	errs *yamldiag.List
 }
 
 // errf records a problem with the value at path, inside object.
 func (v *validator) errf(path, object, format string, args ...any) {
-	v.errs = append(v.errs, v.p.ErrorAt(path, object, format, args...))
+	v.errs.Append(v.p.ErrorAt(path, object, format, args...))
 }
 
-func validate(p *Policy) Errors {
-	v := &validator{p: p}
+// validate records every semantic problem of a decoded policy in errs.
+func validate(p *Policy, errs *yamldiag.List) {
+	v := &validator{p: p, errs: errs}
 	v.metadata()
 	v.targets()
 	v.patches()
@@ -34,7 +36,6 @@ func validate(p *Policy) Errors {
 	v.rollback()
 	v.sla()
 	v.notifications()
-	return v.errs
 }
 
 var policyName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
