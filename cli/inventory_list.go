@@ -105,7 +105,7 @@ func selectHosts(io IOStreams, path string, terms []string) (*inventory.Inventor
 	if err != nil {
 		return nil, sel, nil, err
 	}
-	hosts, err := inv.Resolve(sel)
+	hosts, err := inv.SelectStrict(sel)
 	return inv, sel, hosts, err
 }
 

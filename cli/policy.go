@@ -3,11 +3,9 @@ package cli
 import (
 	"errors"
 
-	"github.com/patchflow/patchflow/internal/yamldiag"
-
 	"github.com/spf13/cobra"
 
-	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // NewCmdPolicy builds `patchflow policy`, the parent of validate and
@@ -116,35 +114,17 @@ func policyValidateRun(opts *PolicyValidateOptions) error {
 // validatePolicyFile checks one file, then its inventory when it can.
 func validatePolicyFile(file string) PolicyFileResult {
 	r := PolicyFileResult{File: file, Errors: []*yamldiag.Error{}, Notes: []string{}}
-	p, errs := loadPolicy(file)
-	if errs == nil {
-		inv, note, ierrs := loadPolicyInventory(p, file)
-		switch {
-		case note != "":
-			r.Notes = append(r.Notes, note)
-		case ierrs != nil:
-			errs = ierrs
-		default:
-			_, errs = ResolvePolicy(p, inv)
-		}
+	f, err := readPolicyFile(file, policyRead{})
+	switch {
+	case err != nil:
+		var errs yamldiag.Errors
+		errors.As(err, &errs)
+		r.Errors = append(r.Errors, errs...)
+	case f.note != "":
+		r.Notes = append(r.Notes, f.note)
 	}
-	r.Errors = append(r.Errors, errs...)
 	r.Valid = len(r.Errors) == 0
 	return r
-}
-
-// loadPolicy reads a policy, returning its problems as yamldiag.Errors
-// whatever went wrong.
-func loadPolicy(file string) (*policies.Policy, yamldiag.Errors) {
-	p, err := policies.Load(file)
-	if err == nil {
-		return p, nil
-	}
-	var errs yamldiag.Errors
-	if errors.As(err, &errs) {
-		return nil, errs
-	}
-	return nil, yamldiag.Errors{{File: file, Problem: err.Error()}}
 }
 
 func plural(n int) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 const header = "apiVersion: patchflow/v1\nkind: PatchPolicy\nmetadata: {name: edge}\ntargets: {inventory: hosts.yaml}\n"
@@ -89,7 +91,7 @@ rollout:
   waves: [{count: 1}, {percent: 50, max_parallel: 7}]
 `)
 	c0, c1 := p.Checks[0], p.Checks[1]
-	if c0.Scope != ScopeHost || c0.ExpectStatus != 200 || c0.Timeout != DefaultCheckTimeout || c1.Scope != ScopeWave {
+	if c0.Scope != domain.ScopeHost || c0.ExpectStatus != 200 || c0.Timeout != DefaultCheckTimeout || c1.Scope != domain.ScopeWave {
 		t.Errorf("check defaults: %+v %+v", c0, c1)
 	}
 	w := p.Rollout.Waves

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
@@ -64,21 +65,25 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(&back, p) {
 			t.Fatalf("JSON round trip changed the policy:\n%s", b)
 		}
+		spec := p.CycleSpec()
+		if err := spec.Validate(); err != nil {
+			t.Fatalf("the spec of an accepted policy is invalid: %v", err)
+		}
 		for _, n := range []int{0, 1, 7, 1000} {
-			if plan, err := p.Plan(n); err == nil {
+			if plan, err := domain.PlanWaves(spec.Waves, n); err == nil {
 				total := 0
 				for _, w := range plan {
 					total += w.Size
 					if w.Size < 1 || w.MaxParallel < 1 {
-						t.Fatalf("Plan(%d) has wave %+v", n, w)
+						t.Fatalf("PlanWaves(%d) has wave %+v", n, w)
 					}
 				}
 				if total != n {
-					t.Fatalf("Plan(%d) covers %d hosts", n, total)
+					t.Fatalf("PlanWaves(%d) covers %d hosts", n, total)
 				}
 			}
-			if b := p.EffectiveBudget(n); b < 0 || b > n && p.Rollout.FailureBudget.Count == 0 {
-				t.Fatalf("EffectiveBudget(%d) = %d", n, b)
+			if b := spec.Budget.Tolerated(n); b < 0 || b > n && p.Rollout.FailureBudget.Count == 0 {
+				t.Fatalf("Tolerated(%d) = %d", n, b)
 			}
 		}
 		after := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)

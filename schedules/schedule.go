@@ -1,7 +1,7 @@
 // Package schedules turns a policy's maintenance window into a Temporal
-// Schedule that starts one PatchCycle per window (DESIGN.md section 1, "On
-// a schedule"), and manages those schedules. It sits above policies,
-// resolve and workflows; the CLI calls it.
+// Schedule that starts one PatchCycle per window (docs/schedules.md), and
+// manages those schedules. It sits above policies, policyspec and
+// workflows; the CLI calls it.
 package schedules
 
 import (
@@ -18,7 +18,7 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/resolve"
+	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -54,9 +54,10 @@ type Plan struct {
 	Warnings []string
 }
 
-// Build resolves p (already loaded and validated) and builds its schedule.
+// Build converts p (already loaded and validated) to its cycle spec
+// (policyspec.Spec) and builds its schedule.
 func Build(p *policies.Policy) (Plan, error) {
-	res, err := resolve.Spec(p)
+	res, err := policyspec.Spec(p)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -65,7 +66,7 @@ func Build(p *policies.Policy) (Plan, error) {
 	return plan, err
 }
 
-// FromSpec builds the schedule of p from the CycleSpec resolved from it.
+// FromSpec builds the schedule of p from the CycleSpec made from it.
 func FromSpec(p *policies.Policy, spec domain.CycleSpec) (Plan, error) {
 	name := p.Metadata.Name
 	win, ok := p.Window.ScheduleSpec()

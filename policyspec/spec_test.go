@@ -1,4 +1,4 @@
-package resolve
+package policyspec
 
 import (
 	"path/filepath"
@@ -26,7 +26,7 @@ func TestSpecFromExample(t *testing.T) {
 		t.Fatalf("spec: %v", err)
 	}
 	s := res.Spec
-	if s.Policy != p.Metadata.Name || string(s.Approval.Mode) != p.Approval.Mode || string(s.OnBudgetBreach) != p.Rollout.OnBudgetBreach {
+	if s.Policy != p.Metadata.Name || s.Approval.Mode != p.Approval.Mode || s.OnBudgetBreach != p.Rollout.OnBudgetBreach {
 		t.Errorf("policy %q approval %q", s.Policy, s.Approval.Mode)
 	}
 	if !filepath.IsAbs(s.Inventory.Source) || !strings.HasSuffix(s.Inventory.Source, p.Targets.Inventory[strings.LastIndex(p.Targets.Inventory, "/")+1:]) {
@@ -71,7 +71,7 @@ func TestSpecCarriesPromQLChecks(t *testing.T) {
 
 func TestUnknownSeverityMapping(t *testing.T) {
 	for _, tt := range []struct{ policy, spec string }{
-		{"include", policies.SeverityCritical},
+		{"include", string(domain.SeverityCritical)},
 		{"exclude", "exclude"},
 		{"as:medium", "medium"},
 	} {
@@ -88,10 +88,15 @@ func TestUnknownSeverityMapping(t *testing.T) {
 }
 
 func TestInventorySourceURLKept(t *testing.T) {
-	p := &policies.Policy{Metadata: policies.Metadata{Name: "x"}, Targets: policies.Targets{Inventory: "https://cmdb.example.com/inv.yaml"}}
-	got, err := InventorySource(p)
-	if err != nil || got != "https://cmdb.example.com/inv.yaml" {
-		t.Fatalf("InventorySource = %q, %v", got, err)
+	p := load(t, "emergency-critical-cve.yaml")
+	p.Targets.Inventory = "https://cmdb.example.com/inv.yaml"
+	res, err := Spec(p)
+	if err != nil || res.Spec.Inventory.Source != "https://cmdb.example.com/inv.yaml" {
+		t.Fatalf("inventory source = %q, %v", res.Spec.Inventory.Source, err)
+	}
+	p.Targets.Inventory = "ftp://cmdb.example.com/inv.yaml"
+	if _, err := Spec(p); err == nil || !strings.Contains(err.Error(), "inventory URL must be http:// or https://") {
+		t.Errorf("ftp inventory: %v, want a refusal", err)
 	}
 }
 
