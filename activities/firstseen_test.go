@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -45,7 +45,7 @@ func TestMergeFirstSeen(t *testing.T) {
 // the file under /var/lib): the file is written on the first scan, the
 // second scan keeps its times, and installing an update prunes its record.
 func TestFirstSeenOnFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
 	t.Cleanup(func() { pool.Close() })
 	acts := New(Deps{Pool: pool})
