@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/devserver"
+	"github.com/patchflow/patchflow/temporalclient"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -78,7 +79,7 @@ func startDevStack(ctx context.Context, cfg devStackConfig) (_ *DevStack, err er
 		s.StartedIn = time.Since(start)
 		return s, nil
 	}
-	c, err := worker.Dial(ctx, worker.ConnectionConfig{
+	c, err := temporalclient.Dial(ctx, temporalclient.Config{
 		Address: srv.FrontendAddress(), Namespace: srv.Namespace(),
 		Logger: cfg.Logger, MetricsHandler: metrics.SDK,
 	})
@@ -87,7 +88,7 @@ func startDevStack(ctx context.Context, cfg devStackConfig) (_ *DevStack, err er
 	}
 	s.Client = c
 	s.closers = append(s.closers, c.Close)
-	deps, closeDeps := worker.DefaultDependencies(cfg.Logger, metrics.Registry, c)
+	deps, closeDeps := worker.DefaultDependencies(cfg.Logger, c)
 	s.closers = append(s.closers, closeDeps)
 	wctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel

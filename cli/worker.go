@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/patchflow/patchflow/temporalclient"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -82,12 +83,12 @@ func workerRun(opts *WorkerOptions) error {
 		defer ms.Close()
 		logger.Info("serving metrics", "url", fmt.Sprintf("http://%s/metrics", ms.Addr))
 	}
-	c, err := worker.Dial(ctx, opts.Temporal.connection(logger, metrics.SDK))
+	c, err := temporalclient.Dial(ctx, opts.Temporal.connection(logger, metrics.SDK))
 	if err != nil {
 		return temporalError(err)
 	}
 	defer c.Close()
-	deps, closeDeps := worker.DefaultDependencies(logger, metrics.Registry, c)
+	deps, closeDeps := worker.DefaultDependencies(logger, c)
 	defer closeDeps()
 	return worker.Run(ctx, worker.Options{
 		Client: c, Logger: logger, MaxConcurrentActivities: opts.MaxConcurrentActivities,

@@ -1,9 +1,13 @@
+// Package worker runs patchflow's workers: the registration of every
+// workflow and activity, the worker's lifecycle on the patchflow task queue,
+// and the one Prometheus registry and /metrics endpoint of a process (the
+// SDK's metrics and patchflow's own). Reaching Temporal is package
+// temporalclient's.
 package worker
 
 import (
 	"log/slog"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -21,8 +25,7 @@ var SearchAttributes = workflows.SearchAttributes
 
 // Dependencies are what activities need from the process.
 type Dependencies struct {
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
+	Logger *slog.Logger
 	// Pool holds one SSH connection per host, reused across activities.
 	Pool *transport.Pool
 	// Client lets activities name the cycle that holds a busy host.
@@ -32,9 +35,9 @@ type Dependencies struct {
 // DefaultDependencies builds the activity dependencies of a worker process
 // (SSH with the user's keys, agent, ~/.ssh/config and known_hosts) and a
 // func that closes the open connections on shutdown.
-func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c client.Client) (Dependencies, func()) {
+func DefaultDependencies(logger *slog.Logger, c client.Client) (Dependencies, func()) {
 	pool := transport.NewPool(transport.NewSSHDialer())
-	d := Dependencies{Logger: logger, Registry: reg, Pool: pool, Client: c}
+	d := Dependencies{Logger: logger, Pool: pool, Client: c}
 	return d, func() { _ = pool.Close() }
 }
 

@@ -1,4 +1,9 @@
-package worker
+// Package temporalclient builds the Temporal client every patchflow
+// process uses, the worker and each CLI verb alike: the Temporal
+// ecosystem's own configuration (envconfig profiles, TEMPORAL_* variables)
+// with --address and --namespace on top, a fast answer when nothing
+// listens, and ErrUnreachable for the CLI's exit code 4.
+package temporalclient
 
 import (
 	"context"
@@ -11,22 +16,17 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
-
-	"github.com/patchflow/patchflow/workflows"
 )
 
 // DefaultAddress is the frontend of `patchflow dev`, used when neither a
 // flag, TEMPORAL_ADDRESS nor an envconfig profile names one.
 const DefaultAddress = "127.0.0.1:7233"
 
-// TaskQueue is the one task queue of patchflow's workflows and activities.
-const TaskQueue = workflows.TaskQueue
-
-// ConnectionConfig says how to reach Temporal. Empty fields fall back to
+// Config says how to reach Temporal. Empty fields fall back to
 // the Temporal ecosystem's own configuration: the envconfig profile
 // (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) and TEMPORAL_* variables
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*).
-type ConnectionConfig struct {
+type Config struct {
 	Address   string        // host:port of the frontend; overrides the profile
 	Namespace string        // overrides the profile; default "default"
 	Profile   string        // envconfig profile name
@@ -40,8 +40,8 @@ type ConnectionConfig struct {
 // maps it to exit code 4.
 var ErrUnreachable = errors.New("cannot reach Temporal")
 
-// ClientOptions resolves cfg into SDK client options without dialing.
-func ClientOptions(cfg ConnectionConfig) (client.Options, error) {
+// Options resolves cfg into SDK client options without dialing.
+func Options(cfg Config) (client.Options, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{ConfigFileProfile: cfg.Profile})
 	if err != nil {
 		return client.Options{}, fmt.Errorf("load Temporal client configuration (envconfig profile %q): %w", cfg.Profile, err)
@@ -72,8 +72,8 @@ func ClientOptions(cfg ConnectionConfig) (client.Options, error) {
 // Dial connects to Temporal and checks the connection, failing within
 // cfg.Timeout with an error that names the address and how to change it
 // instead of hanging.
-func Dial(ctx context.Context, cfg ConnectionConfig) (client.Client, error) {
-	opts, err := ClientOptions(cfg)
+func Dial(ctx context.Context, cfg Config) (client.Client, error) {
+	opts, err := Options(cfg)
 	if err != nil {
 		return nil, err
 	}
