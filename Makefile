@@ -18,6 +18,7 @@ check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows
 
 # Bounded fuzzing of every parser of user input: package:FuzzTarget pairs.
 FUZZ_TARGETS ?= policies:FuzzParse policies:FuzzPromQL internal/safetext:FuzzTerminal inventory:FuzzParseINI inventory:FuzzParseYAML transport:FuzzQuote pkgmgr:FuzzValidNameCompare

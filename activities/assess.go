@@ -49,7 +49,7 @@ func (a *Activities) AssessContext(ctx context.Context, in workflows.AssessConte
 			a.d.Logger.Warn("exception selector not understood; it covers no host", "exception", e.ID, "error", err)
 			continue
 		}
-		hosts, err := inv.Resolve(sel)
+		hosts, err := inv.SelectStrict(sel)
 		if err != nil {
 			a.d.Logger.Info("exception selects nothing in this inventory", "exception", e.ID, "inventory", in.Inventory, "error", err)
 			continue

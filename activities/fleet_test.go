@@ -12,7 +12,7 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/hostscan"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -66,7 +66,7 @@ func errType(err error) string {
 // scan, snapshot, install, a failing postinst, rollback, a real reboot,
 // hooks and checks.
 func TestActivitiesOnFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "act", Subnet: 21, Hosts: 2, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "act", Subnet: 21, Hosts: 2, Logf: t.Logf})
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
 	t.Cleanup(func() { pool.Close() })
 	acts := New(Deps{Pool: pool, RebootPoll: 500 * time.Millisecond})

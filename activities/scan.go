@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/hostscan"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/workflows"
@@ -14,75 +15,60 @@ import (
 
 // ResolveTargets reads the inventory again (so scheduled cycles see
 // today's hosts) and returns the selected host names, split into staging
-// (the staging terms and hosts, from the whole inventory) and production
-// (the targets minus staging).
+// and production by the rules `policy explain` shows them with:
+// domain.SelectStaging (the staging terms and hosts, from the whole
+// inventory, in inventory order, capped at the count) and
+// domain.Production (the targets minus staging).
 func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInput) (workflows.ResolveResult, error) {
 	ctx, done := a.beat(ctx)
 	defer done()
 	invalid := func(format string, args ...any) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)
 	}
-	inv, err := a.loadInventory(in.Inventory.Source, true)
+	src := in.Inventory.Source
+	inv, err := a.loadInventory(src, true)
 	if err != nil {
-		return workflows.ResolveResult{}, invalid("load inventory %s: %v", in.Inventory.Source, err)
+		return workflows.ResolveResult{}, invalid("load inventory %s: %v", src, err)
 	}
 	sel, err := inventory.ParseSelector(in.Inventory.Select)
 	if err != nil {
-		return workflows.ResolveResult{}, invalid("inventory %s: select %v: %v", in.Inventory.Source, in.Inventory.Select, err)
+		return workflows.ResolveResult{}, invalid("inventory %s: select %v: %v", src, in.Inventory.Select, err)
 	}
-	hosts, err := inv.Resolve(sel)
+	hosts, err := inv.SelectStrict(sel)
 	if err != nil {
-		return workflows.ResolveResult{}, invalid("inventory %s: %v", in.Inventory.Source, err)
+		return workflows.ResolveResult{}, invalid("inventory %s: %v", src, err)
 	}
 	if len(hosts) == 0 {
-		return workflows.ResolveResult{}, invalid("inventory %s: select %v matches no host", in.Inventory.Source, in.Inventory.Select)
+		return workflows.ResolveResult{}, invalid("inventory %s: select %v matches no host", src, in.Inventory.Select)
 	}
-	var res workflows.ResolveResult
-	if len(in.Staging) == 0 && len(in.StagingHosts) == 0 {
-		res.Production = inventory.Names(hosts)
-		return res, nil
-	}
-	// Staging hosts come from the whole inventory (a staging group need not
-	// be among the targets), as `policy explain` shows them; the count
-	// keeps the first in inventory order. Production is the targets minus
-	// staging.
-	staging := map[string]bool{}
+	staged := map[string]bool{}
 	if len(in.Staging) > 0 {
 		ssel, err := inventory.ParseSelector(in.Staging)
 		if err != nil {
-			return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", in.Inventory.Source, in.Staging, err)
+			return workflows.ResolveResult{}, invalid("inventory %s: staging select %v: %v", src, in.Staging, err)
 		}
-		shosts, err := inv.Resolve(ssel)
+		shosts, err := inv.SelectStrict(ssel)
 		if err != nil {
-			return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", in.Inventory.Source, err)
+			return workflows.ResolveResult{}, invalid("inventory %s: staging: %v", src, err)
 		}
 		for _, h := range shosts {
-			staging[h.Name] = true
+			staged[h.Name] = true
 		}
 	}
 	for _, n := range in.StagingHosts {
 		if _, ok := inv.Lookup(n); !ok {
-			return workflows.ResolveResult{}, invalid("inventory %s: staging host %q is not in the inventory", in.Inventory.Source, n)
+			return workflows.ResolveResult{}, invalid("inventory %s: staging host %q is not in the inventory", src, n)
 		}
-		staging[n] = true
+		staged[n] = true
 	}
-	for _, h := range inv.Hosts {
-		if staging[h.Name] && (in.StagingCount <= 0 || len(res.Staging) < in.StagingCount) {
-			res.Staging = append(res.Staging, h.Name)
-		}
-	}
-	chosen := map[string]bool{}
-	for _, n := range res.Staging {
-		chosen[n] = true
-	}
-	for _, h := range hosts {
-		if !chosen[h.Name] {
-			res.Production = append(res.Production, h.Name)
+	var res workflows.ResolveResult
+	if len(in.Staging) > 0 || len(in.StagingHosts) > 0 {
+		res.Staging = domain.SelectStaging(inventory.Names(inv.Hosts), func(h string) bool { return staged[h] }, in.StagingCount)
+		if len(res.Staging) == 0 {
+			return workflows.ResolveResult{}, invalid("inventory %s: staging select %v matches no host", src, in.Staging)
 		}
 	}
-	if len(res.Staging) == 0 {
-		return workflows.ResolveResult{}, invalid("inventory %s: staging select %v matches no host", in.Inventory.Source, in.Staging)
-	}
+	res.Production = domain.Production(inventory.Names(hosts), res.Staging)
 	return res, nil
 }
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // On the real test fleet: a Debian host with the real bookworm-security
@@ -21,8 +21,8 @@ import (
 // changelog (downloaded by apt, read with dpkg-deb), the installed
 // package's changelog, and `dnf updateinfo info`.
 func TestFleetRealUpdates(t *testing.T) {
-	testfleet.RequireRPM(t)
-	f := testfleet.Start(t, testfleet.Config{Name: "adv", Subnet: 177, Hosts: 1, RPMHosts: 1, Logf: t.Logf})
+	localfleet.RequireRPM(t)
+	f := localfleet.Start(t, localfleet.Config{Name: "adv", Subnet: 177, Hosts: 1, RPMHosts: 1, Logf: t.Logf})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var deb, rpm string
@@ -142,11 +142,11 @@ func TestFleetRealUpdates(t *testing.T) {
 	if err != nil || skips.Count != 0 {
 		t.Fatalf("updateinfo: %v %+v\n%s", err, skips, out)
 	}
-	i := slices.IndexFunc(advs, func(a UpdateinfoAdvisory) bool { return a.ID == testfleet.RPMSecurityAdvisory })
+	i := slices.IndexFunc(advs, func(a UpdateinfoAdvisory) bool { return a.ID == localfleet.RPMSecurityAdvisory })
 	if i < 0 {
-		t.Fatalf("no %s in:\n%s", testfleet.RPMSecurityAdvisory, out)
+		t.Fatalf("no %s in:\n%s", localfleet.RPMSecurityAdvisory, out)
 	}
-	if a := advs[i]; !slices.Equal(a.CVEs, []string{testfleet.RPMSecurityCVE}) || a.Severity != SeverityHigh || a.Type != "security" || a.Issued.IsZero() && a.Updated.IsZero() {
+	if a := advs[i]; !slices.Equal(a.CVEs, []string{localfleet.RPMSecurityCVE}) || a.Severity != SeverityHigh || a.Type != "security" || a.Issued.IsZero() && a.Updated.IsZero() {
 		t.Errorf("%s: %+v", a.ID, a)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -62,7 +62,7 @@ func Tools() []string {
 // Compare runs each tool rounds times over the fleet, forks hosts at once,
 // interleaving tools round by round so machine load drifts hit all alike,
 // and resetting every host to demo-app 1.0.0 before each run.
-func Compare(ctx context.Context, st *Stack, f *testfleet.Fleet, tools []string, forks, rounds int, logf func(string, ...any)) ([]CompareRun, error) {
+func Compare(ctx context.Context, st *Stack, f *localfleet.Fleet, tools []string, forks, rounds int, logf func(string, ...any)) ([]CompareRun, error) {
 	var runs []CompareRun
 	for r := 0; r < rounds; r++ {
 		for _, tool := range tools {
@@ -98,7 +98,7 @@ func Compare(ctx context.Context, st *Stack, f *testfleet.Fleet, tools []string,
 
 // ResetFleet downgrades demo-app to 1.0.0 on every host (through the
 // fleet's own exec, not ssh) so each tool's run does the same work.
-func ResetFleet(ctx context.Context, f *testfleet.Fleet, parallel int) error {
+func ResetFleet(ctx context.Context, f *localfleet.Fleet, parallel int) error {
 	return eachHost(f, parallel, func(h string) error {
 		_, err := f.Exec(ctx, h, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
 			"--allow-downgrades", comparePackage+"="+compareFrom)
@@ -107,7 +107,7 @@ func ResetFleet(ctx context.Context, f *testfleet.Fleet, parallel int) error {
 }
 
 // checkFleet confirms from dpkg itself that every host has want.
-func checkFleet(ctx context.Context, f *testfleet.Fleet, want string, parallel int) error {
+func checkFleet(ctx context.Context, f *localfleet.Fleet, want string, parallel int) error {
 	return eachHost(f, parallel, func(h string) error {
 		out, err := f.Exec(ctx, h, "dpkg-query", "-W", "-f=${Version}", comparePackage)
 		if err != nil {
@@ -122,7 +122,7 @@ func checkFleet(ctx context.Context, f *testfleet.Fleet, want string, parallel i
 
 // eachHost runs fn for every fleet host, parallel at once, and joins the
 // errors.
-func eachHost(f *testfleet.Fleet, parallel int, fn func(host string) error) error {
+func eachHost(f *localfleet.Fleet, parallel int, fn func(host string) error) error {
 	sem := make(chan struct{}, max(parallel, 1))
 	var (
 		wg   sync.WaitGroup
@@ -155,7 +155,7 @@ func newSSHPool() *transport.Pool {
 // runGoLoop is the floor: forks goroutines, each over an SSH connection
 // from transport.Pool, running the apt driver's Refresh, Install and
 // Installed, with nothing durable around them.
-func runGoLoop(ctx context.Context, f *testfleet.Fleet, forks int) (time.Duration, error) {
+func runGoLoop(ctx context.Context, f *localfleet.Fleet, forks int) (time.Duration, error) {
 	inv, err := inventory.Load(f.InventoryPath)
 	if err != nil {
 		return 0, fmt.Errorf("load fleet inventory %s: %w", f.InventoryPath, err)
@@ -193,7 +193,7 @@ func runGoLoop(ctx context.Context, f *testfleet.Fleet, forks int) (time.Duratio
 
 // CompareSpec is patchflow's side of the comparison: one wave of every
 // host, forks at once, no staging, no bake, no checks.
-func CompareSpec(policy string, f *testfleet.Fleet, forks int) domain.CycleSpec {
+func CompareSpec(policy string, f *localfleet.Fleet, forks int) domain.CycleSpec {
 	return domain.CycleSpec{
 		Policy:         policy,
 		Inventory:      domain.InventorySpec{Source: f.InventoryPath, Select: []string{"group=fleet"}},
@@ -209,7 +209,7 @@ func CompareSpec(policy string, f *testfleet.Fleet, forks int) domain.CycleSpec 
 // runPatchflow runs CompareSpec on the embedded server with a fresh
 // in-process worker (cold SSH connections, as the other tools start), and
 // returns its wall time and the part of it its scan phase took.
-func runPatchflow(ctx context.Context, st *Stack, f *testfleet.Fleet, forks int, policy string) (wall, scan time.Duration, err error) {
+func runPatchflow(ctx context.Context, st *Stack, f *localfleet.Fleet, forks int, policy string) (wall, scan time.Duration, err error) {
 	pool := newSSHPool()
 	defer pool.Close()
 	stop, err := st.StartWorker(activities.Deps{Pool: pool, Client: st.Client, Logger: discardSlog()})
@@ -244,7 +244,7 @@ const ansiblePlaybook = `- hosts: fleet
 
 // runAnsible runs the playbook with forks forks over the fleet's INI
 // inventory, with a fresh SSH control directory so it starts cold.
-func runAnsible(ctx context.Context, f *testfleet.Fleet, forks int, pipelining bool) (time.Duration, error) {
+func runAnsible(ctx context.Context, f *localfleet.Fleet, forks int, pipelining bool) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "patchbench-ansible-")
 	if err != nil {
 		return 0, fmt.Errorf("ansible work dir: %w", err)

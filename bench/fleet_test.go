@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // The benchmark fleet: its own name and subnet, so it runs beside other
@@ -26,10 +26,10 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func startFleet(b *testing.B, hosts int) *testfleet.Fleet {
+func startFleet(b *testing.B, hosts int) *localfleet.Fleet {
 	b.Helper()
-	testfleet.Require(b) // skips when not root (fails under CI=true)
-	return testfleet.Start(b, testfleet.Config{Name: fleetName, Subnet: fleetSubnet, Hosts: hosts, Logf: b.Logf})
+	localfleet.Require(b) // skips when not root (fails under CI=true)
+	return localfleet.Start(b, localfleet.Config{Name: fleetName, Subnet: fleetSubnet, Hosts: hosts, Logf: b.Logf})
 }
 
 // BenchmarkOverhead runs a four-stage cycle (staging, canary, ramp, rest)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/patchflow/patchflow/activities"
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -23,7 +23,7 @@ const OverheadBake = 2 * time.Second
 // least 7 hosts: staging (h1), a canary of one, a ramp of 4 and the rest,
 // each wave with max_parallel equal to its size so the slowest host of a
 // stage is its critical path, each stage baking OverheadBake.
-func OverheadSpec(policy string, f *testfleet.Fleet) domain.CycleSpec {
+func OverheadSpec(policy string, f *localfleet.Fleet) domain.CycleSpec {
 	rest := len(f.Hosts) - 6
 	return domain.CycleSpec{
 		Policy:    policy,
@@ -77,7 +77,7 @@ func (r OverheadResult) RatioWithScan() float64 {
 // Overhead runs OverheadSpec on the fleet with an in-process worker using
 // the real SSH transport, and computes the critical path from the cycle's
 // per-host durations and bakes. The hosts must have demo-app 1.0.0.
-func Overhead(ctx context.Context, st *Stack, f *testfleet.Fleet, policy string) (OverheadResult, error) {
+func Overhead(ctx context.Context, st *Stack, f *localfleet.Fleet, policy string) (OverheadResult, error) {
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
 	defer pool.Close()
 	stop, err := st.StartWorker(activities.Deps{Pool: pool, Client: st.Client, Logger: discardSlog()})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,10 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/planfile"
-	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/resolve"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -119,59 +115,20 @@ func cycleStartRun(opts *CycleStartOptions) error {
 	return watchToEnd(ctx, c, id, opts.IO, opts.JSON)
 }
 
-// specFromPolicy loads and validates a policy and its inventory and
-// converts it to the spec a cycle runs; warnings go to the error stream.
+// specFromPolicy reads a policy and its inventory (which must exist
+// here unless it is a URL) as `policy validate` checks them, so a typo in
+// a path, a selector or a wave fails now rather than minutes later in the
+// cycle, and returns the spec a cycle runs; warnings go to the error
+// stream.
 func specFromPolicy(path string, io IOStreams) (domain.CycleSpec, error) {
-	_, spec, err := loadPolicySpec(path, io, nil)
-	return spec, err
-}
-
-// loadPolicySpec is specFromPolicy that also returns the policy; check,
-// when set, vets the policy before it is resolved (schedule create refuses
-// a policy without a window).
-func loadPolicySpec(path string, io IOStreams, check func(*policies.Policy) error) (*policies.Policy, domain.CycleSpec, error) {
-	p, err := policies.Load(path)
+	f, err := readPolicyFile(path, policyRead{inventory: true})
 	if err != nil {
-		return nil, domain.CycleSpec{}, err
+		return domain.CycleSpec{}, err
 	}
-	if check != nil {
-		if err := check(p); err != nil {
-			return nil, domain.CycleSpec{}, err
-		}
-	}
-	res, err := resolve.Spec(p)
-	if err != nil {
-		return nil, domain.CycleSpec{}, err
-	}
-	for _, w := range res.Warnings {
+	for _, w := range f.warnings {
 		termf(io.ErrOut, "warning: %s\n", w)
 	}
-	if err := checkTargets(p, res.Spec); err != nil {
-		return nil, domain.CycleSpec{}, err
-	}
-	return p, res.Spec, nil
-}
-
-// checkTargets reads a local inventory now, so a typo in a path or a
-// selector fails here rather than minutes later in the cycle. URLs are
-// left to the cycle, which fetches them when it starts.
-func checkTargets(p *policies.Policy, spec domain.CycleSpec) error {
-	src := spec.Inventory.Source
-	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		return nil
-	}
-	inv, err := inventory.Load(src)
-	if err != nil {
-		return fmt.Errorf("policy %s (%s): %w", p.Metadata.Name, p.Source, err)
-	}
-	sel, err := inventory.ParseSelector(spec.Inventory.Select)
-	if err != nil {
-		return fmt.Errorf("policy %s (%s): targets.select: %w", p.Metadata.Name, p.Source, err)
-	}
-	if len(inv.Select(sel)) == 0 {
-		return fmt.Errorf("policy %s (%s): targets.select %q matches no host of inventory %s", p.Metadata.Name, p.Source, strings.Join(spec.Inventory.Select, ","), src)
-	}
-	return nil
+	return f.spec, nil
 }
 
 // startCycle starts the PatchCycle workflow with its readable ID, search

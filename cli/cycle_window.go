@@ -36,7 +36,7 @@ func windowStartNote(spec domain.CycleSpec, now time.Time) string {
 	if w == nil || spec.DryRun {
 		return ""
 	}
-	open, _, next, err := workflows.WindowAt(w, now)
+	open, _, next, err := w.At(now)
 	if err != nil || open {
 		return ""
 	}

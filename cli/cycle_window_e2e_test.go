@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // TestParkedCycleOnTheRealServer: a cycle started by hand outside its
@@ -22,8 +22,8 @@ import (
 // `cycle status`, `cycle list --state parked` and the query show it;
 // `cycle extend-window` lets it go on, and it patches every host once.
 func TestParkedCycleOnTheRealServer(t *testing.T) {
-	testfleet.Require(t)
-	fleet := testfleet.Start(t, testfleet.Config{Name: "sc", Subnet: 8, Hosts: 2, Logf: t.Logf})
+	localfleet.Require(t)
+	fleet := localfleet.Start(t, localfleet.Config{Name: "sc", Subnet: 8, Hosts: 2, Logf: t.Logf})
 	addr := startDev(t)
 	const name = "parked-e2e"
 	// A daily window twelve hours from now: closed while this test runs.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -99,7 +99,7 @@ func demoRun(opts *DemoOptions) error {
 
 	termf(w, "building the demo fleet: %d Debian hosts on 10.213.%d.0/24 (the first run builds a base system, about a minute)\n", opts.Hosts, opts.Subnet)
 	start := time.Now()
-	fleet, err := testfleet.Up(ctx, testfleet.Config{
+	fleet, err := localfleet.Up(ctx, localfleet.Config{
 		Name: "demo", Subnet: opts.Subnet, Hosts: opts.Hosts,
 		Logf: func(format string, args ...any) { termf(w, "  "+format+"\n", args...) },
 	})

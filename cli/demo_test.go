@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // TestDemo runs the README's first command (`patchflow demo`, here with
@@ -14,7 +14,7 @@ import (
 // cycle completes on every host, the bad one fails in the canary and
 // rolls it back, and the fleet is removed afterwards.
 func TestDemo(t *testing.T) {
-	testfleet.Require(t)
+	localfleet.Require(t)
 	var out, errOut bytes.Buffer
 	opts := &DemoOptions{
 		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Hosts: 4, Exit: true,

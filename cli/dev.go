@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchflow/patchflow/devserver"
-	"github.com/patchflow/patchflow/worker"
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // DevOptions are the flags of `patchflow dev`.
@@ -146,7 +146,7 @@ func printDevBanner(w io.Writer, stack *DevStack, dbFile string, noWorker bool) 
 	if noWorker {
 		termf(w, "  Worker             none (--no-worker): run `%s`\n", workerCommand(stack))
 	} else {
-		termf(w, "  Worker             task queue %s\n", worker.TaskQueue)
+		termf(w, "  Worker             task queue %s\n", workflows.TaskQueue)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/patchflow/patchflow/devserver"
 	"github.com/patchflow/patchflow/notify"
+	"github.com/patchflow/patchflow/temporalclient"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -79,7 +80,7 @@ func startDevStack(ctx context.Context, cfg devStackConfig) (_ *DevStack, err er
 		s.StartedIn = time.Since(start)
 		return s, nil
 	}
-	c, err := worker.Dial(ctx, worker.ConnectionConfig{
+	c, err := temporalclient.Dial(ctx, temporalclient.Config{
 		Address: srv.FrontendAddress(), Namespace: srv.Namespace(),
 		Logger: cfg.Logger, MetricsHandler: metrics.SDK,
 	})

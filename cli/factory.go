@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 
+	"go.temporal.io/sdk/client"
 	"golang.org/x/term"
 )
 
@@ -29,6 +31,11 @@ type Factory struct {
 	// Temporal holds the connection flags shared by every command that
 	// reaches a Temporal frontend.
 	Temporal TemporalFlags
+	// TemporalClient, when set, is where every cycle, host and schedule
+	// verb gets its Temporal client instead of dialing with the flags
+	// (tests give one of an in-process server). The verb closes the client
+	// when it is done.
+	TemporalClient func(ctx context.Context) (client.Client, error)
 	// Version is the build's version string.
 	Version string
 }

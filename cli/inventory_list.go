@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/patchflow/patchflow/internal/yamldiag"
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/spf13/cobra"
 )
@@ -104,13 +105,13 @@ func selectHosts(io IOStreams, path string, terms []string) (*inventory.Inventor
 	if err != nil {
 		return nil, sel, nil, err
 	}
-	hosts, err := inv.Resolve(sel)
+	hosts, err := inv.SelectStrict(sel)
 	return inv, sel, hosts, err
 }
 
 func loadInventory(io IOStreams, path string) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(path)
-	var errs inventory.Errors
+	var errs yamldiag.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
 			termf(io.ErrOut, "error: %s\n", e)

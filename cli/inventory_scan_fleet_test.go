@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // TestInventoryScanFleet scans real hosts: every reachable one lists the
 // demo upgrade and the real security updates, the unreachable one fails
 // with its operation named, and the exit code is 1.
 func TestInventoryScanFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "cs", Subnet: 31, Hosts: 3})
+	f := localfleet.Start(t, localfleet.Config{Name: "cs", Subnet: 31, Hosts: 3})
 	gone := f.Hosts[2].Name
 	if err := f.SetReachable(gone, false); err != nil {
 		t.Fatal(err)

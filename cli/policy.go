@@ -3,8 +3,9 @@ package cli
 import (
 	"errors"
 
-	"github.com/patchflow/patchflow/policies"
 	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // NewCmdPolicy builds `patchflow policy`, the parent of validate and
@@ -42,7 +43,7 @@ type PolicyValidateResult struct {
 type PolicyFileResult struct {
 	File   string            `json:"file"`
 	Valid  bool              `json:"valid"`
-	Errors []*policies.Error `json:"errors"`
+	Errors []*yamldiag.Error `json:"errors"`
 	Notes  []string          `json:"notes"` // checks that could not run, and why
 }
 
@@ -112,36 +113,18 @@ func policyValidateRun(opts *PolicyValidateOptions) error {
 
 // validatePolicyFile checks one file, then its inventory when it can.
 func validatePolicyFile(file string) PolicyFileResult {
-	r := PolicyFileResult{File: file, Errors: []*policies.Error{}, Notes: []string{}}
-	p, errs := loadPolicy(file)
-	if errs == nil {
-		inv, note, ierrs := loadPolicyInventory(p, file)
-		switch {
-		case note != "":
-			r.Notes = append(r.Notes, note)
-		case ierrs != nil:
-			errs = ierrs
-		default:
-			_, errs = ResolvePolicy(p, inv)
-		}
+	r := PolicyFileResult{File: file, Errors: []*yamldiag.Error{}, Notes: []string{}}
+	f, err := readPolicyFile(file, policyRead{})
+	switch {
+	case err != nil:
+		var errs yamldiag.Errors
+		errors.As(err, &errs)
+		r.Errors = append(r.Errors, errs...)
+	case f.note != "":
+		r.Notes = append(r.Notes, f.note)
 	}
-	r.Errors = append(r.Errors, errs...)
 	r.Valid = len(r.Errors) == 0
 	return r
-}
-
-// loadPolicy reads a policy, returning its problems as policies.Errors
-// whatever went wrong.
-func loadPolicy(file string) (*policies.Policy, policies.Errors) {
-	p, err := policies.Load(file)
-	if err == nil {
-		return p, nil
-	}
-	var errs policies.Errors
-	if errors.As(err, &errs) {
-		return nil, errs
-	}
-	return nil, policies.Errors{{File: file, Problem: err.Error()}}
 }
 
 func plural(n int) string {

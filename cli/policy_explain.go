@@ -7,15 +7,18 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/patchflow/patchflow/policies"
 	"github.com/spf13/cobra"
+
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/policyspec"
 )
 
 // explainWindows is how many upcoming window starts explain shows.
 const explainWindows = 5
 
-// explainMaxWaves is how many waves explain lists; the rest are summed up
-// in one line (a count of 1 on a large fleet repeats thousands of times).
+// explainMaxWaves is how many waves the table lists; the rest are summed
+// up in one line (--json has them all).
 const explainMaxWaves = 100
 
 // explainMaxHosts is how many host names one wave's row shows.
@@ -33,30 +36,32 @@ type PolicyExplainOptions struct {
 	Now func() time.Time
 }
 
-// PolicyExplainResult is the `policy explain --json` object.
+// PolicyExplainResult is the `policy explain --json` object. Everything
+// in it is computed from Spec, the spec a cycle of the policy runs, with
+// the functions the cycle runs.
 type PolicyExplainResult struct {
 	File   string           `json:"file"`
-	Policy *policies.Policy `json:"policy"` // with every default filled in
-	// Resolved is the plan against the inventory; nil when it was not read.
-	Resolved *ResolvedPolicy `json:"resolved"`
-	// Waves are the planned waves (with hosts when the inventory was read).
-	Waves []ResolvedWave `json:"waves"`
-	// MoreWaves sums up the waves past the first explainMaxWaves.
-	MoreWaves     *policies.PlanRest   `json:"more_waves,omitempty"`
-	FleetSize     int                  `json:"fleet_size"` // hosts in waves; -1 unknown
-	FailureBudget ExplainBudget        `json:"failure_budget"`
-	WorstCase     policies.Duration    `json:"host_worst_case"`
-	Window        *policies.WindowSpec `json:"window"` // nil: no maintenance window
-	NextWindows   []ExplainWindow      `json:"next_windows"`
-	Notes         []string             `json:"notes"`
+	Policy *policies.Policy `json:"policy"` // as written, every default filled in
+	// Spec is what a cycle of the policy runs (policyspec.Spec).
+	Spec     domain.CycleSpec `json:"spec"`
+	Warnings []string         `json:"warnings"`
+	// Rollout is the spec's rollout: against the inventory (hosts per
+	// wave), or for --fleet-size hosts (sizes only); nil when the fleet
+	// size is unknown.
+	Rollout       *policyspec.Rollout `json:"rollout"`
+	FleetSize     int                 `json:"fleet_size"` // production hosts; -1 unknown
+	FailureBudget ExplainBudget       `json:"failure_budget"`
+	WorstCase     policies.Duration   `json:"host_worst_case"`
+	Window        *domain.WindowSpec  `json:"window"` // nil: no maintenance window
+	NextWindows   []ExplainWindow     `json:"next_windows"`
+	Notes         []string            `json:"notes"`
 }
 
-// ExplainBudget is the failure budget as written and as it applies.
+// ExplainBudget is the failure budget as set and as it applies.
 type ExplainBudget struct {
-	Count     int     `json:"count"`
-	Percent   float64 `json:"percent"`
-	Effective int     `json:"effective"` // failed hosts tolerated; -1 unknown fleet
-	OnBreach  string  `json:"on_breach"`
+	domain.Budget
+	Effective int                 `json:"effective"` // failed hosts tolerated; -1 unknown fleet
+	OnBreach  domain.BreachAction `json:"on_breach"`
 }
 
 // ExplainWindow is one upcoming maintenance window.
@@ -71,11 +76,12 @@ func NewCmdPolicyExplain(f *Factory, runF func(*PolicyExplainOptions) error) *co
 	cmd := &cobra.Command{
 		Use:   "explain FILE",
 		Short: "Show the plan a policy resolves to: hosts per wave, next windows, budgets",
-		Long: `Show what a policy will do, so a reviewer can check it before it runs:
-the staging hosts and the hosts of every wave (from the policy's inventory,
-assigned in name order), the next maintenance windows in the policy's time
-zone, the effective failure budget, one host's worst-case time and the patch
-selection, with every default filled in.
+		Long: `Show what a cycle of a policy will do, so a reviewer can check it before it
+runs: the staging hosts and the hosts of every wave (from the policy's
+inventory, in inventory order), the next maintenance windows in the policy's
+time zone, the effective failure budget, one host's worst-case time and the
+patch selection, computed from the spec a cycle runs with the cycle's own
+rules.
 
 When the inventory cannot be read here (a URL), --fleet-size plans the waves
 for a given number of hosts.
@@ -86,8 +92,8 @@ Exit codes: 0 shown, 1 the policy or its inventory has problems, 2 usage error.`
 		Args: wrapArgs(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
-			if opts.FleetSize < 0 || opts.FleetSize > policies.MaxFleetSize {
-				return UsageError("policy explain: --fleet-size must be from 0 to %d, got %d", policies.MaxFleetSize, opts.FleetSize)
+			if opts.FleetSize < 0 || opts.FleetSize > domain.MaxFleet {
+				return UsageError("policy explain: --fleet-size must be from 0 to %d, got %d", domain.MaxFleet, opts.FleetSize)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -101,147 +107,156 @@ Exit codes: 0 shown, 1 the policy or its inventory has problems, 2 usage error.`
 }
 
 func policyExplainRun(opts *PolicyExplainOptions) error {
-	p, errs := loadPolicy(opts.File)
-	if errs == nil && opts.FleetSize == 0 {
-		var res *ResolvedPolicy
-		inv, note, ierrs := loadPolicyInventory(p, opts.File)
-		switch {
-		case ierrs != nil:
-			errs = ierrs
-		case inv != nil:
-			res, errs = ResolvePolicy(p, inv)
+	out, err := explainPolicy(opts)
+	if err != nil {
+		for _, e := range problemList(err) {
+			termf(opts.IO.ErrOut, "%s\n", e)
 		}
-		if errs == nil {
-			return explainOutput(opts, p, res, note)
-		}
-	} else if errs == nil {
-		return explainOutput(opts, p, nil, "")
-	}
-	for _, e := range errs {
-		termf(opts.IO.ErrOut, "%s\n", e)
-	}
-	return SilentError(ExitFailure)
-}
-
-func explainOutput(opts *PolicyExplainOptions, p *policies.Policy, res *ResolvedPolicy, note string) error {
-	out := PolicyExplainResult{
-		File: opts.File, Policy: p, Resolved: res, FleetSize: -1, WorstCase: policies.Duration(p.Host.WorstCase()),
-		FailureBudget: ExplainBudget{Count: p.Rollout.FailureBudget.Count, Percent: p.Rollout.FailureBudget.Percent, Effective: -1, OnBreach: p.Rollout.OnBudgetBreach},
-		Waves:         []ResolvedWave{}, NextWindows: []ExplainWindow{}, Notes: []string{},
-	}
-	if note != "" {
-		out.Notes = append(out.Notes, note)
-	}
-	switch {
-	case res != nil:
-		out.Waves, out.FleetSize, out.FailureBudget.Effective = res.Waves, len(res.Fleet), res.Budget
-		if len(out.Waves) > explainMaxWaves {
-			rest := policies.PlanRest{Waves: len(out.Waves) - explainMaxWaves}
-			for _, w := range out.Waves[explainMaxWaves:] {
-				rest.Hosts += w.Size
-			}
-			out.Waves, out.MoreWaves = out.Waves[:explainMaxWaves], &rest
-		}
-	case opts.FleetSize > 0:
-		plan, rest, err := p.PlanFirst(opts.FleetSize, explainMaxWaves)
-		if err != nil {
-			termf(opts.IO.ErrOut, "%s\n", err)
-			return SilentError(ExitFailure)
-		}
-		for _, w := range plan {
-			out.Waves = append(out.Waves, ResolvedWave{PlannedWave: w})
-		}
-		if rest.Waves > 0 {
-			out.MoreWaves = &rest
-		}
-		out.FleetSize, out.FailureBudget.Effective = opts.FleetSize, p.EffectiveBudget(opts.FleetSize)
-	default:
-		out.Notes = append(out.Notes, "wave sizes need the fleet size: make the inventory readable or pass --fleet-size")
-	}
-	if spec, ok := p.Window.Spec(); ok {
-		out.Window = &spec
-		starts, err := p.Window.NextWindows(opts.Now(), explainWindows)
-		if err != nil {
-			return fmt.Errorf("explain %s: next windows: %w", opts.File, err)
-		}
-		for _, s := range starts {
-			out.NextWindows = append(out.NextWindows, ExplainWindow{Start: s, End: s.Add(p.Window.Duration.Std())})
-		}
+		return SilentError(ExitFailure)
 	}
 	if opts.JSON {
 		return printJSON(opts.IO.Out, out)
 	}
-	return printExplain(opts.IO.Out, p, out)
+	return printExplain(opts.IO.Out, out)
 }
 
-func printExplain(w io.Writer, p *policies.Policy, r PolicyExplainResult) error {
-	termf(w, "policy %s (%s)\n", p.Metadata.Name, r.File)
-	if p.Metadata.Description != "" {
-		termf(w, "  %s\n", p.Metadata.Description)
+// explainPolicy computes what explain shows.
+func explainPolicy(opts *PolicyExplainOptions) (*PolicyExplainResult, error) {
+	f, err := readPolicyFile(opts.File, policyRead{})
+	if err != nil {
+		return nil, err
+	}
+	spec := f.spec
+	out := &PolicyExplainResult{
+		File: opts.File, Policy: f.policy, Spec: spec, Warnings: f.warnings, Rollout: f.rollout, FleetSize: -1,
+		WorstCase:     policies.Duration(spec.Host.WorstCase()),
+		FailureBudget: ExplainBudget{Budget: spec.Budget, Effective: -1, OnBreach: spec.OnBudgetBreach},
+		NextWindows:   []ExplainWindow{}, Notes: []string{},
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	if f.note != "" {
+		out.Notes = append(out.Notes, f.note)
+	}
+	if opts.FleetSize > 0 && f.rollout == nil {
+		waves, budget, errs := policyspec.PlanFleet(f.policy, spec, opts.FleetSize)
+		if errs != nil {
+			return nil, errs
+		}
+		out.Rollout = &policyspec.Rollout{Waves: waves, Budget: budget}
+		out.FleetSize = opts.FleetSize
+	}
+	switch {
+	case f.rollout != nil:
+		out.FleetSize = len(f.rollout.Production)
+	case out.Rollout == nil:
+		out.Notes = append(out.Notes, "wave sizes need the fleet size: make the inventory readable or pass --fleet-size")
+	}
+	if out.Rollout != nil {
+		out.FailureBudget.Effective = out.Rollout.Budget
+	}
+	if ws, ok := f.policy.Window.ScheduleSpec(); ok {
+		out.Window = &ws
+		starts, err := spec.Window.NextWindows(opts.Now(), explainWindows)
+		if err != nil {
+			return nil, fmt.Errorf("explain %s: next windows: %w", opts.File, err)
+		}
+		for _, s := range starts {
+			out.NextWindows = append(out.NextWindows, ExplainWindow{Start: s, End: s.Add(spec.Window.Duration)})
+		}
+	}
+	return out, nil
+}
+
+func printExplain(w io.Writer, r *PolicyExplainResult) error {
+	spec := r.Spec
+	termf(w, "policy %s (%s)\n", spec.Policy, r.File)
+	if d := r.Policy.Metadata.Description; d != "" {
+		termf(w, "  %s\n", d)
 	}
 	for _, n := range r.Notes {
 		termf(w, "note: %s\n", n)
 	}
+	for _, n := range r.Warnings {
+		termf(w, "warning: %s\n", n)
+	}
 	fmt.Fprintln(w)
-	termf(w, "targets    %s, select %s\n", p.Targets.Inventory, orAll(p.Targets.Select))
-	if res := r.Resolved; res != nil {
-		termf(w, "           %d target hosts, %d staging, %d in waves\n", len(res.Targets), len(res.Staging), len(res.Fleet))
-		if len(res.Staging) > 0 {
-			termf(w, "staging    %s\n", strings.Join(res.Staging, ", "))
+	termf(w, "targets    %s, select %s\n", r.Policy.Targets.Inventory, orAll(spec.Inventory.Select))
+	if ro := r.Rollout; ro != nil && ro.Inventory != "" {
+		termf(w, "           %d target hosts, %d staging, %d in waves\n", len(ro.Targets), len(ro.Staging), len(ro.Production))
+		if len(ro.Staging) > 0 {
+			termf(w, "staging    %s\n", strings.Join(ro.Staging, ", "))
 		}
 	}
-	termf(w, "patches    %s\n", describePatches(p.Patches))
-	termf(w, "approval   %s\n", describeApproval(p.Approval))
+	termf(w, "patches    %s\n", describePatches(spec.Patches))
+	termf(w, "approval   %s\n", describeApproval(spec.Approval))
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "waves")
-	if len(r.Waves) == 0 {
-		for _, wv := range p.Rollout.Waves {
+	if r.Rollout == nil {
+		for _, wv := range spec.Waves {
 			size := fmt.Sprintf("%g%%", wv.Percent)
 			if wv.Count > 0 {
 				size = fmt.Sprintf("%d hosts", wv.Count)
 			}
-			termf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.MaxParallel, wv.Bake)
+			termf(w, "  %s: %s, max_parallel %d, bake %s\n", wv.Name, size, wv.Parallel(), policies.Duration(wv.Bake))
 		}
 	} else {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  #\tNAME\tHOSTS\tPARALLEL\tBAKE\tWHICH")
-		for i, wv := range r.Waves {
-			termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(someHosts(wv.Hosts)))
-		}
-		tw.Flush()
-		if m := r.MoreWaves; m != nil {
-			termf(w, "  ... and %d more wave%s with %d hosts (explain lists the first %d)\n", m.Waves, plural(m.Waves), m.Hosts, explainMaxWaves)
-		}
+		printExplainWaves(w, r.Rollout.Waves)
 	}
 	budget := "unknown until the fleet size is known"
 	if r.FailureBudget.Effective >= 0 {
 		budget = fmt.Sprintf("%d failed host%s tolerated of %d", r.FailureBudget.Effective, plural(r.FailureBudget.Effective), r.FleetSize)
 	}
-	termf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(r.FailureBudget), r.FailureBudget.OnBreach)
-	termf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, p.Host.Reboot, len(p.Host.PreHooks), len(p.Host.PostHooks))
-	for _, c := range p.Checks {
-		termf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, c.Scope)
+	termf(w, "budget     %s (%s), on breach %s\n", budget, describeBudget(spec.Budget), spec.OnBudgetBreach)
+	termf(w, "per host   worst case %s, reboot %s, %d pre and %d post hooks\n", r.WorstCase, spec.Host.Reboot, len(spec.Host.PreHooks), len(spec.Host.PostHooks))
+	for _, c := range spec.Checks {
+		when := "host"
+		if c.OnWave() {
+			when = "wave"
+		}
+		termf(w, "check      %s (%s, after each %s)\n", c.Name, c.Type, when)
 	}
-	termf(w, "on failure roll back host: %t, operator decision within %s else %s\n", p.Rollback.OnHostFailure, p.Rollback.DecisionTimeout, p.Rollback.OnDecisionTimeout)
+	l := spec.Host.Limits()
+	termf(w, "on failure roll back host: %t, operator decision within %s else %s\n", spec.Host.RollbackOnFailure, policies.Duration(l.Decision), spec.Host.OnDecisionTimeout)
 	fmt.Fprintln(w)
 	if r.Window == nil {
 		fmt.Fprintln(w, "window     none: cycles run when started")
 		return nil
 	}
-	sched := p.Window.Cron
-	if p.Window.Calendar != nil {
-		sched = strings.Join(p.Window.Calendar.Days, ",") + " at " + p.Window.Calendar.Start
+	cw := spec.Window
+	sched := cw.Cron
+	if sched == "" {
+		sched = strings.Join(cw.Days, ",") + " at " + cw.Start
 	}
-	termf(w, "window     %s (%s), %s long, jitter %s\n", sched, p.Window.Timezone, p.Window.Duration, p.Window.Jitter)
-	if len(p.Window.BlackoutDates) > 0 {
-		termf(w, "blackout   %s\n", strings.Join(p.Window.BlackoutDates, ", "))
+	termf(w, "window     %s (%s), %s long, jitter %s\n", sched, cw.Timezone, policies.Duration(cw.Duration), policies.Duration(r.Window.Jitter))
+	if len(cw.BlackoutDates) > 0 {
+		termf(w, "blackout   %s\n", strings.Join(cw.BlackoutDates, ", "))
 	}
-	termf(w, "next %d windows (%s):\n", len(r.NextWindows), p.Window.Timezone)
+	termf(w, "next %d windows (%s):\n", len(r.NextWindows), cw.Timezone)
 	for _, nw := range r.NextWindows {
 		termf(w, "  %s - %s  (%s UTC)\n", nw.Start.Format("Mon 2006-01-02 15:04 MST"), nw.End.Format("15:04 MST"), nw.Start.UTC().Format("2006-01-02 15:04"))
 	}
 	return nil
+}
+
+// printExplainWaves lists the first explainMaxWaves waves and sums up the
+// rest.
+func printExplainWaves(w io.Writer, waves []policyspec.Wave) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  #\tNAME\tHOSTS\tPARALLEL\tBAKE\tWHICH")
+	for i, wv := range waves[:min(len(waves), explainMaxWaves)] {
+		termf(tw, "  %d\t%s\t%d\t%d\t%s\t%s\n", i+1, wv.Name, wv.Size, wv.MaxParallel, policies.Duration(wv.Bake), orDash(someHosts(wv.Hosts)))
+	}
+	tw.Flush()
+	if rest := waves[min(len(waves), explainMaxWaves):]; len(rest) > 0 {
+		hosts := 0
+		for _, wv := range rest {
+			hosts += wv.Size
+		}
+		termf(w, "  ... and %d more wave%s with %d hosts (explain lists the first %d)\n", len(rest), plural(len(rest)), hosts, explainMaxWaves)
+	}
 }
 
 // someHosts lists a wave's hosts, the first explainMaxHosts of them.
@@ -259,15 +274,24 @@ func orAll(terms []string) string {
 	return strings.Join(terms, " ")
 }
 
-func describePatches(pt policies.Patches) string {
-	parts := []string{strings.Join(pt.Classifications, "+"), "min severity " + pt.MinSeverity, "unknown severity " + pt.UnknownSeverity}
-	if pt.MinAge > 0 {
-		parts = append(parts, "at least "+pt.MinAge.String()+" old")
+// describePatches renders the plan's rules as the cycle applies them.
+func describePatches(r domain.PatchRules) string {
+	classes := make([]string, len(r.Classes))
+	for i, c := range r.Classes {
+		classes[i] = string(c)
 	}
+	unknown := "counts as " + string(r.UnknownSeverity)
+	switch r.UnknownSeverity {
+	case domain.UnknownExcluded:
+		unknown = "excluded"
+	case domain.SeverityCritical:
+		unknown = "always included"
+	}
+	parts := []string{strings.Join(classes, "+"), "min severity " + string(r.MinSeverity), "unknown severity " + unknown}
 	for _, l := range []struct {
 		name string
 		list []string
-	}{{"include", pt.Include}, {"exclude", pt.Exclude}, {"approve", pt.Approve}, {"reject", pt.Reject}} {
+	}{{"include", r.Include}, {"exclude", r.Exclude}, {"approve", r.Approve}, {"reject", r.Reject}} {
 		if len(l.list) > 0 {
 			parts = append(parts, l.name+" "+strings.Join(l.list, " "))
 		}
@@ -275,21 +299,34 @@ func describePatches(pt policies.Patches) string {
 	return strings.Join(parts, "; ")
 }
 
-func describeApproval(a policies.Approval) string {
-	if a.Mode == policies.ApprovalAuto {
-		return "automatic"
+func describeApproval(a domain.ApprovalSpec) string {
+	wait := "wait without a limit"
+	if a.Timeout > 0 {
+		wait = fmt.Sprintf("wait up to %s, then %s", policies.Duration(a.Timeout), a.OnTimeout)
 	}
-	return fmt.Sprintf("manual, wait up to %s, then %s", a.Timeout, a.OnTimeout)
+	maxAge := a.PlanMaxAge
+	if maxAge <= 0 {
+		maxAge = domain.DefaultPlanMaxAge
+	}
+	switch {
+	case a.Mode == domain.ApprovalPlan:
+		return fmt.Sprintf("by reviewed plan only (cycle start --plan, then approve --plan), plans apply up to %s after they are made; %s", policies.Duration(maxAge), wait)
+	case a.Manual(domain.Plan{}):
+		return "manual, " + wait
+	case a.RiskAbove > 0:
+		return fmt.Sprintf("automatic, manual (%s) when a planned update's risk is above %d", wait, a.RiskAbove)
+	}
+	return "automatic"
 }
 
-func describeBudget(b ExplainBudget) string {
+func describeBudget(b domain.Budget) string {
 	switch {
-	case b.Count > 0 && b.Percent > 0:
-		return fmt.Sprintf("the smaller of count %d and %g%% of the fleet", b.Count, b.Percent)
-	case b.Count > 0:
-		return fmt.Sprintf("count %d", b.Count)
-	case b.Percent > 0:
-		return fmt.Sprintf("%g%% of the fleet, rounded down", b.Percent)
+	case b.MaxFailures > 0 && b.MaxPercent > 0:
+		return fmt.Sprintf("the smaller of count %d and %g%% of the fleet", b.MaxFailures, b.MaxPercent)
+	case b.MaxFailures > 0:
+		return fmt.Sprintf("count %d", b.MaxFailures)
+	case b.MaxPercent > 0:
+		return fmt.Sprintf("%g%% of the fleet, rounded down", b.MaxPercent)
 	}
 	return "none set: the first failure is a breach"
 }

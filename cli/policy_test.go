@@ -3,14 +3,14 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 const policyInventory = `apiVersion: patchflow/v1
@@ -66,9 +66,13 @@ func TestPolicyValidateEveryErrorOfEveryFile(t *testing.T) {
 	if code != ExitFailure {
 		t.Errorf("exit %d, want 1", code)
 	}
+	missing, err := filepath.Abs("../policies/testdata/hosts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantErr := `../policies/testdata/duplicate_key.bad.yaml:5:3: metadata: duplicate key "name" (first at 4:3)
 ../policies/testdata/duplicate_key.bad.yaml:10:1: policy: duplicate key "rollout" (first at 8:1)
-../policies/testdata/minimal.good.yaml: note: inventory ../policies/testdata/hosts.yaml does not exist here; inventory checks skipped
+../policies/testdata/minimal.good.yaml: note: inventory ` + missing + ` does not exist here; inventory checks skipped
 ../policies/testdata/kind.bad.yaml:1:13: policy: apiVersion must be "patchflow/v1", got "patchflow/v2"
 ../policies/testdata/kind.bad.yaml:2:7: policy: kind must be "PatchPolicy", got "Inventory"
 `
@@ -94,9 +98,9 @@ func TestPolicyValidateJSON(t *testing.T) {
 		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
 	}
 	want := PolicyValidateResult{Files: []PolicyFileResult{
-		{File: "../policies/testdata/multidoc.bad.yaml", Errors: []*policies.Error{{File: "../policies/testdata/multidoc.bad.yaml", Line: 5, Col: 1, Object: "policy", Problem: "file holds more than one YAML document; put one policy per file"}}, Notes: []string{}},
-		{File: "../policies/examples/web-canary.yaml", Valid: true, Errors: []*policies.Error{}, Notes: []string{}},
-		{File: "no-such.yaml", Errors: []*policies.Error{{File: "no-such.yaml", Problem: "cannot read policy: open: no such file or directory"}}, Notes: []string{}},
+		{File: "../policies/testdata/multidoc.bad.yaml", Errors: []*yamldiag.Error{{File: "../policies/testdata/multidoc.bad.yaml", Line: 5, Col: 1, Object: "policy", Problem: "file holds more than one YAML document; put one policy per file"}}, Notes: []string{}},
+		{File: "../policies/examples/web-canary.yaml", Valid: true, Errors: []*yamldiag.Error{}, Notes: []string{}},
+		{File: "no-such.yaml", Errors: []*yamldiag.Error{{File: "no-such.yaml", Problem: "cannot read policy: open: no such file or directory"}}, Notes: []string{}},
 	}}
 	gb, _ := json.Marshal(got)
 	wb, _ := json.Marshal(want)
@@ -234,11 +238,11 @@ func TestPolicyExplainJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if got.Policy == nil || got.Policy.Approval.Mode != "manual" || got.FleetSize != 3 || got.FailureBudget.Effective != 0 {
-		t.Errorf("policy/fleet/budget = %+v %d %+v", got.Policy, got.FleetSize, got.FailureBudget)
+	if got.Policy == nil || got.Policy.Approval.Mode != "manual" || !got.Spec.Approval.Manual(domain.Plan{}) || got.FleetSize != 3 || got.FailureBudget.Effective != 0 || got.Rollout == nil {
+		t.Fatalf("policy/spec/fleet/budget = %+v %+v %d %+v", got.Policy, got.Spec.Approval, got.FleetSize, got.FailureBudget)
 	}
 	var hosts []string
-	for _, w := range got.Waves {
+	for _, w := range got.Rollout.Waves {
 		if w.MaxParallel != 1 {
 			t.Errorf("wave %s max_parallel %d, want 1 (one at a time)", w.Name, w.MaxParallel)
 		}
@@ -247,8 +251,8 @@ func TestPolicyExplainJSON(t *testing.T) {
 	if strings.Join(hosts, ",") != "db01,db02,db03" {
 		t.Errorf("hosts per wave = %v, want db01,db02,db03 one per wave", hosts)
 	}
-	if got.Resolved == nil || strings.Join(got.Resolved.Staging, ",") != "db-stg1" {
-		t.Errorf("staging = %+v", got.Resolved)
+	if strings.Join(got.Rollout.Staging, ",") != "db-stg1" {
+		t.Errorf("staging = %+v", got.Rollout)
 	}
 	// Sundays 01:00 in New York (EST, UTC-5).
 	if len(got.NextWindows) != 5 || got.NextWindows[0].Start.Format(time.RFC3339) != "2026-12-27T01:00:00-05:00" ||
@@ -266,8 +270,8 @@ func TestPolicyExplainWithoutInventory(t *testing.T) {
 	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	if got.FleetSize != -1 || len(got.Waves) != 0 || len(got.Notes) != 2 || !strings.Contains(got.Notes[0], "is a URL") {
-		t.Errorf("URL inventory: fleet %d waves %v notes %q", got.FleetSize, got.Waves, got.Notes)
+	if got.FleetSize != -1 || got.Rollout != nil || len(got.Notes) != 2 || !strings.Contains(got.Notes[0], "is a URL") {
+		t.Errorf("URL inventory: fleet %d rollout %+v notes %q", got.FleetSize, got.Rollout, got.Notes)
 	}
 	code, out, _ = explain(t, &PolicyExplainOptions{File: "../policies/testdata/anchors.good.yaml", FleetSize: 10})
 	for _, want := range []string{"1 one 1 1 5m -", "2 two 2 1 5m -", "3 rest 7 1 0s -", "window none: cycles run when started"} {
@@ -284,69 +288,30 @@ func TestPolicyExplainInvalid(t *testing.T) {
 	}
 }
 
-func TestResolvePolicyStagingOverlap(t *testing.T) {
-	p := writePolicy(t, `targets:
-  inventory: hosts.yaml
-  select: [group=web]
-  staging:
-    select: [env=staging]
-    hosts: [web2]
-    count: 2
-rollout:
-  waves: [{name: a, count: 1}, {name: b, percent: 50}]
-  failure_budget: {percent: 34}
-`, policyInventory)
-	pol, err := policies.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, note, errs := loadPolicyInventory(pol, p)
-	if inv == nil || note != "" || errs != nil {
-		t.Fatalf("inventory: %v %q %v", inv, note, errs)
-	}
-	r, errs := ResolvePolicy(pol, inv)
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	// Staging (stg1 by label, web2 by name) is patched first and never
-	// again: the waves get the other three web hosts.
-	got := fmt.Sprintf("targets %v staging %v fleet %v budget %d", r.Targets, r.Staging, r.Fleet, r.Budget)
-	want := "targets [stg1 web1 web2 web3 web4] staging [stg1 web2] fleet [web1 web3 web4] budget 1"
-	if got != want {
-		t.Errorf("resolved %s\nwant     %s", got, want)
-	}
-	var waves []string
-	for _, w := range r.Waves {
-		waves = append(waves, w.Name+"="+strings.Join(w.Hosts, ","))
-	}
-	if strings.Join(waves, " ") != "a=web1 b=web3,web4" {
-		t.Errorf("waves %v, want a=web1 b=web3,web4", waves)
-	}
-	// A count of 1 keeps the first staging host by name.
-	pol.Targets.Staging.Count = 1
-	if r, _ := ResolvePolicy(pol, inv); r == nil || strings.Join(r.Staging, ",") != "stg1" || len(r.Fleet) != 4 {
-		t.Errorf("count 1: %+v", r)
-	}
-}
-
 // `policy explain --fleet-size 10000000` with waves [{count: 1}] ran out of
-// memory: the fleet size is capped (usage error) and explain lists the
-// first waves and sums up the rest.
+// memory: the fleet size is capped (usage error); a plan of more waves than
+// a cycle runs (domain.MaxWaves) is refused as the cycle refuses it; the
+// table lists the first waves and sums up the rest.
 func TestPolicyExplainHugeFleet(t *testing.T) {
 	f := writeInventory(t, "p.yaml", "apiVersion: patchflow/v1\nkind: PatchPolicy\nmetadata: {name: one}\ntargets: {inventory: hosts.yaml}\nrollout:\n  waves: [{name: one, count: 1}]\n")
 	code, _, errOut := run(t, "policy", "explain", f, "--fleet-size", "10000000")
 	if code != ExitUsage || !strings.Contains(errOut, "--fleet-size must be from 0 to 1000000, got 10000000") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	code, out, errOut := run(t, "policy", "explain", f, "--fleet-size", "1000000")
+	code, _, errOut = run(t, "policy", "explain", f, "--fleet-size", "1000000")
+	if code != ExitFailure || !strings.Contains(errOut, f+":6:10: rollout: the rollout of 1000000 hosts would need 1000000 waves (at most 1000)") {
+		t.Errorf("a million waves: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := run(t, "policy", "explain", f, "--fleet-size", "1000")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if n := strings.Count(out, "\n  "); n > 120 || !strings.Contains(out, "  100  one-100  1") || !strings.Contains(out, "... and 999900 more waves with 999900 hosts (explain lists the first 100)") {
+	if n := strings.Count(out, "\n  "); n > 120 || !strings.Contains(out, "  100  one-100  1") || !strings.Contains(out, "... and 900 more waves with 900 hosts (explain lists the first 100)") {
 		t.Errorf("explain printed %d indented lines:\n%.2000s", n, out)
 	}
-	code, out, _ = run(t, "policy", "explain", f, "--fleet-size", "1000000", "--json")
-	if code != ExitOK || !strings.Contains(out, `"more_waves": {`) || strings.Count(out, `"name": "one-`) != 99 {
+	code, out, _ = run(t, "policy", "explain", f, "--fleet-size", "1000", "--json")
+	var got PolicyExplainResult
+	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil || got.Rollout == nil || len(got.Rollout.Waves) != 1000 || got.Rollout.Waves[999].Name != "one-1000" {
 		t.Errorf("explain --json: exit %d, %.500s", code, out)
 	}
 }

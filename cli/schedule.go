@@ -123,17 +123,20 @@ func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 // schedulePlan loads, validates and resolves a policy (its inventory read
 // now, as cycle start does) and builds its schedule.
 func schedulePlan(path string, dryRun bool, io IOStreams) (schedules.Plan, error) {
-	p, spec, err := loadPolicySpec(path, io, func(p *policies.Policy) error {
+	f, err := readPolicyFile(path, policyRead{inventory: true, check: func(p *policies.Policy) error {
 		if !p.Window.Scheduled() {
 			return fmt.Errorf("policy %s has no window: add window.cron or window.calendar (%s)", p.Metadata.Name, path)
 		}
 		return nil
-	})
+	}})
 	if err != nil {
 		return schedules.Plan{}, err
 	}
-	spec.DryRun = dryRun
-	return schedules.FromSpec(p, spec)
+	for _, w := range f.warnings {
+		termf(io.ErrOut, "warning: %s\n", w)
+	}
+	f.spec.DryRun = dryRun
+	return schedules.FromSpec(f.policy, f.spec)
 }
 
 // schedulePolicyArg accepts a policy name or a schedule ID (patchflow/NAME).

@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
 
-	"github.com/patchflow/patchflow/worker"
+	"github.com/patchflow/patchflow/temporalclient"
 )
 
-const defaultAddressHelp = worker.DefaultAddress + ", the address of `patchflow dev`"
+const defaultAddressHelp = temporalclient.DefaultAddress + ", the address of `patchflow dev`"
 
 // TemporalFlags are the connection flags of every command that talks to
 // Temporal. Empty values defer to TEMPORAL_* variables and envconfig.
@@ -23,29 +23,34 @@ type TemporalFlags struct {
 
 // addTemporalFlags registers --address, --namespace and --profile on fs.
 func addTemporalFlags(fs *pflag.FlagSet, t *TemporalFlags) {
-	fs.StringVar(&t.Address, "address", "", "Temporal frontend host:port (default: TEMPORAL_ADDRESS, the profile, or "+worker.DefaultAddress+")")
+	fs.StringVar(&t.Address, "address", "", "Temporal frontend host:port (default: TEMPORAL_ADDRESS, the profile, or "+temporalclient.DefaultAddress+")")
 	fs.StringVar(&t.Namespace, "namespace", "", "Temporal namespace (default: TEMPORAL_NAMESPACE, the profile, or default)")
 	fs.StringVar(&t.Profile, "profile", "", "envconfig profile (default: TEMPORAL_PROFILE or default)")
 }
 
-// connection turns the flags into a worker.ConnectionConfig.
-func (t TemporalFlags) connection(logger *slog.Logger, metrics client.MetricsHandler) worker.ConnectionConfig {
-	return worker.ConnectionConfig{
+// connection turns the flags into a temporalclient.Config.
+func (t TemporalFlags) connection(logger *slog.Logger, metrics client.MetricsHandler) temporalclient.Config {
+	return temporalclient.Config{
 		Address: t.Address, Namespace: t.Namespace, Profile: t.Profile,
 		Logger: logger, MetricsHandler: metrics,
 	}
 }
 
-// Client dials Temporal with the factory's connection flags; failing to
+// Client returns a Temporal client from the factory's TemporalClient,
+// else dials Temporal with the factory's connection flags; failing to
 // reach it maps to exit code 4.
 func (f *Factory) Client(ctx context.Context) (client.Client, error) {
-	c, err := worker.Dial(ctx, f.Temporal.connection(nil, nil))
+	if f.TemporalClient != nil {
+		c, err := f.TemporalClient(ctx)
+		return c, temporalError(err)
+	}
+	c, err := temporalclient.Dial(ctx, f.Temporal.connection(nil, nil))
 	return c, temporalError(err)
 }
 
 // temporalError gives "cannot reach Temporal" its own exit code.
 func temporalError(err error) error {
-	if errors.Is(err, worker.ErrUnreachable) {
+	if errors.Is(err, temporalclient.ErrUnreachable) {
 		return WithExitCode(ExitNoTemporal, err)
 	}
 	return err

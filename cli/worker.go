@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patchflow/patchflow/notify"
+	"github.com/patchflow/patchflow/temporalclient"
 	"github.com/patchflow/patchflow/worker"
 )
 
@@ -87,7 +88,7 @@ func workerRun(opts *WorkerOptions) error {
 		defer ms.Close()
 		logger.Info("serving metrics", "url", fmt.Sprintf("http://%s/metrics", ms.Addr))
 	}
-	c, err := worker.Dial(ctx, opts.Temporal.connection(logger, metrics.SDK))
+	c, err := temporalclient.Dial(ctx, opts.Temporal.connection(logger, metrics.SDK))
 	if err != nil {
 		return temporalError(err)
 	}

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/inventory"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/resolve"
+	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -388,7 +389,7 @@ func TestExamplePoliciesLoad(t *testing.T) {
 			t.Errorf("%s: %v", where, err)
 			return
 		}
-		src, err := resolve.InventorySource(p)
+		src, _, err := domain.InventorySource(p.Source, p.Targets.Inventory)
 		if err != nil {
 			t.Errorf("%s: %v", where, err)
 			return
@@ -406,7 +407,7 @@ func TestExamplePoliciesLoad(t *testing.T) {
 		if len(inv.Select(sel)) == 0 {
 			t.Errorf("%s: targets.select %v matches no host of %s", where, p.Targets.Select, src)
 		}
-		if _, err := resolve.Spec(p); err != nil {
+		if _, err := policyspec.Spec(p); err != nil {
 			t.Errorf("%s: %v", where, err)
 		}
 	}

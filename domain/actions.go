@@ -28,11 +28,10 @@ func (a BreachAction) RollsBack() bool { return a == BreachRollbackWave || a == 
 // (rollback.on_decision_timeout).
 type DecisionTimeoutAction string
 
-// Decision timeout actions. A host whose rollback failed always ends
-// needs_repair, whatever the action.
+// Decision timeout actions, as the policy reference documents them. A host
+// whose rollback failed always ends needs_repair, whatever the action; a
+// spec without an action (one not made from a policy) ends the host failed.
 const (
-	// DecisionFail ends the host failed.
-	DecisionFail DecisionTimeoutAction = "fail"
 	// DecisionSkip ends the host skipped, left as it is.
 	DecisionSkip DecisionTimeoutAction = "skip"
 	// DecisionAbort ends the host failed and aborts the cycle.
@@ -40,7 +39,7 @@ const (
 )
 
 // DecisionTimeoutActions lists the valid decision timeout actions.
-var DecisionTimeoutActions = []DecisionTimeoutAction{DecisionFail, DecisionSkip, DecisionAbort}
+var DecisionTimeoutActions = []DecisionTimeoutAction{DecisionSkip, DecisionAbort}
 
 // ApprovalMode says whether a person approves the plan.
 type ApprovalMode string
@@ -55,6 +54,9 @@ const (
 	ApprovalPlan ApprovalMode = "plan"
 )
 
+// ApprovalModes lists the valid approval modes.
+var ApprovalModes = []ApprovalMode{ApprovalAuto, ApprovalManual, ApprovalPlan}
+
 // ApprovalTimeoutAction is what a manual approval gate does when nobody
 // approves in time.
 type ApprovalTimeoutAction string
@@ -67,6 +69,9 @@ const (
 	ApprovalTimeoutProceed ApprovalTimeoutAction = "proceed"
 )
 
+// ApprovalTimeoutActions lists the valid approval timeout actions.
+var ApprovalTimeoutActions = []ApprovalTimeoutAction{ApprovalTimeoutProceed, ApprovalTimeoutAbort}
+
 // RebootPolicy says when a patched host reboots.
 type RebootPolicy string
 
@@ -76,6 +81,9 @@ const (
 	RebootAlways     RebootPolicy = "always"
 	RebootNever      RebootPolicy = "never"
 )
+
+// RebootPolicies lists the valid reboot policies.
+var RebootPolicies = []RebootPolicy{RebootIfRequired, RebootAlways, RebootNever}
 
 // Reboots reports whether a host reboots after its install, given whether
 // its package manager asks for it.
@@ -100,6 +108,9 @@ const (
 	CheckPromQL  CheckType = "promql"
 )
 
+// CheckTypes lists the valid check types.
+var CheckTypes = []CheckType{CheckCommand, CheckHTTP, CheckTCP, CheckPromQL}
+
 // CheckScope says when a check runs.
 type CheckScope string
 
@@ -111,3 +122,22 @@ const (
 	// ScopeWave runs the check after each wave's (and staging's) bake.
 	ScopeWave CheckScope = "wave"
 )
+
+// CheckScopes lists the valid check scopes.
+var CheckScopes = []CheckScope{ScopeHost, ScopeWave}
+
+// Choices renders a vocabulary for an error message: "a, b or c".
+func Choices[T ~string](values []T) string {
+	s := ""
+	for i, v := range values {
+		switch {
+		case i == 0:
+		case i == len(values)-1:
+			s += " or "
+		default:
+			s += ", "
+		}
+		s += string(v)
+	}
+	return s
+}

@@ -1,7 +1,5 @@
 package domain
 
-import "fmt"
-
 // Class is the kind of change an update brings (classification): apt from
 // the origin and suite, dnf and zypper from the updateinfo type.
 type Class string
@@ -50,14 +48,4 @@ func (c Class) Admits(class Class, severity Severity) bool {
 		return class == ClassSecurity && severity == SeverityCritical
 	}
 	return c == class
-}
-
-// ParseClass accepts the selectable classes.
-func ParseClass(s string) (Class, error) {
-	for _, c := range SelectableClasses {
-		if string(c) == s {
-			return c, nil
-		}
-	}
-	return "", fmt.Errorf("patch class must be security, critical, bugfix or feature, got %q", s)
 }

@@ -56,6 +56,10 @@ func TestBudgetTolerated(t *testing.T) {
 		{Budget{MaxFailures: 1, MaxPercent: 50}, 10, 1},
 		// 9.2% of 750 is 69 exactly; the float product is 68.99999999999999.
 		{Budget{MaxPercent: 9.2}, 750, 69},
+		{Budget{MaxPercent: 5}, 19, 0}, // 0.95 rounds down
+		{Budget{MaxPercent: 2.5}, 40, 1},
+		{Budget{MaxFailures: 3, MaxPercent: 10}, 100, 3},
+		{Budget{MaxFailures: 30, MaxPercent: 10}, 100, 10},
 	} {
 		if got := c.b.Tolerated(c.total); got != c.want {
 			t.Errorf("%+v.Tolerated(%d) = %d, want %d", c.b, c.total, got, c.want)
@@ -133,5 +137,34 @@ func TestInventorySource(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%q: %q %v, want %q", c.inv, got, err, c.want)
 		}
+	}
+}
+
+// BenchmarkPlanWavesMostWaves plans the largest plan a cycle accepts:
+// MaxWaves waves over MaxFleet hosts.
+func BenchmarkPlanWavesMostWaves(b *testing.B) {
+	waves := []Wave{{Name: "rest", Count: MaxFleet / MaxWaves}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PlanWaves(waves, MaxFleet); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestDecisionTimeoutVocabulary: a spec accepts the actions the policy
+// reference documents (skip, abort) and nothing else; an empty action ends
+// the host failed, as a spec not made from a policy may leave it.
+func TestDecisionTimeoutVocabulary(t *testing.T) {
+	spec := CycleSpec{Policy: "p", Inventory: InventorySpec{Source: "/inv"}, Waves: []Wave{{Percent: 100}}}
+	for _, a := range append([]DecisionTimeoutAction{""}, DecisionTimeoutActions...) {
+		spec.Host.OnDecisionTimeout = a
+		if err := spec.Validate(); err != nil {
+			t.Errorf("on_decision_timeout %q: %v", a, err)
+		}
+	}
+	spec.Host.OnDecisionTimeout = "fail"
+	if err := spec.Validate(); err == nil || !strings.Contains(err.Error(), `host on_decision_timeout must be skip or abort, got "fail"`) {
+		t.Errorf("on_decision_timeout fail: %v, want a refusal naming skip and abort", err)
 	}
 }

@@ -1,7 +1,5 @@
 package domain
 
-import "fmt"
-
 // Severity is how urgent an update is: from the package manager's
 // updateinfo or from advisories. SeverityUnknown when nothing says, and
 // never guessed.
@@ -54,12 +52,4 @@ func MaxSeverity(a, b Severity) Severity {
 		return b
 	}
 	return a
-}
-
-// ParseSeverity accepts critical, high, medium and low.
-func ParseSeverity(s string) (Severity, error) {
-	if v := Severity(s); v.Known() {
-		return v, nil
-	}
-	return "", fmt.Errorf("severity must be critical, high, medium or low, got %q", s)
 }

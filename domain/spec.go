@@ -113,7 +113,7 @@ type HostSteps struct {
 	// DecisionTimeout is how long a failed host waits for retry, skip or
 	// rollback. Default 1h.
 	DecisionTimeout   time.Duration         `json:"decision_timeout,omitempty"`
-	OnDecisionTimeout DecisionTimeoutAction `json:"on_decision_timeout,omitempty"` // default fail
+	OnDecisionTimeout DecisionTimeoutAction `json:"on_decision_timeout,omitempty"` // none: the host ends failed
 	// Timeouts of the steps; see HostSteps' methods for the defaults.
 	PrecheckTimeout time.Duration `json:"precheck_timeout,omitempty"`
 	ApplyTimeout    time.Duration `json:"apply_timeout,omitempty"`

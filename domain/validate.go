@@ -36,24 +36,22 @@ func (s *CycleSpec) Validate() error {
 		bad("budget must be >= 0 (percent <= 100), got %d / %g%%", s.Budget.MaxFailures, s.Budget.MaxPercent)
 	}
 	if s.OnBudgetBreach != "" && !slices.Contains(BreachActions, s.OnBudgetBreach) {
-		bad("on_budget_breach must be pause, rollback_wave or rollback_all, got %q", s.OnBudgetBreach)
+		bad("on_budget_breach must be %s, got %q", Choices(BreachActions), s.OnBudgetBreach)
 	}
-	if m := s.Approval.Mode; m != "" && m != ApprovalAuto && m != ApprovalManual && m != ApprovalPlan {
-		bad("approval mode must be auto, manual or plan, got %q", m)
+	if m := s.Approval.Mode; m != "" && !slices.Contains(ApprovalModes, m) {
+		bad("approval mode must be %s, got %q", Choices(ApprovalModes), m)
 	}
-	if t := s.Approval.OnTimeout; t != "" && t != ApprovalTimeoutAbort && t != ApprovalTimeoutProceed {
-		bad("approval on_timeout must be abort or proceed, got %q", t)
+	if t := s.Approval.OnTimeout; t != "" && !slices.Contains(ApprovalTimeoutActions, t) {
+		bad("approval on_timeout must be %s, got %q", Choices(ApprovalTimeoutActions), t)
 	}
 	if s.Approval.PlanMaxAge < 0 {
 		bad("approval plan_max_age must be >= 0, got %s", s.Approval.PlanMaxAge)
 	}
 	if a := s.Host.OnDecisionTimeout; a != "" && !slices.Contains(DecisionTimeoutActions, a) {
-		bad("host on_decision_timeout must be fail, skip or abort, got %q", a)
+		bad("host on_decision_timeout must be %s, got %q", Choices(DecisionTimeoutActions), a)
 	}
-	switch s.Host.Reboot {
-	case "", RebootIfRequired, RebootAlways, RebootNever:
-	default:
-		bad("host reboot must be if_required, always or never, got %q", s.Host.Reboot)
+	if r := s.Host.Reboot; r != "" && !slices.Contains(RebootPolicies, r) {
+		bad("host reboot must be %s, got %q", Choices(RebootPolicies), r)
 	}
 	if m := s.Patches.MinSeverity; m != "" && !m.Known() {
 		bad("min_severity must be critical, high, medium or low, got %q", m)
@@ -66,7 +64,7 @@ func (s *CycleSpec) Validate() error {
 	}
 	for _, c := range s.Patches.Classes {
 		if !slices.Contains(SelectableClasses, c) {
-			bad("patch class must be security, critical, bugfix or feature, got %q", c)
+			bad("patch class must be %s, got %q", Choices(SelectableClasses), c)
 		}
 	}
 	for _, g := range slices.Concat(s.Patches.Include, s.Patches.Exclude) {
@@ -122,10 +120,10 @@ func (c Check) validate() []error {
 			bad("threshold op must be <, <=, >, >=, == or !=, got %q", c.Threshold.Op)
 		}
 	default:
-		bad("type must be command, tcp, http or promql, got %q", c.Type)
+		bad("type must be %s, got %q", Choices(CheckTypes), c.Type)
 	}
-	if c.Scope != "" && c.Scope != ScopeHost && c.Scope != ScopeWave {
-		bad("scope must be host or wave, got %q", c.Scope)
+	if c.Scope != "" && !slices.Contains(CheckScopes, c.Scope) {
+		bad("scope must be %s, got %q", Choices(CheckScopes), c.Scope)
 	}
 	if c.BeforeAfter != nil && !c.OnWave() {
 		bad("before_after compares a wave's before and after, so scope must be wave")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/pkgmgr"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 func TestMergeFirstSeen(t *testing.T) {
@@ -42,7 +42,7 @@ func TestMergeFirstSeen(t *testing.T) {
 // the file under /var/lib): the file is written on the first scan, the
 // second scan keeps its times, and installing an update prunes its record.
 func TestFirstSeenOnFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "cm", Subnet: 10, Hosts: 1, Logf: t.Logf})
 	h := f.Hosts[0].Name
 	tg := target(t, f.DeployInventoryPath, h)
 	sc := New(nil, nil)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // TestIdentifyOnFleet scans two real Debian hosts with no advisory feed at
@@ -17,7 +17,7 @@ import (
 // severity says where it came from, and each changelog is fetched once for
 // both hosts.
 func TestIdentifyOnFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "hs", Subnet: 11, Hosts: 2, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "hs", Subnet: 11, Hosts: 2, Logf: t.Logf})
 	if len(f.SecurityDetails) == 0 {
 		t.Fatal("the mirror has no security update newer than the base; the fixture should have found one")
 	}

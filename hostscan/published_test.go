@@ -9,7 +9,7 @@ import (
 
 	"github.com/patchflow/patchflow/advisories"
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // TestStampPublished: the issue date wins over a revision, an update takes
@@ -64,7 +64,7 @@ Description: Important: demo-app security update demo-app-1.0.1.
 // TestPublishedOnDNFFleet scans a real dnf host: each update with an
 // advisory carries the advisory's date from the repository's updateinfo.
 func TestPublishedOnDNFFleet(t *testing.T) {
-	f := testfleet.Start(t, testfleet.Config{Name: "cm", Subnet: 10, RPMHosts: 1, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "cm", Subnet: 10, RPMHosts: 1, Logf: t.Logf})
 	res, err := New(nil, nil).Scan(context.Background(), target(t, f.InventoryPath, f.Hosts[0].Name), Options{Refresh: true})
 	if err != nil {
 		t.Fatal(err)
@@ -84,16 +84,16 @@ func TestPublishedOnDNFFleet(t *testing.T) {
 	sec := 0
 	for _, u := range res.Updates {
 		// The repository's updateinfo dates the demo-app 1.0.1 advisory
-		// 2026-01-15 (testfleet/rpmpkgs.go).
-		if u.Name == "demo-app" && slices.Contains(u.Advisories, testfleet.RPMSecurityAdvisory) {
+		// 2026-01-15 (localfleet/rpmpkgs.go).
+		if u.Name == "demo-app" && slices.Contains(u.Advisories, localfleet.RPMSecurityAdvisory) {
 			sec++
 			if !u.Published.Equal(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)) {
-				t.Errorf("demo-app %s (%s) published %v, want 2026-01-15", u.Candidate, testfleet.RPMSecurityAdvisory, u.Published)
+				t.Errorf("demo-app %s (%s) published %v, want 2026-01-15", u.Candidate, localfleet.RPMSecurityAdvisory, u.Published)
 			}
 		}
 	}
 	if sec != 1 {
-		t.Errorf("%d demo-app updates name %s, want 1: %+v", sec, testfleet.RPMSecurityAdvisory, res.Updates)
+		t.Errorf("%d demo-app updates name %s, want 1: %+v", sec, localfleet.RPMSecurityAdvisory, res.Updates)
 	}
 	if res.Manager != "dnf" || dated == 0 {
 		t.Fatalf("scan of %s: manager %s, %d updates with advisories, want dnf and some: %+v", f.Hosts[0].Name, res.Manager, dated, res.Updates)

@@ -23,12 +23,12 @@ func (m *model) expand(pattern string, p pos, object string) ([]string, bool) {
 	}
 	names, err := expandHostPattern(pattern, MaxHosts)
 	if err != nil {
-		m.errs.add(p, object, "%v", err)
+		m.errs.Add(p, object, "%v", err)
 		return nil, false
 	}
 	m.expanded += len(names)
 	if m.expanded > maxExpanded {
-		m.errs.add(p, object, "host patterns in this file expand to more than %d names; split the inventory", maxExpanded)
+		m.errs.Add(p, object, "host patterns in this file expand to more than %d names; split the inventory", maxExpanded)
 		return nil, false
 	}
 	return names, true
@@ -66,17 +66,17 @@ func parseINI(data []byte, m *model) {
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		p := pos{lineNo, strings.Index(raw, line[:1]) + 1}
+		p := pos{Line: lineNo, Col: strings.Index(raw, line[:1]) + 1}
 		if line[0] == '[' {
 			sec := iniSectionRe.FindStringSubmatch(line)
 			if sec == nil {
-				m.errs.add(p, "", "invalid section header %q; want [group], [group:children] or [group:vars]", line)
+				m.errs.Add(p, "", "invalid section header %q; want [group], [group:children] or [group:vars]", line)
 				group, state = nil, "skip"
 				continue
 			}
 			name, kind := sec[1], sec[2]
 			if err := ValidGroupName(name); err != nil {
-				m.errs.add(p, "", "%v", err)
+				m.errs.Add(p, "", "%v", err)
 				group, state = nil, "skip"
 				continue
 			}
@@ -86,7 +86,7 @@ func parseINI(data []byte, m *model) {
 			case "children", "vars":
 				state = kind
 			default:
-				m.errs.add(p, groupObj(name), "unknown section type %q%s; want [%s], [%s:children] or [%s:vars]", kind, suggest(kind, []string{"children", "vars"}), name, name, name)
+				m.errs.Add(p, groupObj(name), "unknown section type %q%s; want [%s], [%s:children] or [%s:vars]", kind, suggest(kind, []string{"children", "vars"}), name, name, name)
 				group, state = nil, "skip"
 				continue
 			}
@@ -104,7 +104,7 @@ func parseINI(data []byte, m *model) {
 		case "children":
 			words, err := shellSplitComments(line, true)
 			if err != nil || len(words) != 1 {
-				m.errs.add(p, groupObj(group.name), "a [%s:children] line names one group, got %q", group.name, line)
+				m.errs.Add(p, groupObj(group.name), "a [%s:children] line names one group, got %q", group.name, line)
 				continue
 			}
 			m.addChild(group, words[0], p)
@@ -112,14 +112,14 @@ func parseINI(data []byte, m *model) {
 			k, v, ok := strings.Cut(line, "=")
 			k = strings.TrimSpace(k)
 			if !ok || k == "" {
-				m.errs.add(p, groupObj(group.name), "want key=value in [%s:vars], got %q", group.name, line)
+				m.errs.Add(p, groupObj(group.name), "want key=value in [%s:vars], got %q", group.name, line)
 				continue
 			}
 			m.setGroupVar(group, k, iniValue(strings.TrimSpace(v)), p)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		m.errs.add(pos{lineNo + 1, 1}, "", "cannot read line: %v", err)
+		m.errs.Add(pos{Line: lineNo + 1, Col: 1}, "", "cannot read line: %v", err)
 	}
 }
 
@@ -127,7 +127,7 @@ func parseINI(data []byte, m *model) {
 func iniHostLine(m *model, group *mGroup, raw, line string, p pos) {
 	words, err := shellSplitComments(line, true)
 	if err != nil {
-		m.errs.add(p, groupObj(group.name), "%v", err)
+		m.errs.Add(p, groupObj(group.name), "%v", err)
 		return
 	}
 	if len(words) == 0 {
@@ -141,9 +141,9 @@ func iniHostLine(m *model, group *mGroup, raw, line string, p pos) {
 	var vars []hv
 	for _, w := range words[1:] {
 		k, v, ok := strings.Cut(w, "=")
-		wp := pos{p.line, strings.Index(raw, k) + 1}
+		wp := pos{Line: p.Line, Col: strings.Index(raw, k) + 1}
 		if !ok || k == "" {
-			m.errs.add(wp, hostObj(pattern), "want key=value after the host name, got %q", w)
+			m.errs.Add(wp, hostObj(pattern), "want key=value after the host name, got %q", w)
 			return
 		}
 		vars = append(vars, hv{k, v, wp})

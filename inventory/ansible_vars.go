@@ -32,12 +32,12 @@ func consumedVar(k string) bool { return connectionVars[k] }
 // calls).
 func (m *model) checkVar(object func() string, key, value string, p pos) bool {
 	if err := validLabelKey(key); err != nil {
-		m.errs.add(p, object(), "%v", err)
+		m.errs.Add(p, object(), "%v", err)
 		return false
 	}
 	if !m.ansible {
 		if what := keyMaterial(value); what != "" {
-			m.errs.add(p, object(), "label %s looks like %s; labels are shown by inventory list and travel with hosts: keep secrets out of the inventory", key, what)
+			m.errs.Add(p, object(), "label %s looks like %s; labels are shown by inventory list and travel with hosts: keep secrets out of the inventory", key, what)
 			return false
 		}
 		return true
@@ -46,11 +46,11 @@ func (m *model) checkVar(object func() string, key, value string, p pos) bool {
 		return labelVar(key, value)
 	}
 	if strings.Contains(value, "{{") || strings.Contains(value, "{%") {
-		m.errs.add(p, object(), "%s: templates are not evaluated by patchflow; write the value itself, got %q", key, value)
+		m.errs.Add(p, object(), "%s: templates are not evaluated by patchflow; write the value itself, got %q", key, value)
 		return false
 	}
 	if _, err := parseConnectionVar(key, value, m.baseDir); err != nil {
-		m.errs.add(p, object(), "%s: %v", key, err)
+		m.errs.Add(p, object(), "%s: %v", key, err)
 		return false
 	}
 	return true

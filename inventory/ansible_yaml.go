@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"gopkg.in/yaml.v3"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // ansibleYAML reads an Ansible YAML inventory: top-level groups (usually
@@ -14,14 +16,14 @@ type ansibleYAML struct {
 var ansibleGroupKeys = []string{"children", "hosts", "vars"}
 
 func parseAnsibleYAML(root *yaml.Node, m *model) {
-	d := &ansibleYAML{ydec: ydec{errs: m.errs}, m: m}
+	d := &ansibleYAML{ydec: newYdec(m.errs), m: m}
 	entries, ok := d.mapping(root, "inventory")
 	if !ok {
 		return
 	}
 	for _, e := range entries {
 		if e.key == "_meta" {
-			d.errs.add(at(e.k), "", "this looks like `ansible-inventory --list` JSON; export YAML instead: ansible-inventory -i SRC -y --list")
+			d.errs.Add(at(e.k), "", "this looks like `ansible-inventory --list` JSON; export YAML instead: ansible-inventory -i SRC -y --list")
 			return
 		}
 	}
@@ -33,7 +35,7 @@ func parseAnsibleYAML(root *yaml.Node, m *model) {
 func (d *ansibleYAML) group(name string, k, n *yaml.Node) *mGroup {
 	obj := groupObj(name)
 	if err := ValidGroupName(name); err != nil {
-		d.errs.add(at(k), "", "%v", err)
+		d.errs.Add(at(k), "", "%v", err)
 		return nil
 	}
 	g := d.m.group(name, at(k))
@@ -61,7 +63,7 @@ func (d *ansibleYAML) group(name string, k, n *yaml.Node) *mGroup {
 				}
 			}
 		default:
-			d.errs.add(at(e.k), obj, "unknown key %q%s (a group has only hosts, vars and children; put child groups under children)", e.key, suggest(e.key, ansibleGroupKeys))
+			d.errs.Add(at(e.k), obj, "unknown key %q%s (a group has only hosts, vars and children; put child groups under children)", e.key, suggest(e.key, ansibleGroupKeys))
 		}
 	}
 	return g
@@ -69,8 +71,8 @@ func (d *ansibleYAML) group(name string, k, n *yaml.Node) *mGroup {
 
 func (d *ansibleYAML) hosts(g *mGroup, n *yaml.Node) {
 	obj := groupObj(g.name)
-	if v := d.deref(n); v.Kind != yaml.MappingNode && !isNull(v) {
-		d.errs.add(at(v), obj, "hosts must be a mapping of host names, each on its own line ending in ':' (web1:), got %s", kindName(v))
+	if v := d.deref(n); v.Kind != yaml.MappingNode && !yamldiag.IsNull(v) {
+		d.errs.Add(at(v), obj, "hosts must be a mapping of host names, each on its own line ending in ':' (web1:), got %s", yamldiag.Kind(v))
 		return
 	}
 	entries, ok := d.mapping(n, obj+" hosts")

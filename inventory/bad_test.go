@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 func TestLoadBad(t *testing.T) {
@@ -79,9 +81,9 @@ func TestLoadBad(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load succeeded with %d hosts, want errors", len(inv.Hosts))
 			}
-			var errs Errors
+			var errs yamldiag.Errors
 			if !errors.As(err, &errs) {
-				t.Fatalf("error is %T, want inventory.Errors: %v", err, err)
+				t.Fatalf("error is %T, want yamldiag.Errors: %v", err, err)
 			}
 			var want []string
 			for _, w := range tt.want {
@@ -130,11 +132,11 @@ func TestParseBadGenerated(t *testing.T) {
 		name, source, data, want string
 	}{
 		{"huge file", "big.ini", strings.Repeat("#", MaxFileSize+1), "big.ini: file is larger than 16 MiB; split the inventory"},
-		{"empty yaml", "inv.yaml", "# nothing\n", "inv.yaml: inventory is empty"},
-		{"two documents", "inv.yaml", "all:\n  hosts: {h1: }\n---\nall: {}\n", "inv.yaml:3:1: a second YAML document is not allowed; put everything in one"},
-		{"broken yaml", "inv.yaml", "all:\n  hosts: [\n", "inv.yaml:2: invalid YAML: did not find expected node content"},
+		{"empty yaml", "inv.yaml", "# nothing\n", "inv.yaml:1:1: inventory: file is empty; expected hosts and groups (patchflow YAML, or an Ansible INI or YAML inventory)"},
+		{"two documents", "inv.yaml", "all:\n  hosts: {h1: }\n---\nall: {}\n", "inv.yaml:3:1: inventory: file holds more than one YAML document; put one inventory per file"},
+		{"broken yaml", "inv.yaml", "all:\n  hosts: [\n", "inv.yaml:2:1: yaml: did not find expected node content"},
 		{"not a mapping", "inv.yaml", "- h1\n- h2\n", "inv.yaml:1:1: inventory: want a mapping of keys to values, got a list"},
-		{"alias bomb in groups", "inv.yaml", gbomb, "inv.yaml:1:17: the file expands to more than 2000000 YAML nodes (aliases included); refusing to read it"},
+		{"alias bomb in groups", "inv.yaml", gbomb, "inv.yaml:1:17: inventory: file expands to more than 2000000 YAML values through anchors and aliases; refusing to read it"},
 		{"repeated large ranges", "inv.ini", manyLines, "inv.ini:22:1: group \"g\": host patterns in this file expand to more than 1000000 names; split the inventory"},
 		{"native in ini clothing", "inv", "apiVersion: patchflow/v1\nkind: Inventory\n", "inv: inventory has no hosts"},
 		{"wrong apiVersion", "inv", "apiVersion: v1\nkind: ConfigMap\nhosts: {h1: }\n", "inv:1:13: inventory: apiVersion must be \"patchflow/v1\", got \"v1\"\ninv:2:7: inventory: kind must be \"Inventory\", got \"ConfigMap\""},
@@ -176,7 +178,7 @@ func TestTooManyHosts(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("error = %v, want prefix %q", err, want)
 	}
-	if n := strings.Count(err.Error(), "\n") + 1; n > maxErrors+1 {
-		t.Errorf("%d error lines, want at most %d", n, maxErrors+1)
+	if n := strings.Count(err.Error(), "\n") + 1; n > yamldiag.MaxErrors+1 {
+		t.Errorf("%d error lines, want at most %d", n, yamldiag.MaxErrors+1)
 	}
 }

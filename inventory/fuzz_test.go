@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // addSeeds adds every testdata file matching glob to the corpus.
@@ -29,12 +31,12 @@ func addSeeds(f *testing.F, glob string) {
 // sorted hosts.
 func checkParsed(t *testing.T, inv *Inventory, err error) {
 	if err != nil {
-		var errs Errors
+		var errs yamldiag.Errors
 		if !errors.As(err, &errs) || len(errs) == 0 {
-			t.Fatalf("error is %T, want non-empty inventory.Errors: %v", err, err)
+			t.Fatalf("error is %T, want non-empty yamldiag.Errors: %v", err, err)
 		}
-		if len(errs) > maxErrors+1 {
-			t.Fatalf("%d errors reported, want at most %d", len(errs), maxErrors+1)
+		if len(errs) > yamldiag.MaxErrors+1 {
+			t.Fatalf("%d errors reported, want at most %d", len(errs), yamldiag.MaxErrors+1)
 		}
 		for _, e := range errs {
 			if strings.ContainsFunc(e.Error(), func(r rune) bool { return r < 0x20 || r == 0x7f }) {

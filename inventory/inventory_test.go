@@ -96,7 +96,7 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		{
-			// the shape testfleet writes (testfleet/inventory.go)
+			// the shape localfleet writes (localfleet/inventory.go)
 			file:   "fleet.good.yaml",
 			format: FormatPatchflow,
 			groups: "all,apt,canary,dnf,fleet,staging,ungrouped,wave1",

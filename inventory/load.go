@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/patchflow/patchflow/internal/safetext"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // Formats an inventory can be read from (Inventory.Format).
@@ -68,13 +69,13 @@ func parse(source, baseDir string, data []byte, format string) (*Inventory, erro
 		name = "inventory"
 	}
 	if len(data) > MaxFileSize {
-		return nil, Errors{{File: name, Problem: fmt.Sprintf("file is larger than %d MiB; split the inventory", MaxFileSize>>20)}}
+		return nil, yamldiag.Errors{{File: name, Problem: fmt.Sprintf("file is larger than %d MiB; split the inventory", MaxFileSize>>20)}}
 	}
 	if what := safetext.Describe(data); what != "" {
-		return nil, Errors{{File: name, Problem: fmt.Sprintf("this is %s, not an inventory; give the inventory file (patchflow YAML or Ansible INI/YAML)", what)}}
+		return nil, yamldiag.Errors{{File: name, Problem: fmt.Sprintf("this is %s, not an inventory; give the inventory file (patchflow YAML or Ansible INI/YAML)", what)}}
 	}
 	if line, col, b, bad := safetext.InvalidUTF8(data); bad {
-		return nil, Errors{{File: name, Line: line, Col: col, Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
+		return nil, yamldiag.Errors{{File: name, Line: line, Col: col, Problem: fmt.Sprintf("byte %#x is not UTF-8; save the file as UTF-8", b)}}
 	}
 	// Editors on Windows may start a file with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -88,9 +89,9 @@ func parse(source, baseDir string, data []byte, format string) (*Inventory, erro
 		parseINI(data, m)
 	default:
 		m = newModel(name, baseDir, true)
-		root := parseYAML(data, m.errs)
+		root := document.Parse(m.errs, data)
 		if root == nil {
-			return nil, m.errs.err()
+			return nil, m.errs.Err()
 		}
 		if format == FormatPatchflow || hasKey(root, "apiVersion") || hasKey(root, "kind") {
 			format = FormatPatchflow

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // model is what every format decodes into before hosts are resolved: hosts
 // with their own vars, groups with vars, children and direct hosts.
 type model struct {
-	errs    *errList
+	errs    *yamldiag.List
 	baseDir string // directory relative paths are resolved against
 	ansible bool   // vars carry ansible_* connection settings
 	hosts   map[string]*mHost
@@ -49,7 +51,7 @@ type mGroup struct {
 
 func newModel(file, baseDir string, ansible bool) *model {
 	m := &model{
-		errs:    &errList{file: file},
+		errs:    &yamldiag.List{File: file},
 		baseDir: baseDir,
 		ansible: ansible,
 		hosts:   map[string]*mHost{},
@@ -70,7 +72,7 @@ func (m *model) group(name string, p pos) *mGroup {
 		if len(m.groups) >= MaxGroups+2 { // + all and ungrouped
 			if !m.tooManyGroups {
 				m.tooManyGroups = true
-				m.errs.add(p, groupObj(name), "inventory defines more than %d groups; split it", MaxGroups)
+				m.errs.Add(p, groupObj(name), "inventory defines more than %d groups; split it", MaxGroups)
 			}
 			return g
 		}
@@ -86,11 +88,11 @@ func (m *model) host(name string, p pos) *mHost {
 		return h
 	}
 	if err := ValidHostName(name); err != nil {
-		m.errs.add(p, "", "%v", err)
+		m.errs.Add(p, "", "%v", err)
 		return nil
 	}
 	if len(m.hosts) >= MaxHosts {
-		m.errs.add(p, hostObj(name), "inventory holds more than %d hosts; split it", MaxHosts)
+		m.errs.Add(p, hostObj(name), "inventory holds more than %d hosts; split it", MaxHosts)
 		return nil
 	}
 	h := &mHost{name: name, pos: p, vars: map[string]mVar{}, direct: map[string]bool{}}
@@ -104,7 +106,7 @@ func (m *model) setHostVar(h *mHost, key, value string, p pos) {
 		return // dropped: never compared, so never quoted in an error
 	}
 	if old, ok := h.vars[key]; ok && old.value != value {
-		m.errs.add(p, hostObj(h.name), "%s is set twice with different values: %q at line %d and %q", key, old.value, old.pos.line, value)
+		m.errs.Add(p, hostObj(h.name), "%s is set twice with different values: %q at line %d and %q", key, old.value, old.pos.Line, value)
 		return
 	}
 	if m.checkVar(func() string { return hostObj(h.name) }, key, value, p) {
@@ -122,15 +124,15 @@ func (m *model) setGroupVar(g *mGroup, key, value string, p pos) {
 // addChild records that child is a child group of parent.
 func (m *model) addChild(parent *mGroup, child string, p pos) {
 	if err := ValidGroupName(child); err != nil {
-		m.errs.add(p, groupObj(parent.name), "%v", err)
+		m.errs.Add(p, groupObj(parent.name), "%v", err)
 		return
 	}
 	if child == GroupAll {
-		m.errs.add(p, groupObj(parent.name), "%q cannot be a child group; every group is already inside it", GroupAll)
+		m.errs.Add(p, groupObj(parent.name), "%q cannot be a child group; every group is already inside it", GroupAll)
 		return
 	}
 	if child == parent.name {
-		m.errs.add(p, groupObj(parent.name), "a group cannot be its own child")
+		m.errs.Add(p, groupObj(parent.name), "a group cannot be its own child")
 		return
 	}
 	if c := m.group(child, p); c.ref == "" {
@@ -156,7 +158,7 @@ func (m *model) checkGroups() {
 			if ref == "" {
 				ref = "used"
 			}
-			m.errs.add(g.pos, "", "group %q is %s but never defined%s", g.name, ref, suggest(g.name, defined))
+			m.errs.Add(g.pos, "", "group %q is %s but never defined%s", g.name, ref, suggest(g.name, defined))
 		}
 	}
 	// Depth-first search for a cycle; state 1 = on the stack, 2 = done.
@@ -172,7 +174,7 @@ func (m *model) checkGroups() {
 			case 1:
 				i := indexOf(stack, c)
 				cycle := append(append([]string(nil), stack[i:]...), c)
-				m.errs.add(g.children[c], groupObj(name), "child groups form a loop: %s", strings.Join(cycle, " -> "))
+				m.errs.Add(g.children[c], groupObj(name), "child groups form a loop: %s", strings.Join(cycle, " -> "))
 				return true
 			case 0:
 				if visit(c) {
@@ -214,7 +216,7 @@ func (m *model) checkAddresses(hosts []Host) {
 		}
 		key := fmt.Sprintf("%s|%s|%d", strings.ToLower(h.SSH.ProxyJump), strings.ToLower(h.Address), h.Port)
 		if other, ok := seen[key]; ok {
-			m.errs.add(m.hosts[h.Name].pos, hostObj(h.Name), "reaches %s port %d like host %q; one machine must have one name, because patchflow locks hosts by name", h.Address, h.Port, other)
+			m.errs.Add(m.hosts[h.Name].pos, hostObj(h.Name), "reaches %s port %d like host %q; one machine must have one name, because patchflow locks hosts by name", h.Address, h.Port, other)
 			continue
 		}
 		seen[key] = h.Name

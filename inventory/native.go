@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/patchflow/patchflow/internal/yamldiag"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -48,7 +50,7 @@ func (d *nativeDecoder) fields(entries []kv, object string, known map[string]fie
 			if alt, ok := keyHints[e.key]; ok && known[alt] != nil {
 				hint = fmt.Sprintf(", did you mean %q?", alt)
 			}
-			d.errs.add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, hint, quoteList(sortedKeys(known)))
+			d.errs.Add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, hint, quoteList(sortedKeys(known)))
 			continue
 		}
 		f(e)
@@ -56,7 +58,7 @@ func (d *nativeDecoder) fields(entries []kv, object string, known map[string]fie
 }
 
 func parseNative(root *yaml.Node, m *model) {
-	d := &nativeDecoder{ydec: ydec{errs: m.errs}, m: m}
+	d := &nativeDecoder{ydec: newYdec(m.errs), m: m}
 	entries, ok := d.mapping(root, "inventory")
 	if !ok {
 		return
@@ -66,13 +68,13 @@ func parseNative(root *yaml.Node, m *model) {
 		"apiVersion": func(e kv) {
 			sawVersion = true
 			if v, ok := d.str(e.v, "inventory", "apiVersion"); ok && v != APIVersion {
-				d.errs.add(at(e.v), "inventory", "apiVersion must be %q, got %q", APIVersion, v)
+				d.errs.Add(at(e.v), "inventory", "apiVersion must be %q, got %q", APIVersion, v)
 			}
 		},
 		"kind": func(e kv) {
 			sawKind = true
 			if v, ok := d.str(e.v, "inventory", "kind"); ok && v != Kind {
-				d.errs.add(at(e.v), "inventory", "kind must be %q, got %q", Kind, v)
+				d.errs.Add(at(e.v), "inventory", "kind must be %q, got %q", Kind, v)
 			}
 		},
 		"defaults": func(e kv) { m.defaults = d.settings(e.v, "defaults") },
@@ -80,16 +82,16 @@ func parseNative(root *yaml.Node, m *model) {
 		"groups":   func(e kv) { d.groups(e.v) },
 	})
 	if !sawVersion {
-		d.errs.add(at(root), "inventory", "apiVersion is missing; want %q", APIVersion)
+		d.errs.Add(at(root), "inventory", "apiVersion is missing; want %q", APIVersion)
 	}
 	if !sawKind {
-		d.errs.add(at(root), "inventory", "kind is missing; want %q", Kind)
+		d.errs.Add(at(root), "inventory", "kind is missing; want %q", Kind)
 	}
 	hosts := sortedKeys(m.hosts)
 	for _, r := range d.hostRefs {
 		h := m.hosts[r.host]
 		if h == nil {
-			d.errs.add(r.pos, groupObj(r.group), "host %q is not defined under hosts%s", r.host, suggest(r.host, hosts))
+			d.errs.Add(r.pos, groupObj(r.group), "host %q is not defined under hosts%s", r.host, suggest(r.host, hosts))
 			continue
 		}
 		h.direct[r.group] = true
@@ -113,7 +115,7 @@ func (d *nativeDecoder) settingsOf(entries []kv, object string, hostFields map[s
 		"user": func(e kv) {
 			if v, ok := d.str(e.v, object, "user"); ok {
 				if err := validUser(v); err != nil {
-					d.errs.add(at(e.v), object, "%v", err)
+					d.errs.Add(at(e.v), object, "%v", err)
 				}
 				s.user = v
 			}
@@ -122,7 +124,7 @@ func (d *nativeDecoder) settingsOf(entries []kv, object string, hostFields map[s
 			if v, ok := d.str(e.v, object, "port"); ok {
 				p, err := parsePort(v)
 				if err != nil {
-					d.errs.add(at(e.v), object, "%v", err)
+					d.errs.Add(at(e.v), object, "%v", err)
 				}
 				s.port = p
 			}
@@ -135,7 +137,7 @@ func (d *nativeDecoder) settingsOf(entries []kv, object string, hostFields map[s
 		"transport": func(e kv) {
 			if v, ok := d.str(e.v, object, "transport"); ok {
 				if v != TransportSSH && v != TransportLocal {
-					d.errs.add(at(e.v), object, "transport must be %q or %q, got %q", TransportSSH, TransportLocal, v)
+					d.errs.Add(at(e.v), object, "transport must be %q or %q, got %q", TransportSSH, TransportLocal, v)
 				}
 				s.transport = v
 			}
@@ -150,7 +152,7 @@ func (d *nativeDecoder) settingsOf(entries []kv, object string, hostFields map[s
 			if v, ok := d.str(e.v, object, "address"); ok {
 				a, err := normalizeAddress(v)
 				if err != nil {
-					d.errs.add(at(e.v), object, "%v", err)
+					d.errs.Add(at(e.v), object, "%v", err)
 				}
 				s.address = a
 			}
@@ -172,7 +174,7 @@ func (d *nativeDecoder) sshOptions(n *yaml.Node, object string, s *settings) {
 				err = validKnownHostsPath(p)
 			}
 			if err != nil {
-				d.errs.add(at(e.v), object, "ssh.%s: %v", e.key, err)
+				d.errs.Add(at(e.v), object, "ssh.%s: %v", e.key, err)
 			}
 			*dst = p
 		}
@@ -188,7 +190,7 @@ func (d *nativeDecoder) sshOptions(n *yaml.Node, object string, s *settings) {
 		"proxy_jump": func(e kv) {
 			if v, ok := d.str(e.v, object, "ssh.proxy_jump"); ok {
 				if err := validProxyJump(v); err != nil {
-					d.errs.add(at(e.v), object, "ssh.proxy_jump: %v", err)
+					d.errs.Add(at(e.v), object, "ssh.proxy_jump: %v", err)
 				}
 				s.proxyJump = v
 			}
@@ -197,7 +199,7 @@ func (d *nativeDecoder) sshOptions(n *yaml.Node, object string, s *settings) {
 			if v, ok := d.str(e.v, object, "ssh.connect_timeout"); ok {
 				t, err := time.ParseDuration(v)
 				if err != nil || t <= 0 || t > time.Hour {
-					d.errs.add(at(e.v), object, "ssh.connect_timeout must be a duration from 1ms to 1h like 10s, got %q", v)
+					d.errs.Add(at(e.v), object, "ssh.connect_timeout must be a duration from 1ms to 1h like 10s, got %q", v)
 				}
 				s.connectTimeout = t
 			}
@@ -239,7 +241,7 @@ func (d *nativeDecoder) hosts(n *yaml.Node) {
 // memberOf puts a host in a group named from the host's side.
 func (d *nativeDecoder) memberOf(h *mHost, group string, p pos) {
 	if err := ValidGroupName(group); err != nil {
-		d.errs.add(p, hostObj(h.name), "%v", err)
+		d.errs.Add(p, hostObj(h.name), "%v", err)
 		return
 	}
 	if g := d.m.group(group, p); g.ref == "" {
@@ -256,11 +258,11 @@ func (d *nativeDecoder) labels(n *yaml.Node, object string, set func(k, v string
 	for _, e := range entries {
 		v := d.deref(e.v)
 		if v.Kind != yaml.ScalarNode {
-			d.errs.add(at(v), object, "label %q must be a string, got %s", e.key, kindName(v))
+			d.errs.Add(at(v), object, "label %q must be a string, got %s", e.key, yamldiag.Kind(v))
 			continue
 		}
 		value := v.Value
-		if isNull(v) {
+		if yamldiag.IsNull(v) {
 			value = ""
 		}
 		set(e.key, value, at(e.k))
@@ -275,11 +277,11 @@ func (d *nativeDecoder) groups(n *yaml.Node) {
 	for _, e := range entries {
 		obj := groupObj(e.key)
 		if err := ValidGroupName(e.key); err != nil {
-			d.errs.add(at(e.k), "", "%v", err)
+			d.errs.Add(at(e.k), "", "%v", err)
 			continue
 		}
 		if e.key == GroupUngrouped {
-			d.errs.add(at(e.k), obj, "%q is reserved for hosts in no group; choose another name", GroupUngrouped)
+			d.errs.Add(at(e.k), obj, "%q is reserved for hosts in no group; choose another name", GroupUngrouped)
 			continue
 		}
 		g := d.m.group(e.key, at(e.k))

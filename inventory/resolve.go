@@ -38,12 +38,12 @@ type hostSet struct {
 // merged labels and connection settings.
 func (m *model) resolve(source string) (*Inventory, error) {
 	m.checkGroups()
-	if m.errs.failed() {
-		return nil, m.errs.err()
+	if m.errs.Failed() {
+		return nil, m.errs.Err()
 	}
 	if len(m.hosts) == 0 {
-		m.errs.add(pos{}, "", "inventory has no hosts")
-		return nil, m.errs.err()
+		m.errs.Add(pos{}, "", "inventory has no hosts")
+		return nil, m.errs.Err()
 	}
 	parents := map[string][]string{}
 	for _, g := range sortedGroups(m.groups) {
@@ -52,7 +52,7 @@ func (m *model) resolve(source string) (*Inventory, error) {
 		}
 	}
 	if !m.computeDepths(parents) {
-		return nil, m.errs.err()
+		return nil, m.errs.Err()
 	}
 	a := &ancestry{m: m, parents: parents, memo: map[string][]string{}}
 	sets := map[string]*hostSet{}
@@ -71,15 +71,15 @@ func (m *model) resolve(source string) (*Inventory, error) {
 		if set == nil {
 			set = a.hostSet(h)
 			if a.over {
-				m.errs.add(h.pos, hostObj(h.name), "the group structure is too dense: hosts' group lists (every group above each group used) exceed %d entries; flatten the inventory", maxAncestry)
-				return nil, m.errs.err()
+				m.errs.Add(h.pos, hostObj(h.name), "the group structure is too dense: hosts' group lists (every group above each group used) exceed %d entries; flatten the inventory", maxAncestry)
+				return nil, m.errs.Err()
 			}
 			sets[key] = set
 		}
 		hostSets[i] = set
 		if labels += len(set.vars) + len(h.vars); labels > MaxLabels {
-			m.errs.add(h.pos, hostObj(h.name), "hosts carry more than %d labels together (group vars are copied to every host of the group); drop vars patchflow does not need", MaxLabels)
-			return nil, m.errs.err()
+			m.errs.Add(h.pos, hostObj(h.name), "hosts carry more than %d labels together (group vars are copied to every host of the group); drop vars patchflow does not need", MaxLabels)
+			return nil, m.errs.Err()
 		}
 	}
 	for i, name := range hostNames {
@@ -90,8 +90,8 @@ func (m *model) resolve(source string) (*Inventory, error) {
 	}
 	sort.Strings(inv.GroupNames)
 	m.checkAddresses(inv.Hosts)
-	if m.errs.failed() {
-		return nil, m.errs.err()
+	if m.errs.Failed() {
+		return nil, m.errs.Err()
 	}
 	return inv, nil
 }
@@ -160,7 +160,7 @@ func (m *model) computeDepths(parents map[string][]string) bool {
 		if len(chain) > 6 {
 			shown = strings.Join(chain[:3], " > ") + fmt.Sprintf(" > ... (%d more) > ", len(chain)-5) + strings.Join(chain[len(chain)-2:], " > ")
 		}
-		m.errs.add(g.pos, groupObj(g.name), "child groups are nested %d levels deep (%s); at most %d levels are supported: flatten the group tree", g.depth, shown, MaxGroupDepth)
+		m.errs.Add(g.pos, groupObj(g.name), "child groups are nested %d levels deep (%s); at most %d levels are supported: flatten the group tree", g.depth, shown, MaxGroupDepth)
 		return false
 	}
 	return true

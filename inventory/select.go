@@ -126,7 +126,7 @@ func (t Term) match(h Host) bool {
 }
 
 // Select returns the hosts matching sel, sorted by name. Unknown groups,
-// hosts or labels simply match nothing; use Resolve to have them reported.
+// hosts or labels simply match nothing; use SelectStrict to have them reported.
 func (inv *Inventory) Select(sel Selector) []Host {
 	var out []Host
 	for _, h := range inv.Hosts {
@@ -137,11 +137,11 @@ func (inv *Inventory) Select(sel Selector) []Host {
 	return out
 }
 
-// Resolve is Select that first checks every term names something the
+// SelectStrict is Select that first checks every term names something the
 // inventory has: an unknown group or host, or a label no host carries, is
 // an error naming what exists (with a suggestion for a near miss). An empty
 // result of a valid selector is not an error.
-func (inv *Inventory) Resolve(sel Selector) ([]Host, error) {
+func (inv *Inventory) SelectStrict(sel Selector) ([]Host, error) {
 	for _, t := range sel.Terms {
 		if err := inv.check(t); err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func TestSelect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseSelector: %v", err)
 			}
-			hosts, err := inv.Resolve(sel)
+			hosts, err := inv.SelectStrict(sel)
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
@@ -90,7 +90,7 @@ func TestResolveUnknown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = inv.Resolve(sel)
+		_, err = inv.SelectStrict(sel)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("Resolve(%s) error = %v\nwant %s", tt.arg, err, tt.want)
 		}

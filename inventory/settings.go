@@ -107,7 +107,7 @@ func (m *model) buildHost(h *mHost, groups []string, groupVars map[string]mVar) 
 		// A name is always a valid address except for a trailing-dot or
 		// underscore edge the DNS check refuses; report it on the host.
 		if _, err := normalizeAddress(h.name); err != nil {
-			m.errs.add(h.pos, hostObj(h.name), "%v; set an address", err)
+			m.errs.Add(h.pos, hostObj(h.name), "%v; set an address", err)
 		}
 	}
 	return host

@@ -1,26 +1,24 @@
 package inventory
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"regexp"
-	"strconv"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // maxYAMLNodes bounds how many nodes one file may make us visit, counting
 // every alias expansion, so an alias bomb is refused rather than followed.
 const maxYAMLNodes = 2_000_000
 
+// document is what the single-document rule says about an inventory file.
+var document = yamldiag.Document{Object: "inventory", Expect: "hosts and groups (patchflow YAML, or an Ansible INI or YAML inventory)"}
+
 // ydec walks yaml.v3 nodes with positions, reporting into errs. It keeps
 // strictness we control (unknown keys, duplicates, kinds) instead of
 // relying on custom unmarshalers.
 type ydec struct {
-	errs   *errList
-	visits int
-	over   bool
+	errs   *yamldiag.List
+	budget *yamldiag.Budget
 }
 
 // kv is one mapping entry.
@@ -30,61 +28,14 @@ type kv struct {
 	v   *yaml.Node
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// parseYAML returns the root node of a single-document YAML file, or nil
-// after reporting why it cannot be read.
-func parseYAML(data []byte, errs *errList) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			errs.add(pos{}, "", "inventory is empty")
-			return nil
-		}
-		reportYAMLError(errs, err)
-		return nil
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		errs.add(pos{extra.Line, extra.Column}, "", "a second YAML document is not allowed; put everything in one")
-		return nil
-	} else if !errors.Is(err, io.EOF) {
-		reportYAMLError(errs, err)
-		return nil
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		errs.add(pos{}, "", "inventory is empty")
-		return nil
-	}
-	return doc.Content[0]
+func newYdec(errs *yamldiag.List) ydec {
+	return ydec{errs: errs, budget: &yamldiag.Budget{Max: maxYAMLNodes, Object: "inventory"}}
 }
 
-func reportYAMLError(errs *errList, err error) {
-	msg := err.Error()
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		errs.add(pos{line: line}, "", "invalid YAML: %s", m[2])
-		return
-	}
-	errs.add(pos{}, "", "invalid YAML: %s", msg)
-}
-
-func at(n *yaml.Node) pos { return pos{n.Line, n.Column} }
+func at(n *yaml.Node) pos { return pos{Line: n.Line, Col: n.Column} }
 
 // visit counts a node; false once the budget is spent.
-func (d *ydec) visit(n *yaml.Node) bool {
-	if d.over {
-		return false
-	}
-	d.visits++
-	if d.visits > maxYAMLNodes {
-		d.over = true
-		d.errs.add(at(n), "", "the file expands to more than %d YAML nodes (aliases included); refusing to read it", maxYAMLNodes)
-		return false
-	}
-	return true
-}
+func (d *ydec) visit(n *yaml.Node) bool { return d.budget.Visit(d.errs, n) }
 
 // deref follows aliases.
 func (d *ydec) deref(n *yaml.Node) *yaml.Node {
@@ -94,46 +45,19 @@ func (d *ydec) deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		// The kind only, never the text: where a mapping was expected, a
-		// scalar is often a file that is no inventory at all (a key, a
-		// credentials document), and its content must not be echoed.
-		switch n.Tag {
-		case "!!null":
-			return "nothing"
-		case "!!int", "!!float":
-			return "a number"
-		case "!!bool":
-			return "a boolean"
-		}
-		return "a string"
-	}
-	return "an alias"
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
 // mapping returns the entries of a mapping node in order, with YAML merge
 // keys (<<: *anchor) applied: explicit keys win over merged ones. A key
 // written twice is an error. Null counts as an empty mapping.
 func (d *ydec) mapping(n *yaml.Node, object string) ([]kv, bool) {
 	n = d.deref(n)
-	if isNull(n) {
+	if yamldiag.IsNull(n) {
 		return nil, true
 	}
 	if !d.visit(n) {
 		return nil, false
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errs.add(at(n), object, "want a mapping of keys to values, got %s", kindName(n))
+		d.errs.Add(at(n), object, "want a mapping of keys to values, got %s", yamldiag.Kind(n))
 		return nil, false
 	}
 	var merged, explicit []kv
@@ -142,7 +66,7 @@ func (d *ydec) mapping(n *yaml.Node, object string) ([]kv, bool) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.deref(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.errs.add(at(k), object, "a key must be a plain string, got %s", kindName(k))
+			d.errs.Add(at(k), object, "a key must be a plain string, got %s", yamldiag.Kind(k))
 			ok = false
 			continue
 		}
@@ -153,7 +77,7 @@ func (d *ydec) mapping(n *yaml.Node, object string) ([]kv, bool) {
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			d.errs.add(at(k), object, "key %q is written twice (first at line %d)", k.Value, first.Line)
+			d.errs.Add(at(k), object, "key %q is written twice (first at line %d)", k.Value, first.Line)
 			ok = false
 			continue
 		}
@@ -189,14 +113,14 @@ func (d *ydec) mergeSources(v *yaml.Node, object string) ([]kv, bool) {
 // sequence returns the items of a list node; null is an empty list.
 func (d *ydec) sequence(n *yaml.Node, object string) ([]*yaml.Node, bool) {
 	n = d.deref(n)
-	if isNull(n) {
+	if yamldiag.IsNull(n) {
 		return nil, true
 	}
 	if !d.visit(n) {
 		return nil, false
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errs.add(at(n), object, "want a list, got %s", kindName(n))
+		d.errs.Add(at(n), object, "want a list, got %s", yamldiag.Kind(n))
 		return nil, false
 	}
 	return n.Content, true
@@ -205,8 +129,8 @@ func (d *ydec) sequence(n *yaml.Node, object string) ([]*yaml.Node, bool) {
 // str returns a scalar's text.
 func (d *ydec) str(n *yaml.Node, object, key string) (string, bool) {
 	n = d.deref(n)
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		d.errs.add(at(n), object, "%s must be a string, got %s", key, kindName(n))
+	if n.Kind != yaml.ScalarNode || yamldiag.IsNull(n) {
+		d.errs.Add(at(n), object, "%s must be a string, got %s", key, yamldiag.Kind(n))
 		return "", false
 	}
 	return n.Value, true
@@ -220,11 +144,11 @@ func (d *ydec) boolean(n *yaml.Node, object, key string) (bool, bool) {
 			return b, true
 		}
 	}
-	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		d.errs.add(at(n), object, "%s must be true or false, got %q", key, n.Value)
+	if n.Kind == yaml.ScalarNode && !yamldiag.IsNull(n) {
+		d.errs.Add(at(n), object, "%s must be true or false, got %q", key, n.Value)
 		return false, false
 	}
-	d.errs.add(at(n), object, "%s must be true or false, got %s", key, kindName(n))
+	d.errs.Add(at(n), object, "%s must be true or false, got %s", key, yamldiag.Kind(n))
 	return false, false
 }
 
@@ -241,13 +165,13 @@ func (d *ydec) flatten(n *yaml.Node, object, key string) (string, bool) {
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if isNull(n) {
+		if yamldiag.IsNull(n) {
 			return "", true
 		}
 		return n.Value, true
 	case yaml.SequenceNode, yaml.MappingNode:
 		if connectionVars[key] {
-			d.errs.add(at(n), object, "%s must be a single value, got %s", key, kindName(n))
+			d.errs.Add(at(n), object, "%s must be a single value, got %s", key, yamldiag.Kind(n))
 		}
 	}
 	return "", false

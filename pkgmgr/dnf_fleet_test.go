@@ -8,18 +8,18 @@ import (
 
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 )
 
 // dnfHost starts the rpm test fleet (one dnf host) and returns it with a
 // function that connects to the dnf host over ssh, as root with the fleet's
-// key and known_hosts (or as testfleet.DeployUser, through sudo).
-func dnfHost(t *testing.T) (*testfleet.Fleet, string, func(user string) transport.Conn) {
+// key and known_hosts (or as localfleet.DeployUser, through sudo).
+func dnfHost(t *testing.T) (*localfleet.Fleet, string, func(user string) transport.Conn) {
 	t.Helper()
-	testfleet.RequireRPM(t)
-	f := testfleet.Start(t, testfleet.Config{Name: "rp", Subnet: 5, RPMHosts: 1, Logf: t.Logf})
-	var fh testfleet.Host
+	localfleet.RequireRPM(t)
+	f := localfleet.Start(t, localfleet.Config{Name: "rp", Subnet: 5, RPMHosts: 1, Logf: t.Logf})
+	var fh localfleet.Host
 	for _, h := range f.Hosts {
 		if h.Kind == "dnf" {
 			fh = h
@@ -103,8 +103,8 @@ func TestDNFOnFleet(t *testing.T) {
 		if sec.Class != pkgmgr.Security || sec.Severity != pkgmgr.High || sec.Installed != "1.0.0-1" || sec.Source != "patchflow" {
 			t.Errorf("demo-app 1.0.1-1 = %+v, want security, high (updateinfo Important), installed 1.0.0-1, source patchflow", sec)
 		}
-		if strings.Join(sec.Advisories, ",") != testfleet.RPMSecurityCVE+","+testfleet.RPMSecurityAdvisory {
-			t.Errorf("demo-app 1.0.1-1 advisories = %v, want [%s %s]", sec.Advisories, testfleet.RPMSecurityCVE, testfleet.RPMSecurityAdvisory)
+		if strings.Join(sec.Advisories, ",") != localfleet.RPMSecurityCVE+","+localfleet.RPMSecurityAdvisory {
+			t.Errorf("demo-app 1.0.1-1 advisories = %v, want [%s %s]", sec.Advisories, localfleet.RPMSecurityCVE, localfleet.RPMSecurityAdvisory)
 		}
 		if u, ok := findUpdate(ups, "demo-app", "1.0.2-1"); !ok || u.Class != pkgmgr.Feature {
 			t.Errorf("demo-app 1.0.2-1 = %+v (found %v), want an enhancement (feature)", u, ok)
@@ -267,26 +267,26 @@ func TestDNFOnFleet(t *testing.T) {
 	})
 
 	t.Run("as a deploy user through sudo", func(t *testing.T) {
-		dm, err := pkgmgr.Detect(ctx, dial(testfleet.DeployUser), true)
+		dm, err := pkgmgr.Detect(ctx, dial(localfleet.DeployUser), true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pins := []pkgmgr.Pin{{Name: "demo-app", Version: "1.0.1-1"}}
 		if err := dm.Install(ctx, pins); err != nil {
-			t.Fatalf("Install as %s with sudo: %v", testfleet.DeployUser, err)
+			t.Fatalf("Install as %s with sudo: %v", localfleet.DeployUser, err)
 		}
 		if got := installed("demo-app"); got != "1.0.1-1" {
 			t.Errorf("demo-app = %q after Install through sudo, want 1.0.1-1", got)
 		}
 		if err := dm.Health(ctx); err != nil {
-			t.Errorf("Health as %s: %v", testfleet.DeployUser, err)
+			t.Errorf("Health as %s: %v", localfleet.DeployUser, err)
 		}
 		ups, err := dm.Pending(ctx)
 		if err != nil {
-			t.Fatalf("Pending as %s: %v", testfleet.DeployUser, err)
+			t.Fatalf("Pending as %s: %v", localfleet.DeployUser, err)
 		}
 		if _, ok := findUpdate(ups, "demo-app", "1.0.2-1"); !ok {
-			t.Errorf("Pending as %s lacks demo-app 1.0.2-1: %+v", testfleet.DeployUser, ups)
+			t.Errorf("Pending as %s lacks demo-app 1.0.2-1: %+v", localfleet.DeployUser, ups)
 		}
 	})
 

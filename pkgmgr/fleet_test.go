@@ -10,7 +10,7 @@ import (
 
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 )
 
@@ -26,13 +26,13 @@ func (c *countingConn) Run(ctx context.Context, cmd transport.Command) (transpor
 }
 
 type pmFleet struct {
-	f    *testfleet.Fleet
+	f    *localfleet.Fleet
 	pool *transport.Pool
 }
 
 func startFleet(t *testing.T) *pmFleet {
 	t.Helper()
-	f := testfleet.Start(t, testfleet.Config{Name: "pm", Subnet: 3, Hosts: 4})
+	f := localfleet.Start(t, localfleet.Config{Name: "pm", Subnet: 3, Hosts: 4})
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
 	t.Cleanup(func() { pool.Close() })
 	return &pmFleet{f: f, pool: pool}
@@ -80,7 +80,7 @@ func TestFleetApt(t *testing.T) {
 
 	// Host 0: the patch life cycle, driven as the sudo user deploy.
 	t.Run("scan install fail repair", func(t *testing.T) {
-		m, _ := p.manager(t, 0, testfleet.DeployUser)
+		m, _ := p.manager(t, 0, localfleet.DeployUser)
 		host := p.f.Hosts[0].Name
 		if err := m.Refresh(ctx); err != nil {
 			t.Fatal(err)
@@ -273,7 +273,7 @@ func TestFleetApt(t *testing.T) {
 	})
 
 	t.Run("sudo password is a transport error", func(t *testing.T) {
-		m, _ := p.manager(t, 3, testfleet.DeployPasswordUser)
+		m, _ := p.manager(t, 3, localfleet.DeployPasswordUser)
 		if err := m.Refresh(ctx); transport.KindOf(err) != transport.SudoPassword {
 			t.Errorf("Refresh as deploy-pw: %v, want SudoPassword", err)
 		}
@@ -284,7 +284,7 @@ func TestFleetApt(t *testing.T) {
 // apt install (alternating demo-app 1.0.1 and 1.0.0, each verified) and one
 // Pending scan through python3-apt.
 func BenchmarkFleetApt(b *testing.B) {
-	f := testfleet.Start(b, testfleet.Config{Name: "pm", Subnet: 3, Hosts: 1})
+	f := localfleet.Start(b, localfleet.Config{Name: "pm", Subnet: 3, Hosts: 1})
 	fh := f.Hosts[0]
 	h := inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
 		SSH: inventory.SSHOptions{IdentityFile: f.KeyPath, KnownHostsFile: f.KnownHostsPath}}
@@ -323,7 +323,7 @@ func BenchmarkFleetApt(b *testing.B) {
 // Run with -benchtime=1x; one op is the whole fleet.
 func BenchmarkFleetAptParallel(b *testing.B) {
 	const hosts, forks = 50, 10
-	f := testfleet.Start(b, testfleet.Config{Name: "pm", Subnet: 3, Hosts: hosts})
+	f := localfleet.Start(b, localfleet.Config{Name: "pm", Subnet: 3, Hosts: hosts})
 	pool := transport.NewPool(transport.NewSSHDialer(transport.WithSSHConfigFile(""), transport.WithAgentSocket("")))
 	defer pool.Close()
 	versions := []string{"1.0.1", "1.0.0"}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 )
 
@@ -40,7 +40,7 @@ func capture(t *testing.T, c transport.Conn, name string, args ...string) {
 // captureRaw copies the repository metadata libzypp keeps in its raw
 // cache (repomd.xml and the updateinfo it names) to testdata/zypper when
 // PATCHFLOW_CAPTURE=1.
-func captureRaw(t *testing.T, f *testfleet.Fleet, host string) {
+func captureRaw(t *testing.T, f *localfleet.Fleet, host string) {
 	t.Helper()
 	if os.Getenv("PATCHFLOW_CAPTURE") != "1" {
 		return

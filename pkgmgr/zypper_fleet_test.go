@@ -10,11 +10,11 @@ import (
 
 	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/pkgmgr"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 )
 
-// Versions in the zypper hosts' repository (testfleet/zypper_pkgs.go).
+// Versions in the zypper hosts' repository (localfleet/zypper_pkgs.go).
 const (
 	zyApp0, zyApp1, zyApp2 = "1.0.0-150500.1.1", "1.0.1-150500.3.1", "1.0.2-150500.5.1"
 	zyLib0, zyLib1         = "1.0-150500.1.1", "1.1-150500.3.1"
@@ -23,15 +23,15 @@ const (
 
 // zypperHost starts a fleet with one zypper host and returns it with a
 // function that connects to it over ssh, as root with the fleet's key and
-// known_hosts (or as testfleet.DeployUser, through sudo). zypper waits
+// known_hosts (or as localfleet.DeployUser, through sudo). zypper waits
 // 3 s for a held zypp lock in these tests.
-func zypperHost(t testing.TB) (*testfleet.Fleet, string, func(user string) transport.Conn) {
+func zypperHost(t testing.TB) (*localfleet.Fleet, string, func(user string) transport.Conn) {
 	t.Helper()
-	testfleet.RequireZypper(t)
+	localfleet.RequireZypper(t)
 	old := pkgmgr.ZypperLockWait
 	pkgmgr.ZypperLockWait = 3 * time.Second
 	t.Cleanup(func() { pkgmgr.ZypperLockWait = old })
-	f := testfleet.Start(t, testfleet.Config{Name: "zy", Subnet: 60, ZypperHosts: 1, Logf: t.Logf})
+	f := localfleet.Start(t, localfleet.Config{Name: "zy", Subnet: 60, ZypperHosts: 1, Logf: t.Logf})
 	fh := f.Hosts[0]
 	if fh.Kind != "zypper" {
 		t.Fatalf("fleet host %+v, want a zypper host", fh)
@@ -103,14 +103,14 @@ func TestZypperOnFleet(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("pending on %s: %d updates", host, len(ups))
-		if len(ups) < testfleet.ZypperEstatePackages {
-			t.Errorf("Pending lists %d updates, want the estate's %d and the demo packages'", len(ups), testfleet.ZypperEstatePackages)
+		if len(ups) < localfleet.ZypperEstatePackages {
+			t.Errorf("Pending lists %d updates, want the estate's %d and the demo packages'", len(ups), localfleet.ZypperEstatePackages)
 		}
 		sec := findZypperUpdate(t, ups, "demo-app", zyApp1)
 		if sec.Class != pkgmgr.Security || sec.Severity != pkgmgr.High || sec.Installed != zyApp0 || sec.Source != "patchflow" ||
-			strings.Join(sec.Advisories, ",") != testfleet.ZypperSecurityCVE+","+testfleet.ZypperSecurityPatch {
+			strings.Join(sec.Advisories, ",") != localfleet.ZypperSecurityCVE+","+localfleet.ZypperSecurityPatch {
 			t.Errorf("demo-app %s = %+v, want security, high (SUSE important), installed %s, source patchflow, advisories [%s %s]",
-				zyApp1, sec, zyApp0, testfleet.ZypperSecurityCVE, testfleet.ZypperSecurityPatch)
+				zyApp1, sec, zyApp0, localfleet.ZypperSecurityCVE, localfleet.ZypperSecurityPatch)
 		}
 		for _, want := range []struct {
 			name, version string
@@ -141,7 +141,7 @@ func TestZypperOnFleet(t *testing.T) {
 			t.Errorf("estate-04 2.2 = %+v, want security, high", u)
 		}
 
-		with := pkgmgr.NewZypper(c, false).WithInteractive(testfleet.ZypperInteractivePatch)
+		with := pkgmgr.NewZypper(c, false).WithInteractive(localfleet.ZypperInteractivePatch)
 		ups, err := with.Pending(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -305,7 +305,7 @@ func TestZypperOnFleet(t *testing.T) {
 			t.Errorf("Health after the downgrade: %v", err)
 		}
 		// What the driver's package stack step runs, and zypper's 103.
-		capture(t, c, "install-stack-patch", "install", "--oldpackage", "--name", "--", "demo-stack="+zyV1, "patch:"+testfleet.ZypperStackPatch)
+		capture(t, c, "install-stack-patch", "install", "--oldpackage", "--name", "--", "demo-stack="+zyV1, "patch:"+localfleet.ZypperStackPatch)
 		capture(t, c, "install-downgrade-stack", "install", "--oldpackage", "--name", "--", "demo-stack="+zyV0)
 	})
 
@@ -353,29 +353,29 @@ func TestZypperOnFleet(t *testing.T) {
 	})
 
 	t.Run("as a deploy user through sudo", func(t *testing.T) {
-		dm, err := pkgmgr.Detect(ctx, dial(testfleet.DeployUser), true)
+		dm, err := pkgmgr.Detect(ctx, dial(localfleet.DeployUser), true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pins := []pkgmgr.Pin{{Name: "demo-app", Version: zyApp1}}
 		if err := dm.Install(ctx, pins); err != nil {
-			t.Fatalf("Install as %s with sudo: %v", testfleet.DeployUser, err)
+			t.Fatalf("Install as %s with sudo: %v", localfleet.DeployUser, err)
 		}
 		if got := installed("demo-app"); got != zyApp1 {
 			t.Errorf("demo-app = %q after Install through sudo, want %s", got, zyApp1)
 		}
 		if err := dm.Health(ctx); err != nil {
-			t.Errorf("Health as %s: %v", testfleet.DeployUser, err)
+			t.Errorf("Health as %s: %v", localfleet.DeployUser, err)
 		}
 		if _, err := dm.RebootRequired(ctx); err != nil {
-			t.Errorf("RebootRequired as %s: %v", testfleet.DeployUser, err)
+			t.Errorf("RebootRequired as %s: %v", localfleet.DeployUser, err)
 		}
 		ups, err := dm.Pending(ctx)
 		if err != nil {
-			t.Fatalf("Pending as %s: %v", testfleet.DeployUser, err)
+			t.Fatalf("Pending as %s: %v", localfleet.DeployUser, err)
 		}
 		if _, ok := findUpdate(ups, "demo-app", zyApp2); !ok {
-			t.Errorf("Pending as %s lacks demo-app %s: %+v", testfleet.DeployUser, zyApp2, ups)
+			t.Errorf("Pending as %s lacks demo-app %s: %+v", localfleet.DeployUser, zyApp2, ups)
 		}
 	})
 
@@ -400,7 +400,7 @@ func TestZypperOnFleet(t *testing.T) {
 		if err := f.MarkBad(host); err != nil {
 			t.Fatal(err)
 		}
-		defer f.Exec(ctx, host, "rm", "-f", testfleet.DemoFailFile)
+		defer f.Exec(ctx, host, "rm", "-f", localfleet.DemoFailFile)
 		err := m.Install(ctx, []pkgmgr.Pin{{Name: "demo-lib", Version: zyLib1}})
 		if pkgmgr.KindOf(err) != pkgmgr.ScriptFailed || !strings.Contains(err.Error(), "demo-lib is "+zyLib1) {
 			t.Errorf("Install(demo-lib %s) on a marked host = %v, want script-failed, demo-lib installed", zyLib1, err)

@@ -3,6 +3,8 @@ package policies
 import (
 	"fmt"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // Defaults for fields a policy leaves out. They lean to the safe side: a
@@ -11,7 +13,7 @@ import (
 const (
 	DefaultMaxParallel     = 1
 	DefaultApprovalTimeout = Duration(24 * time.Hour)
-	DefaultTimezone        = "UTC"
+	DefaultTimezone        = domain.DefaultTimezone
 	DefaultCatchupWindow   = Duration(time.Hour)
 	DefaultCheckTimeout    = Duration(30 * time.Second)
 	DefaultDecisionTimeout = Duration(24 * time.Hour)
@@ -22,15 +24,15 @@ const (
 func Default() *Policy {
 	return &Policy{
 		Patches: Patches{
-			Classifications: []string{ClassSecurity},
-			MinSeverity:     SeverityLow,
+			Classifications: []domain.Class{domain.ClassSecurity},
+			MinSeverity:     domain.SeverityLow,
 			UnknownSeverity: "include",
 		},
-		Approval: Approval{Mode: ApprovalAuto, Timeout: DefaultApprovalTimeout, OnTimeout: OnTimeoutAbort},
+		Approval: Approval{Mode: domain.ApprovalAuto, Timeout: DefaultApprovalTimeout, OnTimeout: domain.ApprovalTimeoutAbort},
 		Window:   Window{Timezone: DefaultTimezone, CatchupWindow: DefaultCatchupWindow},
-		Rollout:  Rollout{MaxParallel: DefaultMaxParallel, OnBudgetBreach: BreachPause},
+		Rollout:  Rollout{MaxParallel: DefaultMaxParallel, OnBudgetBreach: domain.BreachPause},
 		Host: HostSteps{
-			Reboot: RebootIfRequired,
+			Reboot: domain.RebootIfRequired,
 			Timeouts: HostTimeouts{
 				Precheck: Duration(5 * time.Minute),
 				Apply:    Duration(30 * time.Minute),
@@ -39,7 +41,7 @@ func Default() *Policy {
 				Hook:     Duration(5 * time.Minute),
 			},
 		},
-		Rollback: Rollback{OnHostFailure: true, DecisionTimeout: DefaultDecisionTimeout, OnDecisionTimeout: DecisionSkip},
+		Rollback: Rollback{OnHostFailure: true, DecisionTimeout: DefaultDecisionTimeout, OnDecisionTimeout: domain.DecisionSkip},
 	}
 }
 
@@ -63,15 +65,15 @@ func applyDerivedDefaults(p *Policy) {
 		c := &p.Checks[i]
 		path := fmt.Sprintf("checks[%d]", i)
 		if !p.pos.has(path + ".scope") {
-			c.Scope = ScopeHost
-			if c.Type == CheckPromQL {
-				c.Scope = ScopeWave
+			c.Scope = domain.ScopeHost
+			if c.Type == domain.CheckPromQL {
+				c.Scope = domain.ScopeWave
 			}
 		}
 		if !p.pos.has(path + ".timeout") {
 			c.Timeout = DefaultCheckTimeout
 		}
-		if c.Type == CheckHTTP && !p.pos.has(path+".expect_status") {
+		if c.Type == domain.CheckHTTP && !p.pos.has(path+".expect_status") {
 			c.ExpectStatus = 200
 		}
 	}

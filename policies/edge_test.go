@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 const header = "apiVersion: patchflow/v1\nkind: PatchPolicy\nmetadata: {name: edge}\ntargets: {inventory: hosts.yaml}\n"
@@ -61,7 +63,7 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 		strings.Repeat(", *w", 40000) + "]\n"
 	start := time.Now()
 	_, err := Parse("f.yaml", []byte(doc))
-	want := "f.yaml:7:21: policy: document expands to more than 200000 values (anchors and aliases?); policies are far smaller"
+	want := "f.yaml:7:21: policy: file expands to more than 200000 YAML values through anchors and aliases; refusing to read it"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %.300v, want prefix %q", err, want)
 	}
@@ -89,7 +91,7 @@ rollout:
   waves: [{count: 1}, {percent: 50, max_parallel: 7}]
 `)
 	c0, c1 := p.Checks[0], p.Checks[1]
-	if c0.Scope != ScopeHost || c0.ExpectStatus != 200 || c0.Timeout != DefaultCheckTimeout || c1.Scope != ScopeWave {
+	if c0.Scope != domain.ScopeHost || c0.ExpectStatus != 200 || c0.Timeout != DefaultCheckTimeout || c1.Scope != domain.ScopeWave {
 		t.Errorf("check defaults: %+v %+v", c0, c1)
 	}
 	w := p.Rollout.Waves

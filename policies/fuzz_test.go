@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // FuzzParse checks that no input makes the loader panic, that it returns a
@@ -36,9 +39,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse returned policy %v and error %v; want exactly one", p != nil, err)
 		}
 		if err != nil {
-			var errs Errors
+			var errs yamldiag.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %T %q is not a non-empty policies.Errors", err, err)
+				t.Fatalf("error %T %q is not a non-empty yamldiag.Errors", err, err)
 			}
 			for _, e := range errs {
 				if e.File != "fuzz.yaml" || e.Problem == "" || !strings.HasPrefix(e.Error(), "fuzz.yaml") {
@@ -62,25 +65,29 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(&back, p) {
 			t.Fatalf("JSON round trip changed the policy:\n%s", b)
 		}
+		spec := p.CycleSpec()
+		if err := spec.Validate(); err != nil {
+			t.Fatalf("the spec of an accepted policy is invalid: %v", err)
+		}
 		for _, n := range []int{0, 1, 7, 1000} {
-			if plan, err := p.Plan(n); err == nil {
+			if plan, err := domain.PlanWaves(spec.Waves, n); err == nil {
 				total := 0
 				for _, w := range plan {
 					total += w.Size
 					if w.Size < 1 || w.MaxParallel < 1 {
-						t.Fatalf("Plan(%d) has wave %+v", n, w)
+						t.Fatalf("PlanWaves(%d) has wave %+v", n, w)
 					}
 				}
 				if total != n {
-					t.Fatalf("Plan(%d) covers %d hosts", n, total)
+					t.Fatalf("PlanWaves(%d) covers %d hosts", n, total)
 				}
 			}
-			if b := p.EffectiveBudget(n); b < 0 || b > n && p.Rollout.FailureBudget.Count == 0 {
-				t.Fatalf("EffectiveBudget(%d) = %d", n, b)
+			if b := spec.Budget.Tolerated(n); b < 0 || b > n && p.Rollout.FailureBudget.Count == 0 {
+				t.Fatalf("Tolerated(%d) = %d", n, b)
 			}
 		}
 		after := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		starts, err := p.Window.NextWindows(after, 3)
+		starts, err := p.Window.CycleWindow().NextWindows(after, 3)
 		if err != nil {
 			t.Fatalf("NextWindows of an accepted policy: %v", err)
 		}
@@ -89,8 +96,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("NextWindows not strictly increasing after %s: %v", after, starts)
 			}
 		}
-		if _, ok := p.Window.Spec(); ok != p.Window.Scheduled() {
-			t.Fatalf("Spec ok = %v for Scheduled() = %v", ok, p.Window.Scheduled())
+		if _, ok := p.Window.ScheduleSpec(); ok != p.Window.Scheduled() {
+			t.Fatalf("ScheduleSpec ok = %v for Scheduled() = %v", ok, p.Window.Scheduled())
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // badFiles lists every testdata/*.bad.yaml with the exact errors a user
@@ -280,9 +282,9 @@ func TestBadFiles(t *testing.T) {
 			if p != nil {
 				t.Errorf("Load(%s) returned a policy along with errors", tc.file)
 			}
-			var errs Errors
+			var errs yamldiag.Errors
 			if !errors.As(err, &errs) {
-				t.Fatalf("Load(%s) error is %T, want policies.Errors", tc.file, err)
+				t.Fatalf("Load(%s) error is %T, want yamldiag.Errors", tc.file, err)
 			}
 			got := strings.Split(err.Error(), "\n")
 			if strings.Join(got, "\n") != strings.Join(tc.errs, "\n") {

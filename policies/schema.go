@@ -2,13 +2,15 @@ package policies
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/patchflow/patchflow/internal/safetext"
 	"gopkg.in/yaml.v3"
+
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // maxNodes bounds the values the schema walk visits, so aliases that expand a
@@ -27,14 +29,13 @@ var durationType = reflect.TypeOf(Duration(0))
 // wrong types, each at its position. It also records the position of every
 // value by schema path, the mirror the validation pass reports with.
 type walker struct {
-	file    string
-	errs    Errors
-	at      map[string]pos
-	visited int
+	errs   *yamldiag.List
+	at     map[string]yamldiag.Pos
+	budget yamldiag.Budget
 }
 
 func (w *walker) errorf(n *yaml.Node, object, format string, args ...any) {
-	w.errs = append(w.errs, &Error{File: w.file, Line: n.Line, Col: n.Column, Object: object, Problem: fmt.Sprintf(format, args...)})
+	w.errs.Add(yamldiag.Pos{Line: n.Line, Col: n.Column}, object, format, args...)
 }
 
 // describe renders a node for a "got ..." suffix.
@@ -50,22 +51,6 @@ func describe(n *yaml.Node) string {
 	return quote(n.Value)
 }
 
-// quote renders a user value in errors: a short excerpt with control
-// characters escaped, so a huge or hostile value cannot flood the output.
-func quote(s string) string { return safetext.Excerpt(s) }
-
-// kindOf names what a node is without quoting it, for a document that is
-// not a policy at all (a key file, a credentials document).
-func kindOf(n *yaml.Node) string {
-	switch {
-	case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
-		return "a string"
-	case n.Kind == yaml.ScalarNode:
-		return "a single value"
-	}
-	return describe(n)
-}
-
 // obj is how errors name a mapping: its object name, and a prefix for the
 // labels of its fields when it is nested inside a list item ("threshold."),
 // so they read `check "p95": threshold.op ...`.
@@ -77,12 +62,11 @@ type obj struct {
 // walk checks node n, the value of field label inside object, against type
 // t; self names n in errors about its own fields when it is a mapping.
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, self obj) {
-	w.visited++
-	if w.visited > maxNodes {
-		if w.visited == maxNodes+1 {
-			w.errorf(n, "policy", "document expands to more than %d values (anchors and aliases?); policies are far smaller", maxNodes)
-		}
+	if !w.budget.Visit(w.errs, n) {
 		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
@@ -92,7 +76,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 		n = n.Alias
 	}
 	if _, seen := w.at[path]; !seen {
-		w.at[path] = pos{n.Line, n.Column}
+		w.at[path] = yamldiag.Pos{Line: n.Line, Col: n.Column}
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		w.errorf(n, object, "%s has no value; remove the key to use the default, or give a value", label)
@@ -103,9 +87,6 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path, object, label string, 
 		return
 	}
 	switch t.Kind() {
-	case reflect.Pointer:
-		w.walk(n, t.Elem(), path, object, label, self)
-		w.visited--
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			w.errorf(n, object, "%s must be a mapping of fields, got %s", label, describe(n))
@@ -330,54 +311,12 @@ func yamlFields(t reflect.Type) map[string]reflect.StructField {
 	return out
 }
 
-// didYouMean suggests the known field nearest to an unknown key: the same
-// name spelt in another case or separator style, or one within a small edit
-// distance.
+// didYouMean suggests the known field nearest to an unknown key, else
+// lists the known fields.
 func didYouMean(key string, fields map[string]reflect.StructField) string {
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	norm := func(s string) string {
-		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
-	}
-	best, bestD := "", 3
-	for _, name := range names {
-		if norm(name) == norm(key) {
-			return fmt.Sprintf(" (did you mean %q?)", name)
-		}
-		if d := editDistance(key, name); d < bestD && d <= len(name)/3+1 {
-			best, bestD = name, d
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+	names := slices.Sorted(maps.Keys(fields))
+	if near := yamldiag.Suggest(key, names); near != "" {
+		return fmt.Sprintf(" (did you mean %q?)", near)
 	}
 	return fmt.Sprintf(" (known fields: %s)", strings.Join(names, ", "))
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes; keys
-// longer than 64 bytes are never near misses, which keeps the cost bounded.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -1,5 +1,7 @@
 package policies
 
+import "github.com/patchflow/patchflow/domain"
+
 // APIVersion and Kind identify a policy document; both are required at the top
 // of every policy file.
 const (
@@ -63,28 +65,13 @@ type Staging struct {
 	Count  int      `json:"count" yaml:"count"`
 }
 
-// Patch classifications (DESIGN.md 2b). Critical means a security update of
-// severity critical.
-const (
-	ClassSecurity = "security"
-	ClassCritical = "critical"
-	ClassBugfix   = "bugfix"
-	ClassFeature  = "feature"
-)
-
-// Severities, most severe first.
-const (
-	SeverityCritical = "critical"
-	SeverityHigh     = "high"
-	SeverityMedium   = "medium"
-	SeverityLow      = "low"
-)
-
 // Patches selects which pending updates a cycle installs.
 type Patches struct {
-	Classifications []string `json:"classifications" yaml:"classifications"`
+	// Classifications are domain.SelectableClasses (critical: a security
+	// update of severity critical).
+	Classifications []domain.Class `json:"classifications" yaml:"classifications"`
 	// MinSeverity drops updates below this severity (critical|high|medium|low).
-	MinSeverity string `json:"min_severity" yaml:"min_severity"`
+	MinSeverity domain.Severity `json:"min_severity" yaml:"min_severity"`
 	// UnknownSeverity says how an update without a severity counts:
 	// "include" (always passes min_severity), "exclude", or "as:<level>".
 	UnknownSeverity string `json:"unknown_severity" yaml:"unknown_severity"`
@@ -100,19 +87,11 @@ type Patches struct {
 	Reject  []string `json:"reject" yaml:"reject"`
 }
 
-// Approval modes and timeout actions.
-const (
-	ApprovalAuto     = "auto"
-	ApprovalManual   = "manual"
-	OnTimeoutProceed = "proceed"
-	OnTimeoutAbort   = "abort"
-)
-
 // Approval says whether a planned cycle waits for an operator.
 type Approval struct {
-	Mode      string   `json:"mode" yaml:"mode"`
-	Timeout   Duration `json:"timeout" yaml:"timeout"`
-	OnTimeout string   `json:"on_timeout" yaml:"on_timeout"`
+	Mode      domain.ApprovalMode          `json:"mode" yaml:"mode"`
+	Timeout   Duration                     `json:"timeout" yaml:"timeout"`
+	OnTimeout domain.ApprovalTimeoutAction `json:"on_timeout" yaml:"on_timeout"`
 }
 
 // Window is the maintenance window: when batches of hosts may start. Either
@@ -136,20 +115,13 @@ type Calendar struct {
 	Start string   `json:"start" yaml:"start"`
 }
 
-// Budget breach actions.
-const (
-	BreachPause        = "pause"
-	BreachRollbackWave = "rollback_wave"
-	BreachRollbackAll  = "rollback_all"
-)
-
 // Rollout describes the waves after staging.
 type Rollout struct {
 	Waves []Wave `json:"waves" yaml:"waves"`
 	// MaxParallel is the default for waves that do not set their own.
-	MaxParallel    int           `json:"max_parallel" yaml:"max_parallel"`
-	FailureBudget  FailureBudget `json:"failure_budget" yaml:"failure_budget"`
-	OnBudgetBreach string        `json:"on_budget_breach" yaml:"on_budget_breach"`
+	MaxParallel    int                 `json:"max_parallel" yaml:"max_parallel"`
+	FailureBudget  FailureBudget       `json:"failure_budget" yaml:"failure_budget"`
+	OnBudgetBreach domain.BreachAction `json:"on_budget_breach" yaml:"on_budget_breach"`
 }
 
 // Wave is one step of the rollout: Count hosts or Percent of the fleet
@@ -170,21 +142,14 @@ type FailureBudget struct {
 	Percent float64 `json:"percent" yaml:"percent"`
 }
 
-// Reboot policies.
-const (
-	RebootIfRequired = "if_required"
-	RebootAlways     = "always"
-	RebootNever      = "never"
-)
-
 // HostSteps configures the per-host pipeline.
 type HostSteps struct {
 	// PreHooks and PostHooks are argv lists run on the host, never shell
 	// strings.
-	PreHooks  [][]string   `json:"pre_hooks" yaml:"pre_hooks"`
-	PostHooks [][]string   `json:"post_hooks" yaml:"post_hooks"`
-	Reboot    string       `json:"reboot" yaml:"reboot"`
-	Timeouts  HostTimeouts `json:"timeouts" yaml:"timeouts"`
+	PreHooks  [][]string          `json:"pre_hooks" yaml:"pre_hooks"`
+	PostHooks [][]string          `json:"post_hooks" yaml:"post_hooks"`
+	Reboot    domain.RebootPolicy `json:"reboot" yaml:"reboot"`
+	Timeouts  HostTimeouts        `json:"timeouts" yaml:"timeouts"`
 }
 
 // HostTimeouts bound each host step; Hook applies to each hook separately.
@@ -196,24 +161,14 @@ type HostTimeouts struct {
 	Hook     Duration `json:"hook" yaml:"hook"`
 }
 
-// Check types and scopes.
-const (
-	CheckCommand = "command"
-	CheckHTTP    = "http"
-	CheckTCP     = "tcp"
-	CheckPromQL  = "promql"
-	ScopeHost    = "host"
-	ScopeWave    = "wave"
-)
-
 // Check is one verification. Host-scoped checks run on or against each host
 // after it is patched ("{host}" in url/address is replaced by its address);
 // wave-scoped checks run after each wave's bake.
 type Check struct {
-	Name    string   `json:"name" yaml:"name"`
-	Type    string   `json:"type" yaml:"type"`
-	Scope   string   `json:"scope" yaml:"scope"`
-	Timeout Duration `json:"timeout" yaml:"timeout"`
+	Name    string            `json:"name" yaml:"name"`
+	Type    domain.CheckType  `json:"type" yaml:"type"`
+	Scope   domain.CheckScope `json:"scope" yaml:"scope"`
+	Timeout Duration          `json:"timeout" yaml:"timeout"`
 	// Command (type command) is an argv run on the host; exit 0 passes.
 	Command []string `json:"command" yaml:"command"`
 	// URL and ExpectStatus (type http).
@@ -241,19 +196,13 @@ type BeforeAfter struct {
 	MaxIncreasePercent float64 `json:"max_increase_percent" yaml:"max_increase_percent"`
 }
 
-// Decision timeout actions.
-const (
-	DecisionSkip  = "skip"
-	DecisionAbort = "abort"
-)
-
 // Rollback says what happens to a host whose patch fails.
 type Rollback struct {
 	// OnHostFailure returns a failed host to its snapshot versions.
 	OnHostFailure bool `json:"on_host_failure" yaml:"on_host_failure"`
 	// DecisionTimeout is how long a failed host waits for retry or skip.
-	DecisionTimeout   Duration `json:"decision_timeout" yaml:"decision_timeout"`
-	OnDecisionTimeout string   `json:"on_decision_timeout" yaml:"on_decision_timeout"`
+	DecisionTimeout   Duration                     `json:"decision_timeout" yaml:"decision_timeout"`
+	OnDecisionTimeout domain.DecisionTimeoutAction `json:"on_decision_timeout" yaml:"on_decision_timeout"`
 }
 
 // SLA is the time to remediate per severity (0 = none).

@@ -6,21 +6,25 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
 // validator collects every semantic problem of a decoded policy.
 type validator struct {
 	p    *Policy
-	errs Errors
+	errs *yamldiag.List
 }
 
 // errf records a problem with the value at path, inside object.
 func (v *validator) errf(path, object, format string, args ...any) {
-	v.errs = append(v.errs, v.p.ErrorAt(path, object, format, args...))
+	v.errs.Append(v.p.ErrorAt(path, object, format, args...))
 }
 
-func validate(p *Policy) Errors {
-	v := &validator{p: p}
+// validate records every semantic problem of a decoded policy in errs.
+func validate(p *Policy, errs *yamldiag.List) {
+	v := &validator{p: p, errs: errs}
 	v.metadata()
 	v.targets()
 	v.patches()
@@ -32,7 +36,6 @@ func validate(p *Policy) Errors {
 	v.rollback()
 	v.sla()
 	v.notifications()
-	return v.errs
 }
 
 var policyName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
@@ -74,8 +77,8 @@ func (v *validator) targets() {
 		seen[h] = i
 	}
 	switch {
-	case s.Count < 0 || s.Count > MaxFleetSize:
-		v.errf("targets.staging.count", "targets.staging", "count must be from 0 to %d, got %d", MaxFleetSize, s.Count)
+	case s.Count < 0 || s.Count > domain.MaxFleet:
+		v.errf("targets.staging.count", "targets.staging", "count must be from 0 to %d, got %d", domain.MaxFleet, s.Count)
 	case s.Count > 0 && len(s.Hosts) == 0 && len(s.Select) == 0:
 		v.errf("targets.staging.count", "targets.staging", "count needs hosts or select to choose from, got count %d alone", s.Count)
 	case s.Count > len(s.Hosts) && len(s.Select) == 0:
@@ -109,31 +112,27 @@ func sameTerms(a, b []string) bool {
 	return slices.Equal(set(a), set(b))
 }
 
-var severityRank = map[string]int{SeverityCritical: 4, SeverityHigh: 3, SeverityMedium: 2, SeverityLow: 1}
-
 func (v *validator) patches() {
 	pt := v.p.Patches
 	if len(pt.Classifications) == 0 {
-		v.errf("patches.classifications", "patches", "classifications must list at least one of security, critical, bugfix, feature, got an empty list")
+		v.errf("patches.classifications", "patches", "classifications must list at least one of %s, got an empty list", domain.Choices(domain.SelectableClasses))
 	}
-	seen := map[string]bool{}
+	seen := map[domain.Class]bool{}
 	for i, c := range pt.Classifications {
 		path := fmt.Sprintf("patches.classifications[%d]", i)
 		switch {
-		case !slices.Contains([]string{ClassSecurity, ClassCritical, ClassBugfix, ClassFeature}, c):
-			v.errf(path, "patches", "classifications[%d] must be security, critical, bugfix or feature, got %s", i, quote(c))
+		case !slices.Contains(domain.SelectableClasses, c):
+			v.errf(path, "patches", "classifications[%d] must be %s, got %s", i, domain.Choices(domain.SelectableClasses), quote(string(c)))
 		case seen[c]:
-			v.errf(path, "patches", "classification %s is listed twice", quote(c))
+			v.errf(path, "patches", "classification %s is listed twice", quote(string(c)))
 		}
 		seen[c] = true
 	}
-	if _, ok := severityRank[pt.MinSeverity]; !ok {
-		v.errf("patches.min_severity", "patches", "min_severity must be critical, high, medium or low, got %s", quote(pt.MinSeverity))
+	if !pt.MinSeverity.Known() {
+		v.errf("patches.min_severity", "patches", "min_severity must be %s, got %s", domain.Choices(domain.KnownSeverities), quote(string(pt.MinSeverity)))
 	}
-	if u := pt.UnknownSeverity; u != "include" && u != "exclude" {
-		if level, ok := strings.CutPrefix(u, "as:"); !ok || severityRank[level] == 0 {
-			v.errf("patches.unknown_severity", "patches", "unknown_severity must be include, exclude or as:<critical|high|medium|low>, got %s", quote(u))
-		}
+	if _, ok := pt.unknownSeverity(); !ok {
+		v.errf("patches.unknown_severity", "patches", "unknown_severity must be include, exclude or as:<critical|high|medium|low>, got %s", quote(pt.UnknownSeverity))
 	}
 	for _, list := range []struct {
 		key   string
@@ -166,27 +165,27 @@ func (v *validator) patches() {
 func (v *validator) approval() {
 	a := v.p.Approval
 	switch a.Mode {
-	case ApprovalAuto:
+	case domain.ApprovalAuto:
 		for _, key := range []string{"timeout", "on_timeout"} {
 			if v.p.pos.has("approval." + key) {
 				v.errf("approval."+key, "approval", "%s applies to manual approval only, got it with mode auto", key)
 			}
 		}
-	case ApprovalManual:
+	case domain.ApprovalManual:
 		if a.Timeout < MinApprovalTimeout {
 			v.errf("approval.timeout", "approval", "timeout must be at least %s for manual approval (an operator has to answer in time), got %s", MinApprovalTimeout, a.Timeout)
 		}
 	default:
-		v.errf("approval.mode", "approval", "mode must be auto or manual, got %s", quote(a.Mode))
+		v.errf("approval.mode", "approval", "mode must be %s, got %s", domain.Choices(domain.ApprovalModes), quote(string(a.Mode)))
 	}
-	if a.Mode == ApprovalManual && a.OnTimeout != OnTimeoutProceed && a.OnTimeout != OnTimeoutAbort {
-		v.errf("approval.on_timeout", "approval", "on_timeout must be proceed or abort, got %s", quote(a.OnTimeout))
+	if a.Mode == domain.ApprovalManual && !slices.Contains(domain.ApprovalTimeoutActions, a.OnTimeout) {
+		v.errf("approval.on_timeout", "approval", "on_timeout must be %s, got %s", domain.Choices(domain.ApprovalTimeoutActions), quote(string(a.OnTimeout)))
 	}
 }
 
 func (v *validator) window() {
 	w := &v.p.Window
-	if _, err := w.Location(); err != nil {
+	if _, err := (&domain.Window{Timezone: w.Timezone}).Location(); err != nil {
 		v.errf("window.timezone", "window", "timezone must be an IANA zone such as Europe/Berlin or UTC, got %s", quote(w.Timezone))
 	}
 	blackouts := map[string]int{}
@@ -239,15 +238,16 @@ func (v *validator) window() {
 		return
 	}
 	v.windowOpens()
-	worst := v.p.Host.WorstCase()
+	steps := v.p.hostSteps()
+	worst := steps.WorstCase()
 	if usable := (w.Duration - w.Jitter).Std(); usable < worst {
-		t := v.p.Host.Timeouts
-		detail := fmt.Sprintf("precheck %s + apply %s + verify %s", t.Precheck, t.Apply, t.Verify)
-		if v.p.Host.Reboot != RebootNever {
-			detail += fmt.Sprintf(" + reboot %s", t.Reboot)
+		l := steps.Limits()
+		detail := fmt.Sprintf("precheck %s + apply %s + verify %s", Duration(l.Precheck), Duration(l.Apply), Duration(l.Verify))
+		if steps.Reboot != domain.RebootNever {
+			detail += fmt.Sprintf(" + reboot %s", Duration(l.Reboot))
 		}
-		if n := len(v.p.Host.PreHooks) + len(v.p.Host.PostHooks); n > 0 {
-			detail += fmt.Sprintf(" + %d hooks x %s", n, t.Hook)
+		if n := len(steps.PreHooks) + len(steps.PostHooks); n > 0 {
+			detail += fmt.Sprintf(" + %d hooks x %s", n, Duration(steps.HookTimeout))
 		}
 		jit := ""
 		if w.Jitter > 0 {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // checkObject names check i in errors.
@@ -66,44 +68,42 @@ func (v *validator) checks() {
 		if c.Timeout < MinStepTimeout {
 			v.errf(path+".timeout", obj, "timeout must be at least %s, got %s", MinStepTimeout, c.Timeout)
 		}
-		if c.Scope != ScopeHost && c.Scope != ScopeWave {
-			v.errf(path+".scope", obj, "scope must be host or wave, got %s", quote(c.Scope))
+		if !slices.Contains(domain.CheckScopes, c.Scope) {
+			v.errf(path+".scope", obj, "scope must be %s, got %s", domain.Choices(domain.CheckScopes), quote(string(c.Scope)))
 		}
 		// Fields that belong to another type are mistakes, not no-ops.
-		owner := map[string]string{"command": CheckCommand, "url": CheckHTTP, "expect_status": CheckHTTP,
-			"address": CheckTCP, "prometheus": CheckPromQL, "query": CheckPromQL, "threshold": CheckPromQL, "before_after": CheckPromQL}
+		owner := map[string]domain.CheckType{"command": domain.CheckCommand, "url": domain.CheckHTTP, "expect_status": domain.CheckHTTP,
+			"address": domain.CheckTCP, "prometheus": domain.CheckPromQL, "query": domain.CheckPromQL, "threshold": domain.CheckPromQL, "before_after": domain.CheckPromQL}
 		for _, key := range []string{"command", "url", "expect_status", "address", "prometheus", "query", "threshold", "before_after"} {
-			if v.p.pos.has(path+"."+key) && owner[key] != c.Type && slices.Contains([]string{CheckCommand, CheckHTTP, CheckTCP, CheckPromQL}, c.Type) {
+			if v.p.pos.has(path+"."+key) && owner[key] != c.Type && slices.Contains(domain.CheckTypes, c.Type) {
 				v.errf(path+"."+key, obj, "%s applies to type %s only, got it on type %s", key, owner[key], c.Type)
 			}
 		}
 		switch c.Type {
-		case CheckCommand:
+		case domain.CheckCommand:
 			v.argv(path+".command", obj, "command", c.Command)
-			if c.Scope == ScopeWave {
+			if c.Scope == domain.ScopeWave {
 				v.errf(path+".scope", obj, "a command check runs on each host, so scope must be host, got wave")
 			}
-		case CheckHTTP:
+		case domain.CheckHTTP:
 			if err := validHTTPURL(strings.ReplaceAll(c.URL, "{host}", "host.invalid")); err != nil {
 				v.errf(path+".url", obj, "url must be an http:// or https:// URL ({host} is replaced by the host address): %v, got %s", err, quote(c.URL))
 			}
 			if c.ExpectStatus < 100 || c.ExpectStatus > 599 {
 				v.errf(path+".expect_status", obj, "expect_status must be an HTTP status 100-599, got %d", c.ExpectStatus)
 			}
-		case CheckTCP:
+		case domain.CheckTCP:
 			host, port, err := net.SplitHostPort(c.Address)
 			if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 				v.errf(path+".address", obj, "address must be host:port with port 1-65535 ({host} is replaced by the host address), got %s", quote(c.Address))
 			}
-		case CheckPromQL:
+		case domain.CheckPromQL:
 			v.promql(path, obj, c)
 		default:
-			v.errf(path+".type", obj, "type must be command, http, tcp or promql, got %s", quote(c.Type))
+			v.errf(path+".type", obj, "type must be %s, got %s", domain.Choices(domain.CheckTypes), quote(string(c.Type)))
 		}
 	}
 }
-
-var thresholdOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
 func (v *validator) promql(path, obj string, c *Check) {
 	if err := validHTTPURL(c.Prometheus); err != nil {
@@ -114,13 +114,13 @@ func (v *validator) promql(path, obj string, c *Check) {
 	} else if err := checkPromQL(c.Query); err != nil {
 		v.errf(path+".query", obj, "query is not valid PromQL: %v, got %s", err, quote(c.Query))
 	}
-	if c.Scope != ScopeWave {
-		v.errf(path+".scope", obj, "a promql check measures the fleet, so scope must be wave, got %s", quote(c.Scope))
+	if c.Scope != domain.ScopeWave {
+		v.errf(path+".scope", obj, "a promql check measures the fleet, so scope must be wave, got %s", quote(string(c.Scope)))
 	}
 	if c.Threshold == nil && c.BeforeAfter == nil {
 		v.errf(path, obj, "a promql check needs threshold or before_after (or both), got neither")
 	}
-	if t := c.Threshold; t != nil && !slices.Contains(thresholdOps, t.Op) {
+	if t := c.Threshold; t != nil && !slices.Contains(domain.ThresholdOps, t.Op) {
 		v.errf(path+".threshold.op", obj, "threshold op must be one of < <= > >= == !=, got %s", quote(t.Op))
 	}
 	if ba := c.BeforeAfter; ba != nil {
@@ -138,8 +138,8 @@ func (v *validator) rollback() {
 	if r.DecisionTimeout < MinStepTimeout {
 		v.errf("rollback.decision_timeout", "rollback", "decision_timeout must be at least %s, got %s", MinStepTimeout, r.DecisionTimeout)
 	}
-	if r.OnDecisionTimeout != DecisionSkip && r.OnDecisionTimeout != DecisionAbort {
-		v.errf("rollback.on_decision_timeout", "rollback", "on_decision_timeout must be skip or abort, got %s", quote(r.OnDecisionTimeout))
+	if !slices.Contains(domain.DecisionTimeoutActions, r.OnDecisionTimeout) {
+		v.errf("rollback.on_decision_timeout", "rollback", "on_decision_timeout must be %s, got %s", domain.Choices(domain.DecisionTimeoutActions), quote(string(r.OnDecisionTimeout)))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // MaxParallel is the most hosts a wave may patch at once: each is a
@@ -24,7 +26,7 @@ func (v *validator) rollout() {
 	var prev *Wave
 	for i := range r.Waves {
 		w := &r.Waves[i]
-		path, obj := fmt.Sprintf("rollout.waves[%d]", i), v.p.waveObject(i)
+		path, obj := fmt.Sprintf("rollout.waves[%d]", i), v.p.WaveObject(i)
 		if j, dup := names[w.Name]; dup {
 			v.errf(path+".name", obj, "name is used by waves[%d] too; wave names must be unique, got %s", j, quote(w.Name))
 		}
@@ -38,8 +40,8 @@ func (v *validator) rollout() {
 			v.errf(path, obj, "set count or percent, not both, got count %d and percent %g", w.Count, w.Percent)
 		case !hasCount && !hasPercent:
 			v.errf(path, obj, "needs count or percent (its size), got neither")
-		case hasCount && (w.Count < 1 || w.Count > MaxFleetSize):
-			v.errf(path+".count", obj, "count must be from 1 to %d, got %d", MaxFleetSize, w.Count)
+		case hasCount && (w.Count < 1 || w.Count > domain.MaxFleet):
+			v.errf(path+".count", obj, "count must be from 1 to %d, got %d", domain.MaxFleet, w.Count)
 		case hasPercent && (w.Percent <= 0 || w.Percent > 100):
 			v.errf(path+".percent", obj, "percent must be > 0 and <= 100, got %g", w.Percent)
 		}
@@ -48,8 +50,9 @@ func (v *validator) rollout() {
 			v.errf(path+".max_parallel", obj, "max_parallel must be from 1 to %d, got %d", MaxParallel, w.MaxParallel)
 		}
 		// Sizes of the same kind can be compared without the fleet; mixed
-		// count/percent waves are checked by Plan once the fleet is known.
-		valid := hasCount != hasPercent && (w.Count > 0 && w.Count <= MaxFleetSize || (w.Percent > 0 && w.Percent <= 100))
+		// count/percent waves are checked by domain.CheckWaves once the
+		// fleet is known.
+		valid := hasCount != hasPercent && (w.Count > 0 && w.Count <= domain.MaxFleet || (w.Percent > 0 && w.Percent <= 100))
 		if prev != nil && valid {
 			switch {
 			case w.Count > 0 && prev.Count > 0 && w.Count < prev.Count:
@@ -63,14 +66,14 @@ func (v *validator) rollout() {
 		}
 	}
 	b := r.FailureBudget
-	if b.Count < 0 || b.Count > MaxFleetSize {
-		v.errf("rollout.failure_budget.count", "rollout.failure_budget", "count must be from 0 to %d, got %d", MaxFleetSize, b.Count)
+	if b.Count < 0 || b.Count > domain.MaxFleet {
+		v.errf("rollout.failure_budget.count", "rollout.failure_budget", "count must be from 0 to %d, got %d", domain.MaxFleet, b.Count)
 	}
 	if b.Percent < 0 || b.Percent > 100 {
 		v.errf("rollout.failure_budget.percent", "rollout.failure_budget", "percent must be between 0 and 100, got %g", b.Percent)
 	}
-	if !slices.Contains([]string{BreachPause, BreachRollbackWave, BreachRollbackAll}, r.OnBudgetBreach) {
-		v.errf("rollout.on_budget_breach", "rollout", "on_budget_breach must be pause, rollback_wave or rollback_all, got %s", quote(r.OnBudgetBreach))
+	if !slices.Contains(domain.BreachActions, r.OnBudgetBreach) {
+		v.errf("rollout.on_budget_breach", "rollout", "on_budget_breach must be %s, got %s", domain.Choices(domain.BreachActions), quote(string(r.OnBudgetBreach)))
 	}
 }
 
@@ -85,8 +88,8 @@ func (v *validator) host() {
 			v.argv(fmt.Sprintf("host.%s[%d]", list.key, i), "host", fmt.Sprintf("%s[%d]", list.key, i), argv)
 		}
 	}
-	if !slices.Contains([]string{RebootIfRequired, RebootAlways, RebootNever}, h.Reboot) {
-		v.errf("host.reboot", "host", "reboot must be if_required, always or never, got %s", quote(h.Reboot))
+	if !slices.Contains(domain.RebootPolicies, h.Reboot) {
+		v.errf("host.reboot", "host", "reboot must be %s, got %s", domain.Choices(domain.RebootPolicies), quote(string(h.Reboot)))
 	}
 	t := h.Timeouts
 	for _, f := range []struct {
@@ -116,4 +119,13 @@ func (v *validator) argv(path, object, label string, argv []string) {
 			v.errf(fmt.Sprintf("%s[%d]", path, i), object, "%s[%d] contains a NUL byte", label, i)
 		}
 	}
+}
+
+// WaveObject names wave i in errors the way the schema walk does: by the
+// name the file gives it, else by index.
+func (p *Policy) WaveObject(i int) string {
+	if i < len(p.Rollout.Waves) && p.Rollout.Waves[i].Name != "" && (p.pos.at == nil || p.pos.has(fmt.Sprintf("rollout.waves[%d].name", i))) {
+		return "wave " + quote(p.Rollout.Waves[i].Name)
+	}
+	return fmt.Sprintf("rollout.waves[%d]", i)
 }

@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/domain"
 )
 
 // dstYears is how many calendar years (this one included) get explicit
@@ -18,13 +18,13 @@ const dstYears = 3
 // regular starts right after the gap open it anyway.
 const maxMovedPerDay = 4
 
-// springForwardStarts makes a Temporal Schedule keep policies.Window's
+// springForwardStarts makes a Temporal Schedule keep domain.Window's
 // daylight-saving rule. Temporal skips a start whose local time does not
 // exist (02:30 on a day the clocks jump 02:00 -> 03:00), while a policy's
 // window moves it forward by the gap (03:30). For each such day in the
 // next dstYears calendar years, this returns one calendar matching exactly
 // the moved start.
-func springForwardStarts(w *policies.Window, now time.Time) ([]client.ScheduleCalendarSpec, error) {
+func springForwardStarts(w *domain.Window, now time.Time) ([]client.ScheduleCalendarSpec, error) {
 	loc, err := w.Location()
 	if err != nil {
 		return nil, err

@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/domain"
 )
 
 // Temporal skips 02:30 on a spring-forward day; the policy moves it to
 // 03:30, so the schedule gets an explicit 03:30 start on those days.
 func TestSpringForwardStartsMoveIntoTheSchedule(t *testing.T) {
-	w := &policies.Window{Calendar: &policies.Calendar{Days: []string{"sun-sat"}, Start: "02:30"}, Timezone: "Europe/Berlin", Duration: policies.Duration(time.Hour)}
+	w := &domain.Window{Days: []string{"sun-sat"}, Start: "02:30", Timezone: "Europe/Berlin", Duration: time.Hour}
 	got, err := springForwardStarts(w, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
@@ -26,8 +26,8 @@ func TestSpringForwardStartsMoveIntoTheSchedule(t *testing.T) {
 		}
 	}
 	// A window outside the gap, or in a zone without DST, needs none.
-	for _, w := range []*policies.Window{
-		{Calendar: &policies.Calendar{Days: []string{"sun-sat"}, Start: "04:00"}, Timezone: "Europe/Berlin"},
+	for _, w := range []*domain.Window{
+		{Days: []string{"sun-sat"}, Start: "04:00", Timezone: "Europe/Berlin"},
 		{Cron: "30 2 * * *", Timezone: "Asia/Tokyo"},
 		{Cron: "* * * * *", Timezone: "Europe/Berlin"}, // its own starts follow the gap
 	} {

@@ -1,7 +1,7 @@
 // Package schedules turns a policy's maintenance window into a Temporal
-// Schedule that starts one PatchCycle per window (DESIGN.md section 1, "On
-// a schedule"), and manages those schedules. It sits above policies,
-// resolve and workflows; the CLI calls it.
+// Schedule that starts one PatchCycle per window (docs/schedules.md), and
+// manages those schedules. It sits above policies, policyspec and
+// workflows; the CLI calls it.
 package schedules
 
 import (
@@ -18,7 +18,7 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/resolve"
+	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -47,16 +47,17 @@ type Plan struct {
 	Policy  string
 	Options client.ScheduleOptions
 	// Window is the policy's window the schedule was built from.
-	Window policies.WindowSpec
+	Window domain.WindowSpec
 	// Hash identifies the schedule's content: the same policy gives the
 	// same hash, so applying it again changes nothing.
 	Hash     string
 	Warnings []string
 }
 
-// Build resolves p (already loaded and validated) and builds its schedule.
+// Build converts p (already loaded and validated) to its cycle spec
+// (policyspec.Spec) and builds its schedule.
 func Build(p *policies.Policy) (Plan, error) {
-	res, err := resolve.Spec(p)
+	res, err := policyspec.Spec(p)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -65,15 +66,15 @@ func Build(p *policies.Policy) (Plan, error) {
 	return plan, err
 }
 
-// FromSpec builds the schedule of p from the CycleSpec resolved from it.
+// FromSpec builds the schedule of p from the CycleSpec made from it.
 func FromSpec(p *policies.Policy, spec domain.CycleSpec) (Plan, error) {
 	name := p.Metadata.Name
-	win, ok := p.Window.Spec()
-	if !ok {
+	win, ok := p.Window.ScheduleSpec()
+	if !ok || spec.Window == nil {
 		return Plan{}, fmt.Errorf("policy %s has no window: add window.cron or window.calendar: %w", name, ErrNoWindow)
 	}
 	sspec := scheduleSpec(win)
-	moved, err := springForwardStarts(&p.Window, time.Now())
+	moved, err := springForwardStarts(spec.Window, time.Now())
 	if err != nil {
 		return Plan{}, fmt.Errorf("policy %s: window: %w", name, err)
 	}
@@ -113,10 +114,10 @@ func FromSpec(p *policies.Policy, spec domain.CycleSpec) (Plan, error) {
 }
 
 // specHash hashes what the schedule is made of (window and cycle spec).
-func specHash(win policies.WindowSpec, sspec client.ScheduleSpec, spec domain.CycleSpec) (string, error) {
+func specHash(win domain.WindowSpec, sspec client.ScheduleSpec, spec domain.CycleSpec) (string, error) {
 	b, err := json.Marshal(struct {
 		Schedule client.ScheduleSpec           `json:"schedule"`
-		Window   policies.WindowSpec           `json:"window"`
+		Window   domain.WindowSpec             `json:"window"`
 		Spec     domain.CycleSpec              `json:"spec"`
 		Policy   enumspb.ScheduleOverlapPolicy `json:"overlap"`
 	}{sspec, win, spec, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP})
@@ -128,14 +129,14 @@ func specHash(win policies.WindowSpec, sspec client.ScheduleSpec, spec domain.Cy
 }
 
 // scheduleSpec copies the policy's WindowSpec into Temporal's shape.
-func scheduleSpec(w policies.WindowSpec) client.ScheduleSpec {
+func scheduleSpec(w domain.WindowSpec) client.ScheduleSpec {
 	s := client.ScheduleSpec{
 		CronExpressions: w.CronExpressions,
 		Jitter:          w.Jitter,
 		TimeZoneName:    w.TimeZoneName,
 	}
 	if s.TimeZoneName == "" {
-		s.TimeZoneName = policies.DefaultTimezone
+		s.TimeZoneName = domain.DefaultTimezone
 	}
 	for _, c := range w.Calendars {
 		s.Calendars = append(s.Calendars, calendar(c))
@@ -146,7 +147,7 @@ func scheduleSpec(w policies.WindowSpec) client.ScheduleSpec {
 	return s
 }
 
-func calendar(c policies.CalendarSpec) client.ScheduleCalendarSpec {
+func calendar(c domain.CalendarSpec) client.ScheduleCalendarSpec {
 	return client.ScheduleCalendarSpec{
 		Second: ranges(c.Second), Minute: ranges(c.Minute), Hour: ranges(c.Hour),
 		DayOfMonth: ranges(c.DayOfMonth), Month: ranges(c.Month), Year: ranges(c.Year),
@@ -154,7 +155,7 @@ func calendar(c policies.CalendarSpec) client.ScheduleCalendarSpec {
 	}
 }
 
-func ranges(rs []policies.Range) []client.ScheduleRange {
+func ranges(rs []domain.Range) []client.ScheduleRange {
 	var out []client.ScheduleRange
 	for _, r := range rs {
 		out = append(out, client.ScheduleRange{Start: r.Start, End: r.End, Step: r.Step})

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/topology"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -43,9 +43,9 @@ const (
 // ends at the planned versions, none installed a planned version twice,
 // and no more than max_parallel hosts ran dpkg at once.
 func TestCycleSurvivesKills(t *testing.T) {
-	testfleet.Require(t)
+	localfleet.Require(t)
 	requireTopology(t)
-	fleet := testfleet.Start(t, testfleet.Config{Name: killFleet, Subnet: killSubnet, Hosts: killHosts, Logf: t.Logf})
+	fleet := localfleet.Start(t, localfleet.Config{Name: killFleet, Subnet: killSubnet, Hosts: killHosts, Logf: t.Logf})
 	slowInstalls(t, fleet, slowDpkg)
 	topo, bringUp := startTopology(t, 3)
 	t.Logf("topology up in %v", bringUp.Round(100*time.Millisecond))
@@ -200,7 +200,7 @@ type watch struct {
 	t     *testing.T
 	ctx   context.Context
 	c     client.Client
-	fleet *testfleet.Fleet
+	fleet *localfleet.Fleet
 	topo  *topology.Topology
 	cycle string
 	since time.Time
@@ -246,9 +246,9 @@ func (w *watch) secondWaveHosts() []string {
 }
 
 // waitApplying waits until one of hosts (not in skip) is inside a dpkg run.
-func (w *watch) waitApplying(hosts, skip []string) (string, testfleet.Interval) {
+func (w *watch) waitApplying(hosts, skip []string) (string, localfleet.Interval) {
 	var host string
-	var run testfleet.Interval
+	var run localfleet.Interval
 	w.poll("a second-wave host applies its patch", func() bool {
 		for _, h := range hosts {
 			if slices.Contains(skip, h) {
@@ -371,7 +371,7 @@ func median(d []time.Duration) time.Duration {
 
 // typicalRun is the median length of the dpkg runs of hosts no kill
 // touched.
-func typicalRun(t *testing.T, f *testfleet.Fleet, hosts []string, since time.Time, skip ...string) time.Duration {
+func typicalRun(t *testing.T, f *localfleet.Fleet, hosts []string, since time.Time, skip ...string) time.Duration {
 	var d []time.Duration
 	for _, h := range hosts {
 		if slices.Contains(skip, h) {
@@ -386,7 +386,7 @@ func typicalRun(t *testing.T, f *testfleet.Fleet, hosts []string, since time.Tim
 	return median(d)
 }
 
-func describeRuns(runs []testfleet.Interval, since time.Time) string {
+func describeRuns(runs []localfleet.Interval, since time.Time) string {
 	var parts []string
 	for _, r := range runs {
 		end := "no end record"

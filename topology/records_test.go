@@ -9,21 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 // What the hosts themselves recorded: dpkg runs with nanosecond times
-// (testfleet's DPkg::Pre-Invoke/Post-Invoke hooks) and dpkg's own log of
+// (localfleet's DPkg::Pre-Invoke/Post-Invoke hooks) and dpkg's own log of
 // every package it configured.
 
 // runsSince returns the host's dpkg runs that started at or after since.
-func runsSince(t *testing.T, f *testfleet.Fleet, host string, since time.Time) []testfleet.Interval {
+func runsSince(t *testing.T, f *localfleet.Fleet, host string, since time.Time) []localfleet.Interval {
 	t.Helper()
 	ivs, err := f.PackageOpTimes(host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []testfleet.Interval
+	var out []localfleet.Interval
 	for _, iv := range ivs {
 		if !iv.Start.Before(since) {
 			out = append(out, iv)
@@ -33,10 +33,10 @@ func runsSince(t *testing.T, f *testfleet.Fleet, host string, since time.Time) [
 }
 
 // openRun returns the dpkg run the host is in now, if any.
-func openRun(t *testing.T, f *testfleet.Fleet, host string, since time.Time) (testfleet.Interval, bool) {
+func openRun(t *testing.T, f *localfleet.Fleet, host string, since time.Time) (localfleet.Interval, bool) {
 	runs := runsSince(t, f, host, since)
 	if len(runs) == 0 || !runs[len(runs)-1].End.IsZero() {
-		return testfleet.Interval{}, false
+		return localfleet.Interval{}, false
 	}
 	return runs[len(runs)-1], true
 }
@@ -44,7 +44,7 @@ func openRun(t *testing.T, f *testfleet.Fleet, host string, since time.Time) (te
 // runAt returns the host's dpkg run that was in progress at instant at:
 // started before it and not ended before it (a run cut short, with no end
 // record, counts until the host's next run starts).
-func runAt(runs []testfleet.Interval, at time.Time) (testfleet.Interval, bool) {
+func runAt(runs []localfleet.Interval, at time.Time) (localfleet.Interval, bool) {
 	for i, iv := range runs {
 		end := iv.End
 		if end.IsZero() && i+1 < len(runs) {
@@ -54,13 +54,13 @@ func runAt(runs []testfleet.Interval, at time.Time) (testfleet.Interval, bool) {
 			return iv, true
 		}
 	}
-	return testfleet.Interval{}, false
+	return localfleet.Interval{}, false
 }
 
 // maxOverlap is the most hosts whose dpkg runs overlapped in time. A run
 // without an end record (apt cut short) is taken to last until the host's
 // next run starts, or until now: an upper bound, so the check is strict.
-func maxOverlap(t *testing.T, f *testfleet.Fleet, hosts []string, since time.Time) int {
+func maxOverlap(t *testing.T, f *localfleet.Fleet, hosts []string, since time.Time) int {
 	t.Helper()
 	type edge struct {
 		at    time.Time
@@ -99,7 +99,7 @@ func maxOverlap(t *testing.T, f *testfleet.Fleet, hosts []string, since time.Tim
 // the lines "status installed <pkg>:<arch> <version>" of /var/log/dpkg.log.
 // A package upgraded once has exactly one; an interrupted run that dpkg
 // finished later still has one, a second installation has two.
-func configured(t *testing.T, f *testfleet.Fleet, host, pkg, version string) int {
+func configured(t *testing.T, f *localfleet.Fleet, host, pkg, version string) int {
 	t.Helper()
 	out, err := f.Exec(context.Background(), host, "cat", "/var/log/dpkg.log")
 	if err != nil {
@@ -117,7 +117,7 @@ func configured(t *testing.T, f *testfleet.Fleet, host, pkg, version string) int
 }
 
 // installedVersion is dpkg's version of pkg on the host.
-func installedVersion(t *testing.T, f *testfleet.Fleet, host, pkg string) string {
+func installedVersion(t *testing.T, f *localfleet.Fleet, host, pkg string) string {
 	t.Helper()
 	out, err := f.Exec(context.Background(), host, "dpkg-query", "-W", "-f", "${Version}", pkg)
 	if err != nil {
@@ -127,14 +127,14 @@ func installedVersion(t *testing.T, f *testfleet.Fleet, host, pkg string) string
 }
 
 // slowInstalls makes every dpkg run on the hosts take d longer, inside
-// the runs the hosts record (a hook after testfleet's start record), as a
+// the runs the hosts record (a hook after localfleet's start record), as a
 // real library update does: a SIGKILL aimed at a worker while a host is
 // applying then lands while apt runs, not after it.
-func slowInstalls(t *testing.T, f *testfleet.Fleet, d time.Duration) {
+func slowInstalls(t *testing.T, f *localfleet.Fleet, d time.Duration) {
 	t.Helper()
 	conf := fmt.Sprintf("// patchflow topology test: a dpkg run takes at least %v\nDPkg::Pre-Invoke { \"sleep %g\"; };\n", d, d.Seconds())
 	for _, h := range f.Hosts {
-		// Sorted after testfleet's 99patchflow-times, so the start record
+		// Sorted after localfleet's 99patchflow-times, so the start record
 		// comes first.
 		path := filepath.Join("/etc/apt/apt.conf.d", "99zz-topology-slow")
 		if out, err := f.Exec(context.Background(), h.Name, "sh", "-c", `printf '%s' "$1" > "$2"`, "sh", conf, path); err != nil {

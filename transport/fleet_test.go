@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/inventory"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -20,9 +20,9 @@ import (
 // inventory host per fleet host, connecting as root with the fleet key and
 // the fleet's known_hosts (built here, so these tests depend only on the
 // fleet's contract, not on the inventory parser).
-func fleetHosts(t testing.TB, n int) (*testfleet.Fleet, []inventory.Host) {
+func fleetHosts(t testing.TB, n int) (*localfleet.Fleet, []inventory.Host) {
 	t.Helper()
-	f := testfleet.Start(t, testfleet.Config{Name: "tr", Subnet: 2, Hosts: n})
+	f := localfleet.Start(t, localfleet.Config{Name: "tr", Subnet: 2, Hosts: n})
 	var hosts []inventory.Host
 	for _, fh := range f.Hosts {
 		hosts = append(hosts, inventory.Host{Name: fh.Name, Address: fh.Addr, Port: 22, User: "root", Transport: "ssh",
@@ -194,7 +194,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("timeout under sudo ends the root process", func(t *testing.T) {
 		h := h1
-		h.User, h.Become = testfleet.DeployUser, true
+		h.User, h.Become = localfleet.DeployUser, true
 		c, err := newDialer().Dial(ctx, h)
 		if err != nil {
 			t.Fatal(err)
@@ -209,7 +209,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("sudo without password", func(t *testing.T) {
 		h := h1
-		h.User, h.Become = testfleet.DeployUser, true
+		h.User, h.Become = localfleet.DeployUser, true
 		c, err := newDialer().Dial(ctx, h)
 		if err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("sudo password prompt", func(t *testing.T) {
 		h := h1
-		h.User, h.Become = testfleet.DeployPasswordUser, true
+		h.User, h.Become = localfleet.DeployPasswordUser, true
 		c, err := newDialer().Dial(ctx, h)
 		if err != nil {
 			t.Fatal(err)
@@ -338,7 +338,7 @@ func startAgent(t *testing.T, keyPath string) string {
 
 // waitNoProcess polls the host until no process has cmdline containing
 // needle (NUL-separated argv).
-func waitNoProcess(t *testing.T, f *testfleet.Fleet, host, needle string) {
+func waitNoProcess(t *testing.T, f *localfleet.Fleet, host, needle string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -1,3 +1,8 @@
+// Package worker runs patchflow's workers: the registration of every
+// workflow and activity, the worker's lifecycle on the patchflow task queue,
+// and the one Prometheus registry and /metrics endpoint of a process (the
+// SDK's metrics and patchflow's own). Reaching Temporal is package
+// temporalclient's.
 package worker
 
 import (
@@ -24,8 +29,7 @@ var SearchAttributes = workflows.SearchAttributes
 
 // Dependencies are what activities need from the process.
 type Dependencies struct {
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
+	Logger *slog.Logger
 	// Pool holds one SSH connection per host, reused across activities.
 	Pool *transport.Pool
 	// Client lets activities name the cycle that holds a busy host.
@@ -45,7 +49,7 @@ func DefaultDependencies(logger *slog.Logger, reg prometheus.Registerer, c clien
 		return Dependencies{}, nil, fmt.Errorf("register notification metrics: %w", err)
 	}
 	pool := transport.NewPool(transport.NewSSHDialer())
-	d := Dependencies{Logger: logger, Registry: reg, Pool: pool, Client: c,
+	d := Dependencies{Logger: logger, Pool: pool, Client: c,
 		Notifier: notify.NewSender(notify.Options{Metrics: m, Links: links, Heartbeat: notify.ActivityHeartbeat, Logger: logger})}
 	return d, func() { _ = pool.Close() }, nil
 }

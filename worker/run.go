@@ -7,6 +7,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/patchflow/patchflow/workflows"
 )
 
 // Options configure a patchflow worker.
@@ -25,7 +27,7 @@ type Options struct {
 // anything left is retried by another worker, because every activity is
 // idempotent.
 func Run(ctx context.Context, opts Options) error {
-	w := sdkworker.New(opts.Client, TaskQueue, sdkworker.Options{
+	w := sdkworker.New(opts.Client, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
 		WorkerStopTimeout:                  10e9, // 10 s
 	})
@@ -33,10 +35,10 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Register(w)
 	}
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %s: %w", TaskQueue, err)
+		return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 	}
 	if opts.Logger != nil {
-		opts.Logger.Info("worker started", "task_queue", TaskQueue)
+		opts.Logger.Info("worker started", "task_queue", workflows.TaskQueue)
 	}
 	<-ctx.Done()
 	w.Stop()

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -97,14 +96,14 @@ func (c *cycleRun) anyHostFailed() bool {
 
 // summaryLine is the failure message of a cycle that did not succeed.
 func summaryLine(r CycleResult) string {
-	var b strings.Builder
-	b.WriteString("cycle " + string(r.State))
+	s := "cycle " + string(r.State)
 	if r.Reason != "" {
-		b.WriteString(": " + r.Reason)
+		s += ": " + r.Reason
 	}
+	// Sprintf, not Fprintf: workflowcheck cannot tell a Builder from
+	// os.Stdout and flags Fprintf in workflow code.
 	cn := r.Counts
-	fmt.Fprintf(&b, "; hosts: %d patched, %d failed, %d rolled back, %d skipped", cn.Patched, cn.Failed+cn.NeedsRepair, cn.RolledBack, cn.Skipped)
-	return b.String()
+	return s + fmt.Sprintf("; hosts: %d patched, %d failed, %d rolled back, %d skipped", cn.Patched, cn.Failed+cn.NeedsRepair, cn.RolledBack, cn.Skipped)
 }
 
 // ResultOf returns the CycleResult of a finished cycle from the error its

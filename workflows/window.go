@@ -6,7 +6,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/policies"
 )
 
 // MsgExtendWindow extends the current maintenance window of a cycle by
@@ -52,15 +51,6 @@ type windowGate struct {
 	extended time.Time // extend-window end
 }
 
-// windowPolicy is the window in the form whose rules compute its times.
-func windowPolicy(w *domain.Window) policies.Window {
-	pw := policies.Window{Cron: w.Cron, Timezone: w.Timezone, BlackoutDates: w.BlackoutDates, Duration: policies.Duration(w.Duration)}
-	if len(w.Days) > 0 {
-		pw.Calendar = &policies.Calendar{Days: w.Days, Start: w.Start}
-	}
-	return pw
-}
-
 // windowAt is the window seen at one instant.
 type windowAt struct {
 	Open      bool      `json:"open"`
@@ -69,29 +59,10 @@ type windowAt struct {
 	Err       string    `json:"err,omitempty"`
 }
 
-// WindowAt computes the window at now: whether one is open, when it closes
-// (overlapping or touching windows merge) and when the next one opens. Zero
-// NextOpens means no window within eight years.
+// WindowAt computes the window at now (domain.Window.At): whether one is
+// open, when it closes and when the next one opens.
 func WindowAt(w *domain.Window, now time.Time) (open bool, closes, nextOpens time.Time, err error) {
-	pw := windowPolicy(w)
-	starts, err := pw.NextWindows(now.Add(-w.Duration), 64)
-	if err != nil {
-		return false, time.Time{}, time.Time{}, err
-	}
-	for _, s := range starts {
-		if !s.After(now) || (closes.After(now) && !s.After(closes)) {
-			if e := s.Add(w.Duration); e.After(closes) {
-				closes = e
-			}
-			continue
-		}
-		nextOpens = s
-		break
-	}
-	if !closes.After(now) {
-		closes = time.Time{}
-	}
-	return !closes.IsZero(), closes, nextOpens, nil
+	return w.At(now)
 }
 
 // windowNow evaluates the window in a side effect: the result is recorded

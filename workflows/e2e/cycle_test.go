@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -192,7 +192,7 @@ func TestCycles(t *testing.T) {
 
 	t.Run("pause stops new hosts; abort with rollback returns every patched host", func(t *testing.T) {
 		for _, h := range production[1:3] {
-			_, err := e.fleet.Exec(context.Background(), h, "rm", "-f", testfleet.DemoFailFile)
+			_, err := e.fleet.Exec(context.Background(), h, "rm", "-f", localfleet.DemoFailFile)
 			must(t, err)
 		}
 		start := time.Now()

@@ -20,7 +20,7 @@ import (
 
 	"github.com/patchflow/patchflow/activities"
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )
@@ -30,7 +30,7 @@ type env struct {
 	t     *testing.T
 	ts    *temporaltest.TestServer
 	c     client.Client
-	fleet *testfleet.Fleet
+	fleet *localfleet.Fleet
 }
 
 func newEnv(t *testing.T, hosts int) *env {
@@ -42,20 +42,20 @@ func newEnv(t *testing.T, hosts int) *env {
 // newEnvNoWorker starts the fleet and the server; workers are started by
 // the test (see worker_test.go for worker processes).
 func newEnvNoWorker(t *testing.T, hosts int) *env {
-	return newEnvFleet(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
+	return newEnvFleet(t, localfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
 }
 
 // newEnvMixed is newEnv with apt and dnf hosts.
 func newEnvMixed(t *testing.T, apt, rpm int) *env {
-	e := newEnvFleet(t, testfleet.Config{Name: "wf", Subnet: 4, Hosts: apt, RPMHosts: rpm, Logf: t.Logf})
+	e := newEnvFleet(t, localfleet.Config{Name: "wf", Subnet: 4, Hosts: apt, RPMHosts: rpm, Logf: t.Logf})
 	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
 	return e
 }
 
-func newEnvFleet(t *testing.T, cfg testfleet.Config) *env {
+func newEnvFleet(t *testing.T, cfg localfleet.Config) *env {
 	t.Helper()
-	testfleet.Require(t)
-	f := testfleet.Start(t, cfg)
+	localfleet.Require(t)
+	f := localfleet.Start(t, cfg)
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -313,7 +313,7 @@ func (e *env) maxOverlap(hosts []string, since time.Time) int {
 	return most
 }
 
-func hostList(f *testfleet.Fleet) []string {
+func hostList(f *localfleet.Fleet) []string {
 	var out []string
 	for _, h := range f.Hosts {
 		out = append(out, h.Name)

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -18,8 +18,8 @@ import (
 // reboot is needed (demo-lib is a "core library" everywhere), and
 // verified by its own package database.
 func TestMixedAptDnfZypper(t *testing.T) {
-	testfleet.RequireZypper(t)
-	e := newEnvFleet(t, testfleet.Config{Name: "zym", Subnet: 62, Hosts: 2, RPMHosts: 2, ZypperHosts: 2, Logf: t.Logf})
+	localfleet.RequireZypper(t)
+	e := newEnvFleet(t, localfleet.Config{Name: "zym", Subnet: 62, Hosts: 2, RPMHosts: 2, ZypperHosts: 2, Logf: t.Logf})
 	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
 	spec := e.spec("mixed-zypper")
 	spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/bench"
-	"github.com/patchflow/patchflow/testfleet"
+	"github.com/patchflow/patchflow/localfleet"
 )
 
 func main() {
@@ -91,7 +91,7 @@ func run(only string, ovHosts, hosts, forks, rounds int, scale string, parallel 
 
 func fleetBenchmarks(ctx context.Context, st *bench.Stack, want map[string]bool, ovHosts, hosts, forks, rounds int, logf func(string, ...any)) error {
 	if want["overhead"] {
-		f, err := testfleet.Up(ctx, testfleet.Config{Name: "bn", Subnet: 9, Hosts: ovHosts, Logf: logf})
+		f, err := localfleet.Up(ctx, localfleet.Config{Name: "bn", Subnet: 9, Hosts: ovHosts, Logf: logf})
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func fleetBenchmarks(ctx context.Context, st *bench.Stack, want map[string]bool,
 		if _, err := exec.LookPath("ansible-playbook"); err != nil {
 			fmt.Println("note: ansible-playbook not on PATH (apt-get install ansible-core); comparing without it")
 		}
-		f, err := testfleet.Up(ctx, testfleet.Config{Name: "bn", Subnet: 9, Hosts: hosts, Logf: logf})
+		f, err := localfleet.Up(ctx, localfleet.Config{Name: "bn", Subnet: 9, Hosts: hosts, Logf: logf})
 		if err != nil {
 			return err
 		}

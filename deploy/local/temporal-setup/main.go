@@ -21,8 +21,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/patchflow/patchflow/temporalclient"
 	"github.com/patchflow/patchflow/topology"
-	"github.com/patchflow/patchflow/worker"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -35,7 +35,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("temporal-setup", flag.ContinueOnError)
-	address := fs.String("address", "", "Temporal frontend host:port (default: TEMPORAL_ADDRESS, the profile, or "+worker.DefaultAddress+")")
+	address := fs.String("address", "", "Temporal frontend host:port (default: TEMPORAL_ADDRESS, the profile, or "+temporalclient.DefaultAddress+")")
 	namespace := fs.String("namespace", "", "namespace (default: TEMPORAL_NAMESPACE, the profile, or default)")
 	retention := fs.Duration("retention", 720*time.Hour, "how long closed workflows stay inspectable")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long (the server may still be starting)")
@@ -50,7 +50,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := worker.ClientOptions(worker.ConnectionConfig{
+	opts, err := temporalclient.Options(temporalclient.Config{
 		Address: *address, Namespace: *namespace,
 		Logger: slog.New(slog.DiscardHandler),
 	})
