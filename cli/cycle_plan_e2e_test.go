@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchflow/patchflow/internal/schematest"
+	"github.com/patchflow/patchflow/localfleet"
 	"github.com/patchflow/patchflow/planfile"
-	"github.com/patchflow/patchflow/testfleet"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -18,8 +19,8 @@ import (
 // applies exactly its pinned versions, once; an edited policy is refused
 // with its differences.
 func TestPlanThenApplyOnTheFleet(t *testing.T) {
-	testfleet.Require(t)
-	fleet := testfleet.Start(t, testfleet.Config{Name: "pl", Subnet: 12, Hosts: 4, Logf: t.Logf})
+	localfleet.Require(t)
+	fleet := localfleet.Start(t, localfleet.Config{Name: "pl", Subnet: 12, Hosts: 4, Logf: t.Logf})
 	addr := startDev(t)
 	policy := writeCyclePolicy(t, "plan-e2e", fleet.InventoryPath, "")
 	dir := t.TempDir()
@@ -30,6 +31,8 @@ func TestPlanThenApplyOnTheFleet(t *testing.T) {
 		t.Fatalf("cycle plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	plan := readPlanFile(t, planPath)
+	raw, _ := os.ReadFile(planPath)
+	schematest.Validate(t, "plan/v1/plan.schema.json", raw)
 	if len(plan.Hosts) != 4 || !strings.Contains(errOut, "plan "+plan.SHA256+" written to "+planPath) {
 		t.Fatalf("plan of %d hosts; stderr:\n%s", len(plan.Hosts), errOut)
 	}

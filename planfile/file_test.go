@@ -9,9 +9,15 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/internal/schematest"
 )
 
 const testPolicy = "name: web\ninventory: inv.yaml\nwaves:\n  - count: 1\n"
+
+func fp(host string) string {
+	f, _ := domain.Fingerprint(host, "6.1.0-25-amd64", []domain.PackageState{{Name: "libexpat1", Installed: "2.5.0-1+deb12u1", Candidate: "2.5.0-1+deb12u2"}})
+	return f
+}
 
 func testPlan() domain.ReviewedPlan {
 	return domain.ReviewedPlan{
@@ -23,8 +29,8 @@ func testPlan() domain.ReviewedPlan {
 			{Manager: "apt", Name: "tzdata", Version: "2025b-0+deb12u1", Class: domain.ClassBugfix, Hosts: 1, Vulns: domain.Vulns{Severity: domain.SeverityUnknown}},
 		},
 		Stages: []domain.PlanStage{
-			{Name: "staging", Hosts: []domain.PlanHost{{Host: "stg1", Refs: domain.NewRefSet([]int{0, 1}), Fingerprint: "sha256:aa", Kernel: "6.1.0-25-amd64"}}},
-			{Name: "1", Hosts: []domain.PlanHost{{Host: "web1", Refs: domain.NewRefSet([]int{0}), Fingerprint: "sha256:bb", Kernel: "6.1.0-25-amd64"}}},
+			{Name: "staging", Hosts: []domain.PlanHost{{Host: "stg1", Refs: domain.NewRefSet([]int{0, 1}), Fingerprint: fp("stg1"), Kernel: "6.1.0-25-amd64"}}},
+			{Name: "1", Hosts: []domain.PlanHost{{Host: "web1", Refs: domain.NewRefSet([]int{0}), Fingerprint: fp("web1"), Kernel: "6.1.0-25-amd64"}}},
 		},
 	}
 }
@@ -65,7 +71,7 @@ func TestReadRefusesEditedAndMalformedPlans(t *testing.T) {
 	cases := map[string]struct{ text, want string }{
 		"version edited":      {strings.Replace(good, "2.5.0-1+deb12u2", "2.5.0-1+deb12u3", 1), "the file was edited after it was made"},
 		"host added":          {strings.Replace(good, `"stg1"`, `"stg2"`, 1), "does not list it"},
-		"empty fingerprint":   {strings.Replace(good, `"sha256:bb"`, `""`, 1), `host "web1" has no fingerprint`},
+		"empty fingerprint":   {strings.Replace(good, `"`+fp("web1")+`"`, `""`, 1), `host "web1" has no fingerprint`},
 		"unknown field":       {strings.Replace(good, `"kind"`, `"kinds"`, 1), "not a patchflow plan file"},
 		"not json":            {"policy: web\n", "not a patchflow plan file"},
 		"pin out of range":    {strings.Replace(good, "\"pins\": [\n        0\n      ]", "\"pins\": [\n        7\n      ]", 1), "pins entry 7 of 2"},
@@ -162,4 +168,16 @@ func FuzzRead(f *testing.F) {
 			t.Error(err)
 		}
 	})
+}
+
+func TestWrittenPlanValidatesAgainstItsSchema(t *testing.T) {
+	f, err := Build(testPlan(), []byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, "plan/v1/plan.schema.json", buf.Bytes())
 }
