@@ -12,20 +12,17 @@ import (
 	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
-const policyInventory = `apiVersion: patchflow/v1
-kind: Inventory
-hosts:
-  stg1: {labels: {env: staging}}
-  web1: {labels: {env: prod}}
-  web2: {labels: {env: prod}}
-  web3: {labels: {env: prod}}
-  web4: {labels: {env: prod}}
-groups:
-  web:
-    hosts: [stg1, web1, web2, web3, web4]
-  staging:
-    hosts: [stg1]
-`
+// policyInventory is a small inventory: web1..web4 (env=prod) and stg1
+// (env=staging), all in group web, stg1 also in group staging.
+var policyInventory = mustRead("../policyspec/testdata/web.inventory.yaml")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // writePolicy writes a policy and, when inv != "", an inventory next to it.
 func writePolicy(t *testing.T, body, inv string) string {
