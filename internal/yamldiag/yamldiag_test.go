@@ -25,8 +25,8 @@ func TestSuggest(t *testing.T) {
 		{"identity", inventoryKeys, "identity_file"}, // cut short
 		{"frobnicate", policyFields, ""},
 		{"x", policyFields, ""},
-		{"operator", []string{"op", "value"}, ""},  // a two-letter name is no prefix hint
-		{"usre", []string{"user", "uses"}, "user"}, // the nearest wins, the first on a tie
+		{"operator", []string{"op", "value"}, ""},                         // a two-letter name is no prefix hint
+		{"usre", []string{"user", "uses"}, "user"},                        // the nearest wins, the first on a tie
 		{strings.Repeat("a", 100), []string{strings.Repeat("b", 99)}, ""}, // long names cost no quadratic time
 	} {
 		if got := Suggest(tc.s, tc.known); got != tc.want {
