@@ -311,3 +311,19 @@ func TestPolicyExplainHugeFleet(t *testing.T) {
 		t.Errorf("explain --json: exit %d, %.500s", code, out)
 	}
 }
+
+// --fleet-size plans for that many hosts instead of reading the inventory,
+// even one that can be read.
+func TestPolicyExplainFleetSizeWinsOverTheInventory(t *testing.T) {
+	code, out, errOut := explain(t, &PolicyExplainOptions{File: "../policies/examples/web-canary.yaml", FleetSize: 20, JSON: true})
+	var got PolicyExplainResult
+	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got.FleetSize != 20 || got.Rollout == nil || got.Rollout.Inventory != "" || len(got.Rollout.Waves) == 0 || got.Rollout.Waves[0].Hosts != nil {
+		t.Errorf("--fleet-size 20: fleet %d, rollout %+v; want 20 hosts planned by size, no inventory read", got.FleetSize, got.Rollout)
+	}
+	if got.FailureBudget.Effective != 2 {
+		t.Errorf("budget %d of 20, want 2 (10%% of 20, under count 2)", got.FailureBudget.Effective)
+	}
+}
