@@ -20,7 +20,7 @@ import (
 // inventory, in inventory order, capped at the count) and
 // domain.Production (the targets minus staging).
 func (a *Activities) ResolveTargets(ctx context.Context, in workflows.ResolveInput) (workflows.ResolveResult, error) {
-	ctx, done := a.beat(ctx)
+	_, done := a.beat(ctx)
 	defer done()
 	invalid := func(format string, args ...any) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrInvalidInput, nil)

@@ -87,7 +87,7 @@ func watchCycle(ctx context.Context, c client.Client, id string, p *cycleProgres
 	}
 }
 
-// cycleExit maps a finished cycle to the exit codes of DESIGN.md 2b:
+// cycleExit maps a finished cycle to the exit codes (exitcode.go):
 // hosts that failed or were rolled back give 3, a cycle that failed or
 // was aborted without touching hosts gives 1.
 func cycleExit(r workflows.CycleResult) error {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Exit codes, the contract of DESIGN.md section 2b. They are documented in
-// the root command's help so scripts can rely on them.
+// Exit codes, a contract with scripts (docs/architecture.md, "Names every
+// part shares"). They are documented in the root command's help.
 const (
 	ExitOK          = 0 // success
 	ExitFailure     = 1 // failure, including invalid input

@@ -116,10 +116,7 @@ func (f *fakeFleet) ApplyPins(_ context.Context, in workflows.HostInput) (workfl
 		return workflows.ApplyResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("install demo-app=1.0.1 on %s: postinst failed (exit 1)", in.Host), workflows.ErrScriptFailed, nil)
 	}
-	for _, p := range in.Pins {
-		f.set(in.Host, p.Version)
-	}
-	return workflows.ApplyResult{}, nil
+	return f.Rollback(context.Background(), in)
 }
 
 // Verify compares what the host has with the pins.
@@ -133,7 +130,8 @@ func (f *fakeFleet) Verify(_ context.Context, in workflows.HostInput) (workflows
 	return r, nil
 }
 
-// Rollback returns the host to its snapshot.
+// Rollback installs the pins it is given: the snapshot's versions (and
+// ApplyPins' plan versions once it lets an install through).
 func (f *fakeFleet) Rollback(_ context.Context, in workflows.HostInput) (workflows.ApplyResult, error) {
 	for _, p := range in.Pins {
 		f.set(in.Host, p.Version)

@@ -122,7 +122,7 @@ func policyExplainRun(opts *PolicyExplainOptions) error {
 
 // explainPolicy computes what explain shows.
 func explainPolicy(opts *PolicyExplainOptions) (*PolicyExplainResult, error) {
-	f, err := readPolicyFile(opts.File, policyRead{})
+	f, err := readPolicyFile(opts.File, policyRead{noInventory: opts.FleetSize > 0})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func explainPolicy(opts *PolicyExplainOptions) (*PolicyExplainResult, error) {
 	if f.note != "" {
 		out.Notes = append(out.Notes, f.note)
 	}
-	if opts.FleetSize > 0 && f.rollout == nil {
+	if opts.FleetSize > 0 {
 		waves, budget, errs := policyspec.PlanFleet(f.policy, spec, opts.FleetSize)
 		if errs != nil {
 			return nil, errs

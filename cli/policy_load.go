@@ -29,6 +29,8 @@ type policyRead struct {
 	// inventory makes an inventory file that does not exist here an
 	// error: a cycle started now reads it on this machine's worker.
 	inventory bool
+	// noInventory leaves the inventory unread (explain --fleet-size).
+	noInventory bool
 }
 
 // readPolicyFile reads, checks and resolves a policy file and previews it
@@ -53,6 +55,9 @@ func readPolicyFile(file string, how policyRead) (*policyFile, error) {
 		return nil, yamldiag.Errors{{File: file, Object: "policy", Problem: err.Error()}}
 	}
 	f := &policyFile{policy: p, spec: res.Spec, warnings: res.Warnings}
+	if how.noInventory {
+		return f, nil
+	}
 	inv, note, errs := policyspec.ReadInventory(p)
 	if errs != nil {
 		return nil, errs

@@ -13,20 +13,17 @@ import (
 	"github.com/patchflow/patchflow/internal/yamldiag"
 )
 
-const policyInventory = `apiVersion: patchflow/v1
-kind: Inventory
-hosts:
-  stg1: {labels: {env: staging}}
-  web1: {labels: {env: prod}}
-  web2: {labels: {env: prod}}
-  web3: {labels: {env: prod}}
-  web4: {labels: {env: prod}}
-groups:
-  web:
-    hosts: [stg1, web1, web2, web3, web4]
-  staging:
-    hosts: [stg1]
-`
+// policyInventory is a small inventory: web1..web4 (env=prod) and stg1
+// (env=staging), all in group web, stg1 also in group staging.
+var policyInventory = mustRead("../policyspec/testdata/web.inventory.yaml")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // writePolicy writes a policy and, when inv != "", an inventory next to it.
 func writePolicy(t *testing.T, body, inv string) string {
@@ -313,5 +310,21 @@ func TestPolicyExplainHugeFleet(t *testing.T) {
 	var got PolicyExplainResult
 	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil || got.Rollout == nil || len(got.Rollout.Waves) != 1000 || got.Rollout.Waves[999].Name != "one-1000" {
 		t.Errorf("explain --json: exit %d, %.500s", code, out)
+	}
+}
+
+// --fleet-size plans for that many hosts instead of reading the inventory,
+// even one that can be read.
+func TestPolicyExplainFleetSizeWinsOverTheInventory(t *testing.T) {
+	code, out, errOut := explain(t, &PolicyExplainOptions{File: "../policies/examples/web-canary.yaml", FleetSize: 20, JSON: true})
+	var got PolicyExplainResult
+	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got.FleetSize != 20 || got.Rollout == nil || got.Rollout.Inventory != "" || len(got.Rollout.Waves) == 0 || got.Rollout.Waves[0].Hosts != nil {
+		t.Errorf("--fleet-size 20: fleet %d, rollout %+v; want 20 hosts planned by size, no inventory read", got.FleetSize, got.Rollout)
+	}
+	if got.FailureBudget.Effective != 2 {
+		t.Errorf("budget %d of 20, want 2 (10%% of 20, under count 2)", got.FailureBudget.Effective)
 	}
 }

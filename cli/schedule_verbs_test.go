@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +12,7 @@ import (
 // describeOnServer is `schedule describe POLICY --json`.
 func describeOnServer(t *testing.T, policy string) schedules.Description {
 	t.Helper()
-	code, out, errOut := runOnServer(t, "schedule", "describe", policy, "--json")
-	var d schedules.Description
-	if code != ExitOK || json.Unmarshal([]byte(out), &d) != nil {
-		t.Fatalf("schedule describe %s --json: exit %d\n%s%s", policy, code, out, errOut)
-	}
-	return d
+	return jsonOnServer[schedules.Description](t, "schedule", "describe", policy)
 }
 
 // TestScheduleVerbs runs every schedule verb on the in-process server

@@ -111,15 +111,22 @@ func startOnServer(t *testing.T, policy string) string {
 	return started.CycleID
 }
 
+// jsonOnServer runs a command with --json on the test server and decodes
+// what it prints.
+func jsonOnServer[T any](t *testing.T, args ...string) T {
+	t.Helper()
+	code, out, errOut := runOnServer(t, append(args, "--json")...)
+	var v T
+	if code != ExitOK || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("%s --json: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return v
+}
+
 // statusOnServer is `cycle status ID --json`.
 func statusOnServer(t *testing.T, id string) workflows.CycleStatus {
 	t.Helper()
-	code, out, errOut := runOnServer(t, "cycle", "status", id, "--json")
-	var st workflows.CycleStatus
-	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil {
-		t.Fatalf("cycle status %s --json: exit %d\n%s%s", id, code, out, errOut)
-	}
-	return st
+	return jsonOnServer[workflows.CycleStatus](t, "cycle", "status", id)
 }
 
 // awaitStatus polls `cycle status` until ok holds; the cycle runs in the

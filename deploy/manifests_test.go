@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/inventory"
 	"github.com/patchflow/patchflow/policies"
 	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"

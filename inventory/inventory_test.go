@@ -2,8 +2,10 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -26,7 +28,7 @@ func summary(t *testing.T, h Host) string {
 		return p
 	}
 	var labels []string
-	for _, k := range sortedLabelKeys(h.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(h.Labels)) {
 		labels = append(labels, k+"="+h.Labels[k])
 	}
 	s := fmt.Sprintf("%s %s port=%d user=%s become=%v %s groups=%s labels=%s known_hosts=%s",

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -169,10 +171,10 @@ func (m *model) checkGroups() {
 		state[name] = 1
 		stack = append(stack, name)
 		g := m.groups[name]
-		for _, c := range sortedKeys(g.children) {
+		for _, c := range slices.Sorted(maps.Keys(g.children)) {
 			switch state[c] {
 			case 1:
-				i := indexOf(stack, c)
+				i := slices.Index(stack, c)
 				cycle := append(append([]string(nil), stack[i:]...), c)
 				m.errs.Add(g.children[c], groupObj(name), "child groups form a loop: %s", strings.Join(cycle, " -> "))
 				return true
@@ -186,7 +188,7 @@ func (m *model) checkGroups() {
 		state[name] = 2
 		return false
 	}
-	for _, name := range sortedKeys(m.groups) {
+	for _, name := range slices.Sorted(maps.Keys(m.groups)) {
 		if state[name] == 0 && visit(name) {
 			return
 		}
@@ -225,26 +227,8 @@ func (m *model) checkAddresses(hosts []Host) {
 
 func sortedGroups(groups map[string]*mGroup) []*mGroup {
 	out := make([]*mGroup, 0, len(groups))
-	for _, name := range sortedKeys(groups) {
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		out = append(out, groups[name])
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/patchflow/patchflow/internal/yamldiag"
@@ -46,11 +48,11 @@ func (d *nativeDecoder) fields(entries []kv, object string, known map[string]fie
 	for _, e := range entries {
 		f, ok := known[e.key]
 		if !ok {
-			hint := suggest(e.key, sortedKeys(known))
+			hint := suggest(e.key, slices.Sorted(maps.Keys(known)))
 			if alt, ok := keyHints[e.key]; ok && known[alt] != nil {
 				hint = fmt.Sprintf(", did you mean %q?", alt)
 			}
-			d.errs.Add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, hint, quoteList(sortedKeys(known)))
+			d.errs.Add(at(e.k), object, "unknown key %q%s (known keys: %s)", e.key, hint, quoteList(slices.Sorted(maps.Keys(known))))
 			continue
 		}
 		f(e)
@@ -87,7 +89,7 @@ func parseNative(root *yaml.Node, m *model) {
 	if !sawKind {
 		d.errs.Add(at(root), "inventory", "kind is missing; want %q", Kind)
 	}
-	hosts := sortedKeys(m.hosts)
+	hosts := slices.Sorted(maps.Keys(m.hosts))
 	for _, r := range d.hostRefs {
 		h := m.hosts[r.host]
 		if h == nil {

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -47,7 +48,7 @@ func (m *model) resolve(source string) (*Inventory, error) {
 	}
 	parents := map[string][]string{}
 	for _, g := range sortedGroups(m.groups) {
-		for _, c := range sortedKeys(g.children) {
+		for _, c := range slices.Sorted(maps.Keys(g.children)) {
 			parents[c] = append(parents[c], g.name)
 		}
 	}
@@ -57,7 +58,7 @@ func (m *model) resolve(source string) (*Inventory, error) {
 	a := &ancestry{m: m, parents: parents, memo: map[string][]string{}}
 	sets := map[string]*hostSet{}
 	inv := &Inventory{Source: source}
-	hostNames := sortedKeys(m.hosts)
+	hostNames := slices.Sorted(maps.Keys(m.hosts))
 	slices.SortFunc(hostNames, CompareNames)
 	inv.Hosts = make([]Host, 0, len(hostNames))
 	// First every host's set and the labels they will carry (vars are an
@@ -98,7 +99,7 @@ func (m *model) resolve(source string) (*Inventory, error) {
 
 // directKey identifies a host's direct groups.
 func directKey(h *mHost) string {
-	return strings.Join(sortedKeys(h.direct), "\x00")
+	return strings.Join(slices.Sorted(maps.Keys(h.direct)), "\x00")
 }
 
 // computeDepths sets each group's depth to its longest distance from "all",
@@ -118,7 +119,7 @@ func (m *model) computeDepths(parents map[string][]string) bool {
 		}
 	}
 	var queue []string
-	for _, name := range sortedKeys(m.groups) {
+	for _, name := range slices.Sorted(maps.Keys(m.groups)) {
 		if indeg[name] == 0 {
 			queue = append(queue, name)
 		}
@@ -214,7 +215,7 @@ func (a *ancestry) up(g string) []string {
 			}
 		}
 		delete(set, GroupAll)
-		r := sortedKeys(set)
+		r := slices.Sorted(maps.Keys(set))
 		if a.size += len(r); a.size > maxAncestry {
 			a.over = true
 		}
@@ -241,7 +242,7 @@ func (a *ancestry) hostSet(h *mHost) *hostSet {
 	if len(seen) == 0 {
 		seen[GroupUngrouped] = true
 	}
-	groups := sortedKeys(seen)
+	groups := slices.Sorted(maps.Keys(seen))
 	gs := []*mGroup{a.m.groups[GroupAll]}
 	for _, name := range groups {
 		gs = append(gs, a.m.groups[name])

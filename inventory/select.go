@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -187,5 +189,5 @@ func (inv *Inventory) LabelKeys() []string {
 			set[k] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }

@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"sort"
 	"strings"
 	"time"
 )
@@ -124,13 +123,4 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-func sortedLabelKeys(labels map[string]string) []string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -81,7 +82,7 @@ func mirrorFromDeb822(path string) string {
 				fields[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
 			}
 		}
-		if !hasWord(fields["types"], "deb") || !hasWord(fields["suites"], suite) || !hasWord(fields["components"], "main") {
+		if !slices.Contains(strings.Fields(fields["types"]), "deb") || !slices.Contains(strings.Fields(fields["suites"]), suite) || !slices.Contains(strings.Fields(fields["components"]), "main") {
 			continue
 		}
 		if uris := strings.Fields(fields["uris"]); len(uris) > 0 {
@@ -112,20 +113,11 @@ func mirrorFromList(path string) string {
 				w = w[1:]
 			}
 		}
-		if len(w) >= 3 && w[1] == suite && hasWord(strings.Join(w[2:], " "), "main") {
+		if len(w) >= 3 && w[1] == suite && slices.Contains(w[2:], "main") {
 			return w[0]
 		}
 	}
 	return ""
-}
-
-func hasWord(s, w string) bool {
-	for _, f := range strings.Fields(s) {
-		if f == w {
-			return true
-		}
-	}
-	return false
 }
 
 // baseHash names a base by everything that shapes it.

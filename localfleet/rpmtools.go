@@ -2,7 +2,9 @@ package localfleet
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -27,7 +29,7 @@ func RPMToolPackages() []string {
 			seen[p] = true
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func checkRPMTools() error {
@@ -37,7 +39,7 @@ func checkRPMTools() error {
 	}
 	sort.Strings(missing)
 	return fmt.Errorf("localfleet: dnf hosts need %s on this machine; install them with: apt-get install -y --no-install-recommends %s",
-		strings.Join(missing, ", "), strings.Join(sortedKeys(pkgs), " "))
+		strings.Join(missing, ", "), strings.Join(slices.Sorted(maps.Keys(pkgs)), " "))
 }
 
 // RequireRPM is Require for tests with dnf hosts: it also needs rpmbuild

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -34,7 +36,7 @@ func ToolPackages() []string {
 	for _, p := range hostTools {
 		seen[p] = true
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // checkTools reports every missing program at once, with the apt-get line
@@ -50,7 +52,7 @@ func checkTools() error {
 	}
 	sort.Strings(missing)
 	return fmt.Errorf("localfleet: missing host tools %s; install them with: apt-get install -y --no-install-recommends %s",
-		strings.Join(missing, ", "), strings.Join(sortedKeys(pkgs), " "))
+		strings.Join(missing, ", "), strings.Join(slices.Sorted(maps.Keys(pkgs)), " "))
 }
 
 // missingTools returns the programs of tools (program -> Debian package)
@@ -64,16 +66,6 @@ func missingTools(tools map[string]string) (missing []string, pkgs map[string]bo
 		}
 	}
 	return missing, pkgs
-}
-
-// sortedKeys lists a set in order, for stable messages and package lists.
-func sortedKeys(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // systemPython returns Debian's python3, not a pyenv shim that may depend on

@@ -1,6 +1,7 @@
 package localfleet
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -32,7 +33,7 @@ func TestMissingToolsNamesProgramsAndPackages(t *testing.T) {
 	if want := []string{"patchflow-no-such-tool-a", "patchflow-no-such-tool-a2", "patchflow-no-such-tool-bee"}; !reflect.DeepEqual(missing, want) {
 		t.Errorf("missing = %v, want %v", missing, want)
 	}
-	if got, want := sortedKeys(pkgs), []string{"pkg-a", "pkg-b"}; !reflect.DeepEqual(got, want) {
+	if got, want := slices.Sorted(maps.Keys(pkgs)), []string{"pkg-a", "pkg-b"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("packages = %v, want %v", got, want)
 	}
 }

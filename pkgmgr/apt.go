@@ -3,6 +3,7 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,7 +158,7 @@ func (a *Apt) Available(ctx context.Context, pins []Pin) error {
 	}
 	offered := parseMadison(string(res.Stdout))
 	for _, p := range pins {
-		if p.Version == "" || st[p.Name].installedVersion() == p.Version || contains(offered[p.Name], p.Version) {
+		if p.Version == "" || st[p.Name].installedVersion() == p.Version || slices.Contains(offered[p.Name], p.Version) {
 			continue
 		}
 		return a.notFound("check availability", p, offered[p.Name])
@@ -175,7 +176,7 @@ func parseMadison(out string) map[string][]string {
 			continue
 		}
 		name, ver := strings.TrimSpace(f[0]), strings.TrimSpace(f[1])
-		if !contains(m[name], ver) {
+		if !slices.Contains(m[name], ver) {
 			m[name] = append(m[name], ver)
 		}
 	}
@@ -228,7 +229,7 @@ func (a *Apt) aptFailure(ctx context.Context, op string, c transport.Command, re
 		if mres, err := a.r.run(ctx, mc); err == nil {
 			offered := parseMadison(string(mres.Stdout))
 			for _, p := range pins {
-				if p.Version != "" && !contains(offered[p.Name], p.Version) {
+				if p.Version != "" && !slices.Contains(offered[p.Name], p.Version) {
 					return a.notFound(op, p, offered[p.Name])
 				}
 			}
@@ -257,15 +258,6 @@ func classifyAptOutput(res transport.Result) ErrorKind {
 		return FetchFailed
 	}
 	return Failed
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func lastN(s []string, n int) []string {

@@ -3,6 +3,7 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func (r runner) checkPins(manager, op string, pins []Pin) ([]string, error) {
 		if err := ValidPin(manager, p); err != nil {
 			return nil, r.invalid(op, err)
 		}
-		if !contains(names, p.Name) {
+		if !slices.Contains(names, p.Name) {
 			names = append(names, p.Name)
 		}
 	}

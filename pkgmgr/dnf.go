@@ -2,6 +2,7 @@ package pkgmgr
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ func (d *DNF) installed(ctx context.Context, op string, names []string) (map[str
 			continue
 		}
 		v := normalizeEVR(f[1])
-		if !contains(out[f[0]], v) {
+		if !slices.Contains(out[f[0]], v) {
 			out[f[0]] = append(out[f[0]], v)
 		}
 	}

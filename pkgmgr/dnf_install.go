@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/patchflow/patchflow/transport"
@@ -46,7 +47,7 @@ func (d *DNF) offered(ctx context.Context, op string, names []string) (map[strin
 	}
 	out := map[string][]string{}
 	for _, u := range parseRepoquery(string(res.Stdout)) {
-		if !contains(out[u.name], u.evr) {
+		if !slices.Contains(out[u.name], u.evr) {
 			out[u.name] = append(out[u.name], u.evr)
 		}
 	}
@@ -170,7 +171,7 @@ var scriptletRE = regexp.MustCompile(`Error in \S+ scriptlet in rpm package \S+|
 func scriptletFailures(res transport.Result) []string {
 	var out []string
 	for _, m := range scriptletRE.FindAllString(string(res.Stderr)+"\n"+string(res.Stdout), -1) {
-		if m = strings.TrimSpace(m); !contains(out, m) {
+		if m = strings.TrimSpace(m); !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}

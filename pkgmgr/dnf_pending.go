@@ -2,6 +2,7 @@ package pkgmgr
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -63,7 +64,7 @@ func (d *DNF) Pending(ctx context.Context) ([]Update, error) {
 	}
 	var names []string
 	for _, u := range ups {
-		if !contains(names, u.name) {
+		if !slices.Contains(names, u.name) {
 			names = append(names, u.name)
 		}
 	}
@@ -109,7 +110,7 @@ func dnfUpdates(ups []dnfUpgrade, advs []dnfAdvisory, installed map[string]strin
 			if a.class == Security && severityOrder[a.severity] > severityOrder[up.Severity] {
 				up.Severity = a.severity
 			}
-			if !contains(up.Advisories, a.id) {
+			if !slices.Contains(up.Advisories, a.id) {
 				up.Advisories = append(up.Advisories, a.id)
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/inventory"
-	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/localfleet"
+	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
 )
 
@@ -317,7 +317,7 @@ func BenchmarkFleetApt(b *testing.B) {
 	})
 }
 
-// BenchmarkFleetAptParallel runs the task DESIGN.md section 7 compares with
+// BenchmarkFleetAptParallel runs the task docs/benchmarks.md compares with
 // Ansible: on every host of a 50-host fleet, 10 at a time, apt-get update
 // then a pinned install (alternating demo-app 1.0.1 / 1.0.0), verified.
 // Run with -benchtime=1x; one op is the whole fleet.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,7 +171,7 @@ var skippedRE = regexp.MustCompile(`Skipping repository '([^'\n]{1,200})'`)
 func skippedRepos(out zypperOutput) []string {
 	var names []string
 	for _, m := range skippedRE.FindAllStringSubmatch(out.allText(), -1) {
-		if !contains(names, m[1]) {
+		if !slices.Contains(names, m[1]) {
 			names = append(names, m[1])
 		}
 	}
@@ -356,7 +357,7 @@ func (z *Zypper) rpmQuery(ctx context.Context, op string, names []string) (map[s
 			continue
 		}
 		p := rpmPkg{name: f[0], evr: normalizeEVR(f[1]), arch: f[2]}
-		if !containsPkg(out[p.name], p) {
+		if !slices.Contains(out[p.name], p) {
 			out[p.name] = append(out[p.name], p)
 		}
 	}
@@ -364,15 +365,6 @@ func (z *Zypper) rpmQuery(ctx context.Context, op string, names []string) (map[s
 		sort.SliceStable(out[n], func(i, j int) bool { return Compare("zypper", out[n][i].evr, out[n][j].evr) < 0 })
 	}
 	return out, nil
-}
-
-func containsPkg(list []rpmPkg, p rpmPkg) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // evrs lists the versions of installed packages.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func (c *zypperConn) Run(_ context.Context, cmd transport.Command) (transport.Re
 func (c *zypperConn) count(key string) int {
 	n := 0
 	for _, cmd := range c.ran {
-		if strings.Join(cmd.Args, " ") == key || (cmd.Args[0] == "zypper" && contains(cmd.Args, key)) || cmd.Args[0] == key {
+		if strings.Join(cmd.Args, " ") == key || (cmd.Args[0] == "zypper" && slices.Contains(cmd.Args, key)) || cmd.Args[0] == key {
 			n++
 		}
 	}

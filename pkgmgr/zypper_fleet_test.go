@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/inventory"
-	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/localfleet"
+	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
 )
 

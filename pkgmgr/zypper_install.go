@@ -3,6 +3,7 @@ package pkgmgr
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -55,7 +56,7 @@ func (z *Zypper) offered(ctx context.Context, op string, names []string) (map[st
 		if s.kind() != "package" || s.Edition == "" || s.Repository == "(System Packages)" {
 			continue
 		}
-		if v := normalizeEVR(s.Edition); !contains(out[s.Name], v) {
+		if v := normalizeEVR(s.Edition); !slices.Contains(out[s.Name], v) {
 			out[s.Name] = append(out[s.Name], v)
 		}
 	}
@@ -250,7 +251,7 @@ func (z *Zypper) installSteps(ctx context.Context, specs []Pin) ([]installStep, 
 	}
 	var rest []Pin
 	for _, p := range specs {
-		if !containsPin(first, p) {
+		if !slices.Contains(first, p) {
 			rest = append(rest, p)
 		}
 	}
@@ -292,14 +293,14 @@ func stackPins(specs []Pin, stack []zypperUpdate, infos map[string]patchInfo, in
 				continue
 			}
 			any = true
-			if !containsPin(first, pin) {
+			if !slices.Contains(first, pin) {
 				first = append(first, pin)
 			}
 			if !pinAtLeast(pin.Version, pk.EVR) {
 				covered = false
 			}
 		}
-		if any && covered && !contains(patches, s.Name) {
+		if any && covered && !slices.Contains(patches, s.Name) {
 			patches = append(patches, s.Name)
 		}
 	}
@@ -316,15 +317,6 @@ func pinAtLeast(pin, evr string) bool {
 		}
 	}
 	return Compare("zypper", normalizeEVR(pin), normalizeEVR(evr)) >= 0
-}
-
-func containsPin(list []Pin, p Pin) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // remove removes the named packages that are installed, after a dry run
@@ -354,7 +346,7 @@ func (z *Zypper) remove(ctx context.Context, names []string) (run zypperRun, ok 
 	}
 	var extra []string
 	for _, s := range dry.out.Summary.changes() {
-		if !contains(present, s.Name) && !contains(extra, s.Name) {
+		if !slices.Contains(present, s.Name) && !slices.Contains(extra, s.Name) {
 			extra = append(extra, s.Name)
 		}
 	}

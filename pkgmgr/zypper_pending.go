@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,7 +136,7 @@ func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]p
 				u.Severity = sev
 			}
 			for _, id := range patchAdvisories(p) {
-				if !contains(u.Advisories, id) {
+				if !slices.Contains(u.Advisories, id) {
 					u.Advisories = append(u.Advisories, id)
 				}
 			}
@@ -180,7 +181,7 @@ func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]p
 func patchAdvisories(p zypperUpdate) []string {
 	ids := []string{p.Name}
 	for _, is := range p.Issues {
-		if strings.EqualFold(is.Type, "cve") && is.ID != "" && !contains(ids, is.ID) {
+		if strings.EqualFold(is.Type, "cve") && is.ID != "" && !slices.Contains(ids, is.ID) {
 			ids = append(ids, is.ID)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/patchflow/patchflow/transport"
@@ -86,7 +87,7 @@ func lockedPackages(out zypperOutput) []string {
 	var names []string
 	for _, p := range out.Problems {
 		for _, m := range lockedRequestRE.FindAllStringSubmatch(p, -1) {
-			if n := excerpt(m[1]); !contains(names, n) {
+			if n := excerpt(m[1]); !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}

@@ -38,17 +38,13 @@ func (w *walker) errorf(n *yaml.Node, object, format string, args ...any) {
 	w.errs.Add(yamldiag.Pos{Line: n.Line, Col: n.Column}, object, format, args...)
 }
 
-// describe renders a node for a "got ..." suffix.
+// describe renders a node for a "got ..." suffix: a scalar by its
+// (excerpted) value, anything else by its kind.
 func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
+	if n.Kind == yaml.ScalarNode {
+		return quote(n.Value)
 	}
-	return quote(n.Value)
+	return yamldiag.Kind(n)
 }
 
 // obj is how errors name a mapping: its object name, and a prefix for the

@@ -11,26 +11,17 @@ import (
 	"github.com/patchflow/patchflow/policies"
 )
 
-const webInventory = `apiVersion: patchflow/v1
-kind: Inventory
-hosts:
-  stg1: {labels: {env: staging}}
-  web1: {labels: {env: prod}}
-  web2: {labels: {env: prod}}
-  web3: {labels: {env: prod}}
-  web4: {labels: {env: prod}}
-groups:
-  web:
-    hosts: [stg1, web1, web2, web3, web4]
-  staging:
-    hosts: [stg1]
-`
-
-// preview writes a policy and its inventory, then previews the rollout.
+// preview writes a policy and, next to it, testdata/web.inventory.yaml
+// (web1..web4 with env=prod, stg1 with env=staging), then previews the
+// rollout.
 func preview(t *testing.T, body string) (*policies.Policy, *Rollout, error) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "hosts.yaml"), []byte(webInventory), 0o600); err != nil {
+	data, err := os.ReadFile("testdata/web.inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hosts.yaml"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "policy.yaml")

@@ -18,7 +18,6 @@ import (
 
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/policies"
-	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -50,20 +49,7 @@ type Plan struct {
 	Window domain.WindowSpec
 	// Hash identifies the schedule's content: the same policy gives the
 	// same hash, so applying it again changes nothing.
-	Hash     string
-	Warnings []string
-}
-
-// Build converts p (already loaded and validated) to its cycle spec
-// (policyspec.Spec) and builds its schedule.
-func Build(p *policies.Policy) (Plan, error) {
-	res, err := policyspec.Spec(p)
-	if err != nil {
-		return Plan{}, err
-	}
-	plan, err := FromSpec(p, res.Spec)
-	plan.Warnings = res.Warnings
-	return plan, err
+	Hash string
 }
 
 // FromSpec builds the schedule of p from the CycleSpec made from it.

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/patchflow/patchflow/policies"
+	"github.com/patchflow/patchflow/policyspec"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -46,7 +47,7 @@ func loadExample(t *testing.T, name string) *policies.Policy {
 // Tue-Thu 02:00 Europe/Berlin, 4h, two blackout dates, 5m jitter, 1h
 // catch-up.
 func TestBuildCalendarWindow(t *testing.T) {
-	plan, err := Build(loadExample(t, "web"))
+	plan, err := build(t, loadExample(t, "web"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,21 +76,21 @@ func TestBuildCalendarWindow(t *testing.T) {
 }
 
 func TestHashIsStableAndFollowsThePolicy(t *testing.T) {
-	a, _ := Build(loadExample(t, "web"))
-	b, _ := Build(loadExample(t, "web"))
+	a, _ := build(t, loadExample(t, "web"))
+	b, _ := build(t, loadExample(t, "web"))
 	if a.Hash != b.Hash {
 		t.Fatalf("same policy, different hashes %s %s", a.Hash, b.Hash)
 	}
 	p := loadExample(t, "web")
 	p.Window.Jitter = policies.Duration(time.Minute)
-	c, err := Build(p)
+	c, err := build(t, p)
 	if err != nil || c.Hash == a.Hash {
 		t.Fatalf("changed jitter keeps hash %s (err %v)", c.Hash, err)
 	}
 }
 
 func TestNoWindowIsAClearError(t *testing.T) {
-	_, err := Build(loadExample(t, "emergency-critical-cve.yaml"))
+	_, err := build(t, loadExample(t, "emergency-critical-cve.yaml"))
 	if !errors.Is(err, ErrNoWindow) || !strings.Contains(err.Error(), "has no window: add window.cron or window.calendar") {
 		t.Fatalf("err = %v", err)
 	}
@@ -106,4 +107,15 @@ func TestCalendarTextReadsLikeCron(t *testing.T) {
 	if got := calendarText(c); got != c.Comment {
 		t.Fatalf("calendarText with comment = %q", got)
 	}
+}
+
+// build makes the schedule of a policy the way `schedule create` does:
+// the policy's cycle spec, then its schedule.
+func build(t *testing.T, p *policies.Policy) (Plan, error) {
+	t.Helper()
+	res, err := policyspec.Spec(p)
+	if err != nil {
+		return Plan{}, err
+	}
+	return FromSpec(p, res.Spec)
 }

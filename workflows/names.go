@@ -9,7 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// TaskQueue is the task queue every patchflow worker polls (DESIGN.md 2b).
+// TaskQueue is the task queue every patchflow worker polls
+// (docs/architecture.md lists the names every part shares).
 const TaskQueue = "patchflow"
 
 // Operator message names. Each control is both a signal (so the Temporal UI

@@ -25,6 +25,3 @@ func (b *Budget) Visit(l *List, n *yaml.Node) bool {
 	}
 	return false
 }
-
-// Spent reports whether the budget ran out.
-func (b *Budget) Spent() bool { return b.visited > b.Max }

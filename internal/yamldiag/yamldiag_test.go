@@ -25,8 +25,8 @@ func TestSuggest(t *testing.T) {
 		{"identity", inventoryKeys, "identity_file"}, // cut short
 		{"frobnicate", policyFields, ""},
 		{"x", policyFields, ""},
-		{"operator", []string{"op", "value"}, ""},  // a two-letter name is no prefix hint
-		{"usre", []string{"user", "uses"}, "user"}, // the nearest wins, the first on a tie
+		{"operator", []string{"op", "value"}, ""},                         // a two-letter name is no prefix hint
+		{"usre", []string{"user", "uses"}, "user"},                        // the nearest wins, the first on a tie
 		{strings.Repeat("a", 100), []string{strings.Repeat("b", 99)}, ""}, // long names cost no quadratic time
 	} {
 		if got := Suggest(tc.s, tc.known); got != tc.want {
@@ -101,8 +101,8 @@ func TestBudgetRefusesOnce(t *testing.T) {
 	root := d.Parse(l, []byte("a: 1\n"))
 	b := Budget{Max: 2, Object: "inventory"}
 	got := []bool{b.Visit(l, root), b.Visit(l, root), b.Visit(l, root), b.Visit(l, root)}
-	if fmt.Sprint(got) != "[true true false false]" || !b.Spent() {
-		t.Errorf("visits = %v, spent %v", got, b.Spent())
+	if fmt.Sprint(got) != "[true true false false]" {
+		t.Errorf("visits = %v, want the third and later refused", got)
 	}
 	want := "f.yaml:1:1: inventory: file expands to more than 2 YAML values through anchors and aliases; refusing to read it"
 	if l.Err() == nil || l.Err().Error() != want {
