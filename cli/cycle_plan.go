@@ -68,18 +68,19 @@ func cyclePlanRun(opts *CyclePlanOptions) error {
 	if err != nil {
 		return fmt.Errorf("read policy: %w", err)
 	}
-	spec, err := specFromPolicy(opts.PolicyPath, opts.IO)
+	in, err := specFromPolicy(opts.PolicyPath, opts.IO)
 	if err != nil {
 		return err
 	}
-	spec.DryRun = true
+	in.Spec.DryRun = true
+	spec := in.Spec
 	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err
 	}
 	defer done()
 	id := workflows.CycleID(spec.Policy, opts.Now())
-	in := workflows.CycleInput{Spec: spec, MakePlan: &workflows.MakePlan{PolicySHA256: planfile.PolicySHA256(text)}}
+	in.MakePlan = &workflows.MakePlan{PolicySHA256: planfile.PolicySHA256(text)}
 	if _, err := startCycleInput(ctx, c, id, "plan of policy "+spec.Policy, in); err != nil {
 		return err
 	}

@@ -73,11 +73,12 @@ is older than the policy's approval.plan_max_age (24h by default).`,
 }
 
 func cycleStartRun(opts *CycleStartOptions) error {
-	spec, err := specFromPolicy(opts.PolicyPath, opts.IO)
+	in, err := specFromPolicy(opts.PolicyPath, opts.IO)
 	if err != nil {
 		return err
 	}
-	spec.DryRun = opts.DryRun
+	in.Spec.DryRun = opts.DryRun
+	spec := in.Spec
 	var plan *planfile.File
 	if opts.PlanPath != "" {
 		if plan, err = readPlanFor(opts.PlanPath, opts.PolicyPath, spec); err != nil {
@@ -94,9 +95,9 @@ func cycleStartRun(opts *CycleStartOptions) error {
 	var id string
 	if plan != nil {
 		id, err = startCycleInput(ctx, c, workflows.PlanCycleID(spec.Policy, plan.SHA256), "plan "+plan.SHA256+" of policy "+spec.Policy,
-			workflows.CycleInput{Spec: spec, Apply: &workflows.ApplyPlan{SHA256: plan.SHA256, Plan: plan.Reviewed()}})
+			workflows.CycleInput{Spec: spec, Notify: in.Notify, Apply: &workflows.ApplyPlan{SHA256: plan.SHA256, Plan: plan.Reviewed()}})
 	} else {
-		id, err = startCycle(ctx, c, spec, opts.Now())
+		id, err = startCycle(ctx, c, in, opts.Now())
 	}
 	if err != nil {
 		return err
@@ -120,25 +121,25 @@ func cycleStartRun(opts *CycleStartOptions) error {
 // a path, a selector or a wave fails now rather than minutes later in the
 // cycle, and returns the spec a cycle runs; warnings go to the error
 // stream.
-func specFromPolicy(path string, io IOStreams) (domain.CycleSpec, error) {
+func specFromPolicy(path string, io IOStreams) (workflows.CycleInput, error) {
 	f, err := readPolicyFile(path, policyRead{inventory: true})
 	if err != nil {
-		return domain.CycleSpec{}, err
+		return workflows.CycleInput{}, err
 	}
 	for _, w := range f.warnings {
 		termf(io.ErrOut, "warning: %s\n", w)
 	}
-	return f.spec, nil
+	return workflows.CycleInput{Spec: f.spec, Notify: f.policy.Webhooks()}, nil
 }
 
 // startCycle starts the PatchCycle workflow with its readable ID, search
 // attributes and summary.
-func startCycle(ctx context.Context, c client.Client, spec domain.CycleSpec, now time.Time) (string, error) {
-	summary := fmt.Sprintf("patch cycle of policy %s", spec.Policy)
-	if spec.DryRun {
-		summary = fmt.Sprintf("dry run of policy %s", spec.Policy)
+func startCycle(ctx context.Context, c client.Client, in workflows.CycleInput, now time.Time) (string, error) {
+	summary := fmt.Sprintf("patch cycle of policy %s", in.Spec.Policy)
+	if in.Spec.DryRun {
+		summary = fmt.Sprintf("dry run of policy %s", in.Spec.Policy)
 	}
-	return startCycleInput(ctx, c, workflows.CycleID(spec.Policy, now), summary, workflows.CycleInput{Spec: spec})
+	return startCycleInput(ctx, c, workflows.CycleID(in.Spec.Policy, now), summary, in)
 }
 
 // startCycleInput starts a PatchCycle with ID id. An ID is never reused:

@@ -164,12 +164,12 @@ func demoRun(opts *DemoOptions) error {
 // demoCycle starts one cycle of the policy at path on the dev stack and
 // shows it to its end.
 func demoCycle(ctx context.Context, io IOStreams, stack *DevStack, path string) (workflows.CycleResult, error) {
-	spec, err := specFromPolicy(path, io)
+	in, err := specFromPolicy(path, io)
 	if err != nil {
 		return workflows.CycleResult{}, err
 	}
-	termf(io.ErrOut, "\n== cycle of policy %s (%s)\n", spec.Policy, path)
-	id, err := startCycle(ctx, stack.Client, spec, time.Now())
+	termf(io.ErrOut, "\n== cycle of policy %s (%s)\n", in.Spec.Policy, path)
+	id, err := startCycle(ctx, stack.Client, in, time.Now())
 	if err != nil {
 		return workflows.CycleResult{}, err
 	}

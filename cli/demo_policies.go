@@ -65,7 +65,7 @@ rollout:
     - {name: canary, count: 1}
     - {name: rest, percent: 100, max_parallel: 3}
   failure_budget: {count: 0}
-  on_budget_breach: rollback_wave
+  on_budget_breach: rollback_all
 host:
   timeouts: {precheck: 1m, apply: 5m, reboot: 2m, verify: 1m, hook: 1m}
 rollback:

@@ -29,7 +29,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"cycle/demo-patch/", "completed  4",
 		"cycle/demo-bad-patch/", "failed     0        0       1",
-		"demo-h1  1     rolled_back  applying failed: PackageScriptFailed",
+		"rolled_back  applying failed: PackageScriptFailed: host demo-h1: install demo-app=1.0.2",
 		"See both cycles and every host in the Temporal UI: http://127.0.0.1:",
 	} {
 		if !strings.Contains(summary, want) {

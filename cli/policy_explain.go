@@ -291,10 +291,19 @@ func describePatches(r domain.PatchRules) string {
 	for _, l := range []struct {
 		name string
 		list []string
-	}{{"include", r.Include}, {"exclude", r.Exclude}, {"approve", r.Approve}, {"reject", r.Reject}} {
+	}{{"include", r.Include}, {"exclude", r.Exclude}, {"approve", r.Approve}, {"reject", r.Reject}, {"only fixes of", r.CVEs}} {
 		if len(l.list) > 0 {
 			parts = append(parts, l.name+" "+strings.Join(l.list, " "))
 		}
+	}
+	if r.KEV {
+		parts = append(parts, "only fixes of KEV-listed CVEs")
+	}
+	if r.MinEPSS > 0 {
+		parts = append(parts, fmt.Sprintf("only EPSS >= %g", r.MinEPSS))
+	}
+	if r.MinAge > 0 {
+		parts = append(parts, "due for at least "+policies.Duration(r.MinAge).String())
 	}
 	return strings.Join(parts, "; ")
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // PatchRules filter pending updates into the plan.
@@ -38,6 +39,25 @@ type PatchRules struct {
 	// MinEPSS admits only updates whose highest EPSS score is at least
 	// this (0..1); an update with no EPSS score is left out.
 	MinEPSS float64 `json:"min_epss,omitempty"`
+	// MinAge holds back updates that became due (published, or first
+	// seen pending) less than this long ago, so a broken release has time
+	// to be pulled before it is planned. Approved packages bypass it.
+	MinAge time.Duration `json:"min_age,omitempty"`
+}
+
+// Matured returns "" when the update is old enough for MinAge at now (or
+// approved by name), else why not.
+func (r PatchRules) Matured(e PlanEntry, now time.Time) string {
+	if r.MinAge <= 0 || listed(r.Approve, e) {
+		return ""
+	}
+	if e.Since.IsZero() {
+		return "age unknown (never seen before), min_age " + r.MinAge.String()
+	}
+	if age := now.Sub(e.Since); age < r.MinAge {
+		return "due for " + age.Round(time.Minute).String() + ", min_age " + r.MinAge.String()
+	}
+	return ""
 }
 
 // UnknownExcluded, as PatchRules.UnknownSeverity, leaves updates of

@@ -83,8 +83,8 @@ type PlanSkip struct {
 // differently on two hosts is planned as the most urgent of them. It is
 // pure and deterministic: hosts are taken in name order and no map is
 // ranged over.
-func BuildPlan(t *PendingTable, rules PatchRules) Plan {
-	return BuildPlanFromVotes(VotesOf(t), rules)
+func BuildPlan(t *PendingTable, rules PatchRules, now time.Time) Plan {
+	return BuildPlanFromVotes(VotesOf(t), rules, now)
 }
 
 // PlanIndex finds plan entries by package manager kind and name.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 )
 
 // listingPlan is the plan algorithm as cycles recorded before votes ran
@@ -82,7 +83,7 @@ func TestVotesPlanAsListingsDid(t *testing.T) {
 			hosts = append(hosts, HostUpdates{fmt.Sprintf("h%02d", rng.IntN(50)+h*100), "apt", ups})
 		}
 		tab := table(hosts...)
-		if got, want := BuildPlan(tab, PatchRules{}), listingPlan(tab, PatchRules{}); !reflect.DeepEqual(got, want) {
+		if got, want := BuildPlan(tab, PatchRules{}, time.Time{}), listingPlan(tab, PatchRules{}); !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d:\nvotes    %+v\nlistings %+v", round, got, want)
 		}
 	}

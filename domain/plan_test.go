@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // table builds a pending table from per-host updates.
@@ -48,7 +49,7 @@ func TestBuildPlanFiltersAndPins(t *testing.T) {
 		Approve:     []string{"demo-app=1.0.1"},
 		Reject:      []string{"tzdata"},
 	}
-	p := BuildPlan(tab, rules)
+	p := BuildPlan(tab, rules, time.Time{})
 	var got []string
 	for _, e := range p.Entries {
 		got = append(got, e.Manager+" "+e.Name+"="+e.Version+" "+string(e.Class)+"/"+string(e.Severity))
@@ -66,7 +67,7 @@ func TestBuildPlanFiltersAndPins(t *testing.T) {
 	if adv := p.Entries[1].Advisories; !reflect.DeepEqual(adv, []string{"DSA-1", "DSA-2"}) {
 		t.Errorf("openssl advisories = %v, want both hosts' merged", adv)
 	}
-	for _, e := range BuildPlan(tab, PatchRules{}).Entries {
+	for _, e := range BuildPlan(tab, PatchRules{}, time.Time{}).Entries {
 		if e.Name == "demo-app" && e.Version != "1.0.2" {
 			t.Errorf("without approve, demo-app pinned %s, want 1.0.2 (two hosts of three)", e.Version)
 		}
@@ -127,7 +128,7 @@ func TestBuildPlanSeverityRules(t *testing.T) {
 		{PatchRules{MinSeverity: SeverityLow, UnknownSeverity: UnknownExcluded}, []string{"y", "z"}},    // unknown excluded
 		{PatchRules{Classes: []Class{ClassCritical}}, []string{"y"}},                                    // critical = security of severity critical
 	} {
-		if got := names(BuildPlan(tab, c.rules)); !reflect.DeepEqual(got, c.want) {
+		if got := names(BuildPlan(tab, c.rules, time.Time{})); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%+v: got %v, want %v", c.rules, got, c.want)
 		}
 	}
@@ -155,7 +156,7 @@ func TestPlanFromShardsIsThePlanOfTheFleet(t *testing.T) {
 			}
 			hosts = append(hosts, HostUpdates{fmt.Sprintf("h%02d", h), []string{"apt", "dnf"}[rng.IntN(2)], ups})
 		}
-		whole := BuildPlan(table(hosts...), PatchRules{})
+		whole := BuildPlan(table(hosts...), PatchRules{}, time.Time{})
 		rng.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
 		var votes []Vote
 		for len(hosts) > 0 {
@@ -163,7 +164,7 @@ func TestPlanFromShardsIsThePlanOfTheFleet(t *testing.T) {
 			votes = MergeVotes(votes, VotesOf(table(hosts[:k]...)))
 			hosts = hosts[k:]
 		}
-		if sharded := BuildPlanFromVotes(votes, PatchRules{}); !reflect.DeepEqual(sharded, whole) {
+		if sharded := BuildPlanFromVotes(votes, PatchRules{}, time.Time{}); !reflect.DeepEqual(sharded, whole) {
 			t.Fatalf("round %d: plan from shards\n%+v\nplan of the fleet\n%+v", round, sharded, whole)
 		}
 	}

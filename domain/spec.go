@@ -200,6 +200,9 @@ type SLA struct {
 	Medium   time.Duration `json:"medium,omitempty"`
 	Low      time.Duration `json:"low,omitempty"`
 	Unknown  time.Duration `json:"unknown,omitempty"`
+	// KEVDueDate makes a KEV-listed CVE's due date its deadline when that
+	// is sooner.
+	KEVDueDate bool `json:"kev_due_date,omitempty"`
 }
 
 // For returns the SLA of a severity.

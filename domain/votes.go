@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Vote is what a scan tells the plan about one distinct pending update:
@@ -70,8 +71,8 @@ func firstListing(a, b Vote) bool {
 }
 
 // BuildPlanFromVotes is BuildPlan over votes: the plan of the hosts whose
-// scans the votes count.
-func BuildPlanFromVotes(votes []Vote, rules PatchRules) Plan {
+// scans the votes count, at now (for min_age).
+func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 	sorted := slices.Clone(votes)
 	slices.SortStableFunc(sorted, func(a, b Vote) int {
 		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
@@ -121,7 +122,11 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules) Plan {
 			// it is how a policy holds back a newer, untested release.
 			e.Version = ver
 		}
-		if reason := rules.Admit(e); reason != "" {
+		reason := rules.Admit(e)
+		if reason == "" {
+			reason = rules.Matured(e, now)
+		}
+		if reason != "" {
 			p.Left = append(p.Left, PlanSkip{Manager: e.Manager, Name: e.Name, Version: e.Version, Reason: reason})
 			continue
 		}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/localfleet"
+	"github.com/patchflow/patchflow/pkgmgr"
 )
 
 func TestMergeFirstSeen(t *testing.T) {

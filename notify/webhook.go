@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -188,6 +189,11 @@ func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url must be an http:// or https:// URL with a host, got %s", excerpt(redactRaw(raw)))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("url port must be 1-65535, got %s", excerpt(p))
+		}
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("url %s carries credentials (user:password@); use a signing secret, or url_file / url_env for a URL that is itself a secret", displayURL(u))

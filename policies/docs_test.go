@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"github.com/patchflow/patchflow/notify"
+
 	"os"
 	"reflect"
 	"regexp"
@@ -63,7 +65,7 @@ func TestReferenceDocumentsEverySchemaField(t *testing.T) {
 	if len(paths) < 80 {
 		t.Errorf("schema walk found only %d fields; the reflection is broken", len(paths))
 	}
-	for _, e := range Events {
+	for _, e := range notify.Events {
 		if !strings.Contains(string(doc), "`"+e+"`") {
 			t.Errorf("docs/policy-reference.md does not list webhook event %s", e)
 		}

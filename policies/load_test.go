@@ -27,6 +27,20 @@ var badFiles = []struct {
 		},
 	},
 	{
+		file: "testdata/vulns.bad.yaml",
+		errs: []string{
+			`testdata/vulns.bad.yaml:8:26: patches: cves[1]: "cve-24-1" is not a CVE id: want CVE-YYYY-NNNN (4 or more digits)`,
+			`testdata/vulns.bad.yaml:8:36: patches: cves[2]: "CVE-2024-1\x1b[31m" is not a CVE id: want CVE-YYYY-NNNN (4 or more digits)`,
+			`testdata/vulns.bad.yaml:9:13: patches: min_epss is a probability from 0 to 1, got 1.5`,
+			`testdata/vulns.bad.yaml:12:15: approval: on_timeout proceed would roll out a plan nobody approved; approval by plan aborts on timeout, got proceed`,
+			`testdata/vulns.bad.yaml:13:15: approval: risk_above is a risk score from 0 (off) to 100, got 101`,
+			`testdata/vulns.bad.yaml:16:12: notifications.webhooks[0]: set only one of url, url_file and url_env`,
+			`testdata/vulns.bad.yaml:18:15: notifications.webhooks[0]: format must be json or slack, got "teams"`,
+			`testdata/vulns.bad.yaml:19:19: notifications.webhooks[0]: secret_env must be an environment variable name (letters, digits, _), got "not a name"`,
+			`testdata/vulns.bad.yaml:20:16: notifications.webhooks[0]: timeout must be between 0 (default 10s) and 2m0s, got 5m0s`,
+		},
+	},
+	{
 		file: "testdata/calendar.bad.yaml",
 		errs: []string{
 			`testdata/calendar.bad.yaml:8:20: window: unknown day "funday"; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri, got "mon,funday"`,
@@ -179,9 +193,9 @@ var badFiles = []struct {
 			`testdata/sla_hooks.bad.yaml:13:22: host.timeouts: verify must be at least 1s, got 0s`,
 			`testdata/sla_hooks.bad.yaml:15:13: sla: critical must not be longer than high (3d), got 1w`,
 			`testdata/sla_hooks.bad.yaml:16:9: sla: high must not be longer than low (1d), got 3d`,
-			`testdata/sla_hooks.bad.yaml:20:12: notifications.webhooks[0]: url must be an http:// or https:// URL: scheme must be http or https, got "mailto:sre@example.com"`,
-			`testdata/sla_hooks.bad.yaml:21:32: notifications.webhooks[0]: events[1] must be one of cycle_started, approval_needed, cycle_approved, wave_started, wave_finished, host_failed, host_rolled_back, budget_breached, cycle_paused, cycle_finished, cycle_failed, sla_breached, got "party"`,
-			`testdata/sla_hooks.bad.yaml:21:39: notifications.webhooks[0]: event "cycle_finished" is listed twice`,
+			`testdata/sla_hooks.bad.yaml:20:12: notifications.webhooks[0]: url must be an http:// or https:// URL with a host, got "mailto:sre@example.com"`,
+			`testdata/sla_hooks.bad.yaml:21:32: notifications.webhooks[0]: event pattern "party" matches no event; events are cycle.started, cycle.approval_needed, cycle.approved, cycle.paused, cycle.resumed, wave.started, host.failed, host.rolled_back, wave.finished, budget.breached, sla.breached, cycle.finished, cycle.failed, cycle.aborted`,
+			`testdata/sla_hooks.bad.yaml:21:39: notifications.webhooks[0]: event "cycle.finished" is listed twice`,
 		},
 	},
 	{

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
+	"github.com/patchflow/patchflow/notify"
 )
 
 // CycleSpec converts the policy into the domain.CycleSpec a PatchCycle
@@ -24,9 +25,11 @@ func (p *Policy) CycleSpec() domain.CycleSpec {
 		},
 		Patches: p.Patches.rules(),
 		Approval: domain.ApprovalSpec{
-			Mode:      p.Approval.Mode,
-			Timeout:   p.Approval.Timeout.Std(),
-			OnTimeout: p.Approval.OnTimeout,
+			Mode:       p.Approval.Mode,
+			Timeout:    p.Approval.Timeout.Std(),
+			OnTimeout:  p.Approval.OnTimeout,
+			RiskAbove:  p.Approval.RiskAbove,
+			PlanMaxAge: p.Approval.PlanMaxAge.Std(),
 		},
 		Waves: p.Rollout.waves(),
 		Budget: domain.Budget{
@@ -37,7 +40,7 @@ func (p *Policy) CycleSpec() domain.CycleSpec {
 		Host:           steps,
 		SLA: domain.SLA{
 			Critical: p.SLA.Critical.Std(), High: p.SLA.High.Std(), Medium: p.SLA.Medium.Std(),
-			Low: p.SLA.Low.Std(), Unknown: p.SLA.Unknown.Std(),
+			Low: p.SLA.Low.Std(), Unknown: p.SLA.Unknown.Std(), KEVDueDate: p.SLA.KEVDueDate,
 		},
 		Window: p.Window.CycleWindow(),
 	}
@@ -66,7 +69,38 @@ func (pt Patches) rules() domain.PatchRules {
 		Exclude:         pt.Exclude,
 		Approve:         pt.Approve,
 		Reject:          pt.Reject,
+		CVEs:            pt.cveIDs(),
+		KEV:             pt.KEV,
+		MinEPSS:         pt.MinEPSS,
+		MinAge:          pt.MinAge.Std(),
 	}
+}
+
+// cveIDs are patches.cves as advisories spell them (upper case): the
+// policy may write cve-2024-45490.
+func (pt Patches) cveIDs() []string {
+	var out []string
+	for _, c := range pt.CVEs {
+		if id, err := domain.NormalizeCVEID(c); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Webhooks are the policy's notification receivers as the cycle sends to
+// them.
+func (p *Policy) Webhooks() []notify.Webhook {
+	var out []notify.Webhook
+	for _, h := range p.Notifications.Webhooks {
+		out = append(out, h.webhook())
+	}
+	return out
+}
+
+func (h Webhook) webhook() notify.Webhook {
+	return notify.Webhook{URL: h.URL, URLFile: h.URLFile, URLEnv: h.URLEnv, Format: h.Format,
+		SecretFile: h.SecretFile, SecretEnv: h.SecretEnv, Events: h.Events, Timeout: h.Timeout.Std()}
 }
 
 // unknownSeverity is how an update of unknown severity counts against

@@ -85,6 +85,13 @@ type Patches struct {
 	// name or name=version.
 	Approve []string `json:"approve" yaml:"approve"`
 	Reject  []string `json:"reject" yaml:"reject"`
+	// CVEs, when set, plans only updates that fix one of them (an
+	// emergency policy). KEV plans only updates fixing a CVE in CISA's
+	// Known Exploited Vulnerabilities catalogue; MinEPSS only those whose
+	// highest EPSS score is at least this (0..1).
+	CVEs    []string `json:"cves" yaml:"cves"`
+	KEV     bool     `json:"kev" yaml:"kev"`
+	MinEPSS float64  `json:"min_epss" yaml:"min_epss"`
 }
 
 // Approval says whether a planned cycle waits for an operator.
@@ -92,6 +99,11 @@ type Approval struct {
 	Mode      domain.ApprovalMode          `json:"mode" yaml:"mode"`
 	Timeout   Duration                     `json:"timeout" yaml:"timeout"`
 	OnTimeout domain.ApprovalTimeoutAction `json:"on_timeout" yaml:"on_timeout"`
+	// RiskAbove makes an automatic approval manual when a planned update's
+	// risk (0-100) is above it; 0 never does.
+	RiskAbove int `json:"risk_above" yaml:"risk_above"`
+	// PlanMaxAge is how old a reviewed plan may be when it is applied.
+	PlanMaxAge Duration `json:"plan_max_age" yaml:"plan_max_age"`
 }
 
 // Window is the maintenance window: when batches of hosts may start. Either
@@ -212,6 +224,9 @@ type SLA struct {
 	Medium   Duration `json:"medium" yaml:"medium"`
 	Low      Duration `json:"low" yaml:"low"`
 	Unknown  Duration `json:"unknown" yaml:"unknown"`
+	// KEVDueDate makes the due date CISA sets for a KEV-listed CVE its
+	// deadline when that is sooner than the severity's.
+	KEVDueDate bool `json:"kev_due_date" yaml:"kev_due_date"`
 }
 
 // Notifications lists where events are sent.
@@ -219,15 +234,17 @@ type Notifications struct {
 	Webhooks []Webhook `json:"webhooks" yaml:"webhooks"`
 }
 
-// Webhook receives a JSON POST per event; empty Events means every event.
+// Webhook is one receiver of the policy's events: where it is (url, or
+// url_file / url_env for URLs that are themselves credentials), the body
+// format, where the worker finds the signing secret, which events, and
+// how long one attempt may take. It names secrets' places, never a secret.
 type Webhook struct {
-	URL    string   `json:"url" yaml:"url"`
-	Events []string `json:"events" yaml:"events"`
-}
-
-// Events a webhook can subscribe to.
-var Events = []string{
-	"cycle_started", "approval_needed", "cycle_approved", "wave_started",
-	"wave_finished", "host_failed", "host_rolled_back", "budget_breached",
-	"cycle_paused", "cycle_finished", "cycle_failed", "sla_breached",
+	URL        string   `json:"url" yaml:"url"`
+	URLFile    string   `json:"url_file" yaml:"url_file"`
+	URLEnv     string   `json:"url_env" yaml:"url_env"`
+	Format     string   `json:"format" yaml:"format"`
+	SecretFile string   `json:"secret_file" yaml:"secret_file"`
+	SecretEnv  string   `json:"secret_env" yaml:"secret_env"`
+	Events     []string `json:"events" yaml:"events"`
+	Timeout    Duration `json:"timeout" yaml:"timeout"`
 }

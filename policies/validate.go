@@ -160,6 +160,14 @@ func (v *validator) patches() {
 			v.errf(path, "patches", "%s is both approved (approve[%d]) and rejected, got %s", quote(s), j, quote(s))
 		}
 	}
+	for i, c := range pt.CVEs {
+		if _, err := domain.NormalizeCVEID(c); err != nil {
+			v.errf(fmt.Sprintf("patches.cves[%d]", i), "patches", "cves[%d]: %v", i, err)
+		}
+	}
+	if pt.MinEPSS < 0 || pt.MinEPSS > 1 {
+		v.errf("patches.min_epss", "patches", "min_epss is a probability from 0 to 1, got %g", pt.MinEPSS)
+	}
 }
 
 func (v *validator) approval() {
@@ -171,15 +179,21 @@ func (v *validator) approval() {
 				v.errf("approval."+key, "approval", "%s applies to manual approval only, got it with mode auto", key)
 			}
 		}
-	case domain.ApprovalManual:
+	case domain.ApprovalManual, domain.ApprovalPlan:
 		if a.Timeout < MinApprovalTimeout {
 			v.errf("approval.timeout", "approval", "timeout must be at least %s for manual approval (an operator has to answer in time), got %s", MinApprovalTimeout, a.Timeout)
 		}
 	default:
 		v.errf("approval.mode", "approval", "mode must be %s, got %s", domain.Choices(domain.ApprovalModes), quote(string(a.Mode)))
 	}
-	if a.Mode == domain.ApprovalManual && !slices.Contains(domain.ApprovalTimeoutActions, a.OnTimeout) {
+	if a.Mode != domain.ApprovalAuto && !slices.Contains(domain.ApprovalTimeoutActions, a.OnTimeout) {
 		v.errf("approval.on_timeout", "approval", "on_timeout must be %s, got %s", domain.Choices(domain.ApprovalTimeoutActions), quote(string(a.OnTimeout)))
+	}
+	if a.Mode == domain.ApprovalPlan && a.OnTimeout == domain.ApprovalTimeoutProceed {
+		v.errf("approval.on_timeout", "approval", "on_timeout proceed would roll out a plan nobody approved; approval by plan aborts on timeout, got proceed")
+	}
+	if a.RiskAbove < 0 || a.RiskAbove > 100 {
+		v.errf("approval.risk_above", "approval", "risk_above is a risk score from 0 (off) to 100, got %d", a.RiskAbove)
 	}
 }
 

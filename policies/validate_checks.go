@@ -166,20 +166,14 @@ func (v *validator) sla() {
 func (v *validator) notifications() {
 	for i, h := range v.p.Notifications.Webhooks {
 		path := fmt.Sprintf("notifications.webhooks[%d]", i)
-		obj := path
-		if err := validHTTPURL(h.URL); err != nil {
-			v.errf(path+".url", obj, "url must be an http:// or https:// URL: %v, got %s", err, quote(h.URL))
-		}
-		seen := map[string]bool{}
-		for j, e := range h.Events {
-			ep := fmt.Sprintf("%s.events[%d]", path, j)
-			switch {
-			case !slices.Contains(Events, e):
-				v.errf(ep, obj, "events[%d] must be one of %s, got %s", j, strings.Join(Events, ", "), quote(e))
-			case seen[e]:
-				v.errf(ep, obj, "event %s is listed twice", quote(e))
+		// One rule for what a usable webhook is: notify's, which the
+		// worker applies again when it sends.
+		for _, e := range h.webhook().Validate() {
+			key := path + "." + e.Field
+			if !v.p.pos.has(key) {
+				key = path
 			}
-			seen[e] = true
+			v.errf(key, path, "%s", e.Message)
 		}
 	}
 }

@@ -18,7 +18,7 @@ func TestLooseValuesRefused(t *testing.T) {
 	for name, tc := range map[string]struct{ body, want string }{
 		"http port":       {"checks: [{name: h, type: http, url: \"http://{host}:99999/health\"}]\n", `t.yaml:5:37: check "h": url must be an http:// or https:// URL ({host} is replaced by the host address): port must be 1-65535, got 99999, got "http://{host}:99999/health"`},
 		"prometheus port": {"checks: [{name: p, type: promql, prometheus: \"http://prom:0\", query: up, threshold: {op: <, value: 1}}]\n", `t.yaml:5:46: check "p": prometheus must be the server's http(s) base URL, e.g. http://prometheus:9090: port must be 1-65535, got 0, got "http://prom:0"`},
-		"webhook port":    {"notifications: {webhooks: [{url: \"https://hooks:70000/x\"}]}\n", `t.yaml:5:34: notifications.webhooks[0]: url must be an http:// or https:// URL: port must be 1-65535, got 70000, got "https://hooks:70000/x"`},
+		"webhook port":    {"notifications: {webhooks: [{url: \"https://hooks:70000/x\"}]}\n", `t.yaml:5:34: notifications.webhooks[0]: url port must be 1-65535, got "70000"`},
 		"inventory port":  {"", ""},
 		"promql brace":    {"checks: [{name: p, type: promql, prometheus: \"http://prom:9090\", query: \"up{\", threshold: {op: <, value: 1}}]\n", `t.yaml:5:73: check "p": query is not valid PromQL: '{' at column 3 is never closed, got "up{"`},
 		"window period":   {"window: {cron: \"0 2 * * *\", duration: 25h}\n", `t.yaml:5:39: window: duration is longer than the 1d between two window starts (0 2 * * *), so windows would overlap: shorten it or start windows less often, got 25h`},

@@ -39,12 +39,5 @@ func Spec(p *policies.Policy) (Result, error) {
 	if len(errs) > 0 {
 		return Result{}, errors.Join(errs...)
 	}
-	var warnings []string
-	if p.Patches.MinAge > 0 {
-		warnings = append(warnings, fmt.Sprintf("policy %s: patches.min_age is recorded but not enforced yet: every matching update is planned", p.Metadata.Name))
-	}
-	if len(p.Notifications.Webhooks) > 0 {
-		warnings = append(warnings, fmt.Sprintf("policy %s: notifications are not sent by this version", p.Metadata.Name))
-	}
-	return Result{Spec: spec, Warnings: warnings}, nil
+	return Result{Spec: spec}, nil
 }

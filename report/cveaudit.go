@@ -1,8 +1,9 @@
 package report
 
 import (
+	"github.com/patchflow/patchflow/domain"
+
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,17 +143,9 @@ type CVEAuditInput struct {
 	CVEs []CVEEntry
 }
 
-var cveIDPattern = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,}$`)
-
 // NormalizeCVEID upper-cases and checks a CVE id ("cve-2023-4911" ->
 // "CVE-2023-4911"); the error says what a valid one looks like.
-func NormalizeCVEID(s string) (string, error) {
-	id := strings.ToUpper(strings.TrimSpace(s))
-	if !cveIDPattern.MatchString(id) {
-		return "", fmt.Errorf("%q is not a CVE id: want CVE-YYYY-NNNN (4 or more digits)", excerpt(s))
-	}
-	return id, nil
-}
+func NormalizeCVEID(s string) (string, error) { return domain.NormalizeCVEID(s) }
 
 // BuildCVEAudit checks every host's state against its evidence, sorts
 // CVEs and hosts, and counts the states. It returns every problem at once.

@@ -80,7 +80,7 @@ func FromSpec(p *policies.Policy, spec domain.CycleSpec) (Plan, error) {
 		Action: &client.ScheduleWorkflowAction{
 			ID:            ActionID(name),
 			Workflow:      workflows.PatchCycle,
-			Args:          []any{workflows.CycleInput{Spec: spec}},
+			Args:          []any{workflows.CycleInput{Spec: spec, Notify: p.Webhooks()}},
 			TaskQueue:     workflows.TaskQueue,
 			StaticSummary: summary,
 			Memo:          map[string]any{MemoSpecHash: hash},

@@ -117,7 +117,7 @@ func Assess(ctx workflow.Context, in AssessInput) (AssessResult, error) {
 			TypedSearchAttributes: temporal.NewSearchAttributes(AttrPolicy.ValueSet(in.Spec.Policy)),
 		})
 		sin := AssessShardInput{AssessID: id, Policy: in.Spec.Policy, Inventory: in.Spec.Inventory.Source, Hosts: shards[k],
-			Rules: in.Spec.Patches, SLA: in.Spec.SLA, KEVDueDate: in.KEVDueDate, Exceptions: ctxt.Exceptions,
+			Rules: in.Spec.Patches, SLA: in.Spec.SLA, KEVDueDate: in.KEVDueDate || in.Spec.SLA.KEVDueDate, Exceptions: ctxt.Exceptions,
 			ScanParallel: in.Spec.ScanParallel, CommandTimeout: in.Spec.Host.Limits().Command}
 		if err := workflow.ExecuteChildWorkflow(cctx, AssessShard, sin).Get(ctx, &results[k]); err != nil {
 			results[k] = AssessShardResult{}

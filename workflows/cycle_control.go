@@ -36,8 +36,9 @@ type CycleReply struct {
 // only record; the cycle's steps act on it.
 type cycleControl struct {
 	approved bool
-	// approvedBy is who opened the approval gate: an operator, or the
-	// reviewed plan an approval named.
+	// approvedBy is who opened the approval gate (notify.ApprovalInfo.By):
+	// an operator, or "plan" when the approval named the reviewed plan the
+	// cycle applies (its sha256 is the status's plan_sha256).
 	approvedBy string
 	aborting   bool
 	rollback   bool // abort with rollback
@@ -175,7 +176,7 @@ func (c *cycleRun) approve(r ApproveRequest) {
 	c.ctl.approved = true
 	c.ctl.approvedBy = "operator"
 	if r.PlanSHA256 != "" {
-		c.ctl.approvedBy = "plan " + r.PlanSHA256
+		c.ctl.approvedBy = "plan"
 	}
 }
 

@@ -58,7 +58,7 @@ func (p *rolloutPlan) withPins(hosts []string) []string {
 // recorded before v2), gives each host its pins and records hosts with
 // nothing to patch.
 func (c *cycleRun) plan(ctx workflow.Context, scan fleetScan) {
-	c.setPlan(ctx, domain.BuildPlan(&scan.table, c.spec.Patches))
+	c.setPlan(ctx, domain.BuildPlan(&scan.table, c.spec.Patches, workflow.Now(ctx)))
 	idx := c.rollout.plan.Index()
 	for _, h := range scan.table.Hosts {
 		if refs := idx.HostRefs(&scan.table, h); len(refs) > 0 {

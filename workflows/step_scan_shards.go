@@ -46,7 +46,7 @@ func (c *cycleRun) scanShards(ctx workflow.Context, targets targetHosts) {
 			all = domain.MergeVotes(all, votes[k].Votes)
 		}
 	}
-	c.setPlan(ctx, domain.BuildPlanFromVotes(all, c.spec.Patches))
+	c.setPlan(ctx, domain.BuildPlanFromVotes(all, c.spec.Patches, workflow.Now(ctx)))
 	keys := shardPlanOf(c.rollout.plan.Entries)
 	for k := range shards.parts {
 		if votes[k] != nil && !shards.ended[k] {
