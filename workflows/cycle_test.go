@@ -59,8 +59,14 @@ func newCycleEnvMetrics(t *testing.T, m client.MetricsHandler, hosts ...string) 
 // reads it: the workflow's result, or the details of its failure.
 func (c *cycleEnv) run(t *testing.T, spec domain.CycleSpec) CycleResult {
 	t.Helper()
+	return c.runInput(t, CycleInput{Spec: spec})
+}
+
+// runInput is run with a full input (webhooks, plans).
+func (c *cycleEnv) runInput(t *testing.T, in CycleInput) CycleResult {
+	t.Helper()
 	c.env.SetStartWorkflowOptions(startOptions("cycle/web/t"))
-	c.env.ExecuteWorkflow(PatchCycle, CycleInput{Spec: spec})
+	c.env.ExecuteWorkflow(PatchCycle, in)
 	if !c.env.IsWorkflowCompleted() {
 		t.Fatal("cycle did not complete")
 	}

@@ -68,20 +68,7 @@ func newNotifyEnv(t *testing.T, hosts ...string) (*cycleEnv, *receiver) {
 
 func (c *cycleEnv) runNotify(t *testing.T, spec domain.CycleSpec, hooks ...notify.Webhook) CycleResult {
 	t.Helper()
-	c.env.SetStartWorkflowOptions(startOptions("cycle/web/t"))
-	c.env.ExecuteWorkflow(PatchCycle, CycleInput{Spec: spec, Notify: hooks})
-	if err := c.env.GetWorkflowError(); err != nil {
-		res, ok := ResultOf(err)
-		if !ok {
-			t.Fatalf("cycle error without a result: %v", err)
-		}
-		return res
-	}
-	var res CycleResult
-	if err := c.env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return c.runInput(t, CycleInput{Spec: spec, Notify: hooks})
 }
 
 var hook = notify.Webhook{URL: "https://hooks.example.net/patchflow?token=x", SecretEnv: "PATCHFLOW_HOOK_SECRET"}

@@ -29,27 +29,6 @@ func makeReviewedPlan(t *testing.T, spec domain.CycleSpec, hosts ...string) doma
 	return *res.Reviewed
 }
 
-func (c *cycleEnv) runInput(t *testing.T, in CycleInput) CycleResult {
-	t.Helper()
-	c.env.SetStartWorkflowOptions(startOptions("cycle/web/t"))
-	c.env.ExecuteWorkflow(PatchCycle, in)
-	if !c.env.IsWorkflowCompleted() {
-		t.Fatal("cycle did not complete")
-	}
-	if err := c.env.GetWorkflowError(); err != nil {
-		res, ok := ResultOf(err)
-		if !ok {
-			t.Fatalf("cycle error without a result: %v", err)
-		}
-		return res
-	}
-	var res CycleResult
-	if err := c.env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 func TestReviewedPlanRecordsStagesPinsAndFingerprints(t *testing.T) {
 	plan := makeReviewedPlan(t, testSpec(), hostNames(4)...)
 	var names []string
