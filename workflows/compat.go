@@ -21,6 +21,9 @@ const changeCycleV2 = "cycle-v2"
 // changeHostPrepare gates a host's precheck and snapshot in one activity.
 const changeHostPrepare = "host-prepare"
 
+// changeStagingFirst gates the staging-first scan (cycleCompat.stagingFirst).
+const changeStagingFirst = "staging-first"
+
 // cycleCompat is the behaviour a cycle run follows.
 type cycleCompat struct {
 	// v2 is the cycle since the one-model redesign: scans come back as
@@ -33,10 +36,20 @@ type cycleCompat struct {
 	// and a cycle that did not succeed ends as a failed (or canceled)
 	// workflow. Cycles recorded before it keep their old behaviour.
 	v2 bool
+	// stagingFirst (since v2) plans from the staging hosts' scan alone
+	// and scans production while staging runs and bakes: staging proves
+	// the plan, so production gets only what staging installed, and the
+	// production scan is off the critical path. Updates pending only on
+	// production are left out of the plan as not proven.
+	stagingFirst bool
 }
 
 func readCycleCompat(ctx workflow.Context) cycleCompat {
-	return cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
+	c := cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
+	if c.v2 {
+		c.stagingFirst = workflow.GetVersion(ctx, changeStagingFirst, workflow.DefaultVersion, 1) == 1
+	}
+	return c
 }
 
 // tolerated is the failure budget for n production hosts.

@@ -46,6 +46,13 @@ type cycleRun struct {
 	apply     *ApplyPlan
 	// reviewedPlan is the plan a MakePlan dry run made.
 	reviewedPlan *domain.ReviewedPlan
+	// scanShardsStarted numbers the cycle's scan shards, batchesStarted
+	// its HostBatches children per kind.
+	scanShardsStarted int
+	batchesStarted    map[string]int
+	// production is the production scan running while staging does
+	// (compat.stagingFirst); nil otherwise.
+	production *productionScan
 }
 
 // PatchCycle runs one patch cycle of a policy: resolve targets, scan and
@@ -92,9 +99,15 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 	case !ok:
 		return domain.CycleFailed, reason
 	}
-	c.comp.note(targets.all(), c.rollout.scanFailed, c.rollout.refs)
+	if c.production != nil && (c.spec.DryRun || c.rollout.empty() || c.spec.Approval.Manual(c.rollout.plan)) {
+		// A dry run, an empty plan and a person at the gate see every
+		// host: the production scan ends first.
+		c.awaitProduction(ctx)
+	}
+	c.comp.note(c.scannedTargets(targets).all(), c.rollout.scanFailed, c.rollout.refs)
 	if c.spec.PreDownload && !c.spec.DryRun {
-		c.preDownload(ctx, targets)
+		// With a production scan running, production downloads after it.
+		c.preDownload(ctx, c.scannedTargets(targets))
 	}
 	if err := c.size(targets); err != nil {
 		return domain.CycleFailed, err.Error()
@@ -113,6 +126,10 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		return domain.CycleCanceled, "canceled before the rollout"
 	case c.spec.DryRun:
 		return domain.CyclePlanned, "dry run: no host changed"
+	case c.compat.stagingFirst && len(c.rollout.stagingUnscanned) > 0:
+		// Staging's scan is the plan's source: a staging host not
+		// scanned is a plan not proven, whatever else was found.
+		return domain.CycleFailed, "staging not proven, production not touched: " + c.rollout.stagingUnscanned
 	case c.rollout.empty():
 		return domain.CycleCompleted, "nothing to patch"
 	case c.compat.v2 && len(c.rollout.stagingUnscanned) > 0:
@@ -127,6 +144,9 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		if reason, ok := c.stage(ctx); !ok {
 			return c.stopped(reason)
 		}
+	}
+	if reason, ok := c.afterStaging(ctx, targets); !ok {
+		return c.stopped(reason)
 	}
 	if reason, ok := c.rollOut(ctx); !ok {
 		return c.stopped(reason)

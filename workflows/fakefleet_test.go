@@ -45,6 +45,8 @@ type fakeFleet struct {
 	// file and the package manager's advisory dates.
 	firstSeen, published map[string]time.Time
 	exceptions           []report.Exception
+	// events logs scans and installs in the order the activities ran.
+	events []string
 }
 
 type fakeHost struct {
@@ -111,6 +113,9 @@ func (f *fakeFleet) DownloadHosts(_ context.Context, in TargetBatch) (TargetBatc
 
 // ScanHosts answers as the real activity does: a compact table.
 func (f *fakeFleet) ScanHosts(_ context.Context, in ScanBatchInput) (ScanBatchResult, error) {
+	f.mu.Lock()
+	f.events = append(f.events, "scan "+strings.Join(in.Hosts, ","))
+	f.mu.Unlock()
 	var r ScanBatchResult
 	var t domain.PendingTable
 	for _, h := range in.Hosts {
@@ -265,6 +270,7 @@ func (f *fakeFleet) ApplyPins(_ context.Context, in HostInput) (ApplyResult, err
 		return ApplyResult{}, err
 	}
 	f.applyCalls[in.Host]++
+	f.events = append(f.events, "apply "+in.Host)
 	for _, p := range in.Pins {
 		h.installed[p.Name] = p.Version
 		key := p.Name + "=" + p.Version

@@ -70,8 +70,14 @@ func (c *cycleRun) hostBatches(ctx workflow.Context, kind string, targets []Host
 		return c.legacyBatches(ctx, kind, targets, perBatch)
 	}
 	var failed []HostProblem
-	for k, part := range chunk(targets, hostsPerScanShard) {
-		id := c.st.CycleID + "/" + kind + "/" + strconv.Itoa(k+1)
+	if c.batchesStarted == nil {
+		c.batchesStarted = map[string]int{}
+	}
+	for _, part := range chunk(targets, hostsPerScanShard) {
+		// Numbered across the cycle per kind: staging's pre-download and
+		// production's each get their own workflow IDs.
+		c.batchesStarted[kind]++
+		id := c.st.CycleID + "/" + kind + "/" + strconv.Itoa(c.batchesStarted[kind])
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID: id, StaticSummary: fmt.Sprintf("%s %d hosts of %s", kind, len(part), c.st.CycleID),
 			WaitForCancellation: true, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,

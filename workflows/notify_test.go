@@ -86,13 +86,20 @@ func TestNotificationsOfACycle(t *testing.T) {
 	if res.State != domain.CycleFailed {
 		t.Fatalf("cycle %s (%s), want failed at staging", res.State, res.Reason)
 	}
+	// The cycle's events arrive in order; the host event comes from the
+	// wave's own queue, so only its presence (once) is certain.
 	want := []string{
 		"cycle.started", "cycle.approval_needed", "cycle.approved", "wave.started:staging",
-		"host.failed:stg1", "wave.finished:staging", "cycle.failed",
+		"wave.finished:staging", "cycle.failed",
 	}
-	if got := r.types(); !slices.Equal(got, want) {
-		t.Errorf("events\n got %v\nwant %v", got, want)
+	got := r.types()
+	if cycleEvents := slices.DeleteFunc(slices.Clone(got), func(e string) bool { return strings.HasPrefix(e, "host.") }); !slices.Equal(cycleEvents, want) {
+		t.Errorf("cycle events\n got %v\nwant %v", cycleEvents, want)
 	}
+	if n := len(got) - len(want); n != 1 || !slices.Contains(got, "host.failed:stg1") {
+		t.Errorf("events %v, want host.failed:stg1 once besides the cycle's", got)
+	}
+	want = append(want, "host.failed:stg1")
 	if res.Notifications == nil || res.Notifications.Sent != len(want) || res.Notifications.Failed != 0 || res.Notifications.Queued != 0 {
 		t.Errorf("notification status %+v, want %d sent", res.Notifications, len(want))
 	}

@@ -39,9 +39,12 @@ type ScanShardInput struct {
 	// Fingerprint also returns each planned host's fingerprint (the state
 	// a reviewed plan is made from, or is checked against).
 	Fingerprint bool `json:"fingerprint,omitempty"`
-	// Plan, when set, is a reviewed plan's pins: the shard votes nothing
-	// and waits for no plan (checking that a plan still applies).
+	// Plan, when set, is a plan made before the shard started (a reviewed
+	// plan, or staging's): the shard votes nothing and waits for no plan.
 	Plan *ShardPlan `json:"plan,omitempty"`
+	// Rules, with Plan, are the policy's: pending updates the rules admit
+	// but the plan does not hold come back as Unproven.
+	Rules *domain.PatchRules `json:"rules,omitempty"`
 }
 
 // ShardVotes is what a shard tells the cycle: the distinct pending updates
@@ -88,6 +91,9 @@ type ScanShardResult struct {
 	Planned []PlannedHost `json:"planned,omitempty"`
 	Nothing []string      `json:"nothing,omitempty"`
 	Failed  []HostProblem `json:"failed,omitempty"`
+	// Unproven are the distinct updates the rules admit that the plan
+	// does not hold (with Rules): pending here, on no staging host.
+	Unproven []domain.PlanSkip `json:"unproven,omitempty"`
 }
 
 // ScanShard scans its hosts in batches, sends the cycle its votes, waits
@@ -127,6 +133,9 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 		idx[e.Manager+"\x00"+e.Name] = i
 	}
 	res := ScanShardResult{Failed: failed}
+	if in.Rules != nil {
+		res.Unproven = unproven(&table, idx, *in.Rules, workflow.Now(ctx))
+	}
 	for _, h := range table.Hosts {
 		var refs []int
 		var states []domain.PackageState
@@ -160,6 +169,30 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 	}
 	return res, nil
 }
+
+// unproven lists, once per package, the pending updates the rules admit
+// that the plan (idx) does not hold.
+func unproven(table *domain.PendingTable, idx map[string]int, rules domain.PatchRules, now time.Time) []domain.PlanSkip {
+	var out []domain.PlanSkip
+	seen := map[string]bool{}
+	for _, u := range table.Updates {
+		k := u.Manager + "\x00" + u.Name
+		if _, planned := idx[k]; planned || seen[k] {
+			continue
+		}
+		e := domain.PlanEntry{Manager: u.Manager, Name: u.Name, Version: u.Candidate, Class: u.Class, Vulns: u.Vulns, Since: u.Since}
+		if rules.Admit(e) != "" || rules.Matured(e, now) != "" {
+			continue
+		}
+		seen[k] = true
+		out = append(out, domain.PlanSkip{Manager: u.Manager, Name: u.Name, Version: u.Candidate, Reason: reasonUnproven})
+	}
+	return out
+}
+
+// reasonUnproven is why an update pending only on production hosts is
+// not planned.
+const reasonUnproven = "pending on no staging host: not proven on staging"
 
 // scanMode is what a scan reports beyond each host's pending updates.
 type scanMode int

@@ -29,6 +29,10 @@ func (c *cycleRun) finish(ctx workflow.Context, state domain.CycleState, reason 
 		// Reporting must still happen on a canceled cycle.
 		ctx = detached(ctx)
 	}
+	// A cycle that stopped during staging waits for its production scan
+	// (no host changes there): no child is left running, every host has
+	// its record.
+	c.awaitProduction(ctx)
 	if state == domain.CycleAborted && c.ctl.rollback {
 		c.rollbackHosts(ctx, c.hosts.changed(-1), c.rollbackParallel(c.st.Wave), "cycle aborted with rollback")
 		reason += "; every patched host rolled back"

@@ -50,11 +50,16 @@ func (c *cycleRun) scanAndPlan(ctx workflow.Context, targets targetHosts) {
 		c.recordScanFailures(scan.failed)
 		return
 	}
+	if c.compat.stagingFirst && len(targets.staging) > 0 && c.makePlan == nil {
+		c.scanShards(ctx, targetHosts{staging: targets.staging})
+		c.production = c.startProductionScan(ctx, targets.staging, targets.production)
+		return
+	}
 	c.scanShards(ctx, targets)
 }
 
 func (c *cycleRun) recordScanFailures(failed []HostProblem) {
-	c.rollout.scanFailed = failed
+	c.rollout.scanFailed = append(c.rollout.scanFailed, failed...)
 	for _, f := range failed {
 		c.hosts.recordScanFailure(f.Host, c.compat.scanFailure(), "scan failed: "+f.Problem)
 	}

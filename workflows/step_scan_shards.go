@@ -95,7 +95,10 @@ func (c *cycleRun) startScanShards(ctx workflow.Context, hosts []string, verb st
 	s := &scanShardSet{ids: make([]string, len(parts)), parts: parts, ended: make([]bool, len(parts)),
 		results: make([]ScanShardResult, len(parts)), errs: make([]error, len(parts))}
 	for k, part := range parts {
-		s.ids[k] = c.st.CycleID + "/scan/" + strconv.Itoa(k+1)
+		// Shards are numbered across the cycle (staging's scan, then
+		// production's), so every shard has its own workflow ID.
+		c.scanShardsStarted++
+		s.ids[k] = c.st.CycleID + "/scan/" + strconv.Itoa(c.scanShardsStarted)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID: s.ids[k], StaticSummary: fmt.Sprintf("%s %d hosts of %s", verb, len(part), c.st.CycleID),
 			WaitForCancellation: true, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
