@@ -21,8 +21,16 @@ check:
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows
 
 # Bounded fuzzing of every parser of user input: package:FuzzTarget pairs.
-FUZZ_TARGETS ?= policies:FuzzParse policies:FuzzPromQL internal/safetext:FuzzTerminal inventory:FuzzParseINI inventory:FuzzParseYAML transport:FuzzQuote pkgmgr:FuzzValidNameCompare
-FUZZ_TIME ?= 15s
+FUZZ_TARGETS ?= policies:FuzzParse policies:FuzzPromQL internal/safetext:FuzzTerminal \
+	inventory:FuzzParseINI inventory:FuzzParseYAML inventory:FuzzCompareNames transport:FuzzQuote \
+	pkgmgr:FuzzValidNameCompare pkgmgr:FuzzUpdateinfo pkgmgr:FuzzZypperXML planfile:FuzzRead \
+	advisories:FuzzChangelog advisories:FuzzDebianTracker advisories:FuzzEPSS advisories:FuzzKEV \
+	advisories:FuzzOSVRecord advisories:FuzzPackageQuery advisories:FuzzSources \
+	advisories:FuzzUpdateinfoInfo advisories:FuzzVersion advisories:FuzzVulnListRecord \
+	notify:FuzzFit notify:FuzzParseFilter notify:FuzzParseRetryAfter notify:FuzzParseSecret \
+	notify:FuzzVerify report:FuzzHostileValues report:FuzzReadCompliance \
+	deploy/local/temporal-setup:FuzzParsePIDs
+FUZZ_TIME ?= 8s
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t for $(FUZZ_TIME)"; \
