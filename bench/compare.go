@@ -13,8 +13,8 @@ import (
 	"github.com/patchflow/patchflow/activities"
 	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/inventory"
-	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/localfleet"
+	"github.com/patchflow/patchflow/pkgmgr"
 	"github.com/patchflow/patchflow/transport"
 	"github.com/patchflow/patchflow/workflows"
 )

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -85,12 +86,16 @@ func (x *exceptionIndex) cover(host string, cves []string) *ExceptionRef {
 		return nil
 	}
 	binding := -1
-	touched := map[int]bool{}
+	// touched is a list, not a set: this runs in workflow code
+	// (assessments), where ranging over a map is not deterministic.
+	var touched []int
 	missing := false
 	for _, c := range cves {
 		best := -1
 		for _, i := range x.byKey[host+"\x00"+c] {
-			touched[i] = true
+			if !slices.Contains(touched, i) {
+				touched = append(touched, i)
+			}
 			if best < 0 || x.list[i].Until.After(x.list[best].Until) {
 				best = i
 			}
@@ -103,7 +108,7 @@ func (x *exceptionIndex) cover(host string, cves []string) *ExceptionRef {
 			binding = best
 		}
 	}
-	for i := range touched {
+	for _, i := range touched {
 		x.covered[i]++
 	}
 	if missing || binding < 0 {

@@ -36,8 +36,12 @@ func totalsOf(rows []HostRow, sources []SourceFreshness) Totals {
 			}
 			hostHas[f.Severity] = true
 		}
-		for s := range hostHas {
-			bySev[s].hosts++
+		// Severities in their fixed order, never a map's: this runs in
+		// workflow code (assessments), which must be deterministic.
+		for _, s := range Severities {
+			if hostHas[s] {
+				bySev[s].hosts++
+			}
 		}
 	}
 	for _, s := range HostStates {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -37,10 +38,7 @@ func (b *complianceBook) note(targets []string, failed []HostProblem, refs map[s
 	for _, f := range failed {
 		b.unscanned[f.Host] = true
 	}
-	b.planned = make(map[string][]int, len(refs))
-	for h, r := range refs {
-		b.planned[h] = r
-	}
+	b.planned = maps.Clone(refs)
 }
 
 // plannedUpdate is one planned package pending on one host.
