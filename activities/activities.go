@@ -111,7 +111,7 @@ func (a *Activities) open(ctx context.Context, source, name string) (*session, e
 	}
 	conn, err := a.d.Pool.Get(ctx, h)
 	if err != nil {
-		return nil, classify("connect", name, err)
+		return nil, classify(err)
 	}
 	var mgr pkgmgr.Manager
 	if kind, ok := a.kinds.Load(name); ok {
@@ -123,14 +123,14 @@ func (a *Activities) open(ctx context.Context, source, name string) (*session, e
 		}
 	}
 	if err != nil {
-		return nil, classify("detect package manager", name, err)
+		return nil, classify(err)
 	}
 	return &session{host: h, conn: conn, mgr: mgr}, nil
 }
 
 // classify wraps err for Temporal: permanent failures become non-retryable
 // application errors with a workflows.Err* type, the rest stay retryable.
-func classify(op, host string, err error) error {
+func classify(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -48,7 +48,7 @@ func TestClassifyMarksPermanentFailures(t *testing.T) {
 		{errors.New("other"), "Transient", true},
 	}
 	for _, c := range cases {
-		err := classify("op", "h", c.err)
+		err := classify(c.err)
 		var app *temporal.ApplicationError
 		if !errors.As(err, &app) {
 			t.Fatalf("classify(%v) = %v, not an application error", c.err, err)

@@ -110,7 +110,7 @@ func (a *Activities) DownloadHosts(ctx context.Context, in workflows.TargetBatch
 			err = validPins(s.mgr.Kind(), t.Host, pins)
 		}
 		if err == nil {
-			err = classify("download", t.Host, s.mgr.Download(ctx, toPins(pins)))
+			err = classify(s.mgr.Download(ctx, toPins(pins)))
 		}
 		if err != nil {
 			problems[i] = message(err)

@@ -40,7 +40,7 @@ func (a *Activities) precheck(ctx context.Context, in workflows.HostInput) error
 	if err := validPins(s.mgr.Kind(), in.Host, in.Pins); err != nil {
 		return err
 	}
-	return classify("health", in.Host, s.mgr.Health(ctx))
+	return classify(s.mgr.Health(ctx))
 }
 
 // Snapshot records the installed version of every planned package (the
@@ -66,7 +66,7 @@ func (a *Activities) snapshot(ctx context.Context, in workflows.HostInput) (work
 	}
 	installed, err := s.mgr.Installed(ctx, names)
 	if err != nil {
-		return workflows.SnapshotResult{}, classify("installed versions", in.Host, err)
+		return workflows.SnapshotResult{}, classify(err)
 	}
 	var res workflows.SnapshotResult
 	for _, n := range names {
@@ -104,12 +104,12 @@ func (a *Activities) install(ctx context.Context, op string, in workflows.HostIn
 	}
 	if len(in.Pins) > 0 {
 		if err := s.mgr.Install(ctx, toPins(in.Pins)); err != nil {
-			return workflows.ApplyResult{}, classify(op, in.Host, err)
+			return workflows.ApplyResult{}, classify(err)
 		}
 	}
 	reboot, err := s.mgr.RebootRequired(ctx)
 	if err != nil {
-		return workflows.ApplyResult{}, classify("reboot-required check", in.Host, err)
+		return workflows.ApplyResult{}, classify(err)
 	}
 	a.d.Logger.Info(op+" done", "host", in.Host, "pins", len(in.Pins), "reboot_required", reboot)
 	return workflows.ApplyResult{RebootRequired: reboot}, nil
@@ -136,7 +136,7 @@ func (a *Activities) verify(ctx context.Context, in workflows.HostInput) (workfl
 	}
 	installed, err := s.mgr.Installed(ctx, names)
 	if err != nil {
-		return res, classify("installed versions", in.Host, err)
+		return res, classify(err)
 	}
 	for _, p := range in.Pins {
 		if got := installed[p.Name]; !versionMatches(s.mgr.Kind(), p.Version, got) {
@@ -168,7 +168,7 @@ func (a *Activities) RunHook(ctx context.Context, in workflows.HostInput) error 
 	cmd := transport.Command{Args: in.Hook.Command, Sudo: in.Hook.Sudo, Timeout: in.Hook.Timeout}
 	res, err := s.conn.Run(ctx, cmd)
 	if err != nil {
-		return classify("hook "+in.Hook.Name, in.Host, err)
+		return classify(err)
 	}
 	if res.ExitCode != 0 {
 		err := transport.Check(res, nil, in.Host, cmd)

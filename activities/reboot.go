@@ -57,11 +57,11 @@ func (a *Activities) Reboot(ctx context.Context, in workflows.HostInput) (workfl
 	}
 	id, err := a.bootID(ctx, s.conn, in.Host)
 	if err != nil {
-		return workflows.RebootResult{}, classify("read boot id", in.Host, err)
+		return workflows.RebootResult{}, classify(err)
 	}
 	res, err := s.conn.Run(ctx, rebootCmd)
 	if err := transport.Check(res, err, in.Host, rebootCmd); err != nil {
-		return workflows.RebootResult{}, classify("reboot", in.Host, err)
+		return workflows.RebootResult{}, classify(err)
 	}
 	a.d.Pool.Forget(in.Host)
 	return workflows.RebootResult{BootID: id}, nil

@@ -82,7 +82,7 @@ func (a *Activities) scanHost(ctx context.Context, inventorySource, host string,
 	}
 	res, err := a.d.Scanner.Scan(ctx, hostscan.Target{Name: host, Conn: s.conn, Mgr: s.mgr, Sudo: s.host.Become}, opt)
 	if err != nil {
-		return hostscan.Result{}, classify("scan", host, err)
+		return hostscan.Result{}, classify(err)
 	}
 	for _, n := range res.Notes {
 		a.d.Logger.Info("scan note", "host", host, "note", n)
