@@ -55,8 +55,19 @@ type fakeSecurityUpdate struct {
 var cvePattern = regexp.MustCompile(`CVE-[0-9]{4}-[0-9]{4,}`)
 
 // changelogCVEs reads the CVE ids of the entries of a real Debian
-// changelog newer than version from.
+// changelog newer than version from; the fake estate needs some.
 func changelogCVEs(t *testing.T, file, from string) []string {
+	t.Helper()
+	out := readChangelogCVEs(t, file, from)
+	if len(out) == 0 {
+		t.Fatalf("%s names no CVE after %s", file, from)
+	}
+	return out
+}
+
+// readChangelogCVEs reads the CVE ids a gzipped Debian changelog names in
+// its entries newer than version from, in order of appearance.
+func readChangelogCVEs(t *testing.T, file, from string) []string {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -68,7 +79,7 @@ func changelogCVEs(t *testing.T, file, from string) []string {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	var out []string
+	out := []string{}
 	sc := bufio.NewScanner(zr)
 	for sc.Scan() {
 		line := sc.Text()
@@ -81,9 +92,6 @@ func changelogCVEs(t *testing.T, file, from string) []string {
 				out = append(out, c)
 			}
 		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s names no CVE after %s", file, from)
 	}
 	return out
 }
