@@ -53,6 +53,10 @@ default ` + defaultAddressHelp + `.
 		NewCmdPolicy(f),
 		NewCmdSchedule(f),
 		NewCmdAdvisories(f),
+		NewCmdAssess(f, nil),
+		NewCmdReport(f),
+		NewCmdCVE(f),
+		NewCmdException(f),
 	)
 	strictCompletion(root)
 	return root

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +48,11 @@ type ScheduleApplyOptions struct {
 	PolicyPath string
 	DryRun     bool
 	JSON       bool
+	// Assess schedules the policy's assessment every Every instead of
+	// its cycles (schedule ID patchflow/assess/<policy>).
+	Assess     bool
+	Every      time.Duration
+	KEVDueDate bool
 }
 
 // ScheduleApplyResult is the --json output of create and update.
@@ -69,6 +75,9 @@ func NewCmdScheduleApply(f *Factory, create bool, runF func(*ScheduleApplyOption
 			if opts.PolicyPath == "" {
 				return UsageError("a policy is required: %s -p POLICY", c.CommandPath())
 			}
+			if err := checkAssessFlags(c, opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -82,11 +91,15 @@ func NewCmdScheduleApply(f *Factory, create bool, runF func(*ScheduleApplyOption
 	cmd.Flags().StringVarP(&opts.PolicyPath, "policy", "p", "", "policy file (YAML) with a window")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "scheduled cycles scan and plan only; they change no host")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	addAssessScheduleFlags(cmd, opts)
 	return cmd
 }
 
 func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 	plan, err := schedulePlan(opts.PolicyPath, opts.DryRun, opts.IO)
+	if opts.Assess {
+		plan, err = assessSchedulePlan(opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -114,7 +127,9 @@ func scheduleApplyRun(opts *ScheduleApplyOptions) error {
 		return printJSON(opts.IO.Out, res)
 	}
 	termf(opts.IO.Out, "schedule %s %s (policy %s)\n", res.ScheduleID, res.Result, res.Policy)
-	if res.Result != "unchanged" {
+	if res.Result != "unchanged" && opts.Assess {
+		termf(opts.IO.Out, "next assessments: patchflow schedule describe %s\n", res.Policy)
+	} else if res.Result != "unchanged" {
 		termf(opts.IO.Out, "next windows: patchflow schedule describe %s\n", res.Policy)
 	}
 	return nil
