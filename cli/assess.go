@@ -69,10 +69,11 @@ runs it periodically.`,
 }
 
 func assessRun(opts *AssessOptions) error {
-	spec, err := specFromPolicy(opts.PolicyPath, opts.IO)
+	in, err := specFromPolicy(opts.PolicyPath, opts.IO)
 	if err != nil {
 		return err
 	}
+	spec := in.Spec
 	ctx, c, done, err := opts.Factory.connect()
 	if err != nil {
 		return err

@@ -55,9 +55,9 @@ func checkAssessFlags(c *cobra.Command, opts *ScheduleApplyOptions) error {
 // assessSchedulePlan reads and resolves the policy as `patchflow assess`
 // does and builds its assessment schedule; the policy needs no window.
 func assessSchedulePlan(opts *ScheduleApplyOptions) (schedules.Plan, error) {
-	spec, err := specFromPolicy(opts.PolicyPath, opts.IO)
+	in, err := specFromPolicy(opts.PolicyPath, opts.IO)
 	if err != nil {
 		return schedules.Plan{}, err
 	}
-	return posture.AssessSchedule(spec, opts.KEVDueDate, opts.Every)
+	return posture.AssessSchedule(in.Spec, opts.KEVDueDate, opts.Every)
 }
