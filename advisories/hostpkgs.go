@@ -47,10 +47,12 @@ func DebChangelogArgs(debPath, pkg string) ([]string, error) {
 // DebCandidateChangelogArgs prints the changelog.Debian.gz of binary
 // package pkg at version (a pending update's candidate) without installing
 // it: from apt's cache when the .deb is there (a pre-download put it
-// there), else downloaded with `apt-get download` into a temporary
-// directory that is removed afterwards. Package and version are positional
-// arguments of bash, never part of the script.
-func DebCandidateChangelogArgs(pkg, version string) ([]string, error) {
+// there), else, when download is set, downloaded with `apt-get download`
+// into a temporary directory that is removed afterwards (without it the
+// script fails with exit 3: a scan that may not fetch reads the cache
+// only). Package and version are positional arguments of bash, never part
+// of the script.
+func DebCandidateChangelogArgs(pkg, version string, download bool) ([]string, error) {
 	if !validPackage(pkg) {
 		return nil, fmt.Errorf("package name %s is not a Debian package name", quote(pkg))
 	}
@@ -62,11 +64,16 @@ member="./usr/share/doc/$1/changelog.Debian.gz"
 for deb in /var/cache/apt/archives/"$1"_"${2/:/%3a}"_*.deb; do
   if [ -f "$deb" ]; then dpkg-deb --fsys-tarfile "$deb" | tar -xO "$member"; exit; fi
 done
+[ "$3" = download ] || { echo "not in the apt cache (the scan downloads nothing)" >&2; exit 3; }
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf -- "$dir"' EXIT
 cd "$dir" && apt-get download -q=2 "$1=$2" >/dev/null || exit 1
 dpkg-deb --fsys-tarfile ./*.deb | tar -xO "$member"`
-	return []string{"bash", "-c", script, "bash", pkg, version}, nil
+	mode := "cache-only"
+	if download {
+		mode = "download"
+	}
+	return []string{"bash", "-c", script, "bash", pkg, version, mode}, nil
 }
 
 // ParseDpkgQuery reads DpkgQueryArgs output: installed packages ("ii"

@@ -107,7 +107,7 @@ selection is invalid, 2 usage error.`,
 	cmd.Flags().StringVar(&opts.AdvisoryCache, "advisory-cache", "", "advisory feeds' cache `DIR` (default $PATCHFLOW_ADVISORY_CACHE or the user cache)")
 	cmd.Flags().StringArrayVar(&opts.Select, "select", nil, "select hosts by `TERMS` such as group=web,env=prod (repeatable; all terms apply)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 10, "scan at most `N` hosts at once")
-	cmd.Flags().BoolVar(&opts.NoRefresh, "no-refresh", false, "use the hosts' current package index (skip apt-get update / dnf makecache)")
+	cmd.Flags().BoolVar(&opts.NoRefresh, "no-refresh", false, "use what the hosts have: skip apt-get update / dnf makecache and download no package to read its changelog")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "give up on a host after `DURATION`")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd

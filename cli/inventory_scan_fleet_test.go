@@ -23,13 +23,13 @@ func TestInventoryScanFleet(t *testing.T) {
 		t.Errorf("exit %d, want 1 (one host unreachable)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, h := range f.Hosts[:2] {
-		row := regexp.MustCompile(`(?m)^` + h.Name + `\s+demo-app\s+1\.0\.0\s+1\.0\.2\s+feature\s+Fleet/fleet$`)
+		row := regexp.MustCompile(`(?m)^` + h.Name + `\s+demo-app\s+1\.0\.0\s+1\.0\.2\s+feature\s+unknown\s+-\s+-\s+0\s+Fleet/fleet$`)
 		if !row.MatchString(out) {
 			t.Errorf("no demo-app row for %s in:\n%s", h.Name, out)
 		}
 		for _, s := range f.SecurityDetails {
 			row := regexp.MustCompile(`(?m)^` + h.Name + `\s+` + regexp.QuoteMeta(s.Name) + `\s+` + regexp.QuoteMeta(s.Installed) +
-				`\s+` + regexp.QuoteMeta(s.Fixed) + `\s+security\s+Debian/bookworm-security$`)
+				`\s+` + regexp.QuoteMeta(s.Fixed) + `\s+security\s+(critical|high|medium|low)\s+(CVE|GHSA)-\S+.*\s+Debian/bookworm-security$`)
 			if !row.MatchString(out) {
 				t.Errorf("security update %s missing for %s in:\n%s", s.Name, h.Name, out)
 			}

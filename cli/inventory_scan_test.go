@@ -41,7 +41,7 @@ func TestInventoryScanTableReportsFailedHostWithoutAbortingOthers(t *testing.T) 
 	if code != ExitFailure {
 		t.Errorf("exit %d, want %d (a host failed)\nstdout:\n%s\nstderr:\n%s", code, ExitFailure, out, errOut)
 	}
-	if !regexp.MustCompile(`(?m)^HOST\s+PACKAGE\s+INSTALLED\s+CANDIDATE\s+CLASS\s+SOURCE$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^HOST\s+PACKAGE\s+INSTALLED\s+CANDIDATE\s+CLASS\s+SEVERITY`).MatchString(out) {
 		t.Errorf("no table header in:\n%s", out)
 	}
 	if !regexp.MustCompile(`(?m)^gone\s+\(failed: connect\)`).MatchString(out) {

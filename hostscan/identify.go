@@ -27,7 +27,8 @@ const changelogsAtOnce = 4
 // and where it came from, KEV, EPSS and risk, and marks an update that
 // fixes a vulnerability a security update even when it came through a
 // point release. What cannot be read is a note, never a failed scan.
-func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[string]advisories.UpdateinfoAdvisory, exposures bool) {
+func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[string]advisories.UpdateinfoAdvisory, opt Options) {
+	exposures := opt.Exposures
 	if len(res.Updates) == 0 && !exposures {
 		return
 	}
@@ -61,7 +62,7 @@ func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[
 		inputs[i] = in
 	}
 	if host.Family == advisories.Deb {
-		s.attachChangelogs(ctx, t, res.Updates, inputs, note)
+		s.attachChangelogs(ctx, t, res.Updates, inputs, opt.Refresh, note)
 	}
 	for i, a := range db.AssessUpdates(host, inputs) {
 		res.Updates[i].Vulns = merged(res.Updates[i], a)
@@ -157,8 +158,9 @@ func (s *Scanner) installedPackages(ctx context.Context, t Target, fam advisorie
 
 // attachChangelogs gives each Debian update its candidate's changelog:
 // read once per (source, version) by this process (the Scanner's cache),
-// from the host's apt cache or one `apt-get download` on the host.
-func (s *Scanner) attachChangelogs(ctx context.Context, t Target, ups []domain.Update, inputs []advisories.UpdateInput, note func(string, ...any)) {
+// from the host's apt cache or, when the scan may fetch, one `apt-get
+// download` on the host.
+func (s *Scanner) attachChangelogs(ctx context.Context, t Target, ups []domain.Update, inputs []advisories.UpdateInput, fetch bool, note func(string, ...any)) {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -180,13 +182,13 @@ func (s *Scanner) attachChangelogs(ctx context.Context, t Target, ups []domain.U
 				source = in.Name
 			}
 			cl, err := s.Changelogs.Get(ctx, source, in.Candidate, func(ctx context.Context) (io.ReadCloser, error) {
-				return s.fetchChangelog(ctx, t, in.Name, in.Candidate)
+				return s.fetchChangelog(ctx, t, in.Name, in.Candidate, fetch)
 			})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				failed = append(failed, in.Name)
-				s.Logger.Info("changelog unavailable", "host", t.Name, "package", in.Name, "version", in.Candidate, "error", err)
+				s.Logger.Debug("changelog unavailable", "host", t.Name, "package", in.Name, "version", in.Candidate, "error", err)
 				return
 			}
 			in.Changelog = cl
@@ -199,8 +201,8 @@ func (s *Scanner) attachChangelogs(ctx context.Context, t Target, ups []domain.U
 }
 
 // fetchChangelog reads a candidate's changelog.Debian.gz on the host.
-func (s *Scanner) fetchChangelog(ctx context.Context, t Target, pkg, version string) (io.ReadCloser, error) {
-	args, err := advisories.DebCandidateChangelogArgs(pkg, version)
+func (s *Scanner) fetchChangelog(ctx context.Context, t Target, pkg, version string, fetch bool) (io.ReadCloser, error) {
+	args, err := advisories.DebCandidateChangelogArgs(pkg, version, fetch)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,9 @@ type Result struct {
 
 // Options tune one scan.
 type Options struct {
-	// Refresh renews the package index first.
+	// Refresh renews the package index first, and lets the scan download
+	// a candidate package to read its changelog; without it the scan
+	// fetches nothing and reads only what the host has cached.
 	Refresh bool
 	// Exposures also assesses the installed packages (an assessment, not
 	// a cycle's scan).
@@ -100,7 +102,7 @@ func (s *Scanner) Scan(ctx context.Context, t Target, opt Options) (Result, erro
 	info := s.updateinfo(ctx, t, res.Updates)
 	stampPublished(res.Updates, info)
 	s.recordFirstSeen(ctx, t, res.Updates)
-	s.identify(ctx, t, &res, info, opt.Exposures)
+	s.identify(ctx, t, &res, info, opt)
 	if opt.Kernel && !opt.Exposures {
 		if k, err := runningKernel(ctx, t); err == nil {
 			res.RunningKernel = k
