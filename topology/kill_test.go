@@ -116,11 +116,17 @@ func TestCycleSurvivesKills(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &st) != nil {
 		t.Fatalf("patchflow cycle status %s --json: %v\n%s%s", w.cycle, err, out, errOut)
 	}
-	if st.State != domain.CycleCompleted || len(st.Hosts) != killHosts || res.Counts.Patched != killHosts {
-		t.Fatalf("cycle %s: state %s (%s), %d hosts, counts %+v; want completed with all %d patched\nhosts: %+v",
-			w.cycle, st.State, st.Reason, len(st.Hosts), res.Counts, killHosts, st.Hosts)
+	// The status carries counts; every host is paged by --hosts.
+	out, errOut, err = patchflow(t, topo, "cycle", "status", w.cycle, "--hosts", "--json")
+	var page workflows.HostsPage
+	if err != nil || json.Unmarshal([]byte(out), &page) != nil {
+		t.Fatalf("patchflow cycle status %s --hosts --json: %v\n%s%s", w.cycle, err, out, errOut)
 	}
-	for _, h := range st.Hosts {
+	if st.State != domain.CycleCompleted || len(page.Hosts) != killHosts || res.Counts.Patched != killHosts {
+		t.Fatalf("cycle %s: state %s (%s), %d hosts, counts %+v; want completed with all %d patched\nhosts: %+v",
+			w.cycle, st.State, st.Reason, len(page.Hosts), res.Counts, killHosts, page.Hosts)
+	}
+	for _, h := range page.Hosts {
 		if h.State != domain.HostPatched {
 			t.Errorf("host %s: %s (%s), want patched", h.Host, h.State, h.Reason)
 		}

@@ -58,6 +58,17 @@ func (l *ledger) record(r HostResult) {
 
 // recordScanFailure records a host that could not be scanned.
 func (l *ledger) recordScanFailure(host string, state domain.HostState, reason string) {
+	l.recordAtScan(host, state, reason)
+}
+
+// skipUnplanned records a host the scan found nothing planned for.
+func (l *ledger) skipUnplanned(host string) {
+	l.recordAtScan(host, domain.HostSkipped, "nothing to patch: no planned update pending")
+}
+
+// recordAtScan records a host whose cycle ended at its scan: it belongs to
+// no wave, so it is not shown under staging (wave 0).
+func (l *ledger) recordAtScan(host string, state domain.HostState, reason string) {
 	l.record(HostResult{Host: host, State: state, Reason: reason})
 	l.entries[host].report.Stage = stageScan
 }

@@ -89,8 +89,8 @@ func HostWorkflowID(host string) string {
 	return "host/" + host
 }
 
-// stageScan labels hosts that never reached a wave because they could not
-// be scanned.
+// stageScan labels hosts whose cycle ended at the scan: they could not be
+// scanned, or nothing planned was pending on them.
 const stageScan = "scan"
 
 // waveLabel is the PatchWave attribute value and metric label of a wave.

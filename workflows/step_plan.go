@@ -64,7 +64,7 @@ func (c *cycleRun) plan(ctx workflow.Context, scan fleetScan) {
 		if refs := idx.HostRefs(&scan.table, h); len(refs) > 0 {
 			c.rollout.refs[h.Host] = refs
 		} else {
-			c.hosts.record(HostResult{Host: h.Host, State: domain.HostSkipped, Reason: "nothing to patch: no planned update pending"})
+			c.hosts.skipUnplanned(h.Host)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func (c *cycleRun) startProductionScan(ctx workflow.Context, staging, hosts []st
 			c.rollout.refs[h.Host] = h.Refs.Refs()
 		}
 		for _, h := range nothing {
-			c.hosts.record(HostResult{Host: h, State: domain.HostSkipped, Reason: "nothing to patch: no planned update pending"})
+			c.hosts.skipUnplanned(h)
 		}
 		c.recordScanFailures(failed)
 		c.noteUnproven(shards)

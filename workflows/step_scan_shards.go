@@ -64,7 +64,7 @@ func (c *cycleRun) scanShards(ctx workflow.Context, targets targetHosts) {
 		}
 	}
 	for _, h := range nothing {
-		c.hosts.record(HostResult{Host: h, State: domain.HostSkipped, Reason: "nothing to patch: no planned update pending"})
+		c.hosts.skipUnplanned(h)
 	}
 	c.recordScanFailures(failed)
 }

@@ -19,11 +19,27 @@ func (e *env) rpmVersion(host, pkg string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// stagingOfEachKind makes the first host of each package manager the
+// staging group, as a mixed estate must: the plan is made from staging's
+// scan, so an update pending on no staging host is not proven and left out.
+func (e *env) stagingOfEachKind(spec *domain.CycleSpec) {
+	seen := map[string]bool{}
+	spec.Staging.Select = nil
+	spec.Staging.Hosts = nil
+	for _, h := range e.fleet.Hosts {
+		if !seen[h.Kind] {
+			seen[h.Kind] = true
+			spec.Staging.Hosts = append(spec.Staging.Hosts, h.Name)
+		}
+	}
+}
+
 // TestMixedAptAndDnf patches apt and dnf hosts in one cycle: one plan, a
 // pin per package manager, each host verified by its own package database.
 func TestMixedAptAndDnf(t *testing.T) {
 	e := newEnvMixed(t, 2, 2)
 	spec := e.spec("mixed")
+	e.stagingOfEachKind(&spec)
 	spec.Patches = domain.PatchRules{Include: []string{"demo-app"}, Approve: []string{"demo-app=1.0.1"}}
 	_, res := e.runCycle(spec, time.Now())
 	if res.State != domain.CycleCompleted || res.Counts.Patched != 4 {

@@ -22,6 +22,7 @@ func TestMixedAptDnfZypper(t *testing.T) {
 	e := newEnvFleet(t, localfleet.Config{Name: "zym", Subnet: 62, Hosts: 2, RPMHosts: 2, ZypperHosts: 2, Logf: t.Logf})
 	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
 	spec := e.spec("mixed-zypper")
+	e.stagingOfEachKind(&spec)
 	spec.Patches = domain.PatchRules{Include: []string{"demo-lib"}}
 	start := time.Now()
 	_, res := e.runCycle(spec, start)
