@@ -65,14 +65,11 @@ func (s *Stack) StartWorker(deps activities.Deps) (stop func(), err error) {
 }
 
 // newWorker builds a worker with patchflow's workflows and activities and
-// enough pollers that a large fleet is not throttled by the worker's own
-// polling (the SDK defaults suit a few hundred tasks a second).
+// the options `patchflow worker` runs with (worker.Run): the SDK's
+// default pollers and concurrency, so the comparisons measure patchflow
+// as users run it.
 func newWorker(c client.Client, deps activities.Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers: 4,
-		MaxConcurrentActivityTaskPollers: 4,
-		WorkerStopTimeout:                5 * time.Second,
-	})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: 10 * time.Second})
 	w.RegisterWorkflow(workflows.PatchCycle)
 	w.RegisterWorkflow(workflows.Wave)
 	w.RegisterWorkflow(workflows.HostPatch)

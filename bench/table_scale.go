@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// PrintScale prints scenario runs as a table: throughput, the resources
+// of the workers and of the cluster per 1,000 hosts, and the largest
+// history and payload of each run (PrintHistories has the detail).
+func PrintScale(w io.Writer, rows []ScaleResult) {
+	if len(rows) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\ton\thosts\tunreachable\tpending/host\tworkers\tmax_parallel\twall\thosts/s\trollback\tworker RSS/peak MiB\tworker CPU s/1k hosts\tserver CPU s/1k hosts\tpostgres CPU s/1k hosts\tDB growth MiB\tstate\t")
+	for _, r := range rows {
+		per1k := func(s float64) string {
+			if s <= 0 || r.Hosts == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", s*1000/float64(r.Hosts))
+		}
+		server := per1k(r.ServerCPU)
+		if r.Target == "embedded" && server != "-" {
+			server += "*"
+		}
+		rollback := "-"
+		if r.Rollback > 0 {
+			rollback = r.Rollback.Round(100 * time.Millisecond).String()
+		}
+		db := "-"
+		if r.DBGrowthMiB != 0 {
+			db = fmt.Sprintf("%.0f", r.DBGrowthMiB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%.1f\t%s\t%.0f/%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Scenario, r.Target, r.Hosts, r.Unreachable, r.PendingMean, r.PendingMin, r.PendingMax, r.Workers, r.MaxParallel,
+			r.Wall.Round(100*time.Millisecond), r.HostsPerSec, rollback, r.WorkerRSSMiB, r.WorkerHWMMiB,
+			per1k(r.WorkerCPU), server, per1k(r.PostgresCPU), db, r.State)
+	}
+	_ = tw.Flush()
+	for _, r := range rows {
+		if r.Target == "embedded" {
+			fmt.Fprintln(w, "* embedded: the server runs in the benchmark process with the simulated hosts; its CPU includes theirs")
+			break
+		}
+	}
+}
+
+// PrintHistories prints a run's history and payload report: per kind of
+// workflow, the longest and largest history and the largest payload; the
+// largest payloads overall; and every Temporal limit passed.
+func PrintHistories(w io.Writer, r ScaleResult) {
+	h := r.History
+	if h == nil {
+		fmt.Fprintf(w, "%s: no histories measured\n", r.Scenario)
+		return
+	}
+	fmt.Fprintf(w, "%s on %s: cycle %s, %d workflow runs (histories read with GetWorkflowHistory in %v)\n",
+		r.Scenario, r.Target, h.CycleID, h.Runs, h.Elapsed.Round(time.Second))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "kind\truns\tmax events\tof\tmax size\tof\tall events\tall size\tlargest payload\tin\t")
+	for _, k := range h.Kinds {
+		p := k.LargestPayload
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", k.Kind, k.Runs, k.MaxEvents, shortWorkflow(k.MaxEventsOf, h.CycleID),
+			kib(k.MaxBytes), shortWorkflow(k.MaxBytesOf, h.CycleID), k.TotalEvents, mib(k.TotalBytes), kib(int64(p.Bytes)),
+			fmt.Sprintf("%s event %d: %s", shortWorkflow(p.WorkflowID, h.CycleID), p.EventID, p.What))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "largest payloads (at most one per run):")
+	for i, p := range h.Largest {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, p)
+	}
+	if r.StatusQueryBytes > 0 {
+		fmt.Fprintf(w, "query answers at the end: status %s, hosts (first page of 1,000) %s\n", kib(int64(r.StatusQueryBytes)), kib(int64(r.HostsQueryBytes)))
+	}
+	if len(h.Flags) == 0 {
+		fmt.Fprintf(w, "limits: no payload above 512 KiB, no history above %d events or %s\n", HistoryWarnEvents, mib(HistoryWarnBytes))
+	} else {
+		fmt.Fprintf(w, "limits passed (%d):\n  %s\n", len(h.Flags), strings.Join(h.Flags, "\n  "))
+	}
+	if len(r.Profiles) > 0 {
+		fmt.Fprintf(w, "profiles: %s\n", strings.Join(r.Profiles, " "))
+	}
+}
