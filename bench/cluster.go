@@ -148,8 +148,8 @@ func TopologyScale(ctx context.Context, cl *Cluster, hosts int, workerCounts []i
 	var rows []ScaleResult
 	for _, w := range workerCounts {
 		s := Scenario{
-			Name:  fmt.Sprintf("topology %d, %d worker(s)", hosts, w),
-			Fleet: SimConfig{Hosts: hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, ScannedBefore: time.Now()},
+			Name:  fmt.Sprintf("topology %d%s, %d worker(s)", hosts, uniformLabel(cfg.Uniform), w),
+			Fleet: SimConfig{Hosts: hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, Uniform: cfg.Uniform, ScannedBefore: time.Now()},
 			Spec:  ScaleSpec(fmt.Sprintf("topo%dw%d", hosts, w), cfg.MaxParallel), Workers: w,
 			ProfileDir: cfg.ProfileDir, ProfileSeconds: cfg.ProfileSeconds, Logf: cfg.Logf,
 		}

@@ -15,6 +15,7 @@ type RollbackConfig struct {
 	Hosts       int
 	MaxParallel int // default 100
 	Unreachable float64
+	Uniform     bool // SimConfig.Uniform
 	// Failing is how many hosts at the start of the last wave fail their
 	// install (default 3): the first one breaches the budget.
 	Failing        int
@@ -54,7 +55,7 @@ func Rollback(ctx context.Context, t Target, cfg RollbackConfig) (ScaleResult, e
 	if cfg.Failing <= 0 {
 		cfg.Failing = 3
 	}
-	fleet := SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, ScannedBefore: time.Now()}
+	fleet := SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, Uniform: cfg.Uniform, ScannedBefore: time.Now()}
 	probe, err := NewSimFleet(fleet)
 	if err != nil {
 		return ScaleResult{}, err
@@ -78,7 +79,7 @@ func Rollback(ctx context.Context, t Target, cfg RollbackConfig) (ScaleResult, e
 	}
 	fleet.FailInstall = last[:cfg.Failing]
 	s := Scenario{
-		Name: fmt.Sprintf("rollback %d", cfg.Hosts), Fleet: fleet, Spec: spec, Workers: cfg.Workers,
+		Name: fmt.Sprintf("rollback %d%s", cfg.Hosts, uniformLabel(cfg.Uniform)), Fleet: fleet, Spec: spec, Workers: cfg.Workers,
 		ProfileDir: cfg.ProfileDir, ProfileSeconds: cfg.ProfileSeconds, Logf: cfg.Logf,
 		Check: checkRolledBack,
 	}

@@ -21,6 +21,8 @@ type ScaleConfig struct {
 	// Unreachable is the share of hosts that cannot be reached (scale
 	// runs use DefaultUnreachable).
 	Unreachable float64
+	// Uniform gives every host the same backlog (SimConfig.Uniform).
+	Uniform bool
 	// Workers is the number of sim worker processes; default 1.
 	Workers int
 	// ProfileDir and ProfileSeconds: see Scenario.
@@ -74,4 +76,11 @@ func Scale(ctx context.Context, st *Stack, cfg ScaleConfig) (ScaleResult, error)
 // Target is the stack as a scenario target.
 func (s *Stack) Target() Target {
 	return Target{Name: "embedded", Address: s.Server.FrontendAddress(), Namespace: s.Server.Namespace(), Client: s.Client}
+}
+
+func uniformLabel(uniform bool) string {
+	if uniform {
+		return " uniform"
+	}
+	return ""
 }

@@ -108,9 +108,12 @@ type simRole struct {
 // variation, and roleWeights how many hosts of 12 have each role: a mean
 // of about 100 pending updates, from about 50 to the whole backlog.
 var (
-	roleSizes   = []int{52, 77, 97, 112, 127, 140}
+	roleSizes   = []int{55, 77, 97, 112, 127, 140}
 	roleWeights = []int{1, 2, 3, 3, 2, 1}
 )
+
+// uniformRole is the role of every host of a uniform fleet: 97 updates.
+const uniformRole = 2
 
 // hostAlreadyHas is the chance that a host already installed one of its
 // role's updates (someone upgraded a package by hand): hosts of a role

@@ -42,6 +42,11 @@ type SimConfig struct {
 	// Latency is added to every command, as a fixed stand-in for the
 	// network and package manager time of a real host (0 = none).
 	Latency time.Duration
+	// Uniform gives every host the same backlog (one role of 97 updates,
+	// no host-to-host variation), as a fleet cloned from one image and
+	// never touched by hand would have. Real fleets vary; this setting
+	// exists to measure throughput when a realistic run cannot finish.
+	Uniform bool
 	// ScannedBefore, when set, gives every host the first-seen records
 	// patchflow's daily scans before that time would have left: each
 	// update first seen at the scan after its (simulated) release, the
@@ -119,9 +124,13 @@ func NewSimFleet(cfg SimConfig) (*SimFleet, error) {
 	for i, name := range f.names {
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1<<32))
 		h := &simHost{pos: i, unreachable: down[i], failInstall: fail[name], state: make([]pkgState, len(universe))}
-		for _, p := range roles[pickRole(roles, rng)].packages {
+		role := uniformRole
+		if !cfg.Uniform {
+			role = pickRole(roles, rng)
+		}
+		for _, p := range roles[role].packages {
 			h.state[p] = pkgOld
-			if rng.Float64() < hostAlreadyHas {
+			if !cfg.Uniform && rng.Float64() < hostAlreadyHas {
 				h.state[p] = pkgCurrent
 			}
 		}

@@ -215,6 +215,10 @@ func TestSimFleetBacklogIsRealistic(t *testing.T) {
 	if !slices.Equal(f.Unreachable(), again.Unreachable()) {
 		t.Errorf("unreachable hosts differ for one seed: %v and %v", f.Unreachable(), again.Unreachable())
 	}
+	uniform := newTestFleet(t, SimConfig{Hosts: 100, Uniform: true}).Stats()
+	if uniform.PendingMin != 97 || uniform.PendingMax != 97 {
+		t.Errorf("uniform fleet: %d-%d pending updates per host, want 97 on every host", uniform.PendingMin, uniform.PendingMax)
+	}
 }
 
 // TestSimFleetFailedInstall shows a host set to fail its installs as the

@@ -35,6 +35,7 @@ type options struct {
 	unreachable           float64
 	profile               string
 	profileSeconds        int
+	uniform               bool
 }
 
 var benchmarks = []string{"overhead", "compare", "ratios", "scale", "rollback", "topology"}
@@ -56,13 +57,14 @@ func main() {
 		unreachable = flag.Float64("unreachable", bench.DefaultUnreachable, "share of simulated hosts that cannot be reached (0..1)")
 		profile     = flag.String("profile", "", "directory for CPU profiles (worker and this process) and the worker's heap, per simulated run")
 		profileSecs = flag.Int("profile-seconds", 30, "length of each CPU profile")
+		uniform     = flag.Bool("uniform", false, "give every simulated host the same backlog of 97 updates (measures throughput where a realistic, varied fleet cannot finish)")
 	)
 	flag.Parse()
 	o, err := parse(*only, *scale, *topoWorkers)
 	if err == nil {
 		o.ovHosts, o.hosts, o.forks, o.rounds = *ovHosts, *hosts, *forks, *rounds
 		o.rollback, o.topoHosts, o.parallel, o.latency = *rollback, *topoHosts, *parallel, *latency
-		o.unreachable, o.profile, o.profileSeconds = *unreachable, *profile, *profileSecs
+		o.unreachable, o.profile, o.profileSeconds, o.uniform = *unreachable, *profile, *profileSecs, *uniform
 		err = validate(o)
 	}
 	if err != nil {
@@ -136,7 +138,7 @@ func run(o options) error {
 			failed = append(failed, err)
 		}
 	}
-	scaleCfg := bench.ScaleConfig{MaxParallel: o.parallel, Latency: o.latency, Unreachable: o.unreachable,
+	scaleCfg := bench.ScaleConfig{MaxParallel: o.parallel, Latency: o.latency, Unreachable: o.unreachable, Uniform: o.uniform,
 		ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}
 	var rows []bench.ScaleResult
 	report := func(r bench.ScaleResult, err error) {
@@ -158,7 +160,7 @@ func run(o options) error {
 	}
 	if o.only["rollback"] {
 		report(bench.Rollback(ctx, st.Target(), bench.RollbackConfig{Hosts: o.rollback, MaxParallel: o.parallel,
-			Unreachable: o.unreachable, ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}))
+			Unreachable: o.unreachable, Uniform: o.uniform, ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}))
 	}
 	if o.only["topology"] {
 		if err := topology(ctx, o, scaleCfg, report); err != nil {
