@@ -48,6 +48,8 @@ type RunSize struct {
 	// Bytes is the sum of the events' encoded sizes; ServerBytes the
 	// history size the server's visibility records (0 while running).
 	Bytes, ServerBytes int64
+	// byClass sums the payloads by what they are: count and bytes.
+	byClass map[string][2]int64
 }
 
 // Payload is one payloads field of one history event, measured as the
@@ -64,17 +66,27 @@ type Payload struct {
 
 // KindSummary sums the runs of one kind.
 type KindSummary struct {
-	Kind                       string
-	Runs                       int
-	MaxEvents                  int
-	MaxEventsOf                string
-	MaxBytes                   int64
-	MaxBytesOf                 string
-	TotalEvents                int
-	TotalBytes                 int64
-	LargestPayload             Payload
+	Kind           string
+	Runs           int
+	MaxEvents      int
+	MaxEventsOf    string
+	MaxBytes       int64
+	MaxBytesOf     string
+	TotalEvents    int
+	TotalBytes     int64
+	LargestPayload Payload
+	// Classes are the kinds of payload (a result of an activity type, the
+	// input of a child type, ...) by their total bytes, largest first.
+	Classes                    []PayloadClass
 	PayloadsOverWarn, OverErr  int
 	HistoriesOverWarn, OverEvt int
+}
+
+// PayloadClass sums the payloads of one kind over the runs of one kind.
+type PayloadClass struct {
+	What  string
+	Count int64
+	Bytes int64
 }
 
 // HistoryReport is every workflow run of a cycle measured from the
@@ -228,6 +240,7 @@ func MeasureHistories(ctx context.Context, c client.Client, ns, cycleID string, 
 // returns its largest payload.
 func measureRun(ctx context.Context, c client.Client, r *RunSize) (Payload, error) {
 	var best Payload
+	r.byClass = map[string][2]int64{}
 	activityOf := map[int64]string{} // scheduled event ID -> activity type
 	iter := c.GetWorkflowHistory(ctx, r.WorkflowID, r.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
@@ -240,13 +253,16 @@ func measureRun(ctx context.Context, c client.Client, r *RunSize) (Payload, erro
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			activityOf[ev.GetEventId()] = a.GetActivityType().GetName()
 		}
-		what := describeEvent(ev, activityOf)
+		class, what := describeEvent(ev, activityOf)
 		err = proxy.VisitPayloads(ctx, ev, proxy.VisitPayloadsOptions{
 			Visitor: func(vc *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 				size := (&commonpb.Payloads{Payloads: ps}).Size()
 				if vc.SinglePayloadRequired && len(ps) > 0 {
 					size = ps[0].Size()
 				}
+				c := class + partOf(vc.Parent)
+				sums := r.byClass[c]
+				r.byClass[c] = [2]int64{sums[0] + 1, sums[1] + int64(size)}
 				if size > best.Bytes {
 					best = Payload{WorkflowID: r.WorkflowID, RunID: r.RunID, Kind: r.Kind, EventID: ev.GetEventId(),
 						Event: eventName(ev.GetEventType()), What: what + partOf(vc.Parent), Bytes: size}
@@ -265,49 +281,56 @@ func measureRun(ctx context.Context, c client.Client, r *RunSize) (Payload, erro
 // ("WorkflowExecutionCompleted").
 func eventName(t enumspb.EventType) string { return t.String() }
 
-// describeEvent says which input or result an event's payloads are.
-func describeEvent(ev *historypb.HistoryEvent, activityOf map[int64]string) string {
+// describeEvent says which input or result an event's payloads are: a
+// class without workflow IDs (for sums over many events) and the class
+// with the child or target workflow's ID.
+func describeEvent(ev *historypb.HistoryEvent, activityOf map[int64]string) (class, detail string) {
 	switch ev.GetEventType() {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-		return "workflow input"
+		class = "workflow input"
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-		return "workflow result"
+		class = "workflow result"
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-		return "workflow failure (result as details)"
+		class = "workflow failure (result as details)"
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-		return "workflow canceled (details)"
+		class = "workflow canceled (details)"
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-		return "continue-as-new input"
+		class = "continue-as-new input"
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-		return "input of activity " + ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+		class = "input of activity " + ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-		return "result of activity " + activityOf[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
+		class = "result of activity " + activityOf[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-		return "failure of activity " + activityOf[ev.GetActivityTaskFailedEventAttributes().GetScheduledEventId()]
+		class = "failure of activity " + activityOf[ev.GetActivityTaskFailedEventAttributes().GetScheduledEventId()]
 	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
 		a := ev.GetStartChildWorkflowExecutionInitiatedEventAttributes()
-		return "input of child " + a.GetWorkflowType().GetName() + " " + a.GetWorkflowId()
+		return "input of child " + a.GetWorkflowType().GetName(), "input of child " + a.GetWorkflowType().GetName() + " " + a.GetWorkflowId()
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
-		return "result of child " + ev.GetChildWorkflowExecutionCompletedEventAttributes().GetWorkflowExecution().GetWorkflowId()
+		a := ev.GetChildWorkflowExecutionCompletedEventAttributes()
+		return "result of child " + a.GetWorkflowType().GetName(), "result of child " + a.GetWorkflowExecution().GetWorkflowId()
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
-		return "failure of child " + ev.GetChildWorkflowExecutionFailedEventAttributes().GetWorkflowExecution().GetWorkflowId()
+		a := ev.GetChildWorkflowExecutionFailedEventAttributes()
+		return "failure of child " + a.GetWorkflowType().GetName(), "failure of child " + a.GetWorkflowExecution().GetWorkflowId()
 	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
-		return "cancellation of child " + ev.GetChildWorkflowExecutionCanceledEventAttributes().GetWorkflowExecution().GetWorkflowId()
+		a := ev.GetChildWorkflowExecutionCanceledEventAttributes()
+		return "cancellation of child " + a.GetWorkflowType().GetName(), "cancellation of child " + a.GetWorkflowExecution().GetWorkflowId()
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-		return "signal " + ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName()
+		class = "signal " + ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName()
 	case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
 		a := ev.GetSignalExternalWorkflowExecutionInitiatedEventAttributes()
-		return "signal " + a.GetSignalName() + " to " + a.GetWorkflowExecution().GetWorkflowId()
+		return "signal " + a.GetSignalName() + " sent", "signal " + a.GetSignalName() + " to " + a.GetWorkflowExecution().GetWorkflowId()
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-		return "update " + ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
+		class = "update " + ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-		return "update result"
+		class = "update result"
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
-		return "marker " + ev.GetMarkerRecordedEventAttributes().GetMarkerName()
+		class = "marker " + ev.GetMarkerRecordedEventAttributes().GetMarkerName()
 	case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-		return "workflow task failure"
+		class = "workflow task failure"
+	default:
+		class = eventName(ev.GetEventType())
 	}
-	return eventName(ev.GetEventType())
+	return class, class
 }
 
 // partOf names a payload's place when it is not the event's main input
@@ -376,10 +399,31 @@ func summarise(cycleID string, runs []RunSize, largest []Payload) *HistoryReport
 			k.OverEvt++
 		}
 	}
-	for _, k := range order {
-		if byKind[k].Runs > 0 {
-			rep.Kinds = append(rep.Kinds, byKind[k])
+	classes := map[string]map[string][2]int64{}
+	for _, r := range runs {
+		if classes[r.Kind] == nil {
+			classes[r.Kind] = map[string][2]int64{}
 		}
+		for c, v := range r.byClass {
+			old := classes[r.Kind][c]
+			classes[r.Kind][c] = [2]int64{old[0] + v[0], old[1] + v[1]}
+		}
+	}
+	for _, k := range order {
+		ks := byKind[k]
+		if ks.Runs == 0 {
+			continue
+		}
+		for c, v := range classes[k] {
+			ks.Classes = append(ks.Classes, PayloadClass{What: c, Count: v[0], Bytes: v[1]})
+		}
+		slices.SortFunc(ks.Classes, func(a, b PayloadClass) int {
+			if a.Bytes != b.Bytes {
+				return int(b.Bytes - a.Bytes)
+			}
+			return strings.Compare(a.What, b.What)
+		})
+		rep.Kinds = append(rep.Kinds, ks)
 	}
 	sorted := slices.Clone(largest)
 	slices.SortFunc(sorted, func(a, b Payload) int { return b.Bytes - a.Bytes })

@@ -165,7 +165,8 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 	}
 	res.Sim = fleet.Stats()
 	res.Load = loadavg()
-	if res.Wall > 0 {
+	if err == nil && res.Wall > 0 {
+		// Only a cycle that ended has a throughput.
 		res.HostsPerSec = float64(res.Hosts) / res.Wall.Seconds()
 	}
 	for _, w := range workers {

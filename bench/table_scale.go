@@ -36,9 +36,13 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 		if r.DBGrowthMiB != 0 {
 			db = fmt.Sprintf("%.0f", r.DBGrowthMiB)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%.1f\t%s\t%.0f/%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
+		hps := "-"
+		if r.HostsPerSec > 0 {
+			hps = fmt.Sprintf("%.1f", r.HostsPerSec)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%s\t%s\t%.0f/%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Scenario, r.Target, r.Hosts, r.Unreachable, r.PendingMean, r.PendingMin, r.PendingMax, r.Workers, r.MaxParallel,
-			r.Wall.Round(100*time.Millisecond), r.HostsPerSec, rollback, r.WorkerRSSMiB, r.WorkerHWMMiB,
+			r.Wall.Round(100*time.Millisecond), hps, rollback, r.WorkerRSSMiB, r.WorkerHWMMiB,
 			per1k(r.WorkerCPU), server, per1k(r.PostgresCPU), db, r.State)
 	}
 	_ = tw.Flush()
@@ -70,6 +74,14 @@ func PrintHistories(w io.Writer, r ScaleResult) {
 			fmt.Sprintf("%s event %d: %s", shortWorkflow(p.WorkflowID, h.CycleID), p.EventID, p.What))
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w, "where the payload bytes are, per kind (count, total, mean):")
+	for _, k := range h.Kinds {
+		var parts []string
+		for _, c := range k.Classes[:min(len(k.Classes), 4)] {
+			parts = append(parts, fmt.Sprintf("%s %d x, %s, %s each", c.What, c.Count, kib(c.Bytes), kib(c.Bytes/max(c.Count, 1))))
+		}
+		fmt.Fprintf(w, "  %s: %s\n", k.Kind, strings.Join(parts, "; "))
+	}
 	fmt.Fprintln(w, "largest payloads (at most one per run):")
 	for i, p := range h.Largest {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, p)
