@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ type options struct {
 	profile               string
 	profileSeconds        int
 	uniform               bool
+	jsonPath              string
 }
 
 var benchmarks = []string{"overhead", "compare", "ratios", "scale", "rollback", "topology"}
@@ -57,6 +59,7 @@ func main() {
 		unreachable = flag.Float64("unreachable", bench.DefaultUnreachable, "share of simulated hosts that cannot be reached (0..1)")
 		profile     = flag.String("profile", "", "directory for CPU profiles (worker and this process) and the worker's heap, per simulated run")
 		profileSecs = flag.Int("profile-seconds", 30, "length of each CPU profile")
+		jsonPath    = flag.String("json", "", "also write every simulated run's results (figures, history report, problems) to this file as JSON")
 		uniform     = flag.Bool("uniform", false, "give every simulated host the same backlog of 97 updates (measures throughput where a realistic, varied fleet cannot finish)")
 	)
 	flag.Parse()
@@ -65,6 +68,7 @@ func main() {
 		o.ovHosts, o.hosts, o.forks, o.rounds = *ovHosts, *hosts, *forks, *rounds
 		o.rollback, o.topoHosts, o.parallel, o.latency = *rollback, *topoHosts, *parallel, *latency
 		o.unreachable, o.profile, o.profileSeconds, o.uniform = *unreachable, *profile, *profileSecs, *uniform
+		o.jsonPath = *jsonPath
 		err = validate(o)
 	}
 	if err != nil {
@@ -170,6 +174,15 @@ func run(o options) error {
 	if len(rows) > 0 {
 		fmt.Printf("== simulated fleets (latency %v per command), load %s\n", o.latency, loadavg())
 		bench.PrintScale(os.Stdout, rows)
+	}
+	if o.jsonPath != "" && len(rows) > 0 {
+		data, err := json.MarshalIndent(rows, "", "  ")
+		if err == nil {
+			err = os.WriteFile(o.jsonPath, append(data, '\n'), 0o644)
+		}
+		if err != nil {
+			failed = append(failed, fmt.Errorf("write -json %s: %w", o.jsonPath, err))
+		}
 	}
 	return errors.Join(failed...)
 }
