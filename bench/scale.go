@@ -62,8 +62,8 @@ func Scale(ctx context.Context, st *Stack, cfg ScaleConfig) (ScaleResult, error)
 		cfg.MaxParallel = 100
 	}
 	s := Scenario{
-		Name:           fmt.Sprintf("scale %d", cfg.Hosts),
-		Fleet:          SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, ScannedBefore: time.Now()},
+		Name:           fmt.Sprintf("scale %d%s", cfg.Hosts, uniformLabel(cfg.Uniform)),
+		Fleet:          SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, Uniform: cfg.Uniform, ScannedBefore: time.Now()},
 		Spec:           ScaleSpec(fmt.Sprintf("scale%d", cfg.Hosts), cfg.MaxParallel),
 		Workers:        cfg.Workers,
 		ProfileDir:     cfg.ProfileDir,

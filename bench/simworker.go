@@ -136,6 +136,8 @@ func StartSimWorker(addr, ns, fleetSock, logPath string) (*SimWorker, error) {
 	w.cmd = exec.Command(self, "-test.run=^$")
 	w.cmd.Env = append(os.Environ(), envSimWorker+"="+addr, envSimNS+"="+ns, envSimFleet+"="+fleetSock, envSimPprof+"="+w.Pprof)
 	w.cmd.Stdout, w.cmd.Stderr = logf, logf
+	// A worker whose benchmark died stops too, instead of polling on.
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := w.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start sim worker %s: %w", self, err)
 	}
