@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -27,17 +28,25 @@ type Stack struct {
 // StartStack starts the embedded server on a free loopback port with
 // patchflow's search attributes registered.
 func StartStack(ctx context.Context) (*Stack, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	quiet := discardSlog()
-	srv, err := devserver.Start(ctx, devserver.Options{
-		IP: "127.0.0.1", Port: port, SearchAttributes: workflows.SearchAttributes,
-		Logger: quiet, LogLevel: slog.LevelError + 4, Retention: 24 * time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("start embedded Temporal server for the benchmark: %w", err)
+	var srv *devserver.Server
+	// The server takes more ports than the free one found (its HTTP API
+	// and membership ports): on a busy machine another process may hold
+	// one, so a few ports are tried.
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		srv, err = devserver.Start(ctx, devserver.Options{
+			IP: "127.0.0.1", Port: port, SearchAttributes: workflows.SearchAttributes,
+			Logger: discardSlog(), LogLevel: slog.LevelError + 4, Retention: 24 * time.Hour,
+		})
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return nil, fmt.Errorf("start embedded Temporal server for the benchmark: %w", err)
+		}
 	}
 	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
 		Logger: quietLogger()})
