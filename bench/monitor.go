@@ -121,7 +121,8 @@ func (m *monitor) watch(ctx context.Context) error {
 			m.profiling = true
 			label := string(m.last.State)
 			go func() {
-				profDone <- captureCPU(ctx, m.workers[0], m.s.ProfileDir, m.s.Name+"-"+label, m.s.ProfileSeconds)
+				// A profile that outlasts the cycle is still taken whole.
+				profDone <- captureCPU(context.WithoutCancel(ctx), m.workers[0], m.s.ProfileDir, m.s.Name+"-"+label, m.s.ProfileSeconds)
 			}()
 		}
 		if time.Since(lastLog) >= 30*time.Second {
