@@ -70,6 +70,9 @@ type ScaleResult struct {
 	// Rollback is the time from the first rollback wave's start to the
 	// last one's end (rollback scenarios).
 	Rollback time.Duration
+	// Scan and Verify are the cycle's fleet scan and final verify, from
+	// its history (first activity start to last completion).
+	Scan, Verify time.Duration
 	// Worker process figures: the largest resident set and peak of any
 	// worker at the end, and the CPU all workers used.
 	WorkerRSSMiB, WorkerHWMMiB, WorkerCPU float64
@@ -182,6 +185,9 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 	mctx, mcancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer mcancel()
 	res.StatusQueryBytes, res.HostsQueryBytes = querySizes(mctx, t, run.ID)
+	if spans, serr := activitySpans(mctx, t.Client, run.ID); serr == nil {
+		res.Scan, res.Verify = spans[workflows.ActScanHosts], spans[workflows.ActVerifyHosts]
+	}
 	rep, herr := MeasureHistories(mctx, t.Client, t.Namespace, run.ID, res.Hosts-res.Unreachable+1, err == nil)
 	res.History = rep
 	if rep != nil {
