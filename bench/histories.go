@@ -48,6 +48,8 @@ type RunSize struct {
 	// Bytes is the sum of the events' encoded sizes; ServerBytes the
 	// history size the server's visibility records (0 while running).
 	Bytes, ServerBytes int64
+	// Start and Close are the run's times as visibility records them.
+	Start, Close time.Time
 	// byClass sums the payloads by what they are: count and bytes.
 	byClass map[string][2]int64
 }
@@ -102,6 +104,69 @@ type HistoryReport struct {
 	// Flags lists every payload and history past a Temporal limit.
 	Flags   []string
 	Elapsed time.Duration
+	// Hosts is how the host workflows (patch and rollback) used the
+	// rollout's time: see HostTimes.
+	Hosts HostTimes
+}
+
+// HostTimes relates the host workflows' own run times to the time they
+// span: Busy/Span is the mean number of hosts in flight, to set against
+// max_parallel (the window drains at the end of every wave part).
+type HostTimes struct {
+	Runs       int
+	Span, Busy time.Duration
+	Mean       time.Duration // mean host workflow run time
+	// Parts, and the time between one part's close and the next one's
+	// start, summed.
+	Parts int
+	Gaps  time.Duration
+}
+
+// InFlight is the mean number of hosts in flight over the span.
+func (h HostTimes) InFlight() float64 {
+	if h.Span <= 0 {
+		return 0
+	}
+	return h.Busy.Seconds() / h.Span.Seconds()
+}
+
+func hostTimes(runs []RunSize) HostTimes {
+	var h HostTimes
+	var first, last time.Time
+	var parts []RunSize
+	for _, r := range runs {
+		if r.Close.IsZero() || r.Close.Before(r.Start) {
+			continue
+		}
+		switch r.Kind {
+		case KindHost:
+			h.Runs++
+			h.Busy += r.Close.Sub(r.Start)
+			if first.IsZero() || r.Start.Before(first) {
+				first = r.Start
+			}
+			if r.Close.After(last) {
+				last = r.Close
+			}
+		case KindWave, KindStaging, KindRollback:
+			parts = append(parts, r)
+		}
+	}
+	if h.Runs > 0 {
+		h.Span, h.Mean = last.Sub(first), h.Busy/time.Duration(h.Runs)
+	}
+	// Runs of one part joined by continue-as-new are one part here.
+	slices.SortFunc(parts, func(a, b RunSize) int { return a.Start.Compare(b.Start) })
+	for i, p := range parts {
+		if i > 0 && p.WorkflowID == parts[i-1].WorkflowID {
+			continue
+		}
+		h.Parts++
+		if i > 0 && p.Start.After(parts[i-1].Close) {
+			h.Gaps += p.Start.Sub(parts[i-1].Close)
+		}
+	}
+	return h
 }
 
 // Kind returns the summary of one kind (nil when the cycle had none).
@@ -162,7 +227,7 @@ func listRuns(ctx context.Context, c client.Client, ns, cycleID string) ([]RunSi
 			id := e.GetExecution().GetWorkflowId()
 			runs = append(runs, RunSize{WorkflowID: id, RunID: e.GetExecution().GetRunId(),
 				Kind: kindOf(cycleID, e.GetType().GetName(), id), Status: statusName(e.GetStatus()),
-				ServerBytes: e.GetHistorySizeBytes()})
+				ServerBytes: e.GetHistorySizeBytes(), Start: e.GetStartTime().AsTime(), Close: e.GetCloseTime().AsTime()})
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {
 			return runs, nil
@@ -354,7 +419,7 @@ func partOf(parent proto.Message) string {
 
 // summarise builds the report from the measured runs.
 func summarise(cycleID string, runs []RunSize, largest []Payload) *HistoryReport {
-	rep := &HistoryReport{CycleID: cycleID, Runs: len(runs)}
+	rep := &HistoryReport{CycleID: cycleID, Runs: len(runs), Hosts: hostTimes(runs)}
 	order := []string{KindCycle, KindStaging, KindWave, KindRollback, KindHost}
 	byKind := map[string]*KindSummary{}
 	for _, k := range order {

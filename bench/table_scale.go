@@ -86,6 +86,10 @@ func PrintHistories(w io.Writer, r ScaleResult) {
 	for i, p := range h.Largest {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, p)
 	}
+	if ht := h.Hosts; ht.Runs > 0 {
+		fmt.Fprintf(w, "host workflows: %d, %s mean run time, over %s: %.1f in flight on average (max_parallel %d); %d wave parts, %s between one part's end and the next one's start in all\n",
+			ht.Runs, ht.Mean.Round(time.Millisecond), ht.Span.Round(time.Second), ht.InFlight(), r.MaxParallel, ht.Parts, ht.Gaps.Round(100*time.Millisecond))
+	}
 	if r.StatusQueryBytes > 0 {
 		fmt.Fprintf(w, "query answers at the end: status %s, hosts (first page of 1,000) %s\n", kib(int64(r.StatusQueryBytes)), kib(int64(r.HostsQueryBytes)))
 	}
