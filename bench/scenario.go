@@ -67,6 +67,9 @@ type ScaleResult struct {
 	Counts                 workflows.Counts
 	Wall                   time.Duration
 	HostsPerSec            float64
+	// UntilVerify marks a HostsPerSec measured up to the end of the final
+	// verify, for a cycle that stuck after it.
+	UntilVerify bool
 	// Rollback is the time from the first rollback wave's start to the
 	// last one's end (rollback scenarios).
 	Rollback time.Duration
@@ -94,7 +97,7 @@ type ScaleResult struct {
 // RunScenario runs s's cycle on t with s.Workers sim worker processes
 // and measures it. The result is filled as far as the run got, also when
 // it returns an error.
-func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error) {
+func RunScenario(ctx context.Context, t Target, s Scenario) (res ScaleResult, err error) {
 	if s.Workers <= 0 {
 		s.Workers = 1
 	}
@@ -105,7 +108,7 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	res := ScaleResult{Scenario: s.Name, Target: t.Name, Hosts: s.Fleet.Hosts, Workers: s.Workers}
+	res = ScaleResult{Scenario: s.Name, Target: t.Name, Hosts: s.Fleet.Hosts, Workers: s.Workers}
 	for _, w := range s.Spec.Waves {
 		res.MaxParallel = max(res.MaxParallel, w.Parallel())
 	}
@@ -113,7 +116,15 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 	if err != nil {
 		return res, fmt.Errorf("scenario work directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		// The workers' logs of a failed run are kept: they say why.
+		if err != nil {
+			if kept, kerr := keepLogs(dir, s.ProfileDir, s.Name); kerr == nil {
+				res.Problems = append(res.Problems, "worker logs kept in "+kept)
+			}
+		}
+		os.RemoveAll(dir)
+	}()
 	fleet, srv, err := serveFleet(s.Fleet, dir)
 	if err != nil {
 		return res, err
@@ -185,8 +196,15 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 	mctx, mcancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer mcancel()
 	res.StatusQueryBytes, res.HostsQueryBytes = querySizes(mctx, t, run.ID)
-	if spans, serr := activitySpans(mctx, t.Client, run.ID); serr == nil {
-		res.Scan, res.Verify = spans[workflows.ActScanHosts], spans[workflows.ActVerifyHosts]
+	var verifyEnd, cycleStart time.Time
+	if at, serr := readActivityTimes(mctx, t.Client, run.ID); serr == nil {
+		cycleStart = at.started
+		if s := at.spans[workflows.ActScanHosts]; s != nil {
+			res.Scan = s.last.Sub(s.first)
+		}
+		if s := at.spans[workflows.ActVerifyHosts]; s != nil {
+			res.Verify, verifyEnd = s.last.Sub(s.first), s.last
+		}
 	}
 	rep, herr := MeasureHistories(mctx, t.Client, t.Namespace, run.ID, res.Hosts-res.Unreachable+1, err == nil)
 	res.History = rep
@@ -198,6 +216,12 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (ScaleResult, error)
 		}
 	}
 	if err != nil {
+		if res.Sim.PendingHosts == 0 && !verifyEnd.IsZero() && !cycleStart.IsZero() {
+			// Every host was patched and the final verify ran before the
+			// cycle stuck: the rate up to the verify's end is still the
+			// fleet's throughput.
+			res.HostsPerSec, res.UntilVerify = float64(res.Hosts)/verifyEnd.Sub(cycleStart).Seconds(), true
+		}
 		return res, err
 	}
 	if herr != nil {
@@ -297,3 +321,32 @@ func firstLineWith(path, s string) string {
 }
 
 var errStalled = errors.New("cycle stalled")
+
+// keepLogs copies the workers' logs of dir into a new directory (under
+// profileDir when set) and returns it.
+func keepLogs(dir, profileDir, name string) (string, error) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "worker-*.log"))
+	if len(logs) == 0 {
+		return "", errors.New("no worker logs")
+	}
+	base := profileDir
+	if base == "" {
+		base = os.TempDir()
+	} else if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", err
+	}
+	kept, err := os.MkdirTemp(base, "logs-"+strings.ReplaceAll(name, " ", "-")+"-")
+	if err != nil {
+		return "", err
+	}
+	for _, l := range logs {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(kept, filepath.Base(l)), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return kept, nil
+}

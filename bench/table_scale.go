@@ -39,6 +39,9 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 		hps := "-"
 		if r.HostsPerSec > 0 {
 			hps = fmt.Sprintf("%.1f", r.HostsPerSec)
+			if r.UntilVerify {
+				hps += "†"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f/%.0f\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Scenario, r.Target, r.Hosts, r.Unreachable, r.PendingMean, r.PendingMin, r.PendingMax, r.Workers, r.MaxParallel,
@@ -46,6 +49,12 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 			per1k(r.WorkerCPU), server, per1k(r.PostgresCPU), db, r.State)
 	}
 	_ = tw.Flush()
+	for _, r := range rows {
+		if r.UntilVerify {
+			fmt.Fprintln(w, "† the cycle stuck after its final verify, with every reachable host patched: hosts/s up to the verify's end")
+			break
+		}
+	}
 	for _, r := range rows {
 		if r.Target == "embedded" {
 			fmt.Fprintln(w, "* embedded: the server runs in the benchmark process with the simulated hosts; its CPU includes theirs")
