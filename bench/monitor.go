@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -128,7 +129,12 @@ func (m *monitor) watch(ctx context.Context) error {
 		if time.Since(lastLog) >= 30*time.Second {
 			lastLog = time.Now()
 			rss, _ := procMemMiB(m.workers[0].PID)
-			m.logf("%s: %s %s, wave %d: %s; worker RSS %.0f MiB, load %s", m.s.Name, m.id, m.last.State, m.last.Wave, m.progress, rss, loadavg())
+			pid := m.t.ServerPID
+			if pid == 0 {
+				pid = os.Getpid()
+			}
+			srss, _ := procMemMiB(pid)
+			m.logf("%s: %s %s, wave %d: %s; worker RSS %.0f MiB, server RSS %.0f MiB, load %s", m.s.Name, m.id, m.last.State, m.last.Wave, m.progress, rss, srss, loadavg())
 		}
 	}
 }
