@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -106,6 +107,15 @@ func PrintHistories(w io.Writer, r ScaleResult) {
 		fmt.Fprintf(w, "limits: no payload above 512 KiB, no history above %d events or %s\n", HistoryWarnEvents, mib(HistoryWarnBytes))
 	} else {
 		fmt.Fprintf(w, "limits passed (%d):\n  %s\n", len(h.Flags), strings.Join(h.Flags, "\n  "))
+	}
+	var other []string
+	for _, p := range r.Problems {
+		if !slices.Contains(h.Flags, p) {
+			other = append(other, p)
+		}
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(w, "problems:\n  %s\n", strings.Join(other, "\n  "))
 	}
 	if len(r.Profiles) > 0 {
 		fmt.Fprintf(w, "profiles: %s\n", strings.Join(r.Profiles, " "))
