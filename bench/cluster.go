@@ -151,7 +151,7 @@ func TopologyScale(ctx context.Context, cl *Cluster, hosts int, workerCounts []i
 			Name:  fmt.Sprintf("topology %d%s, %d worker(s)", hosts, uniformLabel(cfg.Uniform), w),
 			Fleet: SimConfig{Hosts: hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, Uniform: cfg.Uniform, ScannedBefore: time.Now()},
 			Spec:  ScaleSpec(fmt.Sprintf("topo%dw%d", hosts, w), cfg.MaxParallel), Workers: w,
-			ProfileDir: cfg.ProfileDir, ProfileSeconds: cfg.ProfileSeconds, Logf: cfg.Logf,
+			ProfileDir: cfg.ProfileDir, ProfileSeconds: cfg.ProfileSeconds, Logf: cfg.Logf, NoDeadlockDetector: cfg.NoDeadlockDetector,
 		}
 		res, err := RunScenario(ctx, t, s)
 		rows = append(rows, res)

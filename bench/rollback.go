@@ -16,6 +16,8 @@ type RollbackConfig struct {
 	MaxParallel int // default 100
 	Unreachable float64
 	Uniform     bool // SimConfig.Uniform
+	// NoDeadlockDetector: see Scenario.
+	NoDeadlockDetector bool
 	// Failing is how many hosts at the start of the last wave fail their
 	// install (default 3): the first one breaches the budget.
 	Failing        int
@@ -81,7 +83,7 @@ func Rollback(ctx context.Context, t Target, cfg RollbackConfig) (ScaleResult, e
 	s := Scenario{
 		Name: fmt.Sprintf("rollback %d%s", cfg.Hosts, uniformLabel(cfg.Uniform)), Fleet: fleet, Spec: spec, Workers: cfg.Workers,
 		ProfileDir: cfg.ProfileDir, ProfileSeconds: cfg.ProfileSeconds, Logf: cfg.Logf,
-		Check: checkRolledBack,
+		Check: checkRolledBack, NoDeadlockDetector: cfg.NoDeadlockDetector,
 	}
 	return RunScenario(ctx, t, s)
 }

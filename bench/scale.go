@@ -23,6 +23,8 @@ type ScaleConfig struct {
 	Unreachable float64
 	// Uniform gives every host the same backlog (SimConfig.Uniform).
 	Uniform bool
+	// NoDeadlockDetector: see Scenario.
+	NoDeadlockDetector bool
 	// Workers is the number of sim worker processes; default 1.
 	Workers int
 	// ProfileDir and ProfileSeconds: see Scenario.
@@ -62,13 +64,14 @@ func Scale(ctx context.Context, st *Stack, cfg ScaleConfig) (ScaleResult, error)
 		cfg.MaxParallel = 100
 	}
 	s := Scenario{
-		Name:           fmt.Sprintf("scale %d%s", cfg.Hosts, uniformLabel(cfg.Uniform)),
-		Fleet:          SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, Uniform: cfg.Uniform, ScannedBefore: time.Now()},
-		Spec:           ScaleSpec(fmt.Sprintf("scale%d", cfg.Hosts), cfg.MaxParallel),
-		Workers:        cfg.Workers,
-		ProfileDir:     cfg.ProfileDir,
-		ProfileSeconds: cfg.ProfileSeconds,
-		Logf:           cfg.Logf,
+		Name:               fmt.Sprintf("scale %d%s", cfg.Hosts, uniformLabel(cfg.Uniform)),
+		Fleet:              SimConfig{Hosts: cfg.Hosts, Unreachable: cfg.Unreachable, Latency: cfg.Latency, Uniform: cfg.Uniform, ScannedBefore: time.Now()},
+		Spec:               ScaleSpec(fmt.Sprintf("scale%d", cfg.Hosts), cfg.MaxParallel),
+		Workers:            cfg.Workers,
+		NoDeadlockDetector: cfg.NoDeadlockDetector,
+		ProfileDir:         cfg.ProfileDir,
+		ProfileSeconds:     cfg.ProfileSeconds,
+		Logf:               cfg.Logf,
 	}
 	return RunScenario(ctx, st.Target(), s)
 }

@@ -42,7 +42,7 @@ func BenchmarkScale(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
 				ctx, cancel := context.WithTimeout(ctx, 6*time.Hour)
-				res, err := Scale(ctx, st, ScaleConfig{Hosts: n, Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1",
+				res, err := Scale(ctx, st, ScaleConfig{Hosts: n, Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1", NoDeadlockDetector: os.Getenv("PATCHBENCH_NO_DEADLOCK_DETECTOR") == "1",
 					ProfileDir: os.Getenv("PATCHBENCH_PROFILE"), Logf: b.Logf})
 				cancel()
 				rows = append(rows, res)

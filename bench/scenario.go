@@ -47,6 +47,9 @@ type Scenario struct {
 	// StallAfter stops a cycle in which no host finished for this long,
 	// or whose workflow task keeps failing (default 10 minutes).
 	StallAfter time.Duration
+	// NoDeadlockDetector runs the workers without the SDK's deadlock
+	// detector (see StartSimWorker): not how patchflow runs.
+	NoDeadlockDetector bool
 	// Check returns what is wrong with the outcome a user sees (nil for
 	// the default: every reachable host patched, the unreachable ones
 	// failed, no host patched twice).
@@ -108,6 +111,9 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (res ScaleResult, er
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	if s.NoDeadlockDetector {
+		s.Name += " (no deadlock detector)"
+	}
 	res = ScaleResult{Scenario: s.Name, Target: t.Name, Hosts: s.Fleet.Hosts, Workers: s.Workers}
 	for _, w := range s.Spec.Waves {
 		res.MaxParallel = max(res.MaxParallel, w.Parallel())
@@ -145,7 +151,7 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (res ScaleResult, er
 	started := time.Now()
 	var pids []int
 	for i := 1; i <= s.Workers; i++ {
-		w, err := StartSimWorker(t.Address, t.Namespace, srv.Path, filepath.Join(dir, fmt.Sprintf("worker-%d.log", i)))
+		w, err := StartSimWorker(t.Address, t.Namespace, srv.Path, filepath.Join(dir, fmt.Sprintf("worker-%d.log", i)), s.NoDeadlockDetector)
 		if err != nil {
 			return res, err
 		}

@@ -23,7 +23,7 @@ func BenchmarkRollback(b *testing.B) {
 	var rows []ScaleResult
 	for b.Loop() {
 		ctx, cancel := context.WithTimeout(ctx, 4*time.Hour)
-		res, err := Rollback(ctx, st.Target(), RollbackConfig{Hosts: n, Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1",
+		res, err := Rollback(ctx, st.Target(), RollbackConfig{Hosts: n, Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1", NoDeadlockDetector: os.Getenv("PATCHBENCH_NO_DEADLOCK_DETECTOR") == "1",
 			ProfileDir: os.Getenv("PATCHBENCH_PROFILE"), Logf: b.Logf})
 		cancel()
 		rows = append(rows, res)
@@ -72,7 +72,7 @@ func BenchmarkTopology(b *testing.B) {
 	}
 	for b.Loop() {
 		rows, err := TopologyScale(ctx, cl, envInt("PATCHBENCH_TOPOLOGY_HOSTS", 10000), counts,
-			ScaleConfig{Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1", ProfileDir: os.Getenv("PATCHBENCH_PROFILE"), Logf: b.Logf})
+			ScaleConfig{Unreachable: DefaultUnreachable, Uniform: os.Getenv("PATCHBENCH_UNIFORM") == "1", NoDeadlockDetector: os.Getenv("PATCHBENCH_NO_DEADLOCK_DETECTOR") == "1", ProfileDir: os.Getenv("PATCHBENCH_PROFILE"), Logf: b.Logf})
 		for _, r := range rows {
 			PrintHistories(os.Stdout, r)
 		}

@@ -117,8 +117,11 @@ type SimWorker struct {
 
 // StartSimWorker starts this executable again as a sim worker polling the
 // frontend at addr (namespace ns) with the fleet served at fleetSock; its
-// logs go to logPath.
-func StartSimWorker(addr, ns, fleetSock, logPath string) (*SimWorker, error) {
+// logs go to logPath. noDeadlockDetector turns the SDK's deadlock
+// detector off (TEMPORAL_DEBUG), which `patchflow worker` never does: it
+// lets a run measure what lies past a workflow task that runs over a
+// second.
+func StartSimWorker(addr, ns, fleetSock, logPath string, noDeadlockDetector bool) (*SimWorker, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable to start a sim worker: %w", err)
@@ -135,6 +138,9 @@ func StartSimWorker(addr, ns, fleetSock, logPath string) (*SimWorker, error) {
 	w := &SimWorker{Pprof: fmt.Sprintf("127.0.0.1:%d", port), LogPath: logPath, done: make(chan error, 1)}
 	w.cmd = exec.Command(self, "-test.run=^$")
 	w.cmd.Env = append(os.Environ(), envSimWorker+"="+addr, envSimNS+"="+ns, envSimFleet+"="+fleetSock, envSimPprof+"="+w.Pprof)
+	if noDeadlockDetector {
+		w.cmd.Env = append(w.cmd.Env, "TEMPORAL_DEBUG=1")
+	}
 	w.cmd.Stdout, w.cmd.Stderr = logf, logf
 	// A worker whose benchmark died stops too, instead of polling on.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}

@@ -17,7 +17,7 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ton\thosts\tunreachable\tpending/host\tworkers\tmax_parallel\twall\tscan\tverify\thosts/s\trollback\tworker RSS/peak MiB\tworker CPU s/1k hosts\tserver RSS MiB\tserver CPU s/1k hosts\tpostgres CPU s/1k hosts\tDB growth MiB\tstate\t")
+	fmt.Fprintln(tw, "scenario\ton\thosts\tunreachable\tpending/host\tworkers\tmax_parallel\twall\tscan\tverify\thosts/s\thost workflows/s\tin flight\trollback\tworker RSS/peak MiB\tworker CPU s/1k hosts\tserver RSS MiB\tserver CPU s/1k hosts\tpostgres CPU s/1k hosts\tDB growth MiB\tstate\t")
 	for _, r := range rows {
 		per1k := func(s float64) string {
 			if s <= 0 || r.Hosts == 0 {
@@ -44,9 +44,14 @@ func PrintScale(w io.Writer, rows []ScaleResult) {
 				hps += "†"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.0f/%.0f\t%s\t%.0f\t%s\t%s\t%s\t%s\t\n",
+		hwf, inflight := "-", "-"
+		if h := r.History; h != nil && h.Hosts.Span > 0 {
+			hwf = fmt.Sprintf("%.1f", float64(h.Hosts.Runs)/h.Hosts.Span.Seconds())
+			inflight = fmt.Sprintf("%.0f", h.Hosts.InFlight())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f (%d-%d)\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.0f/%.0f\t%s\t%.0f\t%s\t%s\t%s\t%s\t\n",
 			r.Scenario, r.Target, r.Hosts, r.Unreachable, r.PendingMean, r.PendingMin, r.PendingMax, r.Workers, r.MaxParallel,
-			r.Wall.Round(100*time.Millisecond), r.Scan.Round(100*time.Millisecond), r.Verify.Round(100*time.Millisecond), hps, rollback, r.WorkerRSSMiB, r.WorkerHWMMiB,
+			r.Wall.Round(100*time.Millisecond), r.Scan.Round(100*time.Millisecond), r.Verify.Round(100*time.Millisecond), hps, hwf, inflight, rollback, r.WorkerRSSMiB, r.WorkerHWMMiB,
 			per1k(r.WorkerCPU), r.ServerRSSMiB, server, per1k(r.PostgresCPU), db, r.State)
 	}
 	_ = tw.Flush()

@@ -37,6 +37,7 @@ type options struct {
 	profile               string
 	profileSeconds        int
 	uniform               bool
+	noDeadlock            bool
 	jsonPath              string
 }
 
@@ -60,6 +61,7 @@ func main() {
 		profile     = flag.String("profile", "", "directory for CPU profiles (worker and this process) and the worker's heap, per simulated run")
 		profileSecs = flag.Int("profile-seconds", 30, "length of each CPU profile")
 		jsonPath    = flag.String("json", "", "also write every simulated run's results (figures, history report, problems) to this file as JSON")
+		noDeadlock  = flag.Bool("no-deadlock-detector", false, "run the sim workers without the Temporal SDK's deadlock detector (TEMPORAL_DEBUG; patchflow worker never does): measures what lies past a workflow task that runs over a second")
 		uniform     = flag.Bool("uniform", false, "give every simulated host the same backlog of 97 updates (measures throughput where a realistic, varied fleet cannot finish)")
 	)
 	flag.Parse()
@@ -68,7 +70,7 @@ func main() {
 		o.ovHosts, o.hosts, o.forks, o.rounds = *ovHosts, *hosts, *forks, *rounds
 		o.rollback, o.topoHosts, o.parallel, o.latency = *rollback, *topoHosts, *parallel, *latency
 		o.unreachable, o.profile, o.profileSeconds, o.uniform = *unreachable, *profile, *profileSecs, *uniform
-		o.jsonPath = *jsonPath
+		o.jsonPath, o.noDeadlock = *jsonPath, *noDeadlock
 		err = validate(o)
 	}
 	if err != nil {
@@ -142,7 +144,7 @@ func run(o options) error {
 			failed = append(failed, err)
 		}
 	}
-	scaleCfg := bench.ScaleConfig{MaxParallel: o.parallel, Latency: o.latency, Unreachable: o.unreachable, Uniform: o.uniform,
+	scaleCfg := bench.ScaleConfig{MaxParallel: o.parallel, Latency: o.latency, Unreachable: o.unreachable, Uniform: o.uniform, NoDeadlockDetector: o.noDeadlock,
 		ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}
 	var rows []bench.ScaleResult
 	report := func(r bench.ScaleResult, err error) {
@@ -164,7 +166,7 @@ func run(o options) error {
 	}
 	if o.only["rollback"] {
 		report(bench.Rollback(ctx, st.Target(), bench.RollbackConfig{Hosts: o.rollback, MaxParallel: o.parallel,
-			Unreachable: o.unreachable, Uniform: o.uniform, ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}))
+			Unreachable: o.unreachable, Uniform: o.uniform, NoDeadlockDetector: o.noDeadlock, ProfileDir: o.profile, ProfileSeconds: o.profileSeconds, Logf: logf}))
 	}
 	if o.only["topology"] {
 		if err := topology(ctx, o, scaleCfg, report); err != nil {
