@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/patchflow/patchflow/localfleet"
 )
@@ -82,5 +83,52 @@ func BenchmarkVsAnsible(b *testing.B) {
 			b.Fatal(err)
 		}
 		PrintCompare(os.Stdout, runs)
+	}
+}
+
+// BenchmarkRatios measures issue 14's three ratios side by side in one
+// run: the overhead cycle on 12 real hosts, then the comparison on 50
+// (10 at a time) with the Go ssh loop, patchflow and Ansible, and prints
+// wall/critical path, patchflow/Go loop and patchflow/Ansible.
+func BenchmarkRatios(b *testing.B) {
+	ctx := context.Background()
+	st, err := StartStack(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	localfleet.Require(b)
+	up := func(hosts int) *localfleet.Fleet {
+		f, err := localfleet.Up(ctx, localfleet.Config{Name: fleetName, Subnet: fleetSubnet, Hosts: hosts, Logf: b.Logf})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+	for b.Loop() {
+		// One fleet at a time: both use the benchmark fleet's name and subnet.
+		ovFleet := up(envInt("PATCHBENCH_OVERHEAD_HOSTS", 12))
+		ov, err := Overhead(ctx, st, ovFleet, fmt.Sprintf("ratios-overhead-%d", time.Now().Unix()))
+		if derr := ovFleet.Down(); err == nil {
+			err = derr
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		PrintOverhead(os.Stdout, ov)
+		f := up(envInt("PATCHBENCH_HOSTS", 50))
+		runs, err := Compare(ctx, st, f, Tools(), envInt("PATCHBENCH_FORKS", 10), envInt("PATCHBENCH_ROUNDS", 1), b.Logf)
+		if derr := f.Down(); err == nil {
+			err = derr
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		PrintCompare(os.Stdout, runs)
+		r := RatiosOf(ov, runs)
+		PrintRatios(os.Stdout, r)
+		b.ReportMetric(r.Overhead, "wall/critical")
+		b.ReportMetric(r.VsGoLoop, "patchflow/goloop")
+		b.ReportMetric(r.VsAnsible, "patchflow/ansible")
 	}
 }

@@ -121,37 +121,55 @@ func Overhead(ctx context.Context, st *Stack, f *localfleet.Fleet, policy string
 // activitySpans reads a workflow's history and returns, per activity
 // type, the time from its first start to its last completion.
 func activitySpans(ctx context.Context, c client.Client, id string) (map[string]time.Duration, error) {
-	type span struct{ first, last time.Time }
+	h, err := readActivityTimes(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Duration{}
+	for t, s := range h.spans {
+		out[t] = s.last.Sub(s.first)
+	}
+	return out, nil
+}
+
+// activityTimes are a workflow's start and, per activity type, its first
+// start and last completion.
+type activityTimes struct {
+	started time.Time
+	spans   map[string]*span
+}
+
+type span struct{ first, last time.Time }
+
+func readActivityTimes(ctx context.Context, c client.Client, id string) (activityTimes, error) {
 	typeOf := map[int64]string{} // scheduled event ID -> activity type
-	spans := map[string]*span{}
+	h := activityTimes{spans: map[string]*span{}}
 	iter := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
 		ev, err := iter.Next()
 		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", id, err)
+			return h, fmt.Errorf("history of %s: %w", id, err)
 		}
 		at := ev.GetEventTime().AsTime()
 		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+			h.started = at
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			typeOf[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			t := typeOf[ev.GetActivityTaskStartedEventAttributes().GetScheduledEventId()]
-			if spans[t] == nil {
-				spans[t] = &span{first: at, last: at}
+			if h.spans[t] == nil {
+				h.spans[t] = &span{first: at, last: at}
 			}
-			if at.Before(spans[t].first) {
-				spans[t].first = at
+			if at.Before(h.spans[t].first) {
+				h.spans[t].first = at
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 			t := typeOf[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
-			if s := spans[t]; s != nil && at.After(s.last) {
+			if s := h.spans[t]; s != nil && at.After(s.last) {
 				s.last = at
 			}
 		}
 	}
-	out := map[string]time.Duration{}
-	for t, s := range spans {
-		out[t] = s.last.Sub(s.first)
-	}
-	return out, nil
+	return h, nil
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -17,41 +20,59 @@ import (
 	"github.com/patchflow/patchflow/workflows"
 )
 
-// Stack is the embedded Temporal server (SQLite in memory, as `patchflow
-// dev` runs it without --db) and a client connected to it.
+// Stack is the embedded Temporal server on a SQLite file, as `patchflow
+// dev` runs it (the file is temporary here), and a client connected to
+// it. A file, not memory: a store in memory keeps every history of every
+// run in the process (it grew past 20 GB over three 10,000-host runs).
 type Stack struct {
 	Server *devserver.Server
 	Client client.Client
+	dir    string
 }
 
 // StartStack starts the embedded server on a free loopback port with
 // patchflow's search attributes registered.
 func StartStack(ctx context.Context) (*Stack, error) {
-	port, err := freePort()
+	dir, err := os.MkdirTemp("", "patchbench-db-")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directory for the benchmark server's database: %w", err)
 	}
-	quiet := discardSlog()
-	srv, err := devserver.Start(ctx, devserver.Options{
-		IP: "127.0.0.1", Port: port, SearchAttributes: workflows.SearchAttributes,
-		Logger: quiet, LogLevel: slog.LevelError + 4, Retention: 24 * time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("start embedded Temporal server for the benchmark: %w", err)
+	var srv *devserver.Server
+	// The server takes more ports than the free one found (its HTTP API
+	// and membership ports): on a busy machine another process may hold
+	// one, so a few ports are tried.
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		srv, err = devserver.Start(ctx, devserver.Options{
+			IP: "127.0.0.1", Port: port, SearchAttributes: workflows.SearchAttributes, DBFile: filepath.Join(dir, "temporal.db"),
+			Logger: discardSlog(), LogLevel: slog.LevelError + 4, Retention: 24 * time.Hour,
+		})
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start embedded Temporal server for the benchmark: %w", err)
+		}
 	}
 	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
 		Logger: quietLogger()})
 	if err != nil {
 		srv.Stop()
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dial embedded Temporal server at %s: %w", srv.FrontendAddress(), err)
 	}
-	return &Stack{Server: srv, Client: c}, nil
+	return &Stack{Server: srv, Client: c, dir: dir}, nil
 }
 
 // Close stops the client and the server.
 func (s *Stack) Close() {
 	s.Client.Close()
 	s.Server.Stop()
+	os.RemoveAll(s.dir)
 }
 
 // StartWorker runs a patchflow worker in this process with the real
@@ -65,14 +86,11 @@ func (s *Stack) StartWorker(deps activities.Deps) (stop func(), err error) {
 }
 
 // newWorker builds a worker with patchflow's workflows and activities and
-// enough pollers that a large fleet is not throttled by the worker's own
-// polling (the SDK defaults suit a few hundred tasks a second).
+// the options `patchflow worker` runs with (worker.Run): the SDK's
+// default pollers and concurrency, so the comparisons measure patchflow
+// as users run it.
 func newWorker(c client.Client, deps activities.Deps) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
-		MaxConcurrentWorkflowTaskPollers: 4,
-		MaxConcurrentActivityTaskPollers: 4,
-		WorkerStopTimeout:                5 * time.Second,
-	})
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: 10 * time.Second})
 	workflows.Register(w)
 	w.RegisterActivity(activities.New(deps))
 	return w

@@ -8,29 +8,6 @@ import (
 	"time"
 )
 
-// PrintScale prints scale runs as a table, with a linear extrapolation
-// to 10,000 hosts from the largest run when none reached it.
-func PrintScale(w io.Writer, rows []ScaleResult) {
-	if len(rows) == 0 {
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "hosts\tmax_parallel\twall\thosts/s\tworkflow runs\tmax history\tof workflow\tworker RSS MiB\tworker peak MiB\t")
-	largest := rows[0]
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%d\t%d\t%s\t%.0f\t%.0f\t\n", r.Hosts, r.MaxParallel, r.Wall.Round(100*time.Millisecond),
-			r.HostsPerSec, r.Workflows, r.MaxHistory, shortWorkflow(r.MaxHistoryOf, r.CycleID), r.WorkerRSSMiB, r.WorkerHWMMiB)
-		if r.Hosts > largest.Hosts {
-			largest = r
-		}
-	}
-	_ = tw.Flush()
-	if largest.Hosts < 10000 && largest.HostsPerSec > 0 {
-		fmt.Fprintf(w, "extrapolated, not measured: 10000 hosts at %.1f hosts/s (the %d-host rate) would take %s\n",
-			largest.HostsPerSec, largest.Hosts, (time.Duration(10000/largest.HostsPerSec) * time.Second).Round(time.Second))
-	}
-}
-
 // PrintOverhead prints the overhead run's stages and ratios.
 func PrintOverhead(w io.Writer, r OverheadResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -108,4 +85,60 @@ func shortWorkflow(id, cycleID string) string {
 		return strings.TrimPrefix(id, cycleID+"/")
 	}
 	return id
+}
+
+// Ratios are issue 14's three figures, from one run: the orchestration
+// overhead by the strict definition, and patchflow's wall time against
+// the bare Go ssh loop and against Ansible (default settings) on the same
+// hosts and parallelism.
+type Ratios struct {
+	Overhead            float64 // wall / critical path; goal <= 1.05
+	VsGoLoop, VsAnsible float64 // goals <= 1.3 and <= 0.5; 0 when not measured
+}
+
+// RatiosOf computes the ratios from an overhead run and comparison runs
+// (means over rounds).
+func RatiosOf(ov OverheadResult, runs []CompareRun) Ratios {
+	mean := func(tool string) float64 {
+		var sum float64
+		n := 0
+		for _, r := range runs {
+			if r.Tool == tool {
+				sum += r.Wall.Seconds()
+				n++
+			}
+		}
+		if n == 0 {
+			return 0
+		}
+		return sum / float64(n)
+	}
+	r := Ratios{}
+	if ov.CriticalPath > 0 {
+		r.Overhead = ov.Ratio()
+	}
+	pf := mean(ToolPatchflow)
+	if g := mean(ToolGoLoop); g > 0 {
+		r.VsGoLoop = pf / g
+	}
+	if a := mean(ToolAnsible); a > 0 {
+		r.VsAnsible = pf / a
+	}
+	return r
+}
+
+// PrintRatios prints the three ratios with their goals.
+func PrintRatios(w io.Writer, r Ratios) {
+	show := func(v float64) string {
+		if v == 0 {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.2f", v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ratio\tmeasured\tgoal\t")
+	fmt.Fprintf(tw, "overhead: cycle wall time / critical path\t%s\t<= 1.05\t\n", show(r.Overhead))
+	fmt.Fprintf(tw, "patchflow / bare Go ssh loop\t%s\t<= 1.3\t\n", show(r.VsGoLoop))
+	fmt.Fprintf(tw, "patchflow / Ansible (apt module)\t%s\t<= 0.5\t\n", show(r.VsAnsible))
+	_ = tw.Flush()
 }
