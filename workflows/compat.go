@@ -21,6 +21,9 @@ const changeCycleV2 = "cycle-v2"
 // changeHostPrepare gates a host's precheck and snapshot in one activity.
 const changeHostPrepare = "host-prepare"
 
+// changeHistoryRisk gates risk learned from history (see cycleCompat.history).
+const changeHistoryRisk = "history-risk"
+
 // cycleCompat is the behaviour a cycle run follows.
 type cycleCompat struct {
 	// v2 is the cycle since the one-model redesign: scans come back as
@@ -33,10 +36,19 @@ type cycleCompat struct {
 	// and a cycle that did not succeed ends as a failed (or canceled)
 	// workflow. Cycles recorded before it keep their old behaviour.
 	v2 bool
+	// history: the cycle learns each planned update's history risk from
+	// earlier cycles (one PatchHistory activity once the plan is made),
+	// puts the hosts carrying the riskiest updates first in staging and
+	// in the first wave, and shows the risk in its plan. Cycles recorded
+	// before keep the inventory order.
+	history bool
 }
 
 func readCycleCompat(ctx workflow.Context) cycleCompat {
-	return cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
+	return cycleCompat{
+		v2:      workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1,
+		history: workflow.GetVersion(ctx, changeHistoryRisk, workflow.DefaultVersion, 1) == 1,
+	}
 }
 
 // tolerated is the failure budget for n production hosts.

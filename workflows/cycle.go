@@ -92,6 +92,7 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 	case !ok:
 		return domain.CycleFailed, reason
 	}
+	c.learnHistory(ctx)
 	c.comp.note(targets.all(), c.rollout.scanFailed, c.rollout.refs)
 	if c.spec.PreDownload && !c.spec.DryRun {
 		c.preDownload(ctx, targets)

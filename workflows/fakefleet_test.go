@@ -45,6 +45,8 @@ type fakeFleet struct {
 	// file and the package manager's advisory dates.
 	firstSeen, published map[string]time.Time
 	exceptions           []report.Exception
+	// history answers PatchHistory (history_test.go).
+	history fakeHistory
 }
 
 type fakeHost struct {
@@ -93,6 +95,7 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(f.VerifyHosts, ActVerifyHosts)
 	reg(f.DownloadHosts, ActDownloadHosts)
 	reg(f.ProbeChecks, ActProbeChecks)
+	reg(f.PatchHistory, ActPatchHistory)
 }
 
 // DownloadHosts fails for hosts in downloadFails.
