@@ -28,7 +28,15 @@ type CycleEvidenceInput struct {
 	// Waves with their hosts; a wave's Results are computed.
 	Waves     []WaveEvidence
 	Rollbacks []Rollback
-	After     []HostFindings
+	// Verify is the final verification, nil when the cycle did not reach it.
+	Verify *FinalVerify
+	// AfterAssessment names the assessment After comes from.
+	AfterAssessment string
+	After           []HostFindings
+	Remediation     []HostRemediation
+	// Hosts is every target's final state; Results are counted from it
+	// when set.
+	Hosts []CycleHost
 }
 
 // BuildCycleEvidence checks the input (every problem at once), sorts it
@@ -82,13 +90,25 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 		Approval:      buildApproval(in.Approval, &p),
 		Waves:         buildWaves(in.Waves, &p),
 		Rollbacks:     buildRollbacks(in.Rollbacks, &p),
+		Verify:        buildVerify(in.Verify, &p),
 		After:         buildFindings("after", in.After, &p),
+		Remediation:   buildRemediation(in.Remediation, &p),
+		Hosts:         buildCycleHosts(in.Hosts, &p),
+	}
+	if in.AfterAssessment != "" || len(in.After) > 0 {
+		e.AfterAssessment = in.AfterAssessment
+		if e.AfterAssessment == "" {
+			p.add("after: findings without the assessment they come from (after_assessment)")
+		}
 	}
 	if err := p.err("build cycle evidence"); err != nil {
 		return nil, err
 	}
 	e.Reboots = rebootsOf(e.Waves)
 	e.Results = lastResults(e.Waves)
+	if len(e.Hosts) > 0 {
+		e.Results = finalResults(e.Hosts)
+	}
 	e.Timeline = timelineOf(e)
 	return e, nil
 }
@@ -130,7 +150,12 @@ func buildFindings(what string, in []HostFindings, p *problems) []HostFindings {
 }
 
 func buildPlan(in Plan, p *problems) Plan {
-	out := Plan{CreatedAt: utc(in.CreatedAt), Entries: make([]PlanEntry, 0, len(in.Entries))}
+	out := Plan{CreatedAt: utc(in.CreatedAt), Entries: make([]PlanEntry, 0, len(in.Entries)), HistoryFrom: in.HistoryFrom}
+	if h := out.HistoryFrom; h != nil {
+		c := *h
+		c.Since = utc(c.Since)
+		out.HistoryFrom = &c
+	}
 	if in.CreatedAt.IsZero() && len(in.Entries) > 0 {
 		p.add("plan: created_at is zero")
 	}
@@ -147,9 +172,17 @@ func buildPlan(in Plan, p *problems) Plan {
 		case !e.Severity.Valid():
 			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), Severities)
 			continue
-		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0:
-			p.add("plan entry %q: risk outside 0..100 or negative hosts", excerpt(e.Package))
+		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0 || e.HistoryRisk < 0 || e.HistoryRisk > 100:
+			p.add("plan entry %q: risk or history risk outside 0..100, or negative hosts", excerpt(e.Package))
 			continue
+		case e.History != nil && !validHistory(*e.History):
+			p.add("plan entry %q: history: basis path or package, at least one run, failed and rolled back within the runs", excerpt(e.Package))
+			continue
+		}
+		if e.History != nil {
+			h := *e.History
+			h.Paths = nonNilPaths(h.Paths)
+			e.History = &h
 		}
 		seen[k] = true
 		e.CVEs = nonNil(sortedUnique(e.CVEs))
@@ -169,11 +202,14 @@ func buildApproval(a Approval, p *problems) Approval {
 		p.add("approval mode %q: want one of %v", excerpt(string(a.Mode)), ApprovalModes)
 	case a.Mode == ApprovalOperator && (a.By == "" || a.At.IsZero()):
 		p.add("operator approval needs who (by) and when (at)")
-	case a.Mode == ApprovalAuto && a.At.IsZero():
-		p.add("auto approval needs when (at)")
+	case a.Mode == ApprovalPlan && (a.PlanSHA256 == "" || a.At.IsZero()):
+		p.add("approval by plan needs the plan's sha256 (plan_sha256) and when (at)")
+	case (a.Mode == ApprovalAuto || a.Mode == ApprovalTimeout) && a.At.IsZero():
+		p.add("%s approval needs when (at)", a.Mode)
 	case a.Mode == ApprovalPending && (a.By != "" || !a.At.IsZero()):
 		p.add("a pending approval has no approver or time")
 	}
+	a.RequestedAt = utc(a.RequestedAt)
 	return a
 }
 
@@ -314,15 +350,11 @@ func timelineOf(e *CycleEvidence) []Event {
 		add(at, EventAssessed, "", nil, fmt.Sprintf("%d hosts assessed before the cycle", n))
 	}
 	add(e.Plan.CreatedAt, EventPlanCreated, "", nil, fmt.Sprintf("%d packages pinned", len(e.Plan.Entries)))
+	if e.Approval.Required != "" {
+		add(e.Approval.RequestedAt, EventApprovalRequested, "", nil, e.Approval.Required)
+	}
 	if e.Approval.Mode != ApprovalPending {
-		who := "by the policy"
-		if e.Approval.Mode == ApprovalOperator {
-			who = "by " + e.Approval.By
-		}
-		if e.Approval.Via != "" {
-			who += " via " + e.Approval.Via
-		}
-		add(e.Approval.At, EventApproved, "", nil, who)
+		add(e.Approval.At, EventApproved, "", nil, approvedText(e.Approval))
 	}
 	for _, w := range e.Waves {
 		idx := w.Index
@@ -342,8 +374,11 @@ func timelineOf(e *CycleEvidence) []Event {
 		wave := r.Wave
 		add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
 	}
+	if v := e.Verify; v != nil {
+		add(v.At, EventVerified, "", nil, fmt.Sprintf("%d patched hosts verified, %d failed", v.Hosts, len(v.Failed)))
+	}
 	if at, n := latestAssessed(e.After); n > 0 {
-		add(at, EventReassessed, "", nil, fmt.Sprintf("%d hosts re-assessed", n))
+		add(at, EventReassessed, "", nil, fmt.Sprintf("%d hosts re-assessed by %s", n, e.AfterAssessment))
 	}
 	add(e.FinishedAt, EventCycleFinished, "", nil, string(e.State))
 	sort.SliceStable(ev, func(i, j int) bool {
