@@ -110,11 +110,13 @@ type HostRemediation struct {
 
 // Remediate judges each planned host (host -> the packages the plan fixed
 // on it) against the findings of the assessment after the cycle: verified
-// when none of its planned packages is among its missing fixes,
-// reboot_pending when the ones left only wait for a reboot, still_missing
-// otherwise; assessment_failed or not_reassessed when the assessment says
-// nothing. after nil means no assessment ran since the cycle.
-func Remediate(planned map[string][]string, after []HostFindings) []HostRemediation {
+// when none of its planned packages is among its missing fixes and it
+// waits for no reboot, reboot_pending when what is left only waits for a
+// reboot (a missing fix marked so, or a host whose assessment says it must
+// restart), still_missing otherwise; assessment_failed or not_reassessed
+// when the assessment says nothing of it. after nil means no assessment
+// ran since the cycle.
+func Remediate(planned map[string][]string, after []HostFindings, rebootPending map[string]bool) []HostRemediation {
 	byHost := make(map[string]HostFindings, len(after))
 	for _, h := range after {
 		byHost[h.Host] = h
@@ -146,6 +148,9 @@ func Remediate(planned map[string][]string, after []HostFindings) []HostRemediat
 				}
 			}
 			slices.Sort(r.Missing)
+			if r.State == RemediationVerified && rebootPending[h] {
+				r.State = RemediationRebootPending
+			}
 		}
 		out = append(out, r)
 	}

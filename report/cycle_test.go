@@ -73,3 +73,24 @@ func TestBuildCycleEvidenceNamesEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestRemediateCountsAFixOnlyOnceReassessed(t *testing.T) {
+	planned := map[string][]string{"web-1": {"libc6", "libexpat1"}, "web-2": {"libc6"}, "web-3": {"linux-image-amd64"},
+		"web-4": {"libc6"}, "web-5": {"libc6"}, "web-6": {"openssl"}}
+	after := []HostFindings{
+		{Host: "web-1", Findings: []Finding{{Package: "libexpat1"}, {Package: "curl"}}},
+		{Host: "web-2", Findings: []Finding{{Package: "curl"}}},
+		{Host: "web-3"},
+		{Host: "web-4", Error: "ssh: connect: no route to host"},
+		{Host: "web-6", Findings: []Finding{{Package: "openssl", RebootPending: true}}},
+	}
+	got := Remediate(planned, after, map[string]bool{"web-3": true})
+	var lines []string
+	for _, r := range got {
+		lines = append(lines, r.Host+" "+string(r.State)+" "+strings.Join(r.Missing, ","))
+	}
+	want := "web-1 still_missing libexpat1|web-2 verified |web-3 reboot_pending |web-4 assessment_failed |web-5 not_reassessed |web-6 reboot_pending openssl"
+	if strings.Join(lines, "|") != want {
+		t.Errorf("remediation\n got %s\nwant %s", strings.Join(lines, "|"), want)
+	}
+}
