@@ -31,7 +31,7 @@ func (a *Activities) PatchHistory(ctx context.Context, in workflows.PatchHistory
 	}
 	q := cyclehistory.Query{Exclude: in.CycleID, Now: time.Now(), Lookback: in.Lookback, MaxCycles: in.MaxCycles}
 	if activity.IsActivity(ctx) {
-		q.Namespace = activity.GetInfo(ctx).WorkflowNamespace
+		q.Namespace = activity.GetInfo(ctx).Namespace
 	}
 	book := domain.NewHistoryBook(names)
 	st, err := cyclehistory.Learn(ctx, a.d.Client, q, book, func(note string) { progress(ctx, note) })

@@ -188,8 +188,17 @@ func TestEvidencePackAndHistoryRiskOnTheFleet(t *testing.T) {
 	if code, _, errOut := reportOn(t, addr, id, "--html", file); code != ExitOK {
 		t.Fatalf("--html: exit %d: %s", code, errOut)
 	}
-	if page, _ := os.ReadFile(file); !bytes.Contains(page, []byte("alice@example.org")) || !bytes.Contains(page, []byte(assessID)) {
+	page, _ := os.ReadFile(file)
+	if !bytes.Contains(page, []byte("alice@example.org")) || !bytes.Contains(page, []byte(assessID)) {
 		t.Error("the HTML pack lacks the approver or the re-assessment")
+	}
+	if d := os.Getenv("PATCHFLOW_SCREENSHOT_DIR"); d != "" {
+		_ = os.WriteFile(filepath.Join(d, "evidence-real.html"), page, 0o644)
+	}
+	if _, table, _ := reportOn(t, addr, id); !strings.Contains(table, "Approval: by alice@example.org at ") {
+		t.Errorf("table:\n%s", table)
+	} else {
+		t.Logf("report cycle %s:\n%s", id, table)
 	}
 
 	checkHistoryRiskOnTheFleet(t, fleet, addr, policy, spec, bad)

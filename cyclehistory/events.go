@@ -28,14 +28,14 @@ var dataConverter = converter.GetDefaultDataConverter()
 // the latest run).
 func CloseEvent(ctx context.Context, c client.Client, id, runID string) (*historypb.HistoryEvent, error) {
 	it := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("read the close event of %s: %w", id, err)
-		}
-		return ev, nil
+	if !it.HasNext() {
+		return nil, fmt.Errorf("read the close event of %s: the execution has not closed", id)
 	}
-	return nil, fmt.Errorf("read the close event of %s: the execution has not closed", id)
+	ev, err := it.Next()
+	if err != nil {
+		return nil, fmt.Errorf("read the close event of %s: %w", id, err)
+	}
+	return ev, nil
 }
 
 // FirstEvent returns the WorkflowExecutionStarted event of a run: one

@@ -125,17 +125,26 @@ func (r HostRun) judge() (tried, failed, rolledBack bool) {
 	return false, false, false
 }
 
-// named reports whether text names the package as a word of its own (the
-// characters around it cannot be part of a package name), as a failing
-// dpkg or rpm step does: "dpkg: error processing package demo-app".
+// named reports whether a failure's text blames the package: names it
+// as a word of its own (the characters around it cannot be part of a
+// package name), as a failing dpkg or rpm step does ("dpkg: error
+// processing package demo-lib", "demo-lib 1.1: %post failed"). A name
+// followed by "=" is a pin in the list of what was installed, not a
+// blame, and the state listing after "; now " (dnf, zypper) names every
+// pin: neither counts.
 func named(text, name string) bool {
+	if i := strings.Index(text, "; now "); i >= 0 {
+		text = text[:i]
+	}
 	for i := 0; ; {
 		k := strings.Index(text[i:], name)
 		if k < 0 {
 			return false
 		}
 		start, end := i+k, i+k+len(name)
-		if (start == 0 || !nameChar(text[start-1])) && (end == len(text) || !nameChar(text[end])) {
+		before := start == 0 || !nameChar(text[start-1])
+		after := end == len(text) || !nameChar(text[end]) && text[end] != '='
+		if before && after {
 			return true
 		}
 		i = start + 1

@@ -34,7 +34,7 @@ func TestHistoryRiskFormula(t *testing.T) {
 func earlierRuns() []HostRun {
 	pins := []Pin{{Name: "demo-app", Version: "1.0.1"}, {Name: "demo-lib", Version: "1.1"}}
 	snap := []Pin{{Name: "demo-app", Version: "1.0.0"}, {Name: "demo-lib", Version: "1.0"}}
-	postinst := "applying failed: PackageScriptFailed: host ev-h3: install: dpkg: error processing package demo-lib (--configure): installed demo-lib package post-installation script subprocess returned error exit status 1; rolled back to snapshot; no operator decision within 3s"
+	postinst := "applying failed: PackageScriptFailed: host ev-h3: install demo-app=1.0.1 demo-lib=1.1: package demo-lib 1.1 is left half-configured (dpkg status iF): dpkg: error processing package demo-lib (--configure): installed demo-lib package post-installation script subprocess returned error exit status 1; rolled back to snapshot; no operator decision within 3s"
 	return []HostRun{
 		{Cycle: "c1", Manager: "apt", State: HostPatched, Pins: pins, Snapshot: snap},
 		{Cycle: "c1", Manager: "apt", State: HostFailed, Reason: postinst, Pins: pins, Snapshot: snap},
@@ -117,6 +117,12 @@ func TestNamedNeedsAWholePackageName(t *testing.T) {
 		{"demo-lib", "demo-lib", true},
 		{"demo-lib:amd64 (1.1) failed", "demo-lib", true},
 		{"openssl, demo-lib: failed", "demo-lib", true},
+		// apt's message lists every pin, then names the one that broke.
+		{"host ev-h4: install demo-app=1.0.1 demo-lib=1.1: package demo-lib 1.1 is left half-configured", "demo-app", false},
+		{"host ev-h4: install demo-app=1.0.1 demo-lib=1.1: package demo-lib 1.1 is left half-configured", "demo-lib", true},
+		// dnf and zypper list every pin's state after "now".
+		{"install zlib=1 demo-lib=1.1: a package script failed (dnf exited 0): demo-lib 1.1: %post failed; now demo-lib is 1.1, zlib is 1", "zlib", false},
+		{"install zlib=1 demo-lib=1.1: a package script failed (dnf exited 0): demo-lib 1.1: %post failed; now demo-lib is 1.1, zlib is 1", "demo-lib", true},
 	} {
 		if got := named(tt.text, tt.name); got != tt.want {
 			t.Errorf("named(%q, %q) = %v", tt.text, tt.name, got)

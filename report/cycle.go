@@ -302,8 +302,7 @@ const (
 	EventCycleFinished     EventKind = "cycle_finished"
 )
 
-// EventKinds lists every event kind, in the order events at the same
-// instant are listed.
+// EventKinds lists every event kind.
 var EventKinds = []EventKind{EventCycleStarted, EventAssessed, EventPlanCreated, EventApprovalRequested, EventApproved, EventWaveStarted,
 	EventHostResult, EventRollback, EventWaveFinished, EventVerified, EventReassessed, EventCycleFinished}
 

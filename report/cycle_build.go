@@ -337,7 +337,8 @@ func rebootsOf(waves []WaveEvidence) []Reboot {
 }
 
 // timelineOf lists the cycle's dated steps, oldest first; events at the
-// same instant keep EventKinds order, then host order.
+// same instant keep the order of the cycle's steps (waves in order, a
+// host's rollback before its result).
 func timelineOf(e *CycleEvidence) []Event {
 	var ev []Event
 	add := func(at time.Time, what EventKind, host string, wave *int, detail string) {
@@ -356,9 +357,22 @@ func timelineOf(e *CycleEvidence) []Event {
 	if e.Approval.Mode != ApprovalPending {
 		add(e.Approval.At, EventApproved, "", nil, approvedText(e.Approval))
 	}
+	rollbacks := func(wave int) {
+		for _, r := range e.Rollbacks {
+			if r.Wave == wave {
+				wave := r.Wave
+				add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+			}
+		}
+	}
+	inWaves := map[int]bool{}
 	for _, w := range e.Waves {
 		idx := w.Index
+		inWaves[idx] = true
 		add(w.StartedAt, EventWaveStarted, "", &idx, fmt.Sprintf("wave %d %s: %d hosts", w.Index, w.Name, len(w.Hosts)))
+		// A host's rollback comes before its result: a failed host is
+		// rolled back, then waits for a decision.
+		rollbacks(idx)
 		for _, h := range w.Hosts {
 			if h.Result != HostPatched {
 				detail := string(h.Result)
@@ -371,26 +385,22 @@ func timelineOf(e *CycleEvidence) []Event {
 		add(w.FinishedAt, EventWaveFinished, "", &idx, fmt.Sprintf("wave %d %s finished", w.Index, w.Name))
 	}
 	for _, r := range e.Rollbacks {
-		wave := r.Wave
-		add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+		if !inWaves[r.Wave] {
+			wave := r.Wave
+			add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+		}
 	}
 	if v := e.Verify; v != nil {
 		add(v.At, EventVerified, "", nil, fmt.Sprintf("%d patched hosts verified, %d failed", v.Hosts, len(v.Failed)))
 	}
+	add(e.FinishedAt, EventCycleFinished, "", nil, string(e.State))
+	// The re-assessment is the first after the cycle ended.
 	if at, n := latestAssessed(e.After); n > 0 {
 		add(at, EventReassessed, "", nil, fmt.Sprintf("%d hosts re-assessed by %s", n, e.AfterAssessment))
 	}
-	add(e.FinishedAt, EventCycleFinished, "", nil, string(e.State))
-	sort.SliceStable(ev, func(i, j int) bool {
-		a, b := ev[i], ev[j]
-		if !a.At.Equal(b.At) {
-			return a.At.Before(b.At)
-		}
-		if ka, kb := slices.Index(EventKinds, a.What), slices.Index(EventKinds, b.What); ka != kb {
-			return ka < kb
-		}
-		return a.Host < b.Host
-	})
+	// Times have one-second resolution: events of the same second keep
+	// the order they happen in, the order they were added above.
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].At.Before(ev[j].At) })
 	if ev == nil {
 		ev = []Event{}
 	}
