@@ -165,6 +165,16 @@ rollout:
 	if pe.HistoryRisk == 0 || pe.History == nil || pe.History.Failed == 0 || pe.History.Basis != domain.HistoryBasisPath || res.History == nil || res.History.Cycles == 0 {
 		t.Errorf("demo-app 1.0.1 after a failure: history risk %d, history %+v, source %+v", pe.HistoryRisk, pe.History, res.History)
 	}
+	// The dry run's pack: planned, never approved, the history risk shown.
+	code, out, errOut = runReportCycle(t, res.CycleID, "--json")
+	dry, err := report.ReadCycleEvidence(strings.NewReader(out))
+	if code != ExitOK || err != nil {
+		t.Fatalf("report cycle of the dry run: exit %d, %v\n%s", code, err, errOut)
+	}
+	if dry.State != report.CyclePlanned || dry.Approval.Mode != report.ApprovalPending || len(dry.Waves) != 0 || dry.Verify != nil ||
+		dry.Plan.Entries[0].HistoryRisk != pe.HistoryRisk || dry.Plan.Entries[0].History == nil || dry.Plan.HistoryFrom == nil {
+		t.Errorf("dry run's pack: %s, approval %+v, %d waves, verify %+v, plan %+v", dry.State, dry.Approval, len(dry.Waves), dry.Verify, dry.Plan)
+	}
 	_, out, _ = runOnServer(t, "cycle", "start", "-p", later, "--dry-run")
 	if !strings.Contains(out, "HISTORY") || !regexp.MustCompile(`demo-app\s+1\.0\.1 .* \d+ \(\d+/\d+ failed\)`).MatchString(out) {
 		t.Errorf("the dry run's plan table shows no history risk:\n%s", out)

@@ -160,6 +160,7 @@ type pathKey struct{ manager, name, from, to string }
 type pathCounts struct {
 	runs, failed, rolledBack int
 	cycles                   []string
+	last                     string // the cycle of the last run: runs come cycle by cycle
 }
 
 // HistoryBook sums earlier host runs per package and upgrade path, for
@@ -198,15 +199,23 @@ func (b *HistoryBook) Add(r HostRun) {
 			}
 		}
 	}
-	for _, p := range r.Pins {
+	var snap map[string]string // built only when the snapshot is not in pin order
+	for i, p := range r.Pins {
 		if !b.wanted[p.Name] {
 			continue
 		}
 		from := ""
-		for _, s := range r.Snapshot {
-			if s.Name == p.Name {
-				from = s.Version
+		switch {
+		case i < len(r.Snapshot) && r.Snapshot[i].Name == p.Name:
+			from = r.Snapshot[i].Version
+		default:
+			if snap == nil {
+				snap = make(map[string]string, len(r.Snapshot))
+				for _, s := range r.Snapshot {
+					snap[s.Name] = s.Version
+				}
 			}
+			from = snap[p.Name]
 		}
 		k := pathKey{manager: r.Manager, name: p.Name, from: from, to: p.Version}
 		c := b.paths[k]
@@ -224,9 +233,10 @@ func (b *HistoryBook) Add(r HostRun) {
 		} else if !failed && rolledBack {
 			c.rolledBack++
 		}
-		if !slices.Contains(c.cycles, r.Cycle) {
+		if r.Cycle != c.last && !slices.Contains(c.cycles, r.Cycle) {
 			c.cycles = append(c.cycles, r.Cycle)
 		}
+		c.last = r.Cycle
 	}
 }
 

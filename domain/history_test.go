@@ -165,3 +165,52 @@ func TestWhyManualNamesTheUpdate(t *testing.T) {
 		t.Errorf("validate: %v", err)
 	}
 }
+
+// BenchmarkHistoryBook is the PatchHistory activity's own work over its
+// bound: 50 cycles of 1,000 hosts with 80 pins each, 5 % of runs failing
+// (postinst named), learned for a plan of 120 packages.
+func BenchmarkHistoryBook(b *testing.B) {
+	const cycles, hosts, pinsPerHost, planned = 50, 1000, 80, 120
+	pins := make([]Pin, pinsPerHost)
+	snap := make([]Pin, pinsPerHost)
+	names := make([]string, planned)
+	for i := range names {
+		names[i] = fmt.Sprintf("pkg%03d", i)
+	}
+	for i := range pins {
+		pins[i] = Pin{Name: names[i], Version: "2.0"}
+		snap[i] = Pin{Name: names[i], Version: "1.0"}
+	}
+	runs := make([]HostRun, 0, hosts)
+	for h := range hosts {
+		r := HostRun{Manager: "apt", State: HostPatched, Pins: pins, Snapshot: snap}
+		if h%20 == 0 {
+			r.State = HostFailed
+			r.Reason = fmt.Sprintf("applying failed: host h%d: install ...: package %s 2.0 is left half-configured; rolled back to snapshot", h, names[h%pinsPerHost])
+		}
+		runs = append(runs, r)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		book := NewHistoryBook(names)
+		for c := range cycles {
+			id := fmt.Sprintf("cycle/web/%d", c)
+			for _, r := range runs {
+				r.Cycle = id
+				book.Add(r)
+			}
+		}
+		for _, n := range names {
+			_ = book.Entry("apt", n, "2.0")
+		}
+	}
+}
+
+func TestHistoryBookFindsFromVersionsInAnySnapshotOrder(t *testing.T) {
+	b := NewHistoryBook([]string{"a", "b"})
+	b.Add(HostRun{Cycle: "c", State: HostPatched, Pins: []Pin{{Name: "a", Version: "2"}, {Name: "b", Version: "5"}},
+		Snapshot: []Pin{{Name: "b", Version: "4"}, {Name: "a", Version: "1"}}})
+	if a, bb := b.Entry("", "a", "2"), b.Entry("", "b", "5"); a.Paths[0].From != "1" || bb.Paths[0].From != "4" {
+		t.Errorf("paths %+v and %+v, want from 1 and from 4", a.Paths, bb.Paths)
+	}
+}

@@ -157,7 +157,12 @@ func (h *cycleHistory) plan(res workflows.CycleResult) report.Plan {
 // are judged from their policy and events.
 func (h *cycleHistory) approval(res workflows.CycleResult) report.Approval {
 	r := res.Approval
-	if r == nil {
+	switch {
+	case r == nil && len(h.childrenOf("Wave")) == 0 && len(h.childrenOf("HostPatch")) == 0:
+		// A dry run, or a cycle that stopped before its rollout, never
+		// opened its approval gate.
+		return report.Approval{Mode: report.ApprovalPending}
+	case r == nil:
 		return h.approvalWithoutRecord(res)
 	}
 	a := report.Approval{Required: r.Required, RequestedAt: r.RequestedAt, Comment: r.Comment, PlanSHA256: r.PlanSHA256}
