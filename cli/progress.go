@@ -137,12 +137,7 @@ func printCycleSummary(w io.Writer, r workflows.CycleResult) {
 	}
 	if len(st.Plan.Entries) > 0 {
 		fmt.Fprintln(w, "plan:")
-		tw := newTable(w, "MANAGER", "PACKAGE", "VERSION", "CLASS", "SEVERITY", "FIXES", "KEV", "RISK", "HOSTS")
-		for _, e := range st.Plan.Entries {
-			tw.row(e.Manager, e.Name, e.Version, string(e.Class), string(e.Severity), fixesText(e.Vulns), kevText(e.KEV),
-				fmt.Sprint(e.Risk), fmt.Sprint(e.Hosts))
-		}
-		tw.flush()
+		printPlanTable(w, st.Plan)
 	}
 	if len(st.Hosts) > 0 {
 		fmt.Fprintln(w, "hosts not patched:")

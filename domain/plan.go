@@ -31,6 +31,11 @@ type PlanEntry struct {
 	// Since is when the update first became due on any host: the earliest
 	// publication or first sighting; zero when unknown.
 	Since time.Time `json:"since,omitzero"`
+	// HistoryRisk is 0-100 from earlier cycles' runs of this update
+	// (EntryHistory.Risk), with History the evidence; nil when no earlier
+	// run of the package is known.
+	HistoryRisk int           `json:"history_risk,omitempty"`
+	History     *EntryHistory `json:"history,omitempty"`
 }
 
 // Summary is the plan in one line, for the Temporal UI and notifications:

@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // CycleSpec is everything a patch cycle needs, as one typed,
 // JSON-serialisable value: the resolved policy. The resolve layer turns a
@@ -88,18 +92,36 @@ type ApprovalSpec struct {
 	// RiskAbove makes an automatic gate manual when a planned update's
 	// risk is above it (0: never).
 	RiskAbove int `json:"risk_above,omitempty"`
+	// HistoryRiskAbove makes an automatic gate manual when a planned
+	// update's history risk (EntryHistory.Risk) is above it (0: never).
+	HistoryRiskAbove int `json:"history_risk_above,omitempty"`
 	// PlanMaxAge is how old a reviewed plan may be when it is applied
 	// (DefaultPlanMaxAge when 0).
 	PlanMaxAge time.Duration `json:"plan_max_age,omitempty"`
 }
 
 // Manual reports whether a person must approve this plan: the policy says
-// so, or an update's risk is above the policy's threshold.
-func (a ApprovalSpec) Manual(p Plan) bool {
-	if a.Mode == ApprovalManual || a.Mode == ApprovalPlan {
-		return true
+// so, or an update's risk or history risk is above the policy's threshold.
+func (a ApprovalSpec) Manual(p Plan) bool { return a.WhyManual(p) != "" }
+
+// WhyManual says why a person must approve this plan ("history risk 75 of
+// demo-lib 1.1 is above the policy's 50"); empty when no one must.
+func (a ApprovalSpec) WhyManual(p Plan) string {
+	switch {
+	case a.Mode == ApprovalManual || a.Mode == ApprovalPlan:
+		return "the policy approves by " + string(a.Mode)
+	case a.RiskAbove > 0 && p.MaxRisk() > a.RiskAbove:
+		e := p.Entries[slices.IndexFunc(p.Entries, func(e PlanEntry) bool { return e.Risk == p.MaxRisk() })]
+		return fmt.Sprintf("risk %d of %s %s is above the policy's %d", e.Risk, e.Name, e.Version, a.RiskAbove)
+	case a.HistoryRiskAbove > 0 && p.MaxHistoryRisk() > a.HistoryRiskAbove:
+		e := p.Entries[slices.IndexFunc(p.Entries, func(e PlanEntry) bool { return e.HistoryRisk == p.MaxHistoryRisk() })]
+		why := ""
+		if e.History != nil {
+			why = ": " + e.History.Text()
+		}
+		return fmt.Sprintf("history risk %d of %s %s is above the policy's %d%s", e.HistoryRisk, e.Name, e.Version, a.HistoryRiskAbove, why)
 	}
-	return a.RiskAbove > 0 && p.MaxRisk() > a.RiskAbove
+	return ""
 }
 
 // HostSteps are the steps and limits of one host's patch.

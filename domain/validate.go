@@ -44,6 +44,9 @@ func (s *CycleSpec) Validate() error {
 	if t := s.Approval.OnTimeout; t != "" && !slices.Contains(ApprovalTimeoutActions, t) {
 		bad("approval on_timeout must be %s, got %q", Choices(ApprovalTimeoutActions), t)
 	}
+	if h := s.Approval.HistoryRiskAbove; h < 0 || h > 100 {
+		bad("approval history_risk_above must be 0 (never) to 100, got %d", h)
+	}
 	if s.Approval.PlanMaxAge < 0 {
 		bad("approval plan_max_age must be >= 0, got %s", s.Approval.PlanMaxAge)
 	}

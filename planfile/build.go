@@ -68,12 +68,12 @@ func entryFrom(e domain.PlanEntry) Entry {
 		cves = []string{}
 	}
 	return Entry{Manager: e.Manager, Name: e.Name, Version: e.Version, Class: e.Class, Severity: e.Severity.OrUnknown(),
-		CVEs: cves, KEV: e.KEV, Risk: e.Risk, Hosts: e.Hosts}
+		CVEs: cves, KEV: e.KEV, Risk: e.Risk, Hosts: e.Hosts, HistoryRisk: e.HistoryRisk, History: e.History}
 }
 
 func (e Entry) planEntry() domain.PlanEntry {
 	p := domain.PlanEntry{Manager: e.Manager, Name: e.Name, Version: e.Version, Class: e.Class, Hosts: e.Hosts,
-		Vulns: domain.Vulns{Severity: e.Severity, KEV: e.KEV, Risk: e.Risk}}
+		Vulns: domain.Vulns{Severity: e.Severity, KEV: e.KEV, Risk: e.Risk}, HistoryRisk: e.HistoryRisk, History: e.History}
 	if len(e.CVEs) > 0 {
 		p.CVEs = slices.Clone(e.CVEs)
 	}

@@ -67,6 +67,10 @@ type Entry struct {
 	KEV      bool            `json:"kev"`
 	Risk     int             `json:"risk"`
 	Hosts    int             `json:"hosts"`
+	// HistoryRisk and History are what earlier cycles' runs of the update
+	// say (docs/vulnerabilities.md, "History risk"); absent when none.
+	HistoryRisk int                  `json:"history_risk,omitempty"`
+	History     *domain.EntryHistory `json:"history,omitempty"`
 }
 
 // Wave is one stage of the rollout.

@@ -134,7 +134,7 @@ func TestMarkdownEscapesHostAndAdvisoryText(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	for _, want := range []string{"| libexpat1 | 2.5.0-1+deb12u2 | apt | security | high | CVE-2024-45490, CVE-2024-45491 | **KEV** | 80 | 2 |",
+	for _, want := range []string{"| libexpat1 | 2.5.0-1+deb12u2 | apt | security | high | CVE-2024-45490, CVE-2024-45491 | **KEV** | 80 | - | 2 |",
 		`evil\|pkg\<script\>`, "| staging | stg1 |", "patchflow cycle start -p <policy file> --plan <this plan file>"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

@@ -15,15 +15,15 @@ func (f *File) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "### patchflow plan for policy `%s`\n\n", md(f.Policy))
 	fmt.Fprintf(&b, "%d hosts in %d waves, %d packages pinned. Plan `%s`, made %s from `%s`.\n\n",
 		len(f.Hosts), len(f.Waves), len(f.Entries), md(f.SHA256), f.Created.UTC().Format("2006-01-02 15:04 UTC"), md(f.Source))
-	b.WriteString("| Package | Version | Manager | Class | Severity | CVEs | KEV | Risk | Hosts |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Package | Version | Manager | Class | Severity | CVEs | KEV | Risk | History risk | Hosts |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, e := range f.Entries {
 		kev := ""
 		if e.KEV {
 			kev = "**KEV**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %d |\n", md(e.Name), md(e.Version), md(e.Manager),
-			md(string(e.Class)), md(string(e.Severity)), md(cveList(e.CVEs)), kev, e.Risk, e.Hosts)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %s | %d |\n", md(e.Name), md(e.Version), md(e.Manager),
+			md(string(e.Class)), md(string(e.Severity)), md(cveList(e.CVEs)), kev, e.Risk, historyCell(e), e.Hosts)
 	}
 	b.WriteString("\n| Wave | Hosts |\n|---|---|\n")
 	for _, wv := range f.Waves {
@@ -68,4 +68,17 @@ func md(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// historyCell is the history risk with its evidence ("75: 2 of 3 runs
+// failed, 2 rolled back (this upgrade, 2 cycles)"), "-" without history.
+func historyCell(e Entry) string {
+	if e.History == nil || e.History.Runs == 0 {
+		return "-"
+	}
+	s := md(fmt.Sprintf("%d: %s", e.HistoryRisk, e.History.Text()))
+	if e.HistoryRisk >= 50 {
+		s = "**" + s + "**"
+	}
+	return s
 }

@@ -10,23 +10,27 @@ type CycleState string
 
 // Cycle states: terminal ones first, then the ones of a cycle still running.
 const (
-	CycleCompleted        CycleState = "completed"
-	CycleFailed           CycleState = "failed"
-	CycleAborted          CycleState = "aborted"
-	CyclePlanned          CycleState = "planned" // a dry run finished
-	CycleResolving        CycleState = "resolving"
-	CycleScanning         CycleState = "scanning"
-	CycleAwaitingApproval CycleState = "awaiting_approval"
-	CycleStaging          CycleState = "staging"
-	CycleRollingOut       CycleState = "rolling_out"
-	CyclePaused           CycleState = "paused"
-	CycleParked           CycleState = "parked"
-	CycleRollingBack      CycleState = "rolling_back"
-	CycleVerifying        CycleState = "verifying"
+	CycleCompleted CycleState = "completed"
+	// CycleCompletedWithFailures: the rollout ran to its end within the
+	// failure budget, but some hosts failed or were rolled back.
+	CycleCompletedWithFailures CycleState = "completed_with_failures"
+	CycleFailed                CycleState = "failed"
+	CycleAborted               CycleState = "aborted"
+	CycleCanceled              CycleState = "canceled"
+	CyclePlanned               CycleState = "planned" // a dry run finished
+	CycleResolving             CycleState = "resolving"
+	CycleScanning              CycleState = "scanning"
+	CycleAwaitingApproval      CycleState = "awaiting_approval"
+	CycleStaging               CycleState = "staging"
+	CycleRollingOut            CycleState = "rolling_out"
+	CyclePaused                CycleState = "paused"
+	CycleParked                CycleState = "parked"
+	CycleRollingBack           CycleState = "rolling_back"
+	CycleVerifying             CycleState = "verifying"
 )
 
 // CycleStates lists every cycle state.
-var CycleStates = []CycleState{CycleCompleted, CycleFailed, CycleAborted, CyclePlanned, CycleResolving, CycleScanning,
+var CycleStates = []CycleState{CycleCompleted, CycleCompletedWithFailures, CycleFailed, CycleAborted, CycleCanceled, CyclePlanned, CycleResolving, CycleScanning,
 	CycleAwaitingApproval, CycleStaging, CycleRollingOut, CyclePaused, CycleParked, CycleRollingBack, CycleVerifying}
 
 // Valid reports whether s is one of CycleStates.
@@ -34,7 +38,11 @@ func (s CycleState) Valid() bool { return slices.Contains(CycleStates, s) }
 
 // Finished reports whether the cycle has ended.
 func (s CycleState) Finished() bool {
-	return s == CycleCompleted || s == CycleFailed || s == CycleAborted || s == CyclePlanned
+	switch s {
+	case CycleCompleted, CycleCompletedWithFailures, CycleFailed, CycleAborted, CycleCanceled, CyclePlanned:
+		return true
+	}
+	return false
 }
 
 // MarshalText implements encoding.TextMarshaler; it refuses invalid values.
@@ -57,12 +65,13 @@ const (
 	HostRolledBack       HostResult = "rolled_back"
 	HostNeedsRepair      HostResult = "needs_repair" // a rollback failed: fix by hand
 	HostSkipped          HostResult = "skipped"
+	HostCanceled         HostResult = "canceled" // the cycle was canceled before the host was changed
 	HostAwaitingDecision HostResult = "awaiting_decision"
 	HostPending          HostResult = "pending"
 )
 
 // HostResults lists every host result, in report order.
-var HostResults = []HostResult{HostPatched, HostFailed, HostRolledBack, HostNeedsRepair, HostSkipped, HostAwaitingDecision, HostPending}
+var HostResults = []HostResult{HostPatched, HostFailed, HostRolledBack, HostNeedsRepair, HostSkipped, HostCanceled, HostAwaitingDecision, HostPending}
 
 // Valid reports whether r is one of HostResults.
 func (r HostResult) Valid() bool { return slices.Contains(HostResults, r) }
@@ -84,12 +93,18 @@ const (
 	ApprovalAuto ApprovalMode = "auto"
 	// ApprovalOperator: a person sent approve (signal or update).
 	ApprovalOperator ApprovalMode = "operator"
+	// ApprovalPlan: an approve named the sha256 of the reviewed plan the
+	// cycle applies.
+	ApprovalPlan ApprovalMode = "plan"
+	// ApprovalTimeout: no approval came within the timeout and the policy
+	// proceeded.
+	ApprovalTimeout ApprovalMode = "timeout"
 	// ApprovalPending: the cycle waits for (or ended waiting for) approval.
 	ApprovalPending ApprovalMode = "pending"
 )
 
 // ApprovalModes lists every approval mode.
-var ApprovalModes = []ApprovalMode{ApprovalAuto, ApprovalOperator, ApprovalPending}
+var ApprovalModes = []ApprovalMode{ApprovalAuto, ApprovalOperator, ApprovalPlan, ApprovalTimeout, ApprovalPending}
 
 // Valid reports whether m is one of ApprovalModes.
 func (m ApprovalMode) Valid() bool { return slices.Contains(ApprovalModes, m) }
@@ -132,9 +147,21 @@ type CycleEvidence struct {
 	Reboots []Reboot `json:"reboots"`
 	// Rollbacks lists every rollback of the cycle, by time.
 	Rollbacks []Rollback `json:"rollbacks"`
-	// After is each host's re-assessment after the cycle, by host name.
-	After []HostFindings `json:"after"`
-	// Results counts hosts by their last result in the cycle.
+	// Verify is the final verification of every patched host; nil when
+	// the cycle did not reach it.
+	Verify *FinalVerify `json:"verify,omitempty"`
+	// AfterAssessment names the first assessment of the policy after the
+	// cycle (empty: none yet); After is each target host's findings in
+	// it, by host name, and Remediation whether each planned host's fixes
+	// were verified there.
+	AfterAssessment string            `json:"after_assessment,omitempty"`
+	After           []HostFindings    `json:"after"`
+	Remediation     []HostRemediation `json:"remediation"`
+	// Hosts is every target host's final state in the cycle, by host name
+	// (empty when it could not be read).
+	Hosts []CycleHost `json:"hosts"`
+	// Results counts hosts by their final state (Hosts), or else by their
+	// last result in the waves.
 	Results []HostResultCount `json:"results"`
 	// Timeline is every dated event above, oldest first.
 	Timeline []Event `json:"timeline"`
@@ -153,6 +180,8 @@ type HostFindings struct {
 type Plan struct {
 	CreatedAt time.Time   `json:"created_at"`
 	Entries   []PlanEntry `json:"entries"`
+	// HistoryFrom says what earlier cycles the history risks come from.
+	HistoryFrom *HistorySource `json:"history_from,omitempty"`
 }
 
 // PlanEntry is one pinned package version.
@@ -166,6 +195,10 @@ type PlanEntry struct {
 	Risk     int      `json:"risk"`
 	// Hosts counts the target hosts with this update pending.
 	Hosts int `json:"hosts"`
+	// HistoryRisk is 0-100 from earlier cycles' runs of the update,
+	// History the evidence (nil: no earlier run known).
+	HistoryRisk int          `json:"history_risk"`
+	History     *PlanHistory `json:"history,omitempty"`
 }
 
 // Approval says who approved the plan, when and how.
@@ -178,6 +211,12 @@ type Approval struct {
 	// "update" (CLI).
 	Via     string `json:"via,omitempty"`
 	Comment string `json:"comment,omitempty"`
+	// PlanSHA256 is the reviewed plan an approval by plan named.
+	PlanSHA256 string `json:"plan_sha256,omitempty"`
+	// Required says why a person had to approve, and RequestedAt since
+	// when the cycle waited.
+	Required    string    `json:"required,omitempty"`
+	RequestedAt time.Time `json:"requested_at,omitzero"`
 }
 
 // WaveEvidence is one wave and each host's result in it.
@@ -249,22 +288,23 @@ type EventKind string
 
 // Timeline events.
 const (
-	EventCycleStarted  EventKind = "cycle_started"
-	EventAssessed      EventKind = "assessed"
-	EventPlanCreated   EventKind = "plan_created"
-	EventApproved      EventKind = "approved"
-	EventWaveStarted   EventKind = "wave_started"
-	EventHostResult    EventKind = "host_result"
-	EventRollback      EventKind = "rollback"
-	EventWaveFinished  EventKind = "wave_finished"
-	EventReassessed    EventKind = "reassessed"
-	EventCycleFinished EventKind = "cycle_finished"
+	EventCycleStarted      EventKind = "cycle_started"
+	EventAssessed          EventKind = "assessed"
+	EventPlanCreated       EventKind = "plan_created"
+	EventApprovalRequested EventKind = "approval_requested"
+	EventApproved          EventKind = "approved"
+	EventWaveStarted       EventKind = "wave_started"
+	EventHostResult        EventKind = "host_result"
+	EventRollback          EventKind = "rollback"
+	EventWaveFinished      EventKind = "wave_finished"
+	EventVerified          EventKind = "final_verify"
+	EventReassessed        EventKind = "reassessed"
+	EventCycleFinished     EventKind = "cycle_finished"
 )
 
-// EventKinds lists every event kind, in the order events at the same
-// instant are listed.
-var EventKinds = []EventKind{EventCycleStarted, EventAssessed, EventPlanCreated, EventApproved, EventWaveStarted,
-	EventHostResult, EventRollback, EventWaveFinished, EventReassessed, EventCycleFinished}
+// EventKinds lists every event kind.
+var EventKinds = []EventKind{EventCycleStarted, EventAssessed, EventPlanCreated, EventApprovalRequested, EventApproved, EventWaveStarted,
+	EventHostResult, EventRollback, EventWaveFinished, EventVerified, EventReassessed, EventCycleFinished}
 
 // Valid reports whether k is one of EventKinds.
 func (k EventKind) Valid() bool { return slices.Contains(EventKinds, k) }

@@ -28,7 +28,15 @@ type CycleEvidenceInput struct {
 	// Waves with their hosts; a wave's Results are computed.
 	Waves     []WaveEvidence
 	Rollbacks []Rollback
-	After     []HostFindings
+	// Verify is the final verification, nil when the cycle did not reach it.
+	Verify *FinalVerify
+	// AfterAssessment names the assessment After comes from.
+	AfterAssessment string
+	After           []HostFindings
+	Remediation     []HostRemediation
+	// Hosts is every target's final state; Results are counted from it
+	// when set.
+	Hosts []CycleHost
 }
 
 // BuildCycleEvidence checks the input (every problem at once), sorts it
@@ -82,13 +90,25 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 		Approval:      buildApproval(in.Approval, &p),
 		Waves:         buildWaves(in.Waves, &p),
 		Rollbacks:     buildRollbacks(in.Rollbacks, &p),
+		Verify:        buildVerify(in.Verify, &p),
 		After:         buildFindings("after", in.After, &p),
+		Remediation:   buildRemediation(in.Remediation, &p),
+		Hosts:         buildCycleHosts(in.Hosts, &p),
+	}
+	if in.AfterAssessment != "" || len(in.After) > 0 {
+		e.AfterAssessment = in.AfterAssessment
+		if e.AfterAssessment == "" {
+			p.add("after: findings without the assessment they come from (after_assessment)")
+		}
 	}
 	if err := p.err("build cycle evidence"); err != nil {
 		return nil, err
 	}
 	e.Reboots = rebootsOf(e.Waves)
 	e.Results = lastResults(e.Waves)
+	if len(e.Hosts) > 0 {
+		e.Results = finalResults(e.Hosts)
+	}
 	e.Timeline = timelineOf(e)
 	return e, nil
 }
@@ -130,7 +150,12 @@ func buildFindings(what string, in []HostFindings, p *problems) []HostFindings {
 }
 
 func buildPlan(in Plan, p *problems) Plan {
-	out := Plan{CreatedAt: utc(in.CreatedAt), Entries: make([]PlanEntry, 0, len(in.Entries))}
+	out := Plan{CreatedAt: utc(in.CreatedAt), Entries: make([]PlanEntry, 0, len(in.Entries)), HistoryFrom: in.HistoryFrom}
+	if h := out.HistoryFrom; h != nil {
+		c := *h
+		c.Since = utc(c.Since)
+		out.HistoryFrom = &c
+	}
 	if in.CreatedAt.IsZero() && len(in.Entries) > 0 {
 		p.add("plan: created_at is zero")
 	}
@@ -147,9 +172,17 @@ func buildPlan(in Plan, p *problems) Plan {
 		case !e.Severity.Valid():
 			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), Severities)
 			continue
-		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0:
-			p.add("plan entry %q: risk outside 0..100 or negative hosts", excerpt(e.Package))
+		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0 || e.HistoryRisk < 0 || e.HistoryRisk > 100:
+			p.add("plan entry %q: risk or history risk outside 0..100, or negative hosts", excerpt(e.Package))
 			continue
+		case e.History != nil && !validHistory(*e.History):
+			p.add("plan entry %q: history: basis path or package, at least one run, failed and rolled back within the runs", excerpt(e.Package))
+			continue
+		}
+		if e.History != nil {
+			h := *e.History
+			h.Paths = nonNilPaths(h.Paths)
+			e.History = &h
 		}
 		seen[k] = true
 		e.CVEs = nonNil(sortedUnique(e.CVEs))
@@ -169,11 +202,14 @@ func buildApproval(a Approval, p *problems) Approval {
 		p.add("approval mode %q: want one of %v", excerpt(string(a.Mode)), ApprovalModes)
 	case a.Mode == ApprovalOperator && (a.By == "" || a.At.IsZero()):
 		p.add("operator approval needs who (by) and when (at)")
-	case a.Mode == ApprovalAuto && a.At.IsZero():
-		p.add("auto approval needs when (at)")
+	case a.Mode == ApprovalPlan && (a.PlanSHA256 == "" || a.At.IsZero()):
+		p.add("approval by plan needs the plan's sha256 (plan_sha256) and when (at)")
+	case (a.Mode == ApprovalAuto || a.Mode == ApprovalTimeout) && a.At.IsZero():
+		p.add("%s approval needs when (at)", a.Mode)
 	case a.Mode == ApprovalPending && (a.By != "" || !a.At.IsZero()):
 		p.add("a pending approval has no approver or time")
 	}
+	a.RequestedAt = utc(a.RequestedAt)
 	return a
 }
 
@@ -301,7 +337,8 @@ func rebootsOf(waves []WaveEvidence) []Reboot {
 }
 
 // timelineOf lists the cycle's dated steps, oldest first; events at the
-// same instant keep EventKinds order, then host order.
+// same instant keep the order of the cycle's steps (waves in order, a
+// host's rollback before its result).
 func timelineOf(e *CycleEvidence) []Event {
 	var ev []Event
 	add := func(at time.Time, what EventKind, host string, wave *int, detail string) {
@@ -314,19 +351,28 @@ func timelineOf(e *CycleEvidence) []Event {
 		add(at, EventAssessed, "", nil, fmt.Sprintf("%d hosts assessed before the cycle", n))
 	}
 	add(e.Plan.CreatedAt, EventPlanCreated, "", nil, fmt.Sprintf("%d packages pinned", len(e.Plan.Entries)))
-	if e.Approval.Mode != ApprovalPending {
-		who := "by the policy"
-		if e.Approval.Mode == ApprovalOperator {
-			who = "by " + e.Approval.By
-		}
-		if e.Approval.Via != "" {
-			who += " via " + e.Approval.Via
-		}
-		add(e.Approval.At, EventApproved, "", nil, who)
+	if e.Approval.Required != "" {
+		add(e.Approval.RequestedAt, EventApprovalRequested, "", nil, e.Approval.Required)
 	}
+	if e.Approval.Mode != ApprovalPending {
+		add(e.Approval.At, EventApproved, "", nil, approvedText(e.Approval))
+	}
+	rollbacks := func(wave int) {
+		for _, r := range e.Rollbacks {
+			if r.Wave == wave {
+				wave := r.Wave
+				add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+			}
+		}
+	}
+	inWaves := map[int]bool{}
 	for _, w := range e.Waves {
 		idx := w.Index
+		inWaves[idx] = true
 		add(w.StartedAt, EventWaveStarted, "", &idx, fmt.Sprintf("wave %d %s: %d hosts", w.Index, w.Name, len(w.Hosts)))
+		// A host's rollback comes before its result: a failed host is
+		// rolled back, then waits for a decision.
+		rollbacks(idx)
 		for _, h := range w.Hosts {
 			if h.Result != HostPatched {
 				detail := string(h.Result)
@@ -339,23 +385,22 @@ func timelineOf(e *CycleEvidence) []Event {
 		add(w.FinishedAt, EventWaveFinished, "", &idx, fmt.Sprintf("wave %d %s finished", w.Index, w.Name))
 	}
 	for _, r := range e.Rollbacks {
-		wave := r.Wave
-		add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+		if !inWaves[r.Wave] {
+			wave := r.Wave
+			add(r.At, EventRollback, r.Host, &wave, string(r.Result)+": "+r.Reason)
+		}
 	}
-	if at, n := latestAssessed(e.After); n > 0 {
-		add(at, EventReassessed, "", nil, fmt.Sprintf("%d hosts re-assessed", n))
+	if v := e.Verify; v != nil {
+		add(v.At, EventVerified, "", nil, fmt.Sprintf("%d patched hosts verified, %d failed", v.Hosts, len(v.Failed)))
 	}
 	add(e.FinishedAt, EventCycleFinished, "", nil, string(e.State))
-	sort.SliceStable(ev, func(i, j int) bool {
-		a, b := ev[i], ev[j]
-		if !a.At.Equal(b.At) {
-			return a.At.Before(b.At)
-		}
-		if ka, kb := slices.Index(EventKinds, a.What), slices.Index(EventKinds, b.What); ka != kb {
-			return ka < kb
-		}
-		return a.Host < b.Host
-	})
+	// The re-assessment is the first after the cycle ended.
+	if at, n := latestAssessed(e.After); n > 0 {
+		add(at, EventReassessed, "", nil, fmt.Sprintf("%d hosts re-assessed by %s", n, e.AfterAssessment))
+	}
+	// Times have one-second resolution: events of the same second keep
+	// the order they happen in, the order they were added above.
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].At.Before(ev[j].At) })
 	if ev == nil {
 		ev = []Event{}
 	}

@@ -79,6 +79,8 @@ var templates = template.Must(template.New("report").Funcs(template.FuncMap{
 	"findings": func(title string, hosts []findingsView, hidden int, c clock) findingsSection {
 		return findingsSection{title, hosts, hidden, c}
 	},
+	"historySource": func(h *HistorySource, c clock) string { return historySourceText(c, *h) },
+	"historyRuns":   historyRunsText,
 }).ParseFS(templateFS, "templates/*.tmpl"))
 
 // sourcesView is what the sources table needs.
@@ -180,6 +182,13 @@ type cycleView struct {
 	Opts           HTMLOptions
 	BeforeFindings int
 	AfterFindings  int
+	// NotPatched are the hosts that did not end patched, at most MaxHosts;
+	// RemediationRows the planned hosts, those not verified first.
+	NotPatched        []CycleHost
+	NotPatchedHidden  int
+	Remediation       string
+	RemediationRows   []HostRemediation
+	RemediationHidden int
 }
 
 type waveView struct {
@@ -224,6 +233,7 @@ func WriteCycleEvidenceHTML(w io.Writer, e *CycleEvidence, opts HTMLOptions) err
 	v.After, v.AfterHidden = boundFindings(e.After, opts, &budget)
 	n := min(len(e.Timeline), opts.MaxFixRows)
 	v.Timeline, v.TimelineHidden = e.Timeline[:n], len(e.Timeline)-n
+	boundOutcomes(&v, opts)
 	return execute(w, "cycle.html.tmpl", v)
 }
 

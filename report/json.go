@@ -26,6 +26,8 @@ func WriteJSON(w io.Writer, r Report) error {
 	var err error
 	if c, ok := r.(*ComplianceReport); ok && len(c.Hosts) > 0 {
 		err = writeComplianceStream(bw, c)
+	} else if ce, ok := r.(*CycleEvidence); ok {
+		err = writeCycleStream(bw, ce)
 	} else {
 		enc := json.NewEncoder(bw)
 		enc.SetIndent("", "  ")

@@ -88,7 +88,7 @@ func sampleCycleInput() CycleEvidenceInput {
 	return CycleEvidenceInput{
 		GeneratedAt: start.Add(6 * time.Hour), TimeZone: "Europe/Berlin", Generator: "patchflow test (report cycle)",
 		Sources: []SourceInput{{Name: "debian-tracker", AsOf: start.Add(-3 * time.Hour)}},
-		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: CycleCompleted, StartedAt: start, FinishedAt: at(170),
+		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: CycleCompletedWithFailures, StartedAt: start, FinishedAt: at(170),
 		Before: []HostFindings{
 			{Host: "web-002", AssessedAt: at(3), Findings: []Finding{expat, libc}},
 			{Host: "web-001", AssessedAt: at(3), Findings: []Finding{libc}},
@@ -96,10 +96,14 @@ func sampleCycleInput() CycleEvidenceInput {
 			{Host: "web-003", Error: "ssh: handshake failed: host key mismatch for web-003"},
 		},
 		Plan: Plan{CreatedAt: at(5), Entries: []PlanEntry{
-			{Manager: "apt", Package: "libexpat1", Version: "2.5.0-1+deb12u5", CVEs: expat.CVEs, Severity: SeverityMedium, Risk: 20, Hosts: 2},
+			{Manager: "apt", Package: "libexpat1", Version: "2.5.0-1+deb12u5", CVEs: expat.CVEs, Severity: SeverityMedium, Risk: 20, Hosts: 2,
+				HistoryRisk: 75, History: &PlanHistory{Basis: "path", Runs: 3, Failed: 2, RolledBack: 2, Cycles: 2,
+					Paths: []UpgradePath{{From: "2.5.0-1+deb12u4", To: "2.5.0-1+deb12u5", Runs: 3, Failed: 2, RolledBack: 2}}}},
 			{Manager: "apt", Package: "libc6", Version: "2.36-9+deb12u3", CVEs: libc.CVEs, Severity: SeverityHigh, KEV: true, Risk: 83, Hosts: 3},
-		}},
-		Approval: Approval{Mode: ApprovalOperator, By: "alice@example.org", At: at(21), Via: "update", Comment: "CAB-1142"},
+		}, HistoryFrom: &HistorySource{Cycles: 4, Waves: 11, Since: start.Add(-90 * 24 * time.Hour)}},
+		Approval: Approval{Mode: ApprovalPlan, By: "alice@example.org", At: at(21), Via: "update", Comment: "CAB-1142",
+			PlanSHA256: "sha256:9f2c4e0d1b7a5c3e8f6a4b2d0c9e7f5a3b1d9c7e5f3a1b9d7c5e3f1a9b7d5c3e", RequestedAt: at(6),
+			Required: "history risk 75 of libexpat1 2.5.0-1+deb12u5 is above the policy's 50"},
 		Waves: []WaveEvidence{
 			{Index: 1, Name: "canary", StartedAt: at(60), FinishedAt: at(95), Hosts: []WaveHost{
 				{Host: "web-001", Result: HostPatched, StartedAt: at(60), FinishedAt: at(80), RebootedAt: at(75),
@@ -118,6 +122,23 @@ func sampleCycleInput() CycleEvidenceInput {
 			{Host: "web-002", Wave: 2, At: at(138), Reason: "check http-200 failed after the bake", Result: HostRolledBack,
 				To: []Pin{{Package: "libexpat1", Version: "2.5.0-1+deb12u4"}, {Package: "libc6", Version: "2.36-9+deb12u2"}}},
 			{Host: "web-004", Wave: 2, At: at(149), Reason: "check http-200 failed after the bake", Result: HostNeedsRepair},
+		},
+		Verify: &FinalVerify{At: at(162), Hosts: 3, Failed: []HostProblem{
+			{Host: "web-005", Problem: "libc6 is 2.36-9+deb12u2, the plan pins 2.36-9+deb12u3"}}},
+		AfterAssessment: "assess/web/2026-11-20T04:45:00Z",
+		Remediation: []HostRemediation{
+			{Host: "web-002", State: RemediationStillMissing, Missing: []string{"libexpat1", "libc6"}},
+			{Host: "web-001", State: RemediationVerified},
+			{Host: "stg-001", State: RemediationVerified},
+			{Host: "web-004", State: RemediationNotReassessed},
+		},
+		Hosts: []CycleHost{
+			{Host: "web-002", Stage: "2", Result: HostRolledBack, Reason: "check http-200 failed after the bake: GET /healthz returned 503; rolled back to snapshot"},
+			{Host: "web-001", Stage: "1", Result: HostPatched},
+			{Host: "stg-001", Stage: "staging", Result: HostPatched},
+			{Host: "web-004", Stage: "2", Result: HostNeedsRepair, Reason: "rollback failed: libexpat1=2.5.0-1+deb12u4 not in the repositories"},
+			{Host: "web-003", Stage: "scan", Result: HostFailed, Reason: "scan failed: ssh: handshake failed: host key mismatch for web-003"},
+			{Host: "web-005", Stage: "1", Result: HostFailed, Reason: "final verify: libc6 is 2.36-9+deb12u2, the plan pins 2.36-9+deb12u3"},
 		},
 		After: []HostFindings{
 			{Host: "web-001", AssessedAt: at(165), Findings: []Finding{{Package: "linux-image-6.1.0-28-amd64", Installed: "6.1.119-1", FixedVersion: "6.1.119-1",

@@ -24,13 +24,17 @@ func WriteCycleEvidenceTable(w io.Writer, e *CycleEvidence, opts TableOptions) e
 	}
 	l.printf("Before: %d hosts assessed, %d findings; after: %d hosts re-assessed, %d findings left",
 		len(e.Before), countFindings(e.Before), len(e.After), countFindings(e.After))
+	if h := e.Plan.HistoryFrom; h != nil {
+		l.printf("History risk: %s", historySourceText(c, *h))
+	}
 	l.blank()
 	if l.err != nil {
 		return l.err
 	}
-	t := newTextTable(w, "PLAN", "VERSION", "MANAGER", "SEVERITY", "KEV", "RISK", "HOSTS", "CVES")
+	t := newTextTable(w, "PLAN", "VERSION", "MANAGER", "SEVERITY", "KEV", "RISK", "HISTORY", "HOSTS", "CVES")
 	for _, p := range e.Plan.Entries {
-		t.row(p.Package, p.Version, p.Manager, string(p.Severity), yesNo(p.KEV), strconv.Itoa(p.Risk), strconv.Itoa(p.Hosts), joinMax(p.CVEs, 4))
+		t.row(p.Package, p.Version, p.Manager, string(p.Severity), yesNo(p.KEV), strconv.Itoa(p.Risk), planHistoryText(p),
+			strconv.Itoa(p.Hosts), joinMax(p.CVEs, 4))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -64,7 +68,16 @@ func WriteCycleEvidenceTable(w io.Writer, e *CycleEvidence, opts TableOptions) e
 		}
 	}
 	l.blank()
+	if v := e.Verify; v != nil {
+		l.printf("Final verify at %s: %d patched hosts, %d failed", c.At(v.At), v.Hosts, len(v.Failed))
+		for _, f := range v.Failed {
+			l.printf("  %s: %s", f.Host, f.Problem)
+		}
+	}
 	l.printf("%d reboots; results: %s", len(e.Reboots), resultsText(e.Results))
+	if err := writeOutcomeTables(w, l, e, opts); err != nil {
+		return err
+	}
 	l.blank()
 	t = newTextTable(w, "TIME", "EVENT", "HOST", "DETAIL")
 	for _, ev := range e.Timeline {
@@ -77,18 +90,38 @@ func WriteCycleEvidenceTable(w io.Writer, e *CycleEvidence, opts TableOptions) e
 }
 
 func approvalText(c clock, a Approval) string {
+	var s string
 	switch a.Mode {
 	case ApprovalPending:
-		return "pending"
+		s = "pending"
+		if !a.RequestedAt.IsZero() {
+			s += " since " + c.At(a.RequestedAt)
+		}
 	case ApprovalAuto:
 		return "automatic (policy) at " + c.At(a.At)
+	case ApprovalTimeout:
+		s = "no approval within the timeout; the policy proceeded at " + c.At(a.At)
+	default:
+		s = fmt.Sprintf("by %s at %s", dashIfEmpty(a.By, "(identity not recorded)"), c.At(a.At))
+		if a.Via != "" {
+			s += " via " + a.Via
+		}
+		if a.PlanSHA256 != "" {
+			s += ", naming reviewed plan " + a.PlanSHA256
+		}
+		if a.Comment != "" {
+			s += ": " + a.Comment
+		}
 	}
-	s := fmt.Sprintf("by %s at %s", a.By, c.At(a.At))
-	if a.Via != "" {
-		s += " via " + a.Via
+	if a.Required != "" {
+		s += " (required: " + a.Required + ")"
 	}
-	if a.Comment != "" {
-		s += ": " + a.Comment
+	return s
+}
+
+func dashIfEmpty(s, alt string) string {
+	if s == "" {
+		return alt
 	}
 	return s
 }

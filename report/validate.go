@@ -132,5 +132,15 @@ func (e *CycleEvidence) Validate() error {
 			p.add("timeline: invalid event %q", excerpt(string(ev.What)))
 		}
 	}
+	for _, r := range e.Remediation {
+		if !r.State.Valid() {
+			p.add("remediation of %q: invalid state %q", excerpt(r.Host), excerpt(string(r.State)))
+		}
+	}
+	for _, h := range e.Hosts {
+		if !h.Result.Valid() {
+			p.add("host %q: invalid result %q", excerpt(h.Host), excerpt(string(h.Result)))
+		}
+	}
 	return p.err("invalid cycle evidence")
 }

@@ -32,6 +32,7 @@ const (
 	ActDownloadHosts  = "DownloadHosts"
 	ActNotify         = "Notify"
 	ActAssessContext  = "AssessContext"
+	ActPatchHistory   = "PatchHistory"
 )
 
 // ActivityNames lists every activity the workflows call.
@@ -40,6 +41,7 @@ var ActivityNames = []string{
 	ActRunHook, ActApplyPins, ActReboot, ActWaitForHost, ActVerify,
 	ActRollback, ActRunChecks, ActProbeChecks, ActHostLock, ActHostResults,
 	ActVerifyHosts, ActDownloadHosts, ActNotify, ActAssessContext,
+	ActPatchHistory,
 }
 
 // Non-retryable application error types the activities use for permanent

@@ -24,6 +24,9 @@ const changeHostPrepare = "host-prepare"
 // changeStagingFirst gates the staging-first scan (cycleCompat.stagingFirst).
 const changeStagingFirst = "staging-first"
 
+// changeHistoryRisk gates risk learned from history (see cycleCompat.history).
+const changeHistoryRisk = "history-risk"
+
 // cycleCompat is the behaviour a cycle run follows.
 type cycleCompat struct {
 	// v2 is the cycle since the one-model redesign: scans come back as
@@ -42,13 +45,23 @@ type cycleCompat struct {
 	// production scan is off the critical path. Updates pending only on
 	// production are left out of the plan as not proven.
 	stagingFirst bool
+	// history: the cycle learns each planned update's history risk from
+	// earlier cycles (one PatchHistory activity once the plan is made),
+	// puts the hosts carrying the riskiest updates first in staging and
+	// in the first wave, and shows the risk in its plan. Cycles recorded
+	// before keep the inventory order.
+	history bool
 }
 
+// readCycleCompat reads the cycle's change markers in the order every
+// recorded history has them: cycle-v2, staging-first (only under v2),
+// history-risk.
 func readCycleCompat(ctx workflow.Context) cycleCompat {
 	c := cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
 	if c.v2 {
 		c.stagingFirst = workflow.GetVersion(ctx, changeStagingFirst, workflow.DefaultVersion, 1) == 1
 	}
+	c.history = workflow.GetVersion(ctx, changeHistoryRisk, workflow.DefaultVersion, 1) == 1
 	return c
 }
 

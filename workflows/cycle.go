@@ -99,7 +99,8 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 	case !ok:
 		return domain.CycleFailed, reason
 	}
-	if c.production != nil && (c.spec.DryRun || c.rollout.empty() || c.spec.Approval.Manual(c.rollout.plan)) {
+	c.learnHistory(ctx)
+	if c.production != nil && (c.spec.DryRun || c.rollout.empty() || c.whyManual() != "") {
 		// A dry run, an empty plan and a person at the gate see every
 		// host: the production scan ends first.
 		c.awaitProduction(ctx)

@@ -23,6 +23,9 @@ type ApproveRequest struct {
 	// PlanSHA256 approves by reviewed plan: it must be the sha256 of the
 	// plan the cycle applies (required when the policy approves by plan).
 	PlanSHA256 string `json:"plan_sha256,omitempty"`
+	// Comment is the approver's note (a change ticket), kept in the
+	// cycle's approval record.
+	Comment string `json:"comment,omitempty"`
 }
 
 // CycleReply answers a cycle update with the state it left the cycle in.
@@ -40,11 +43,17 @@ type cycleControl struct {
 	// an operator, or "plan" when the approval named the reviewed plan the
 	// cycle applies (its sha256 is the status's plan_sha256).
 	approvedBy string
-	aborting   bool
-	rollback   bool // abort with rollback
-	canceled   bool // Temporal canceled the cycle
-	finished   bool
-	requests   []string // MsgRollbackHost queue; the head is being served
+	// approveSignals counts the approve signals received, valid or not;
+	// approval is the message that approved.
+	approveSignals int
+	approval       approval
+	// approvingUpdate is the ID of the approve update being applied.
+	approvingUpdate string
+	aborting        bool
+	rollback        bool // abort with rollback
+	canceled        bool // Temporal canceled the cycle
+	finished        bool
+	requests        []string // MsgRollbackHost queue; the head is being served
 	// hostRollbacks counts MsgRollbackHost rollbacks running.
 	hostRollbacks int
 }
@@ -65,7 +74,7 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 		validate func(controlPayload) error
 		apply    func(workflow.Context, controlPayload)
 	}{
-		{MsgApprove, func(p controlPayload) error { return c.validateApprove(p.ApproveRequest) }, func(_ workflow.Context, p controlPayload) { c.approve(p.ApproveRequest) }},
+		{MsgApprove, func(p controlPayload) error { return c.validateApprove(p.ApproveRequest) }, func(ctx workflow.Context, p controlPayload) { c.approve(ctx, p.ApproveRequest) }},
 		{MsgPause, func(controlPayload) error { return c.validatePause() }, func(ctx workflow.Context, _ controlPayload) { c.setPaused(ctx, true) }},
 		{MsgResume, func(controlPayload) error { return c.validateResume() }, func(ctx workflow.Context, _ controlPayload) { c.setPaused(ctx, false) }},
 		{MsgAbort, func(controlPayload) error { return c.validateRunning() }, func(ctx workflow.Context, p controlPayload) { c.abort(ctx, p.AbortRequest) }},
@@ -79,6 +88,9 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 			for {
 				var p controlPayload
 				ch.Receive(ctx, &p)
+				if hd.name == MsgApprove {
+					c.ctl.approveSignals++
+				}
 				if err := hd.validate(p); err != nil {
 					workflow.GetLogger(ctx).Warn("operator signal ignored", "signal", hd.name, "reason", err.Error())
 					continue
@@ -88,6 +100,11 @@ func (c *cycleRun) register(ctx workflow.Context) error {
 		})
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, hd.name,
 			func(ctx workflow.Context, p controlPayload) (CycleReply, error) {
+				if hd.name == MsgApprove {
+					// The approval record names the update that approved.
+					c.ctl.approvingUpdate = workflow.GetCurrentUpdateInfo(ctx).ID
+					defer func() { c.ctl.approvingUpdate = "" }()
+				}
 				hd.apply(ctx, p)
 				return CycleReply{CycleID: c.st.CycleID, State: c.st.State, Paused: c.st.Paused}, nil
 			},
@@ -172,7 +189,8 @@ func (c *cycleRun) validateApprove(r ApproveRequest) error {
 	return nil
 }
 
-func (c *cycleRun) approve(r ApproveRequest) {
+func (c *cycleRun) approve(ctx workflow.Context, r ApproveRequest) {
+	c.noteApproval(ctx, r)
 	c.ctl.approved = true
 	c.ctl.approvedBy = "operator"
 	if r.PlanSHA256 != "" {

@@ -47,6 +47,8 @@ type fakeFleet struct {
 	exceptions           []report.Exception
 	// events logs scans and installs in the order the activities ran.
 	events []string
+	// history answers PatchHistory (history_test.go).
+	history fakeHistory
 }
 
 type fakeHost struct {
@@ -95,6 +97,7 @@ func (f *fakeFleet) register(env *testsuite.TestWorkflowEnvironment) {
 	reg(f.VerifyHosts, ActVerifyHosts)
 	reg(f.DownloadHosts, ActDownloadHosts)
 	reg(f.ProbeChecks, ActProbeChecks)
+	reg(f.PatchHistory, ActPatchHistory)
 }
 
 // DownloadHosts fails for hosts in downloadFails.

@@ -54,6 +54,11 @@ type HostResult struct {
 	// AbortCycle: no operator decided in time and the policy
 	// (on_decision_timeout abort) stops the cycle.
 	AbortCycle bool `json:"abort_cycle,omitempty"`
+	// RebootedAt is when the host came back from its last reboot, and
+	// RolledBackAt when its last rollback to the snapshot was verified
+	// (zero: none, or a host recorded before they were kept).
+	RebootedAt   time.Time `json:"rebooted_at,omitzero"`
+	RolledBackAt time.Time `json:"rolled_back_at,omitzero"`
 }
 
 // HostPatchResult is a host workflow's result.
@@ -86,7 +91,10 @@ type hostRun struct {
 	applied  bool // ApplyPins started: the host may have changed
 	touched  bool // a pre hook or the install ran: finish even when canceled
 	rebooted bool
-	started  time.Time
+	// rebootedAt and rolledBackAt are when the last reboot and rollback
+	// ended (HostResult).
+	rebootedAt, rolledBackAt time.Time
+	started                  time.Time
 	// failedStep is the step the last failure happened in.
 	failedStep string
 	// steps runs the host's activities: disconnected from cancellation,
@@ -234,7 +242,8 @@ func (h *hostRun) finish(ctx workflow.Context, state domain.HostState, reason st
 	m.Timer(MetricHostDuration).Record(d)
 	return HostPatchResult{
 		HostResult: HostResult{Host: h.in.Host, Wave: h.in.Wave, State: state, Reason: reason,
-			Pins: h.in.Pins, Snapshot: h.snapshot, Duration: d, Finished: workflow.Now(ctx)},
+			Pins: h.in.Pins, Snapshot: h.snapshot, Duration: d, Finished: workflow.Now(ctx),
+			RebootedAt: h.rebootedAt, RolledBackAt: h.rolledBackAt},
 		Attempts: h.ctl.status.Attempt,
 		Rebooted: h.rebooted,
 	}

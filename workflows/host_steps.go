@@ -116,6 +116,7 @@ func (h *hostRun) maybeReboot(required bool, base HostInput) error {
 		return err
 	}
 	h.rebooted = true
+	h.rebootedAt = workflow.Now(h.steps)
 	return nil
 }
 
@@ -183,6 +184,8 @@ func (h *hostRun) rollback(_ workflow.Context) error {
 	result := "ok"
 	if err != nil {
 		result = "failed"
+	} else {
+		h.rolledBackAt = workflow.Now(h.steps)
 	}
 	metricsFor(h.steps, h.in.Policy, metricTagResult, result).Counter(MetricRollbacks).Inc(1)
 	return err

@@ -100,6 +100,13 @@ type CycleStatus struct {
 	Notifications *NotificationStatus `json:"notifications,omitempty"`
 	// PlanSHA256 is the reviewed plan the cycle applies.
 	PlanSHA256 string `json:"plan_sha256,omitempty"`
+	// PlannedAt is when the plan was made (zero in cycles recorded before
+	// it was kept).
+	PlannedAt time.Time `json:"planned_at,omitzero"`
+	// History is what earlier cycles the plan's history risks come from.
+	History *HistoryStatus `json:"history,omitempty"`
+	// Approval is how the approval gate opened (or that it waits).
+	Approval *ApprovalRecord `json:"approval,omitempty"`
 }
 
 // CycleResult is what a finished cycle returns: as the workflow's result

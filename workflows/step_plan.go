@@ -82,6 +82,7 @@ func (c *cycleRun) setPlan(ctx workflow.Context, plan domain.Plan) {
 		metricsFor(ctx, c.spec.Policy, metricTagSeverity, string(e.Severity.OrUnknown())).Counter(MetricPlannedUpdates).Inc(1)
 	}
 	c.st.Plan = plan
+	c.st.PlannedAt = workflow.Now(ctx)
 }
 
 // size splits the hosts with something to patch into staging and the
@@ -98,8 +99,8 @@ func (c *cycleRun) size(targets targetHosts) error {
 		}
 	}
 	p.stagingUnscanned = strings.Join(unscanned, "; ")
-	p.staging = p.withPins(targets.staging)
-	production := p.withPins(targets.production)
+	p.staging = c.riskiestFirst(p.withPins(targets.staging))
+	production := c.riskiestFirst(p.withPins(targets.production))
 	if c.apply != nil {
 		// A reviewed plan keeps its own waves (less any host the
 		// pre-download dropped).

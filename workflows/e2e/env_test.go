@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,12 +43,30 @@ func newEnv(t *testing.T, hosts int) *env {
 // newEnvNoWorker starts the fleet and the server; workers are started by
 // the test (see worker_test.go for worker processes).
 func newEnvNoWorker(t *testing.T, hosts int) *env {
-	return newEnvFleet(t, localfleet.Config{Name: "wf", Subnet: 4, Hosts: hosts, Logf: t.Logf})
+	name, subnet := fleetName(t)
+	return newEnvFleet(t, localfleet.Config{Name: name, Subnet: subnet, Hosts: hosts, Logf: t.Logf})
+}
+
+// fleetName is the fleet these tests start: "wf" on subnet 4, or
+// PATCHFLOW_E2E_FLEET=name:subnet where several checkouts share a machine
+// and each must keep to its own subnet.
+func fleetName(t *testing.T) (string, int) {
+	v := os.Getenv("PATCHFLOW_E2E_FLEET")
+	if v == "" {
+		return "wf", 4
+	}
+	name, n, ok := strings.Cut(v, ":")
+	subnet, err := strconv.Atoi(n)
+	if !ok || err != nil {
+		t.Fatalf("PATCHFLOW_E2E_FLEET=%q: want name:subnet, for example ev:15", v)
+	}
+	return name, subnet
 }
 
 // newEnvMixed is newEnv with apt and dnf hosts.
 func newEnvMixed(t *testing.T, apt, rpm int) *env {
-	e := newEnvFleet(t, localfleet.Config{Name: "wf", Subnet: 4, Hosts: apt, RPMHosts: rpm, Logf: t.Logf})
+	name, subnet := fleetName(t)
+	e := newEnvFleet(t, localfleet.Config{Name: name, Subnet: subnet, Hosts: apt, RPMHosts: rpm, Logf: t.Logf})
 	e.ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) { register(r, e.c) })
 	return e
 }
