@@ -30,6 +30,9 @@ type fakeFleet struct {
 	installs  map[string]int    // host -> install attempts
 }
 
+// fakeKernel is the running kernel of every fake host.
+const fakeKernel = "6.1.0-28-amd64"
+
 func newFakeFleet() *fakeFleet {
 	return &fakeFleet{installed: map[string]string{}, installs: map[string]int{}}
 }
@@ -80,16 +83,25 @@ func (f *fakeFleet) set(host, version string) {
 }
 
 // ScanHosts reports demo-app's update on every host that does not have
-// it yet, as the real activity does: a compact table.
+// it yet, as the real activity does: a compact table. Asked for a
+// fingerprint (cycle plan, cycle start --plan), it also reports the
+// installed version and a running kernel, as the real scan does.
 func (f *fakeFleet) ScanHosts(_ context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
 	var t domain.PendingTable
 	for _, h := range in.Hosts {
 		var ups []domain.Pending
-		if f.version(h) != "1.0.1" {
-			ups = append(ups, domain.Pending{Name: "demo-app", Candidate: "1.0.1", Class: domain.ClassSecurity,
-				Vulns: domain.Vulns{Severity: domain.SeverityHigh, CVEs: []string{"CVE-2026-0001"}}})
+		if v := f.version(h); v != "1.0.1" {
+			u := domain.Pending{Name: "demo-app", Candidate: "1.0.1", Class: domain.ClassSecurity,
+				Vulns: domain.Vulns{Severity: domain.SeverityHigh, CVEs: []string{"CVE-2026-0001"}}}
+			if in.Fingerprint {
+				u.Installed = v
+			}
+			ups = append(ups, u)
 		}
 		t.Add(h, "apt", ups)
+		if in.Fingerprint {
+			t.Hosts[len(t.Hosts)-1].RunningKernel = fakeKernel
+		}
 	}
 	return workflows.ScanBatchResult{Updates: t.Updates, Hosts: t.Hosts}, nil
 }
