@@ -23,7 +23,7 @@ import (
 // name says how it behaves: a name holding "bad" fails every install (a
 // failing postinst), "flaky" fails its first install only. The activities
 // that only read the inventory or Temporal (ResolveTargets, HostLock,
-// HostResults) are the real ones.
+// HostResults) and the one that sends webhooks (Notify) are the real ones.
 type fakeFleet struct {
 	mu        sync.Mutex
 	installed map[string]string // host -> demo-app version
@@ -54,6 +54,7 @@ func (f *fakeFleet) register(r registry, c client.Client) {
 	reg(real.ResolveTargets, workflows.ActResolveTargets)
 	reg(real.HostLock, workflows.ActHostLock)
 	reg(real.HostResults, workflows.ActHostResults)
+	reg(real.Notify, workflows.ActNotify)
 	reg(f.ScanHosts, workflows.ActScanHosts)
 	reg(f.Prepare, workflows.ActPrepare)
 	reg(f.Precheck, workflows.ActPrecheck)

@@ -3,9 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/patchflow/patchflow/domain"
@@ -47,10 +50,6 @@ var jsonCases = []jsonCase{
 // has, each with the reason; anything else a schema names must appear.
 var jsonUnexercised = map[string]string{
 	"cycle-status.canceling":        "set only while Temporal cancels a cycle",
-	"cycle-status.notifications":    "needs the notify activity; the fake fleet's worker has none (workflows tests cover it)",
-	"cycle-status.sent":             "notifications",
-	"cycle-status.queued":           "notifications",
-	"cycle-status.last_error":       "notifications",
 	"cycle-status.plan_sha256":      "a cycle applying a reviewed plan: see cycle-result",
 	"cycle-status.hosts_omitted":    "needs more than 200 hosts that did not end patched",
 	"cycle-status.overridden":       "an operator's resume of a parked cycle",
@@ -63,10 +62,6 @@ var jsonUnexercised = map[string]string{
 	"cycle-status.risk":             "the fake fleet's updates are rated by severity only",
 	"cycle-status.since":            "the fake fleet's updates have no publication date",
 	"cycle-result.canceling":        "set only while Temporal cancels a cycle",
-	"cycle-result.notifications":    "needs the notify activity; the fake fleet's worker has none (workflows tests cover it)",
-	"cycle-result.sent":             "notifications",
-	"cycle-result.queued":           "notifications",
-	"cycle-result.last_error":       "notifications",
 	"cycle-result.hosts_omitted":    "needs more than 200 hosts that did not end patched",
 	"cycle-result.current_workflow": "a finished cycle runs no wave",
 	"cycle-result.window":           "the outcome cases run without a window",
@@ -223,17 +218,28 @@ func jsonFleet(prefix string, n int, bad ...string) []string {
 	return hosts
 }
 
-// jsonCycleGate: a manual cycle of 40 hosts (two whose install fails)
-// started without waiting, seen at its approval gate, paused, approved,
-// resumed, then finished: its status, every host, its hosts by state, its
-// result and the cycle list.
+// jsonCycleGate: a manual cycle of 40 hosts (two whose install fails),
+// with webhooks to two real local receivers (one answers 410), started
+// without waiting, seen at its approval gate, paused, approved, resumed,
+// then finished: its status, every host, its hosts by state, its result
+// and the cycle list.
 func jsonCycleGate(t *testing.T, c *jsonChecker) {
 	temporalServer(t)
+	var received atomic.Int64
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		received.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer ok.Close()
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+	defer gone.Close()
 	policy := writeFleetPolicy(t, "js-gate", jsonFleet("js-gate", 38, "bad1", "bad2"), `approval: {mode: manual, timeout: 1h}
 rollout:
   waves: [{name: canary, count: 1}, {name: half, percent: 50, max_parallel: 5}, {name: rest, percent: 100, max_parallel: 10}]
   failure_budget: {count: 5}
 rollback: {decision_timeout: 1s, on_decision_timeout: skip}
+notifications:
+  webhooks: [{url: "`+ok.URL+`/hook"}, {url: "`+gone.URL+`/hook", events: [cycle.*]}]
 `)
 	var started struct {
 		CycleID string `json:"cycle_id"`
@@ -250,6 +256,9 @@ rollback: {decision_timeout: 1s, on_decision_timeout: skip}
 	st := awaitStatus(t, id, "the end of the cycle", func(st workflows.CycleStatus) bool { return st.State.Final() })
 	if st.Counts.Total != 40 || st.Counts.Patched != 38 {
 		t.Errorf("cycle ended %s with %+v; want 38 of 40 hosts patched", st.State, st.Counts)
+	}
+	if n := st.Notifications; n == nil || n.Sent == 0 || int64(n.Sent) != received.Load() || n.Failed == 0 || n.LastError == "" {
+		t.Errorf("notifications %+v, %d received; want every event sent counted, and the receiver that answers 410 failed", n, received.Load())
 	}
 	c.server(t, "cycle-status", ExitOK, "cycle", "status", id)
 	c.server(t, "cycle-hosts", ExitOK, "cycle", "status", id, "--hosts")
