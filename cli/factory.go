@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 
@@ -46,12 +45,4 @@ func NewFactory(version string) *Factory {
 		IO:      IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
 		Version: version,
 	}
-}
-
-// printJSON writes v as indented JSON: the `--json` convention prints the
-// whole result object with stable field names.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -23,12 +23,16 @@ import (
 // name says how it behaves: a name holding "bad" fails every install (a
 // failing postinst), "flaky" fails its first install only. The activities
 // that only read the inventory or Temporal (ResolveTargets, HostLock,
-// HostResults, PatchHistory) are the real ones.
+// HostResults, PatchHistory) and the one that sends webhooks (Notify) are
+// the real ones.
 type fakeFleet struct {
 	mu        sync.Mutex
 	installed map[string]string // host -> demo-app version
 	installs  map[string]int    // host -> install attempts
 }
+
+// fakeKernel is the running kernel of every fake host.
+const fakeKernel = "6.1.0-28-amd64"
 
 func newFakeFleet() *fakeFleet {
 	return &fakeFleet{installed: map[string]string{}, installs: map[string]int{}}
@@ -52,6 +56,7 @@ func (f *fakeFleet) register(r registry, c client.Client) {
 	reg(real.HostLock, workflows.ActHostLock)
 	reg(real.HostResults, workflows.ActHostResults)
 	reg(real.PatchHistory, workflows.ActPatchHistory)
+	reg(real.Notify, workflows.ActNotify)
 	reg(f.ScanHosts, workflows.ActScanHosts)
 	reg(f.Prepare, workflows.ActPrepare)
 	reg(f.Precheck, workflows.ActPrecheck)
@@ -81,16 +86,25 @@ func (f *fakeFleet) set(host, version string) {
 }
 
 // ScanHosts reports demo-app's update on every host that does not have
-// it yet, as the real activity does: a compact table.
+// it yet, as the real activity does: a compact table. Asked for a
+// fingerprint (cycle plan, cycle start --plan), it also reports the
+// installed version and a running kernel, as the real scan does.
 func (f *fakeFleet) ScanHosts(_ context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
 	var t domain.PendingTable
 	for _, h := range in.Hosts {
 		var ups []domain.Pending
-		if f.version(h) != "1.0.1" {
-			ups = append(ups, domain.Pending{Name: "demo-app", Candidate: "1.0.1", Class: domain.ClassSecurity,
-				Vulns: domain.Vulns{Severity: domain.SeverityHigh, CVEs: []string{"CVE-2026-0001"}}})
+		if v := f.version(h); v != "1.0.1" {
+			u := domain.Pending{Name: "demo-app", Candidate: "1.0.1", Class: domain.ClassSecurity,
+				Vulns: domain.Vulns{Severity: domain.SeverityHigh, CVEs: []string{"CVE-2026-0001"}}}
+			if in.Fingerprint {
+				u.Installed = v
+			}
+			ups = append(ups, u)
 		}
 		t.Add(h, "apt", ups)
+		if in.Fingerprint {
+			t.Hosts[len(t.Hosts)-1].RunningKernel = fakeKernel
+		}
 	}
 	return workflows.ScanBatchResult{Updates: t.Updates, Hosts: t.Hosts}, nil
 }

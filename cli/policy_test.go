@@ -321,7 +321,7 @@ func TestPolicyExplainFleetSizeWinsOverTheInventory(t *testing.T) {
 	if code != ExitOK || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if got.FleetSize != 20 || got.Rollout == nil || got.Rollout.Inventory != "" || len(got.Rollout.Waves) == 0 || got.Rollout.Waves[0].Hosts != nil {
+	if got.FleetSize != 20 || got.Rollout == nil || got.Rollout.Inventory != "" || len(got.Rollout.Waves) == 0 || len(got.Rollout.Waves[0].Hosts) != 0 {
 		t.Errorf("--fleet-size 20: fleet %d, rollout %+v; want 20 hosts planned by size, no inventory read", got.FleetSize, got.Rollout)
 	}
 	if got.FailureBudget.Effective != 2 {
