@@ -42,6 +42,41 @@ func VotesOf(t *PendingTable) []Vote {
 	return out
 }
 
+// CompactVotes merges the votes of one candidate (manager, package,
+// version) into one, as BuildPlanFromVotes would: listings add up, the
+// first listing wins, the stronger class, the merged advisories and the
+// earliest Since are kept. Hosts first see an update at different times,
+// so a fleet's votes differ in Since alone; compacted, a shard's votes
+// are bounded by the distinct candidates, not by hosts x updates.
+func CompactVotes(votes []Vote) []Vote {
+	sorted := slices.Clone(votes)
+	slices.SortStableFunc(sorted, func(a, b Vote) int {
+		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
+	})
+	idx := map[string]int{}
+	var out []Vote
+	for _, v := range sorted {
+		k := v.Manager + "\x00" + v.Name + "\x00" + v.Candidate
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			out = append(out, v)
+			continue
+		}
+		o := &out[i]
+		o.Listings += v.Listings
+		o.Class = StrongerClass(o.Class, v.Class)
+		o.Vulns = o.Vulns.merge(v.Vulns)
+		if !v.Since.IsZero() && (o.Since.IsZero() || v.Since.Before(o.Since)) {
+			o.Since = v.Since
+		}
+		if o.Installed != v.Installed {
+			o.Installed = ""
+		}
+	}
+	return out
+}
+
 // MergeVotes adds the votes of other hosts: listings add up, the first
 // listing in host name order wins.
 func MergeVotes(a, b []Vote) []Vote {

@@ -223,7 +223,10 @@ type HostTarget struct {
 	// Snapshot (rollback waves) is the host's snapshot, as a 1-based
 	// position in WaveInput.Snapshots; Wave is the wave that patched it.
 	Snapshot int `json:"snapshot,omitempty"`
-	Wave     int `json:"wave,omitempty"`
+	// SnapshotSet (rollback waves since wave-pin-table) is the host's
+	// snapshot as positions in WaveInput.SnapshotPins.
+	SnapshotSet *domain.RefSet `json:"snapshot_set,omitempty"`
+	Wave        int            `json:"wave,omitempty"`
 }
 
 // PinsFrom returns the target's pins: its own, or its references resolved

@@ -24,6 +24,15 @@ const changeHostPrepare = "host-prepare"
 // changeStagingFirst gates the staging-first scan (cycleCompat.stagingFirst).
 const changeStagingFirst = "staging-first"
 
+// changeWavePinTable gates snapshots kept as sets of positions in one
+// table of distinct pins (pinTable), in waves and in the rollback waves a
+// cycle starts (cycleCompat.pinTable).
+const changeWavePinTable = "wave-pin-table"
+
+// changeCompactVotes gates a scan shard's votes merged per candidate
+// (domain.CompactVotes) before they are signalled to the cycle.
+const changeCompactVotes = "compact-votes"
+
 // changeHistoryRisk gates risk learned from history (see cycleCompat.history).
 const changeHistoryRisk = "history-risk"
 
@@ -51,17 +60,21 @@ type cycleCompat struct {
 	// in the first wave, and shows the risk in its plan. Cycles recorded
 	// before keep the inventory order.
 	history bool
+	// pinTable: the rollback waves the cycle starts carry snapshots as
+	// positions in one table of distinct pins (see pinTable).
+	pinTable bool
 }
 
 // readCycleCompat reads the cycle's change markers in the order every
 // recorded history has them: cycle-v2, staging-first (only under v2),
-// history-risk.
+// history-risk, wave-pin-table.
 func readCycleCompat(ctx workflow.Context) cycleCompat {
 	c := cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
 	if c.v2 {
 		c.stagingFirst = workflow.GetVersion(ctx, changeStagingFirst, workflow.DefaultVersion, 1) == 1
 	}
 	c.history = workflow.GetVersion(ctx, changeHistoryRisk, workflow.DefaultVersion, 1) == 1
+	c.pinTable = workflow.GetVersion(ctx, changeWavePinTable, workflow.DefaultVersion, 1) == 1
 	return c
 }
 

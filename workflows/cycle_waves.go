@@ -133,7 +133,10 @@ func (c *cycleRun) runWavePart(ctx workflow.Context, n, part int, in WaveInput) 
 		res = c.waveFailed(ctx, n, in, err)
 	}
 	for _, o := range res.Outcomes {
-		if o.SnapshotRef > 0 && o.SnapshotRef <= len(res.Snapshots) {
+		switch {
+		case o.SnapshotSet != nil:
+			o.Snapshot, o.SnapshotSet = pinsAt(res.SnapshotPins, o.SnapshotSet), nil
+		case o.SnapshotRef > 0 && o.SnapshotRef <= len(res.Snapshots):
 			o.Snapshot, o.SnapshotRef = res.Snapshots[o.SnapshotRef-1], 0
 		}
 		c.hosts.record(o)
@@ -251,11 +254,18 @@ func (c *cycleRun) rollbackHosts(ctx workflow.Context, hosts []string, parallel 
 			PlanPins: c.rollout.pins, MaxParallel: parallel, Steps: c.spec.Host, BusyTimeout: c.spec.BusyTimeout,
 			Reason: "rolled back by the cycle: " + why}
 		var snaps snapshotTable
+		var pins pinTable
 		for _, h := range part {
 			r, _ := c.hosts.final(h)
-			in.Targets = append(in.Targets, HostTarget{Host: h, Refs: domain.NewRefSet(c.rollout.refs[h]), Snapshot: snaps.intern(c.hosts.snapshot(h)), Wave: r.Wave})
+			t := HostTarget{Host: h, Refs: domain.NewRefSet(c.rollout.refs[h]), Wave: r.Wave}
+			if c.compat.pinTable {
+				t.SnapshotSet = pins.set(c.hosts.snapshot(h))
+			} else {
+				t.Snapshot = snaps.intern(c.hosts.snapshot(h))
+			}
+			in.Targets = append(in.Targets, t)
 		}
-		in.Snapshots = snaps.list
+		in.Snapshots, in.SnapshotPins = snaps.list, pins.list
 		id := c.st.CycleID + "/rollback/" + strconv.Itoa(c.rollbacks)
 		res, err := c.runWaveChild(dctx, id, fmt.Sprintf("roll back %d hosts of %s", len(part), c.st.CycleID), in)
 		if err != nil {

@@ -51,6 +51,9 @@ type HostResult struct {
 	// SnapshotRef (1-based) points into WaveResult.Snapshots, where a wave
 	// keeps each distinct snapshot once; the cycle resolves it.
 	SnapshotRef int `json:"snapshot_ref,omitempty"`
+	// SnapshotSet (waves since wave-pin-table) is the snapshot as
+	// positions in WaveResult.SnapshotPins; the cycle resolves it.
+	SnapshotSet *domain.RefSet `json:"snapshot_set,omitempty"`
 	// AbortCycle: no operator decided in time and the policy
 	// (on_decision_timeout abort) stops the cycle.
 	AbortCycle bool `json:"abort_cycle,omitempty"`

@@ -24,12 +24,12 @@ type ledger struct {
 	entries map[string]*ledgerEntry
 	order   []string // hosts in the order they first got an outcome
 	seq     int      // bumped on every record: newest-first order for rollbacks
-	snaps   snapshotTable
+	pins    pinTable // every snapshot's pins, each once
 }
 
 type ledgerEntry struct {
 	report   HostReport
-	snapshot int // reference into snaps; 0 = none taken
+	snapshot *domain.RefSet // positions in pins; nil = none taken
 	changed  bool
 	finished time.Time
 	seq      int
@@ -49,7 +49,7 @@ func (l *ledger) record(r HostResult) {
 	l.seq++
 	*e = ledgerEntry{
 		report:   HostReport{Host: r.Host, Wave: r.Wave, Stage: waveLabel(r.Wave), State: r.State, Reason: r.Reason, Duration: r.Duration},
-		snapshot: l.snaps.intern(r.Snapshot),
+		snapshot: l.pins.set(r.Snapshot),
 		changed:  r.State == domain.HostPatched || r.Changed,
 		finished: r.Finished,
 		seq:      l.seq,
@@ -117,7 +117,7 @@ func (l *ledger) isChanged(host string) bool {
 // snapshot returns the versions the host had before the cycle patched it.
 func (l *ledger) snapshot(host string) []domain.Pin {
 	if e := l.entries[host]; e != nil {
-		return l.snaps.get(e.snapshot)
+		return pinsAt(l.pins.list, e.snapshot)
 	}
 	return nil
 }
@@ -218,13 +218,14 @@ func (l *ledger) publicReport(h string) HostReport {
 	e := l.entries[h]
 	r := e.report
 	if r.State == domain.HostFailed || r.State == domain.HostNeedsRepair {
-		r.Snapshot = l.snaps.get(e.snapshot)
+		r.Snapshot = pinsAt(l.pins.list, e.snapshot)
 	}
 	return r
 }
 
-// snapshotTable keeps each distinct snapshot once: most hosts of a fleet
-// share one, so thousands of hosts cost a few snapshots.
+// snapshotTable keeps each distinct snapshot once, as waves recorded
+// before wave-pin-table did (a varied fleet's snapshots are nearly all
+// distinct: see pinTable).
 type snapshotTable struct {
 	list  [][]domain.Pin
 	index map[string]int

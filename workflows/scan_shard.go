@@ -121,6 +121,9 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 			return ScanShardResult{}, fmt.Errorf("scan shard %d of %s has no parent cycle", in.Shard, in.CycleID)
 		}
 		votes := ShardVotes{Shard: in.Shard, Votes: domain.VotesOf(&table), Failed: failed}
+		if workflow.GetVersion(ctx, changeCompactVotes, workflow.DefaultVersion, 1) == 1 {
+			votes.Votes = domain.CompactVotes(votes.Votes)
+		}
 		if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", signalScanVotes, votes).Get(ctx, nil); err != nil {
 			return ScanShardResult{}, fmt.Errorf("send votes to %s: %w", parent.ID, err)
 		}

@@ -28,6 +28,9 @@ type WaveInput struct {
 	PlanPins []domain.Pin `json:"plan_pins,omitempty"`
 	// Snapshots (rollback) are the distinct snapshots the targets refer to.
 	Snapshots [][]domain.Pin `json:"snapshots,omitempty"`
+	// SnapshotPins (rollback) are the distinct pins of the targets'
+	// snapshots (HostTarget.SnapshotSet).
+	SnapshotPins []domain.Pin `json:"snapshot_pins,omitempty"`
 	// Reason (rollback) is why the hosts are rolled back.
 	Reason      string        `json:"reason,omitempty"`
 	MaxParallel int           `json:"max_parallel"`
@@ -65,11 +68,14 @@ type WaveProgress struct {
 	Outcomes []HostResult `json:"outcomes,omitempty"`
 	Failed   []string     `json:"failed,omitempty"` // hosts counted against the budget
 	// Snapshots holds each distinct host snapshot once (HostResult.SnapshotRef).
-	Snapshots [][]domain.Pin     `json:"snapshots,omitempty"`
-	Breached  bool               `json:"breached,omitempty"`
-	Paused    bool               `json:"paused,omitempty"`
-	Aborted   bool               `json:"aborted,omitempty"`
-	Before    map[string]float64 `json:"before,omitempty"`
+	Snapshots [][]domain.Pin `json:"snapshots,omitempty"`
+	// SnapshotPins (since wave-pin-table) holds each distinct pin of the
+	// outcomes' snapshots once (HostResult.SnapshotSet).
+	SnapshotPins []domain.Pin       `json:"snapshot_pins,omitempty"`
+	Breached     bool               `json:"breached,omitempty"`
+	Paused       bool               `json:"paused,omitempty"`
+	Aborted      bool               `json:"aborted,omitempty"`
+	Before       map[string]float64 `json:"before,omitempty"`
 	// AbortReason is set when a host's policy, not an operator, aborted.
 	AbortReason string `json:"abort_reason,omitempty"`
 	Runs        int    `json:"runs,omitempty"`
@@ -82,9 +88,11 @@ type WaveResult struct {
 	Outcomes []HostResult `json:"outcomes"`
 	// Snapshots are the distinct snapshots the outcomes refer to.
 	Snapshots [][]domain.Pin `json:"snapshots,omitempty"`
-	Failures  int            `json:"failures"`
-	Breached  bool           `json:"breached"`
-	Aborted   bool           `json:"aborted"`
+	// SnapshotPins are the distinct pins the outcomes' SnapshotSets refer to.
+	SnapshotPins []domain.Pin `json:"snapshot_pins,omitempty"`
+	Failures     int          `json:"failures"`
+	Breached     bool         `json:"breached"`
+	Aborted      bool         `json:"aborted"`
 	// AbortReason is set when a host's policy, not an operator, aborted.
 	AbortReason string `json:"abort_reason,omitempty"`
 	Runs        int    `json:"runs"`
@@ -107,6 +115,8 @@ type waveRun struct {
 	canceled bool
 	launched int
 	snaps    snapshotTable
+	// pins keeps the snapshots since wave-pin-table (pinTable).
+	pins *pinTable
 	// hostChecks run in each host's verify, waveChecks after the bake.
 	hostChecks, waveChecks []domain.Check
 	late                   []HostProblem
@@ -134,6 +144,9 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 	}
 	for _, s := range w.p.Snapshots {
 		w.snaps.intern(s)
+	}
+	if workflow.GetVersion(ctx, changeWavePinTable, workflow.DefaultVersion, 1) == 1 {
+		w.pins = newPinTable(w.p.SnapshotPins)
 	}
 	if err := w.register(ctx); err != nil {
 		return WaveResult{}, err
@@ -190,7 +203,7 @@ func Wave(ctx workflow.Context, in WaveInput) (WaveResult, error) {
 }
 
 func (w *waveRun) result() WaveResult {
-	res := WaveResult{Wave: w.in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, Failures: len(w.p.Failed),
+	res := WaveResult{Wave: w.in.Wave, Outcomes: w.p.Outcomes, Snapshots: w.p.Snapshots, SnapshotPins: w.p.SnapshotPins, Failures: len(w.p.Failed),
 		Breached: w.p.Breached, Aborted: w.p.Aborted, AbortReason: w.p.AbortReason, Runs: w.p.Runs,
 		Before: w.p.Before, LateFailures: w.late}
 	if w.notes != nil {
@@ -236,8 +249,13 @@ func (w *waveRun) launch(ctx workflow.Context, t HostTarget) {
 		// snapshot: leaving out the pins and keeping each snapshot once
 		// keeps the progress and the result small for thousands of hosts.
 		o.Pins = nil
-		o.Snapshot, o.SnapshotRef = nil, w.snaps.intern(o.Snapshot)
-		w.p.Snapshots = w.snaps.list
+		if w.pins != nil {
+			o.Snapshot, o.SnapshotSet = nil, w.pins.set(o.Snapshot)
+			w.p.SnapshotPins = w.pins.list
+		} else {
+			o.Snapshot, o.SnapshotRef = nil, w.snaps.intern(o.Snapshot)
+			w.p.Snapshots = w.snaps.list
+		}
 		w.p.Outcomes = append(w.p.Outcomes, o)
 	})
 }

@@ -22,7 +22,9 @@ func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostResult {
 		Host: t.Host, Mode: w.in.Mode, Pins: t.PinsFrom(w.in.PlanPins), Steps: w.in.Steps, Checks: w.hostChecks}
 	if w.in.Mode == HostModeRollback {
 		in.Wave, in.Checks, in.Reason = t.Wave, nil, w.in.Reason
-		if t.Snapshot > 0 && t.Snapshot <= len(w.in.Snapshots) {
+		if t.SnapshotSet != nil {
+			in.Snapshot = pinsAt(w.in.SnapshotPins, t.SnapshotSet)
+		} else if t.Snapshot > 0 && t.Snapshot <= len(w.in.Snapshots) {
 			in.Snapshot = w.in.Snapshots[t.Snapshot-1]
 		}
 	}

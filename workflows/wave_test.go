@@ -47,6 +47,11 @@ func TestWaveSlidingWindowNeverExceedsMaxParallel(t *testing.T) {
 		d := time.Duration(1+i%3) * time.Minute
 		env.OnActivity(ActApplyPins, mockAny, mock.MatchedBy(func(in HostInput) bool { return in.Host == h })).After(d).Return(f.ApplyPins)
 	}
+	before, err := f.host("h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSnap := domain.Pin{Name: "demo-app", Version: before.installed["demo-app"]}
 	env.ExecuteWorkflow(Wave, waveInput(hosts...))
 	var res WaveResult
 	if err := env.GetWorkflowResult(&res); err != nil {
@@ -62,9 +67,14 @@ func TestWaveSlidingWindowNeverExceedsMaxParallel(t *testing.T) {
 	if len(res.Outcomes) != len(hosts) || counts.Patched != len(hosts) {
 		t.Errorf("outcomes %+v", res.Outcomes)
 	}
-	// Eight hosts with the same installed versions share one snapshot.
-	if len(res.Snapshots) != 1 || res.Outcomes[7].SnapshotRef != 1 || res.Outcomes[7].Snapshot != nil {
-		t.Errorf("snapshots %v, last ref %d: want one shared snapshot", res.Snapshots, res.Outcomes[7].SnapshotRef)
+	// Eight hosts with the same installed versions share the one pin of
+	// their snapshots.
+	last := res.Outcomes[7]
+	if len(res.SnapshotPins) != 1 || last.Snapshot != nil || last.SnapshotSet == nil || len(res.Snapshots) != 0 {
+		t.Fatalf("snapshot pins %v, last host's snapshot %v set %v: want one shared pin, referenced", res.SnapshotPins, last.Snapshot, last.SnapshotSet)
+	}
+	if got := pinsAt(res.SnapshotPins, last.SnapshotSet); len(got) != 1 || got[0] != wantSnap {
+		t.Errorf("last host's snapshot resolves to %v, want [%v]", got, wantSnap)
 	}
 }
 
