@@ -248,10 +248,3 @@ func (t *snapshotTable) intern(snap []domain.Pin) int {
 	t.index[k] = len(t.list)
 	return len(t.list)
 }
-
-func (t *snapshotTable) get(ref int) []domain.Pin {
-	if ref <= 0 || ref > len(t.list) {
-		return nil
-	}
-	return t.list[ref-1]
-}
