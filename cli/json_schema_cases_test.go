@@ -20,7 +20,9 @@ import (
 // jsonCases run every command with --json for real and check what it
 // prints against its schema (json_schema_test.go). Commands that reach
 // Temporal run on the package's in-process server with the fake fleet
-// (fakefleet_test.go); inventory scan scans the real test fleet.
+// (fakefleet_test.go), the posture verbs with the fake estate of
+// posture_fleet_test.go (json_posture_cases_test.go); inventory scan
+// scans the real test fleet.
 var jsonCases = []jsonCase{
 	{"version", []jsonOutput{{"version", "version"}}, jsonVersion},
 	{"inventory list", []jsonOutput{{"inventory list", "inventory-list"}}, jsonInventoryList},
@@ -44,6 +46,10 @@ var jsonCases = []jsonCase{
 		{"schedule describe", "schedule-describe"}, {"schedule pause", "schedule-control"}, {"schedule unpause", "schedule-control"},
 		{"schedule trigger", "schedule-control"}, {"schedule delete", "schedule-control"}, {"cycle abort", "cycle-control"},
 	}, jsonSchedules},
+	{"posture", []jsonOutput{
+		{"assess", "assess-result"}, {"assess", "assess-start"}, {"exception add", "exception-add"}, {"exception list", "exception-list"},
+		{"report compliance", "report/compliance"}, {"cve audit", "report/cve-audit"},
+	}, jsonPosture},
 }
 
 // jsonUnexercised are properties the schemas name that no case's output
@@ -88,6 +94,15 @@ var jsonUnexercised = map[string]string{
 	"inventory-scan.kev_due_date":   "KEV",
 	"inventory-scan.kev":            "KEV",
 	"inventory-scan.epss":           "the scan runs without synced EPSS data",
+	"assess-result.oldest_critical": "the fake estate's security fixes are medium and high",
+	"assess-result.max_age_seconds": "no advisory source of the posture worker sets a maximum age of its own",
+	"report/compliance.advisories":  "the fake estate's fixes carry CVEs only",
+	"report/compliance.epss":        "the posture worker runs without synced EPSS data",
+	"report/compliance.arch":        "the posture reader sets no fix's architecture",
+	"report/compliance.selectors":   "the posture reader asks for no host selectors",
+	"report/cve-audit.epss":         "the posture worker runs without synced EPSS data",
+	"report/cve-audit.published":    "the posture reader sets no CVE's publication date",
+	"report/cve-audit.decided_by":   "the posture reader names no deciding advisory source",
 }
 
 // jsonVersion: patchflow version --json.
