@@ -89,7 +89,6 @@ var jsonUnexercised = map[string]string{
 	"cycle-result.risk":             "the fake fleet's updates are rated by severity only",
 	"cycle-result.since":            "the fake fleet's updates have no publication date",
 	"schedule-describe.cron":        "the Temporal server turns cron expressions into calendars: describe lists them under calendars",
-	"inventory-scan.notes":          "the test fleet's changelogs and updateinfo are all readable: nothing to note",
 	"inventory-scan.kev_date_added": "no update of the test fleet fixes a KEV-listed CVE",
 	"inventory-scan.kev_due_date":   "KEV",
 	"inventory-scan.kev":            "KEV",
@@ -138,7 +137,8 @@ func jsonInventoryList(t *testing.T, c *jsonChecker) {
 
 // jsonInventoryScan scans the real test fleet (apt, dnf and zypper hosts
 // with real pending security updates, one host unreachable): exit 1, and
-// the output says which host failed and why.
+// the output says which host failed and why; then one host without
+// refreshing, which notes the changelogs it could not read.
 func jsonInventoryScan(t *testing.T, c *jsonChecker) {
 	f := localfleet.Start(t, localfleet.Config{Name: "js", Subnet: 41, Hosts: 2, RPMHosts: 1, ZypperHosts: 1, Logf: t.Logf})
 	gone := f.Hosts[1].Name
@@ -157,7 +157,10 @@ func jsonInventoryScan(t *testing.T, c *jsonChecker) {
 	if !managers["apt"] || !managers["dnf"] || !managers["zypper"] {
 		t.Errorf("want pending updates from apt, dnf and zypper hosts, got %v", managers)
 	}
-	c.local(t, "inventory-scan", ExitOK, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+f.Hosts[0].Name, "--no-refresh")
+	// --no-refresh downloads no package, so the changelogs are not read.
+	if out := c.local(t, "inventory-scan", ExitOK, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+f.Hosts[0].Name, "--no-refresh"); !strings.Contains(out, "changelogs unavailable for") {
+		t.Errorf("a scan with --no-refresh does not note the changelogs it could not read:\n%.2000s", out)
+	}
 }
 
 // jsonPolicyValidate validates every policy of the policies package's
