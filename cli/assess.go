@@ -108,10 +108,37 @@ func assessRun(opts *AssessOptions) error {
 		return err
 	}
 	if opts.JSON {
-		return printJSON(opts.IO.Out, res)
+		return printJSON(opts.IO.Out, assessJSONOf(res))
 	}
 	printAssessSummary(opts.IO, res)
 	return nil
+}
+
+// assessJSON is an assessment's result as --json prints it
+// (schemas/cli/v1/assess-result.schema.json): the workflow's result, its
+// advisory sources named in snake_case like every other output's (the
+// workflow keeps report.SourceInput's Go names in its recorded results).
+type assessJSON struct {
+	workflows.AssessResult
+	Sources []assessSourceJSON `json:"sources,omitempty"`
+}
+
+// assessSourceJSON is an advisory source the assessment matched against.
+type assessSourceJSON struct {
+	Name string `json:"name"`
+	// AsOf is the date of the source's data, absent when unknown.
+	AsOf time.Time `json:"as_of,omitzero"`
+	// MaxAgeSeconds is the source's own limit on its data's age, absent
+	// when the reports' default applies.
+	MaxAgeSeconds int64 `json:"max_age_seconds,omitempty"`
+}
+
+func assessJSONOf(r workflows.AssessResult) assessJSON {
+	out := assessJSON{AssessResult: r}
+	for _, s := range r.Sources {
+		out.Sources = append(out.Sources, assessSourceJSON{Name: s.Name, AsOf: s.AsOf, MaxAgeSeconds: int64(s.MaxAge / time.Second)})
+	}
+	return out
 }
 
 // watchAssessment follows an assessment to its end, printing each change

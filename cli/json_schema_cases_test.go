@@ -20,7 +20,9 @@ import (
 // jsonCases run every command with --json for real and check what it
 // prints against its schema (json_schema_test.go). Commands that reach
 // Temporal run on the package's in-process server with the fake fleet
-// (fakefleet_test.go); inventory scan scans the real test fleet.
+// (fakefleet_test.go), the posture verbs with the fake estate of
+// posture_fleet_test.go (json_posture_cases_test.go); inventory scan
+// scans the real test fleet.
 var jsonCases = []jsonCase{
 	{"version", []jsonOutput{{"version", "version"}}, jsonVersion},
 	{"inventory list", []jsonOutput{{"inventory list", "inventory-list"}}, jsonInventoryList},
@@ -44,6 +46,10 @@ var jsonCases = []jsonCase{
 		{"schedule describe", "schedule-describe"}, {"schedule pause", "schedule-control"}, {"schedule unpause", "schedule-control"},
 		{"schedule trigger", "schedule-control"}, {"schedule delete", "schedule-control"}, {"cycle abort", "cycle-control"},
 	}, jsonSchedules},
+	{"posture", []jsonOutput{
+		{"assess", "assess-result"}, {"assess", "assess-start"}, {"exception add", "exception-add"}, {"exception list", "exception-list"},
+		{"report compliance", "report/compliance"}, {"cve audit", "report/cve-audit"},
+	}, jsonPosture},
 }
 
 // jsonUnexercised are properties the schemas name that no case's output
@@ -83,11 +89,19 @@ var jsonUnexercised = map[string]string{
 	"cycle-result.risk":             "the fake fleet's updates are rated by severity only",
 	"cycle-result.since":            "the fake fleet's updates have no publication date",
 	"schedule-describe.cron":        "the Temporal server turns cron expressions into calendars: describe lists them under calendars",
-	"inventory-scan.notes":          "the test fleet's changelogs and updateinfo are all readable: nothing to note",
 	"inventory-scan.kev_date_added": "no update of the test fleet fixes a KEV-listed CVE",
 	"inventory-scan.kev_due_date":   "KEV",
 	"inventory-scan.kev":            "KEV",
 	"inventory-scan.epss":           "the scan runs without synced EPSS data",
+	"assess-result.oldest_critical": "the fake estate's security fixes are medium and high",
+	"assess-result.max_age_seconds": "no advisory source of the posture worker sets a maximum age of its own",
+	"report/compliance.advisories":  "the fake estate's fixes carry CVEs only",
+	"report/compliance.epss":        "the posture worker runs without synced EPSS data",
+	"report/compliance.arch":        "the posture reader sets no fix's architecture",
+	"report/compliance.selectors":   "the posture reader asks for no host selectors",
+	"report/cve-audit.epss":         "the posture worker runs without synced EPSS data",
+	"report/cve-audit.published":    "the posture reader sets no CVE's publication date",
+	"report/cve-audit.decided_by":   "the posture reader names no deciding advisory source",
 }
 
 // jsonVersion: patchflow version --json.
@@ -123,7 +137,8 @@ func jsonInventoryList(t *testing.T, c *jsonChecker) {
 
 // jsonInventoryScan scans the real test fleet (apt, dnf and zypper hosts
 // with real pending security updates, one host unreachable): exit 1, and
-// the output says which host failed and why.
+// the output says which host failed and why; then one host without
+// refreshing, which notes the changelogs it could not read.
 func jsonInventoryScan(t *testing.T, c *jsonChecker) {
 	f := localfleet.Start(t, localfleet.Config{Name: "js", Subnet: 41, Hosts: 2, RPMHosts: 1, ZypperHosts: 1, Logf: t.Logf})
 	gone := f.Hosts[1].Name
@@ -142,7 +157,10 @@ func jsonInventoryScan(t *testing.T, c *jsonChecker) {
 	if !managers["apt"] || !managers["dnf"] || !managers["zypper"] {
 		t.Errorf("want pending updates from apt, dnf and zypper hosts, got %v", managers)
 	}
-	c.local(t, "inventory-scan", ExitOK, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+f.Hosts[0].Name, "--no-refresh")
+	// --no-refresh downloads no package, so the changelogs are not read.
+	if out := c.local(t, "inventory-scan", ExitOK, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+f.Hosts[0].Name, "--no-refresh"); !strings.Contains(out, "changelogs unavailable for") {
+		t.Errorf("a scan with --no-refresh does not note the changelogs it could not read:\n%.2000s", out)
+	}
 }
 
 // jsonPolicyValidate validates every policy of the policies package's

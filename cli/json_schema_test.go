@@ -16,21 +16,39 @@ import (
 	"github.com/patchflow/patchflow/internal/schematest"
 )
 
-// The --json outputs are a contract: schemas/cli/v1 describes each one,
-// and these tests hold the commands to it. TestJSONSchemaFiles is the
+// The --json outputs are a contract: schemas/cli/v1 describes each one
+// (report compliance and cve audit print the posture reports of
+// schemas/report), and these tests hold the commands to it. TestJSONSchemaFiles is the
 // guard (every command with --json has a schema and a case that runs it);
 // TestJSONOutputsValidate runs every case (json_schema_cases_test.go): the
 // real commands, on the in-process Temporal server, real inventories,
 // policies, advisory extracts and, for inventory scan, the real test
 // fleet.
 
-// jsonSchemaID is the $id prefix of the CLI's schemas.
-const jsonSchemaID = "https://github.com/patchflow/patchflow/schemas/cli/v1/"
+// schemasID is the $id prefix of every schema under schemas/.
+const schemasID = "https://github.com/patchflow/patchflow/schemas/"
 
 // jsonOutput is one --json output: the command that prints it (its path
-// below patchflow) and the schema it follows (a file of schemas/cli/v1
-// without .schema.json).
+// below patchflow) and the schema it follows: a file of schemas/cli/v1
+// without .schema.json ("cycle-status"), or, for an output documented
+// elsewhere under schemas/, its path there without .schema.json
+// ("report/compliance").
 type jsonOutput struct{ cmd, schema string }
+
+// schemaPath is the file of a jsonOutput's schema, relative to schemas/.
+func schemaPath(schema string) string {
+	if strings.Contains(schema, "/") {
+		return schema + ".schema.json"
+	}
+	return "cli/v1/" + schema + ".schema.json"
+}
+
+// jsonReportsUnused are the schemas of schemas/report that no --json
+// output of the command tree prints, each with the reason; every other
+// report schema must be some case's.
+var jsonReportsUnused = map[string]string{
+	"report/cycle-evidence": "patchflow report cycle, which prints it, is not in the command tree yet; report_cycle_test.go validates its output",
+}
 
 func (o jsonOutput) String() string { return "patchflow " + o.cmd + " --json (" + o.schema + ")" }
 
@@ -60,7 +78,7 @@ func newJSONChecker() *jsonChecker {
 // the output must no longer validate.
 func (c *jsonChecker) check(t *testing.T, cmd, schema, out string) {
 	t.Helper()
-	path := "cli/v1/" + schema + ".schema.json"
+	path := schemaPath(schema)
 	schematest.Validate(t, path, []byte(out))
 	c.checked[jsonOutput{cmd, schema}]++
 	doc := decodeJSON(t, []byte(out))
@@ -235,10 +253,12 @@ func jsonCommands() []string {
 }
 
 // TestJSONSchemaFiles is the guard: every command with --json has a
-// schema in schemas/cli/v1 and a case that runs it, every schema there
-// is some command's, each is a draft 2020-12 schema with its $id, and
-// definitions that several schemas repeat (they are self-contained, so a
-// script needs one file) are the same in each.
+// schema in schemas/cli/v1 (or names a report schema) and a case that
+// runs it, every schema in schemas/cli/v1 and schemas/report is some
+// command's (or jsonReportsUnused says why not), each is a draft 2020-12
+// schema with its $id and a title, and definitions that several CLI
+// schemas repeat (they are self-contained, so a script needs one file)
+// are the same in each.
 func TestJSONSchemaFiles(t *testing.T) {
 	covered := map[string]bool{}
 	schemas := map[string]bool{}
@@ -253,7 +273,7 @@ func TestJSONSchemaFiles(t *testing.T) {
 	}
 	for _, c := range cmds {
 		if !covered[c] {
-			t.Errorf("patchflow %s has --json but no schema and validation case: add one to jsonCases and schemas/cli/v1", c)
+			t.Errorf("patchflow %s has --json but no schema and validation case: add a schema to schemas/cli/v1 (or name the one under schemas/ it prints) and a case to jsonCases", c)
 		}
 		delete(covered, c)
 	}
@@ -275,18 +295,9 @@ func TestJSONSchemaFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s struct {
-			Schema string         `json:"$schema"`
-			ID     string         `json:"$id"`
-			Title  string         `json:"title"`
-			Defs   map[string]any `json:"$defs"`
-		}
-		if err := json.Unmarshal(raw, &s); err != nil {
-			t.Errorf("%s: %v", file, err)
+		s, ok := schemaHeader(t, file, raw)
+		if !ok {
 			continue
-		}
-		if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.ID != jsonSchemaID+filepath.Base(file) || s.Title == "" {
-			t.Errorf("%s: $schema %q, $id %q, title %q; want draft 2020-12, %s and a title", file, s.Schema, s.ID, s.Title, jsonSchemaID+filepath.Base(file))
 		}
 		for k, v := range s.Defs {
 			if prev, ok := defs[k]; ok && !reflect.DeepEqual(prev, v) {
@@ -295,9 +306,65 @@ func TestJSONSchemaFiles(t *testing.T) {
 			defs[k], defFile[k] = v, filepath.Base(file)
 		}
 	}
-	for name := range schemas {
-		t.Errorf("jsonCases name schema %s, but %s/%s.schema.json does not exist", name, dir, name)
+
+	reports, _ := filepath.Glob(filepath.Join(schematest.Root(), "report", "*.schema.json"))
+	for _, file := range reports {
+		name := "report/" + strings.TrimSuffix(filepath.Base(file), ".schema.json")
+		_, excused := jsonReportsUnused[name]
+		switch {
+		case !schemas[name] && !excused:
+			t.Errorf("%s is no command's output: name it in jsonCases, or list it in jsonReportsUnused with the reason", file)
+		case schemas[name] && excused:
+			t.Errorf("jsonReportsUnused excuses %s, which jsonCases name: remove it from the list", name)
+		}
 	}
+	for name := range jsonReportsUnused {
+		if _, err := os.Stat(filepath.Join(schematest.Root(), schemaPath(name))); err != nil {
+			t.Errorf("jsonReportsUnused names %s: %v", name, err)
+		}
+	}
+	for name := range schemas {
+		file := filepath.Join(schematest.Root(), schemaPath(name))
+		if !strings.Contains(name, "/") {
+			t.Errorf("jsonCases name schema %s, but %s does not exist", name, file)
+			continue
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Errorf("jsonCases name schema %s: %v", name, err)
+			continue
+		}
+		schemaHeader(t, file, raw)
+	}
+}
+
+// jsonSchemaHeader is what every schema file starts with.
+type jsonSchemaHeader struct {
+	Schema string         `json:"$schema"`
+	ID     string         `json:"$id"`
+	Title  string         `json:"title"`
+	Defs   map[string]any `json:"$defs"`
+}
+
+// schemaHeader reads the header of the schema file (under schemas/) and
+// checks that it is draft 2020-12, has the $id its path gives and a
+// title.
+func schemaHeader(t *testing.T, file string, raw []byte) (jsonSchemaHeader, bool) {
+	t.Helper()
+	var s jsonSchemaHeader
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Errorf("%s: %v", file, err)
+		return s, false
+	}
+	rel, err := filepath.Rel(schematest.Root(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := schemasID + filepath.ToSlash(rel)
+	if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.ID != want || s.Title == "" {
+		t.Errorf("%s: $schema %q, $id %q, title %q; want draft 2020-12, %s and a title", file, s.Schema, s.ID, s.Title, want)
+	}
+	return s, true
 }
 
 // TestJSONOutputsValidate runs every case; see jsonCases. A schema whose
@@ -349,12 +416,24 @@ func TestJSONOutputsValidate(t *testing.T) {
 	}
 }
 
-// schemaProperties lists, per CLI schema, every property name it declares.
+// schemaProperties lists, per schema of the cases (every CLI schema and
+// the report schemas jsonCases name), every property name it declares.
 func schemaProperties(t *testing.T) map[string][]string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(schematest.Root(), "cli", "v1", "*.schema.json"))
-	out := map[string][]string{}
+	schemas := map[string]string{}
 	for _, file := range files {
+		schemas[strings.TrimSuffix(filepath.Base(file), ".schema.json")] = file
+	}
+	for _, jc := range jsonCases {
+		for _, o := range jc.covers {
+			if strings.Contains(o.schema, "/") {
+				schemas[o.schema] = filepath.Join(schematest.Root(), schemaPath(o.schema))
+			}
+		}
+	}
+	out := map[string][]string{}
+	for schema, file := range schemas {
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -367,7 +446,6 @@ func schemaProperties(t *testing.T) map[string][]string {
 				}
 			}
 		})
-		schema := strings.TrimSuffix(filepath.Base(file), ".schema.json")
 		for n := range names {
 			out[schema] = append(out[schema], n)
 		}

@@ -27,7 +27,14 @@ import (
 // theirs, and the other tests' fake fleet is not touched.
 const postureNamespace = "posture"
 
-var postureTemporal struct {
+// postureSpaces are the namespaces of the posture tests and their
+// estates, by name.
+var postureSpaces struct {
+	sync.Mutex
+	m map[string]*postureSpace
+}
+
+type postureSpace struct {
 	once  sync.Once
 	c     client.Client
 	fleet *postureFleet
@@ -38,70 +45,92 @@ var postureTemporal struct {
 // estate, registering the namespace and starting its worker the first time.
 func postureServer(t *testing.T) (client.Client, *postureFleet) {
 	t.Helper()
+	return postureServerIn(t, postureNamespace)
+}
+
+// postureServerIn is postureServer for the namespace ns: tests whose
+// exceptions or assessments must not show in the posture tests' lists
+// (the JSON schema cases) run in a namespace of their own.
+func postureServerIn(t *testing.T, ns string) (client.Client, *postureFleet) {
+	t.Helper()
 	ts, _ := temporalServer(t)
-	postureTemporal.once.Do(func() {
-		fleet := newPostureFleet(t)
-		base := ts.GetDefaultClient()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		_, err := base.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
-			Namespace: postureNamespace, WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour)})
-		if err != nil {
-			postureTemporal.err = fmt.Errorf("register namespace %s: %w", postureNamespace, err)
-			return
-		}
-		attrs := map[string]enumspb.IndexedValueType{}
-		for _, name := range workflows.SearchAttributes {
-			attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-		}
-		if _, err := base.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-			SearchAttributes: attrs, Namespace: postureNamespace}); err != nil {
-			postureTemporal.err = fmt.Errorf("register search attributes in %s: %w", postureNamespace, err)
-			return
-		}
-		c, err := client.NewClientFromExisting(base, client.Options{Namespace: postureNamespace, Logger: quietSDKLogger()})
-		if err != nil {
-			postureTemporal.err = err
-			return
-		}
-		// A new namespace reaches every service's cache within seconds.
-		for {
-			_, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'Assess'"})
-			var nf *serviceerror.NamespaceNotFound
-			if err == nil || !errors.As(err, &nf) {
-				break
-			}
-			if ctx.Err() != nil {
-				postureTemporal.err = fmt.Errorf("namespace %s never became usable: %w", postureNamespace, err)
-				return
-			}
-			waitABit()
-		}
-		w := worker.New(c, workflows.TaskQueue, worker.Options{})
-		// An advisory cache that does not exist: no synced feed, so the
-		// estate's CVEs are the ones its fake scans name.
-		fleet.register(w, c, "/nonexistent/patchflow-posture-advisories")
-		if err := w.Start(); err != nil {
-			postureTemporal.err = fmt.Errorf("start the posture worker: %w", err)
-			return
-		}
-		postureTemporal.c, postureTemporal.fleet = c, fleet
-	})
-	if postureTemporal.err != nil {
-		t.Fatal(postureTemporal.err)
+	postureSpaces.Lock()
+	if postureSpaces.m == nil {
+		postureSpaces.m = map[string]*postureSpace{}
 	}
-	return postureTemporal.c, postureTemporal.fleet
+	sp := postureSpaces.m[ns]
+	if sp == nil {
+		sp = &postureSpace{}
+		postureSpaces.m[ns] = sp
+	}
+	postureSpaces.Unlock()
+	sp.once.Do(func() { sp.c, sp.fleet, sp.err = startPostureSpace(t, ts.GetDefaultClient(), ns) })
+	if sp.err != nil {
+		t.Fatal(sp.err)
+	}
+	return sp.c, sp.fleet
+}
+
+// startPostureSpace registers the namespace ns with patchflow's search
+// attributes and starts its worker on a new fake estate.
+func startPostureSpace(t *testing.T, base client.Client, ns string) (client.Client, *postureFleet, error) {
+	fleet := newPostureFleet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err := base.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("register namespace %s: %w", ns, err)
+	}
+	attrs := map[string]enumspb.IndexedValueType{}
+	for _, name := range workflows.SearchAttributes {
+		attrs[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	if _, err := base.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		SearchAttributes: attrs, Namespace: ns}); err != nil {
+		return nil, nil, fmt.Errorf("register search attributes in %s: %w", ns, err)
+	}
+	c, err := client.NewClientFromExisting(base, client.Options{Namespace: ns, Logger: quietSDKLogger()})
+	if err != nil {
+		return nil, nil, err
+	}
+	// A new namespace reaches every service's cache within seconds.
+	for {
+		_, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'Assess'"})
+		var nf *serviceerror.NamespaceNotFound
+		if err == nil || !errors.As(err, &nf) {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("namespace %s never became usable: %w", ns, err)
+		}
+		waitABit()
+	}
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	// An advisory cache that does not exist: no synced feed, so the
+	// estate's CVEs are the ones its fake scans name.
+	fleet.register(w, c, "/nonexistent/patchflow-posture-advisories")
+	if err := w.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start the worker of namespace %s: %w", ns, err)
+	}
+	return c, fleet, nil
 }
 
 // runPosture executes the command tree like main does against the
 // posture namespace and returns the exit code and both streams.
 func runPosture(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	c, _ := postureServer(t)
+	return runPostureIn(t, postureNamespace, args...)
+}
+
+// runPostureIn is runPosture against the namespace ns.
+func runPostureIn(t *testing.T, ns string, args ...string) (int, string, string) {
+	t.Helper()
+	c, _ := postureServerIn(t, ns)
 	var out, errOut bytes.Buffer
 	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Version: "test",
 		TemporalClient: func(context.Context) (client.Client, error) {
-			return client.NewClientFromExisting(c, client.Options{Namespace: postureNamespace})
+			return client.NewClientFromExisting(c, client.Options{Namespace: ns})
 		}}
 	code := Execute(f, args)
 	return code, out.String(), errOut.String()
