@@ -23,7 +23,7 @@ patchflow schedule create --assess), the risk exceptions and the cycles kept
 in Temporal; docs/posture.md says what every state means.`,
 	}
 	addTemporalFlags(cmd.PersistentFlags(), &f.Temporal)
-	cmd.AddCommand(NewCmdReportCompliance(f, nil))
+	cmd.AddCommand(NewCmdReportCompliance(f, nil), NewCmdReportCycle(f, nil))
 	return cmd
 }
 
