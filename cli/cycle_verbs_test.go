@@ -151,6 +151,26 @@ func TestCycleFailedHostExitsThree(t *testing.T) {
 	}
 }
 
+// TestCycleOfAnUnreachableFleetExitsThree: a cycle that can reach no host
+// is not "nothing to patch" (exit 0, as a scheduled job would record it):
+// every host is failed at the scan with the reason, and the exit code is 3.
+func TestCycleOfAnUnreachableFleetExitsThree(t *testing.T) {
+	temporalServer(t)
+	policy := writeFleetPolicy(t, "gone", []string{"gone-1", "gone-2"}, "")
+	code, out, errOut := runOnServer(t, "cycle", "start", "-p", policy, "--wait")
+	if code != ExitHostsFailed || !strings.Contains(out, "completed_with_failures") || !strings.Contains(out, "2 could not be scanned") || strings.Contains(out, ": nothing to patch\n") {
+		t.Errorf("cycle start --wait on an unreachable fleet: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, h := range []string{"gone-1", "gone-2"} {
+		if !strings.Contains(out, h) || !strings.Contains(out, "no route to host") {
+			t.Errorf("summary does not name %s and why it failed:\n%s", h, out)
+		}
+	}
+	if strings.Contains(out, "staging") {
+		t.Errorf("unscanned hosts listed under staging in a policy without staging:\n%s", out)
+	}
+}
+
 // TestCycleExtendWindow: a cycle outside its window parks before changing a
 // host; extend-window opens the window and the cycle goes on.
 func TestCycleExtendWindow(t *testing.T) {

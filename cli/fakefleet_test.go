@@ -21,7 +21,8 @@ import (
 // host has demo-app 1.0.0 installed and the security update 1.0.1
 // pending, installs really change what the fake host has, and a host's
 // name says how it behaves: a name holding "bad" fails every install (a
-// failing postinst), "flaky" fails its first install only. The activities
+// failing postinst), "flaky" fails its first install only, "gone" cannot
+// be reached (its scan fails as an unreachable host's does). The activities
 // that only read the inventory or Temporal (ResolveTargets, HostLock,
 // HostResults, PatchHistory) and the one that sends webhooks (Notify) are
 // the real ones.
@@ -91,7 +92,12 @@ func (f *fakeFleet) set(host, version string) {
 // installed version and a running kernel, as the real scan does.
 func (f *fakeFleet) ScanHosts(_ context.Context, in workflows.ScanBatchInput) (workflows.ScanBatchResult, error) {
 	var t domain.PendingTable
+	var failed []workflows.HostProblem
 	for _, h := range in.Hosts {
+		if strings.Contains(h, "gone") {
+			failed = append(failed, workflows.HostProblem{Host: h, Problem: "ssh " + h + ":22: dial tcp: connect: no route to host"})
+			continue
+		}
 		var ups []domain.Pending
 		if v := f.version(h); v != "1.0.1" {
 			u := domain.Pending{Name: "demo-app", Candidate: "1.0.1", Class: domain.ClassSecurity,
@@ -106,7 +112,7 @@ func (f *fakeFleet) ScanHosts(_ context.Context, in workflows.ScanBatchInput) (w
 			t.Hosts[len(t.Hosts)-1].RunningKernel = fakeKernel
 		}
 	}
-	return workflows.ScanBatchResult{Updates: t.Updates, Hosts: t.Hosts}, nil
+	return workflows.ScanBatchResult{Updates: t.Updates, Hosts: t.Hosts, Failed: failed}, nil
 }
 
 // Prepare (and Snapshot, on a retry) snapshots what the host has.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -131,6 +132,9 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		// Staging's scan is the plan's source: a staging host not
 		// scanned is a plan not proven, whatever else was found.
 		return domain.CycleFailed, "staging not proven, production not touched: " + c.rollout.stagingUnscanned
+	case c.rollout.empty() && len(c.rollout.scanFailed) > 0:
+		// Not "nothing to patch": the hosts not scanned may have updates.
+		return domain.CycleCompleted, fmt.Sprintf("nothing to patch on the hosts scanned; %d could not be scanned", len(c.rollout.scanFailed))
 	case c.rollout.empty():
 		return domain.CycleCompleted, "nothing to patch"
 	case c.compat.v2 && len(c.rollout.stagingUnscanned) > 0:

@@ -527,6 +527,9 @@ func TestUnreachableFleetIsNotPatched(t *testing.T) {
 	if res.State != domain.CycleCompletedWithFailures || res.Counts.Failed != 3 || res.Counts.Patched != 0 {
 		t.Fatalf("cycle %s (%s) %+v, want completed_with_failures with 3 failed hosts", res.State, res.Reason, res.Counts)
 	}
+	if res.Reason != "nothing to patch on the hosts scanned; 3 could not be scanned" {
+		t.Errorf("reason %q claims nothing to patch on a fleet that was never scanned", res.Reason)
+	}
 	for _, h := range res.Hosts {
 		if h.Stage != "scan" || h.Wave != 0 {
 			t.Errorf("%s listed under stage %q wave %d, want stage scan (never a staging wave)", h.Host, h.Stage, h.Wave)

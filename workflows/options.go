@@ -27,7 +27,7 @@ const (
 	hostsPerWaveRun = 500
 	// activityHeartbeat is how long an activity may go without a
 	// heartbeat before Temporal retries it on another worker: every
-	// activity heartbeats every few seconds (activities.keepAlive), so a
+	// activity heartbeats every 2s (the activities' beat), so a
 	// killed worker costs a host about this long, not the step's timeout.
 	activityHeartbeat = 10 * time.Second
 )

@@ -93,11 +93,22 @@ func TestWorkerKilledMidWave(t *testing.T) {
 	st := e.statusUntil(run.GetID(), 3*time.Minute, func(s workflows.CycleStatus) bool {
 		return s.Wave == 2 && s.CurrentWorkflow != ""
 	})
-	// Kill once wave 2 has hosts in flight.
+	// Kill once wave 2 has a host inside one of its steps (an activity
+	// running on worker A), so the stall a lost worker costs is measured.
 	var ws workflows.WaveStatus
+	inStep := func() bool {
+		for _, h := range ws.InFlight {
+			var hs workflows.HostStatus
+			if v, err := e.c.QueryWorkflow(context.Background(), workflows.HostWorkflowID(h), "", workflows.QueryStatus); err == nil && v.Get(&hs) == nil &&
+				hs.Cycle == run.GetID() && hs.State != domain.HostPending && !hs.State.Final() {
+				return true
+			}
+		}
+		return false
+	}
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		if v, err := e.c.QueryWorkflow(context.Background(), st.CurrentWorkflow, "", workflows.QueryStatus); err == nil && v.Get(&ws) == nil && len(ws.InFlight) > 0 {
+		if v, err := e.c.QueryWorkflow(context.Background(), st.CurrentWorkflow, "", workflows.QueryStatus); err == nil && v.Get(&ws) == nil && len(ws.InFlight) > 0 && inStep() {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
