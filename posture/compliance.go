@@ -216,7 +216,7 @@ func (g *gatherer) addPoint(p report.TrendPoint) {
 	old.AssessmentFailed += p.AssessmentFailed
 	old.StaleAssessment += p.StaleAssessment
 	old.Exception += p.Exception
-	for _, sev := range report.Severities {
+	for _, sev := range domain.Severities {
 		old.Missing.Add(sev, p.Missing.Of(sev))
 	}
 }

@@ -224,7 +224,7 @@ func (a *auditor) entries() []report.CVEEntry {
 	out := make([]report.CVEEntry, 0, len(a.cves))
 	for _, c := range a.cves {
 		m := a.meta[c]
-		e := report.CVEEntry{CVE: c, Severity: report.SeverityUnknown, KEV: m.kev, KEVDueDate: m.kevDueDate, EPSS: m.epss}
+		e := report.CVEEntry{CVE: c, Severity: domain.SeverityUnknown, KEV: m.kev, KEVDueDate: m.kevDueDate, EPSS: m.epss}
 		if m.severity != "" {
 			e.Severity = m.severity
 		}

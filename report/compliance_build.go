@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // DefaultStaleAfter is how old a host's last complete assessment may be
@@ -221,7 +223,7 @@ func checkFinding(f *Finding) error {
 	case f.FixedVersion == "":
 		return fmt.Errorf("empty fixed_version: give the candidate or the advisory's fixed version")
 	case !f.Severity.Valid():
-		return fmt.Errorf("severity %q: want one of %v (unknown when no source says)", excerpt(string(f.Severity)), Severities)
+		return fmt.Errorf("severity %q: want one of %v (unknown when no source says)", excerpt(string(f.Severity)), domain.Severities)
 	case f.FirstSeen.IsZero():
 		return fmt.Errorf("first_seen is zero: the SLA clock needs it")
 	case f.EPSS != nil && (*f.EPSS < 0 || *f.EPSS > 1):

@@ -188,7 +188,7 @@ func BuildCVEAudit(in CVEAuditInput) (*CVEAudit, error) {
 		seen[id] = true
 		e.CVE = id
 		if !e.Severity.Valid() {
-			p.add("%s: severity %q: want one of %v", id, excerpt(string(e.Severity)), Severities)
+			p.add("%s: severity %q: want one of %v", id, excerpt(string(e.Severity)), domain.Severities)
 		}
 		if e.KEVDueDate != "" {
 			if _, err := time.Parse(dateLayout, e.KEVDueDate); err != nil || !e.KEV {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // CycleEvidenceInput is what BuildCycleEvidence needs, read from the
@@ -170,7 +172,7 @@ func buildPlan(in Plan, p *problems) Plan {
 			p.add("plan entry %q/%q listed twice: a plan pins one version per package", excerpt(e.Manager), excerpt(e.Package))
 			continue
 		case !e.Severity.Valid():
-			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), Severities)
+			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), domain.Severities)
 			continue
 		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0 || e.HistoryRisk < 0 || e.HistoryRisk > 100:
 			p.add("plan entry %q: risk or history risk outside 0..100, or negative hosts", excerpt(e.Package))

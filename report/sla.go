@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // DueSoonFraction: a fix is due_soon once at most this fraction of its SLA
@@ -28,20 +30,20 @@ type SLA struct {
 // For returns the SLA of a severity.
 func (s SLA) For(sev Severity) time.Duration {
 	switch sev {
-	case SeverityCritical:
+	case domain.SeverityCritical:
 		return s.Critical
-	case SeverityHigh:
+	case domain.SeverityHigh:
 		return s.High
-	case SeverityMedium:
+	case domain.SeverityMedium:
 		return s.Medium
-	case SeverityLow:
+	case domain.SeverityLow:
 		return s.Low
 	}
 	return s.Unknown
 }
 
 func (s SLA) validate() error {
-	for _, sev := range Severities {
+	for _, sev := range domain.Severities {
 		if s.For(sev) < 0 {
 			return fmt.Errorf("sla for %s is negative (%s): use 0 for no SLA", sev, s.For(sev))
 		}

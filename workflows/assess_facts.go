@@ -56,7 +56,7 @@ func Finding(u domain.Pending, assessed time.Time) report.Finding {
 		first = assessed
 	}
 	return report.Finding{Package: u.Name, Installed: u.Installed, FixedVersion: u.Candidate,
-		CVEs: nonNilStrings(u.CVEs), Advisories: u.Advisories, Severity: report.Severity(u.Severity.OrUnknown()),
+		CVEs: nonNilStrings(u.CVEs), Advisories: u.Advisories, Severity: u.Severity.OrUnknown(),
 		KEV: u.KEV, KEVDueDate: u.KEVDueDate, EPSS: u.EPSS, Risk: u.Risk, FirstSeen: first}
 }
 
