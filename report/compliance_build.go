@@ -116,10 +116,10 @@ func BuildCompliance(in ComplianceInput) (*ComplianceReport, error) {
 	policies = sortedUnique(policies)
 	for _, pol := range policies {
 		sla := in.SLAs[pol]
-		if err := sla.validate(); err != nil {
+		if err := validateSLA(sla); err != nil {
 			p.add("policy %q: %v", excerpt(pol), err)
 		}
-		r.Rules.SLAs = append(r.Rules.SLAs, sla.applied(pol))
+		r.Rules.SLAs = append(r.Rules.SLAs, appliedSLA(sla, pol))
 	}
 	r.Scope = Scope{Policies: nonNil(policies), Selectors: sortedUnique(in.Selectors), Hosts: len(in.Hosts)}
 
