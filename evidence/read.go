@@ -52,7 +52,7 @@ func Read(ctx context.Context, c client.Client, cycleID string, o Options) (*rep
 	w := h.waves(res)
 	in := report.CycleEvidenceInput{
 		GeneratedAt: o.Now, TimeZone: o.TimeZone, Generator: o.Generator,
-		CycleID: cycleID, Policy: h.input.Spec.Policy, State: report.CycleState(res.State),
+		CycleID: cycleID, Policy: h.input.Spec.Policy, State: res.State,
 		StartedAt: h.started, FinishedAt: h.closed,
 		Plan:     h.plan(res),
 		Approval: h.approval(res),

@@ -64,12 +64,12 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 		p.add("cycle_id and policy must not be empty")
 	}
 	if !in.State.Valid() {
-		p.add("cycle state %q: want one of %v", excerpt(string(in.State)), CycleStates)
+		p.add("cycle state %q: want one of %v", excerpt(string(in.State)), domain.CycleStates)
 	}
 	if in.StartedAt.IsZero() {
 		p.add("started_at is zero: the cycle's start time is required")
 	}
-	if in.State.Finished() && in.FinishedAt.IsZero() {
+	if in.State.Final() && in.FinishedAt.IsZero() {
 		p.add("cycle is %s but finished_at is zero", in.State)
 	}
 	if !in.FinishedAt.IsZero() && in.FinishedAt.Before(in.StartedAt) {

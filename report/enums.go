@@ -22,7 +22,8 @@ type Severity = domain.Severity
 // HostState is where one host stands against its policy (docs/reports.md
 // gives the exact rules, applied in this order of precedence:
 // assessment_failed, never_assessed, stale_assessment, then compliant,
-// exception or noncompliant from its missing fixes).
+// exception or noncompliant from its missing fixes). It is not
+// domain.HostState, which says how far a host's patch has got.
 type HostState string
 
 // Host states.

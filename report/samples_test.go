@@ -90,7 +90,7 @@ func sampleCycleInput() CycleEvidenceInput {
 	return CycleEvidenceInput{
 		GeneratedAt: start.Add(6 * time.Hour), TimeZone: "Europe/Berlin", Generator: "patchflow test (report cycle)",
 		Sources: []SourceInput{{Name: "debian-tracker", AsOf: start.Add(-3 * time.Hour)}},
-		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: CycleCompletedWithFailures, StartedAt: start, FinishedAt: at(170),
+		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: domain.CycleCompletedWithFailures, StartedAt: start, FinishedAt: at(170),
 		Before: []HostFindings{
 			{Host: "web-002", AssessedAt: at(3), Findings: []Finding{expat, libc}},
 			{Host: "web-001", AssessedAt: at(3), Findings: []Finding{libc}},
