@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
@@ -77,35 +76,22 @@ type Exception struct {
 // input at once (at most 20), and a report only when there is none.
 func BuildCompliance(in ComplianceInput) (*ComplianceReport, error) {
 	var p problems
-	if in.GeneratedAt.IsZero() {
-		p.add("generated_at is zero: set the time the report describes")
-	}
-	if _, err := loadZone(in.TimeZone); err != nil {
-		p.add("%v", err)
-	}
-	now := utc(in.GeneratedAt)
+	h := headOf(&p, in.GeneratedAt, "set the time the report describes", in.TimeZone, in.Generator, in.Sources, in.SourceMaxAge)
+	now := h.now
 	staleAfter := in.StaleAfter
 	if staleAfter <= 0 {
 		staleAfter = DefaultStaleAfter
-	}
-	srcMax := in.SourceMaxAge
-	if srcMax <= 0 {
-		srcMax = DefaultSourceMaxAge
-	}
-	sources, err := buildSources(in.Sources, srcMax, now)
-	if err != nil {
-		p.add("%v", err)
 	}
 	r := &ComplianceReport{
 		Kind:          KindCompliance,
 		SchemaVersion: SchemaVersion,
 		GeneratedAt:   now,
-		TimeZone:      zoneName(in.TimeZone),
-		Generator:     defaultString(in.Generator, "patchflow"),
-		Sources:       sources,
+		TimeZone:      h.zone,
+		Generator:     h.generator,
+		Sources:       h.sources,
 		Rules: ComplianceRules{
 			StaleAfterSeconds:   seconds(staleAfter),
-			SourceMaxAgeSeconds: seconds(srcMax),
+			SourceMaxAgeSeconds: seconds(h.srcMax),
 			DueSoonFraction:     DueSoonFraction,
 		},
 	}
@@ -295,21 +281,6 @@ func summarize(fixes []MissingFix, now time.Time) HostSummary {
 	}
 	if !s.NextDue.IsZero() && now.After(s.NextDue) {
 		s.OverdueSeconds = seconds(now.Sub(s.NextDue))
-	}
-	return s
-}
-
-// zoneName normalises the report's zone name ("" is UTC).
-func zoneName(z string) string {
-	if z == "" {
-		return "UTC"
-	}
-	return z
-}
-
-func defaultString(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
 	}
 	return s
 }

@@ -45,21 +45,7 @@ type CycleEvidenceInput struct {
 // and derives the reboots, result counts and timeline.
 func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	var p problems
-	if in.GeneratedAt.IsZero() {
-		p.add("generated_at is zero: set the time the evidence pack is made")
-	}
-	if _, err := loadZone(in.TimeZone); err != nil {
-		p.add("%v", err)
-	}
-	now := utc(in.GeneratedAt)
-	srcMax := in.SourceMaxAge
-	if srcMax <= 0 {
-		srcMax = DefaultSourceMaxAge
-	}
-	sources, err := buildSources(in.Sources, srcMax, now)
-	if err != nil {
-		p.add("%v", err)
-	}
+	h := headOf(&p, in.GeneratedAt, "set the time the evidence pack is made", in.TimeZone, in.Generator, in.Sources, in.SourceMaxAge)
 	if in.CycleID == "" || in.Policy == "" {
 		p.add("cycle_id and policy must not be empty")
 	}
@@ -78,15 +64,15 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	e := &CycleEvidence{
 		Kind:          KindCycleEvidence,
 		SchemaVersion: SchemaVersion,
-		GeneratedAt:   now,
-		TimeZone:      zoneName(in.TimeZone),
-		Generator:     defaultString(in.Generator, "patchflow"),
+		GeneratedAt:   h.now,
+		TimeZone:      h.zone,
+		Generator:     h.generator,
 		CycleID:       in.CycleID,
 		Policy:        in.Policy,
 		State:         in.State,
 		StartedAt:     utc(in.StartedAt),
 		FinishedAt:    utc(in.FinishedAt),
-		Sources:       sources,
+		Sources:       h.sources,
 		Before:        buildFindings("before", in.Before, &p),
 		Plan:          buildPlan(in.Plan, &p),
 		Approval:      buildApproval(in.Approval, &p),
