@@ -95,7 +95,7 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	e.Reboots = rebootsOf(e.Waves)
 	e.Results = lastResults(e.Waves)
 	if len(e.Hosts) > 0 {
-		e.Results = finalResults(e.Hosts)
+		e.Results = countResults(e.Hosts, CycleHost.result)
 	}
 	e.Timeline = timelineOf(e)
 	return e, nil
@@ -235,7 +235,7 @@ func buildWaves(in []WaveEvidence, p *problems) []WaveEvidence {
 		}
 		sort.Slice(hosts, func(i, j int) bool { return hosts[i].Host < hosts[j].Host })
 		w.Hosts = hosts
-		w.Results = countResults(hosts)
+		w.Results = countResults(hosts, WaveHost.result)
 		out = append(out, w)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
@@ -274,10 +274,14 @@ func sortedPins(in []Pin) []Pin {
 	return out
 }
 
-func countResults(hosts []WaveHost) []HostResultCount {
+func (h WaveHost) result() HostResult { return h.Result }
+
+// countResults counts hosts per result, one entry per HostResults in
+// order; result reads a host's.
+func countResults[H any](hosts []H, result func(H) HostResult) []HostResultCount {
 	n := map[HostResult]int{}
 	for _, h := range hosts {
-		n[h.Result]++
+		n[result(h)]++
 	}
 	out := make([]HostResultCount, 0, len(HostResults))
 	for _, r := range HostResults {
@@ -303,7 +307,7 @@ func lastResults(waves []WaveEvidence) []HostResultCount {
 	for _, h := range order {
 		hosts = append(hosts, last[h])
 	}
-	return countResults(hosts)
+	return countResults(hosts, WaveHost.result)
 }
 
 func rebootsOf(waves []WaveEvidence) []Reboot {
