@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // Host is what matching needs to know about a host: its release and its
@@ -141,7 +143,7 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 	instS, candS := or(in.SourceVersion, in.Installed), or(in.CandidateSourceVersion, in.Candidate)
 	a := UpdateAssessment{Package: in.Name, Arch: in.Arch, Installed: in.Installed, Candidate: in.Candidate,
 		SourcePackage: src, SourceVersion: candS, Release: host.Release.String(),
-		CVEs: []string{}, Advisories: []string{}, Severity: SeverityUnknown, Fixes: []Finding{}}
+		CVEs: []string{}, Advisories: []string{}, Severity: domain.SeverityUnknown, Fixes: []Finding{}}
 	if instS == "" {
 		a.Notes = append(a.Notes, "not installed yet: a new package fixes nothing on this host")
 		return a
@@ -199,7 +201,7 @@ func (db *DB) AssessUpdate(host Host, in UpdateInput) UpdateAssessment {
 		}
 		if !seen[id] && !e.fixedBefore {
 			f := Finding{ID: id, Status: StatusFixed, FixedVersion: e.entry.Version, DecidedBy: "changelog", Channel: e.entry.Distribution}
-			db.rate(&f, Rating{Severity: SeverityUnknown})
+			db.rate(&f, Rating{Severity: domain.SeverityUnknown})
 			a.Fixes = append(a.Fixes, f)
 		}
 	}
@@ -290,7 +292,7 @@ func statusOf(d claim) (State, string, string) {
 func (db *DB) rate(f *Finding, r Rating) {
 	f.Severity, f.SeveritySource = r.Severity, r.Source
 	if f.Severity == "" {
-		f.Severity = SeverityUnknown
+		f.Severity = domain.SeverityUnknown
 	}
 	if IsCVE(f.ID) {
 		if e, ok := db.KEV(f.ID); ok {
@@ -325,7 +327,7 @@ func (db *DB) addUpdateinfo(a *UpdateAssessment, advs []UpdateinfoAdvisory) {
 				if id != adv.ID {
 					f.Aliases = []string{adv.ID}
 				}
-				db.rate(&f, Rating{Severity: SeverityUnknown})
+				db.rate(&f, Rating{Severity: domain.SeverityUnknown})
 				a.Fixes = append(a.Fixes, f)
 				i = len(a.Fixes) - 1
 			} else if id != adv.ID {

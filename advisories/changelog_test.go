@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 func TestChangelogRealFiles(t *testing.T) {
@@ -89,20 +91,20 @@ func TestUpdateinfoInfo(t *testing.T) {
 	for _, a := range advs {
 		byID[a.ID] = a
 	}
-	if a := byID["RHSA-2024:4546"]; a.Severity != SeverityHigh || !slices.Equal(a.CVEs, []string{"CVE-2023-45288"}) || len(a.Bugs) != 1 || a.Title != "Important: git-lfs security update" {
+	if a := byID["RHSA-2024:4546"]; a.Severity != domain.SeverityHigh || !slices.Equal(a.CVEs, []string{"CVE-2023-45288"}) || len(a.Bugs) != 1 || a.Title != "Important: git-lfs security update" {
 		t.Errorf("RHSA: %+v", a)
 	}
 	// Severity None: the title's prefix decides.
-	if a := byID["ALSA-2026:22312"]; a.Severity != SeverityMedium || a.VendorSeverity != "" {
+	if a := byID["ALSA-2026:22312"]; a.Severity != domain.SeverityMedium || a.VendorSeverity != "" {
 		t.Errorf("ALSA: %+v", a)
 	}
-	if a := byID["PFSA-2026:0003"]; !slices.Equal(a.CVEs, []string{"CVE-2026-0002", "CVE-2026-0003"}) || a.Severity != SeverityLow {
+	if a := byID["PFSA-2026:0003"]; !slices.Equal(a.CVEs, []string{"CVE-2026-0002", "CVE-2026-0003"}) || a.Severity != domain.SeverityLow {
 		t.Errorf("continuation lines: %+v", a)
 	}
 	if a := byID["PFSA-2026:0001"]; a.Issued.Format("2006-01-02") != "2026-01-15" || a.Type != "security" {
 		t.Errorf("issued: %+v", a)
 	}
-	if a := byID["PFBA-2026:0002"]; a.Severity != SeverityUnknown || a.Type != "bugfix" {
+	if a := byID["PFBA-2026:0002"]; a.Severity != domain.SeverityUnknown || a.Type != "bugfix" {
 		t.Errorf("bugfix: %+v", a)
 	}
 	rule := strings.Repeat("=", 79)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 func parseTracker(t *testing.T, data string, opt ParseOptions) ([]Record, Stats, error) {
@@ -39,10 +41,10 @@ func TestDebianTrackerRealSubset(t *testing.T) {
 		fixed   string
 		sev     Severity
 	}{
-		{"CVE-2014-1424", "bookworm", StatusNotAffected, "", SeverityLow},
-		{"CVE-2016-1585", "bookworm", StatusNoFixYet, "", SeverityLow},
-		{"CVE-2016-1585", "trixie", StatusFixed, "3.0.12-1", SeverityLow},
-		{"CVE-2017-6507", "bookworm", StatusFixed, "2.11.0-3", SeverityUnknown},
+		{"CVE-2014-1424", "bookworm", StatusNotAffected, "", domain.SeverityLow},
+		{"CVE-2016-1585", "bookworm", StatusNoFixYet, "", domain.SeverityLow},
+		{"CVE-2016-1585", "trixie", StatusFixed, "3.0.12-1", domain.SeverityLow},
+		{"CVE-2017-6507", "bookworm", StatusFixed, "2.11.0-3", domain.SeverityUnknown},
 	}
 	for _, c := range cases {
 		r := find(recs, "apparmor", c.id, c.rel)
@@ -93,7 +95,7 @@ func TestDebianTrackerStates(t *testing.T) {
 	if r := find(recs, "foo", "CVE-2026-1002", "bookworm"); r.Note != "ignored Not built" {
 		t.Errorf("ignored note %q", r.Note)
 	}
-	if r := find(recs, "foo", "CVE-2026-1005", "bookworm"); r.Rating.Severity != SeverityHigh {
+	if r := find(recs, "foo", "CVE-2026-1005", "bookworm"); r.Rating.Severity != domain.SeverityHigh {
 		t.Errorf("urgency high** rated %s", r.Rating.Severity)
 	}
 	// Only bookworm kept.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/localfleet"
 )
 
@@ -146,7 +147,7 @@ func TestFleetRealUpdates(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no %s in:\n%s", localfleet.RPMSecurityAdvisory, out)
 	}
-	if a := advs[i]; !slices.Equal(a.CVEs, []string{localfleet.RPMSecurityCVE}) || a.Severity != SeverityHigh || a.Type != "security" || a.Issued.IsZero() && a.Updated.IsZero() {
+	if a := advs[i]; !slices.Equal(a.CVEs, []string{localfleet.RPMSecurityCVE}) || a.Severity != domain.SeverityHigh || a.Type != "security" || a.Issued.IsZero() && a.Updated.IsZero() {
 		t.Errorf("%s: %+v", a.ID, a)
 	}
 }

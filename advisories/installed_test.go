@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // trackerDB builds a DB from a tracker JSON dump given inline.
@@ -55,7 +57,7 @@ func TestInstalledKeepsFixableApartFromUnfixed(t *testing.T) {
 			}
 		}
 	}
-	if f := rep.Packages[0].FixAvailable[0]; f.Severity != SeverityHigh || f.SeveritySource != "distro:tracker" || f.FixedVersion != "7.88.1-10+deb12u9" {
+	if f := rep.Packages[0].FixAvailable[0]; f.Severity != domain.SeverityHigh || f.SeveritySource != "distro:tracker" || f.FixedVersion != "7.88.1-10+deb12u9" {
 		t.Errorf("finding %+v", f)
 	}
 }
@@ -75,7 +77,7 @@ func TestPrecedenceOfDisagreeingSources(t *testing.T) {
 		t.Errorf("tracker first: %+v, want no finding (debian-tracker says fixed in deb12u1)", rep.Packages)
 	}
 	a := db.AssessUpdate(bookworm, UpdateInput{Name: "liblzma5", SourceName: "xz-utils", Installed: "5.4.1-1", Candidate: "5.4.1-1+deb12u1"})
-	if len(a.Fixes) != 1 || a.Fixes[0].DecidedBy != "debian-tracker" || a.Fixes[0].Severity != SeverityLow {
+	if len(a.Fixes) != 1 || a.Fixes[0].DecidedBy != "debian-tracker" || a.Fixes[0].Severity != domain.SeverityLow {
 		t.Errorf("fixes %+v, want CVE-2026-34743 decided by debian-tracker, rated low", a.Fixes)
 	}
 
@@ -154,8 +156,8 @@ func TestRiskFormula(t *testing.T) {
 		epss *float64
 		want int
 	}{
-		{SeverityCritical, true, &half, 85}, {SeverityLow, false, nil, 10}, {SeverityUnknown, false, nil, 20},
-		{SeverityHigh, true, nil, 60}, {SeverityCritical, true, func() *float64 { f := 1.0; return &f }(), 100},
+		{domain.SeverityCritical, true, &half, 85}, {domain.SeverityLow, false, nil, 10}, {domain.SeverityUnknown, false, nil, 20},
+		{domain.SeverityHigh, true, nil, 60}, {domain.SeverityCritical, true, func() *float64 { f := 1.0; return &f }(), 100},
 	} {
 		if got := Risk(c.sev, c.kev, c.epss); got != c.want {
 			t.Errorf("Risk(%s, %v, %v) = %d, want %d", c.sev, c.kev, c.epss, got, c.want)

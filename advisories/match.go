@@ -3,6 +3,8 @@ package advisories
 import (
 	"slices"
 	"sort"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // claim is one record's statement about one vulnerability id.
@@ -207,7 +209,7 @@ func (a *at) affected(c claim) bool {
 // then vendor severity, then the highest CVSS base score of the records'
 // vectors.
 func rating(cs []claim) Rating {
-	best := Rating{Severity: SeverityUnknown}
+	best := Rating{Severity: domain.SeverityUnknown}
 	var vectors []string
 	source := ""
 	for _, c := range cs {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // The fleet's real expat update: the CVEs its changelog names between the
@@ -31,7 +33,7 @@ func TestExpatUpdateListsTheChangelogCVEs(t *testing.T) {
 			t.Errorf("%s is fixed at or below the installed 2.5.0-1+deb12u2, yet listed", old)
 		}
 	}
-	if a.Severity != SeverityHigh || a.SeveritySource != "changelog:expat" {
+	if a.Severity != domain.SeverityHigh || a.SeveritySource != "changelog:expat" {
 		t.Errorf("severity %s from %q, want high from the upload urgency (changelog:expat)", a.Severity, a.SeveritySource)
 	}
 	if !a.SecurityFix || a.Risk != 30 {
@@ -41,7 +43,7 @@ func TestExpatUpdateListsTheChangelogCVEs(t *testing.T) {
 	if f.FixedVersion != "2.5.0-1+deb12u4" || f.DecidedBy != "changelog" || f.Channel != "bookworm-security" {
 		t.Errorf("CVE-2025-59375 %+v, want fixed first in 2.5.0-1+deb12u4 by the changelog (bookworm-security)", f)
 	}
-	if f.Severity != SeverityUnknown {
+	if f.Severity != domain.SeverityUnknown {
 		t.Errorf("CVE-2025-59375 severity %s: no source rates this CVE, it must stay unknown", f.Severity)
 	}
 	if !hasNote(a.Notes, "27 CVEs not in KEV as of 2025-08-25 (older than this package, dated 2026-10-21)") {
@@ -80,7 +82,7 @@ func TestXZUpdateNamesOnlyTheGHSA(t *testing.T) {
 	if len(a.StillOpen) != 0 {
 		t.Errorf("still open %+v: the changelog shows CVE-2026-34743 fixed in the installed 5.4.1-1+deb12u1", a.StillOpen)
 	}
-	if a.Severity != SeverityMedium || a.SeveritySource != "changelog:xz-utils" {
+	if a.Severity != domain.SeverityMedium || a.SeveritySource != "changelog:xz-utils" {
 		t.Errorf("severity %s from %q, want medium from the upload urgency", a.Severity, a.SeveritySource)
 	}
 
@@ -180,7 +182,7 @@ func TestOpenSSLUpdateCarriesEPSS(t *testing.T) {
 	if a.EPSS == nil || *a.EPSS != 0.00031 || *a.EPSSPercentile != 0.08989 {
 		t.Fatalf("epss %v %v, want 0.00031 at percentile 0.08989", a.EPSS, a.EPSSPercentile)
 	}
-	if a.Severity != SeverityHigh || a.Risk != 30 {
+	if a.Severity != domain.SeverityHigh || a.Risk != 30 {
 		t.Errorf("severity %s risk %d, want high (upload urgency) and 30", a.Severity, a.Risk)
 	}
 	if slices.Contains(a.CVEs, "CVE-2024-13176") {
@@ -197,7 +199,7 @@ func TestAlmaLinuxEpochAndRelated(t *testing.T) {
 	if !slices.Equal(a.CVEs, []string{"CVE-2026-28390"}) || !slices.Equal(a.Advisories, []string{"ALSA-2026:22312"}) {
 		t.Fatalf("cves %v advisories %v", a.CVEs, a.Advisories)
 	}
-	if a.Severity != SeverityMedium || a.SeveritySource != "vendor:almalinux-osv" {
+	if a.Severity != domain.SeverityMedium || a.SeveritySource != "vendor:almalinux-osv" {
 		t.Errorf("severity %s from %q, want medium from the summary's Moderate:", a.Severity, a.SeveritySource)
 	}
 	// Without the epoch 3.5.5-3.el9_8 is older than 1:3.5.5-3.el9_8.
@@ -221,7 +223,7 @@ func TestRedHatOSV(t *testing.T) {
 	if !slices.Equal(a.CVEs, []string{"CVE-2023-45288"}) || !slices.Equal(a.Advisories, []string{"GO-2024-2687", "RHSA-2024:4546"}) {
 		t.Fatalf("cves %v advisories %v", a.CVEs, a.Advisories)
 	}
-	if a.Severity != SeverityHigh || a.SeveritySource != "vendor:redhat-osv" {
+	if a.Severity != domain.SeverityHigh || a.SeveritySource != "vendor:redhat-osv" {
 		t.Errorf("severity %s from %q, want high (Red Hat Important)", a.Severity, a.SeveritySource)
 	}
 	if a := db.AssessUpdate(Host{Release: Release{"rhel", "8"}}, in); len(a.CVEs) != 0 {
@@ -238,7 +240,7 @@ func TestSUSEOSV(t *testing.T) {
 	if !slices.Equal(a.CVEs, []string{"CVE-2026-28390"}) || !slices.Equal(a.Advisories, []string{"SUSE-SU-2026:1432-1"}) {
 		t.Fatalf("cves %v advisories %v", a.CVEs, a.Advisories)
 	}
-	if a.Severity != SeverityHigh || a.SeveritySource != "cvss:suse-osv" {
+	if a.Severity != domain.SeverityHigh || a.SeveritySource != "cvss:suse-osv" {
 		t.Errorf("severity %s from %q, want high from CVSS 7.5", a.Severity, a.SeveritySource)
 	}
 	skips := db.Skips()
@@ -263,7 +265,7 @@ func TestUpdateinfoFixes(t *testing.T) {
 	if !slices.Equal(a.CVEs, []string{"CVE-2026-0002", "CVE-2026-0003"}) || !slices.Equal(a.Advisories, []string{"PFSA-2026:0003"}) {
 		t.Fatalf("cves %v advisories %v", a.CVEs, a.Advisories)
 	}
-	if a.Severity != SeverityLow || a.SeveritySource != "vendor:updateinfo" || a.Fixes[0].DecidedBy != "updateinfo:PFSA-2026:0003" {
+	if a.Severity != domain.SeverityLow || a.SeveritySource != "vendor:updateinfo" || a.Fixes[0].DecidedBy != "updateinfo:PFSA-2026:0003" {
 		t.Errorf("severity %s from %q decided by %q", a.Severity, a.SeveritySource, a.Fixes[0].DecidedBy)
 	}
 	if !hasNote(a.Notes, "KEV unknown: no KEV source loaded") {
@@ -330,7 +332,7 @@ func TestChangelogOfAnotherPackageIsIgnored(t *testing.T) {
 func TestUpdateinfoDoesNotTouchTheIndex(t *testing.T) {
 	db := testDB(t)
 	in := UpdateInput{Name: "openssl-libs", SourceName: "openssl", Installed: "1:3.5.1-4.el9_7", Candidate: "1:3.5.5-3.el9_8",
-		Updateinfo: []UpdateinfoAdvisory{{ID: "RHSA-2026:22312", CVEs: []string{"CVE-2026-28390"}, Severity: SeverityMedium}}}
+		Updateinfo: []UpdateinfoAdvisory{{ID: "RHSA-2026:22312", CVEs: []string{"CVE-2026-28390"}, Severity: domain.SeverityMedium}}}
 	alma := Host{Release: Release{"almalinux", "9"}, Family: RPM}
 	a := db.AssessUpdate(alma, in)
 	if !slices.Equal(a.Fixes[0].Aliases, []string{"ALSA-2026:22312", "RHSA-2026:22312"}) {
@@ -367,7 +369,7 @@ func TestAssessUpdatesOfABusyHost(t *testing.T) {
 			}
 			continue
 		}
-		if a.Severity != SeverityUnknown || a.Risk != 0 || len(a.CVEs)+len(a.Advisories) != 0 {
+		if a.Severity != domain.SeverityUnknown || a.Risk != 0 || len(a.CVEs)+len(a.Advisories) != 0 {
 			t.Errorf("%s: %+v, want nothing known", a.Package, a)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 type osvSeverity struct {
@@ -217,13 +219,13 @@ func osvRating(rec *osvRecord, source string) Rating {
 			}
 		}
 	}
-	return Rating{Severity: SeverityUnknown}
+	return Rating{Severity: domain.SeverityUnknown}
 }
 
 // cvssRating rates by the highest base score among vectors; unparsable
 // vectors are ignored (the record keeps them for display).
 func cvssRating(vectors []string, source string) Rating {
-	best := Rating{Severity: SeverityUnknown}
+	best := Rating{Severity: domain.SeverityUnknown}
 	bestScore := -1.0
 	for _, v := range vectors {
 		sev, score, err := CVSSSeverity(v)

@@ -1,6 +1,10 @@
 package advisories
 
-import "math"
+import (
+	"math"
+
+	"github.com/patchflow/patchflow/domain"
+)
 
 // Risk is patchflow's risk score of one vulnerability, 0..100, a plain sum
 // (docs/vulnerabilities.md):
@@ -15,11 +19,11 @@ import "math"
 func Risk(sev Severity, kev bool, epss *float64) int {
 	points := 20 // unknown and medium
 	switch sev {
-	case SeverityCritical:
+	case domain.SeverityCritical:
 		points = 40
-	case SeverityHigh:
+	case domain.SeverityHigh:
 		points = 30
-	case SeverityLow:
+	case domain.SeverityLow:
 		points = 10
 	}
 	if kev {

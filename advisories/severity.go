@@ -8,50 +8,12 @@ import (
 	cvss30 "github.com/pandatix/go-cvss/30"
 	cvss31 "github.com/pandatix/go-cvss/31"
 	cvss40 "github.com/pandatix/go-cvss/40"
+	"github.com/patchflow/patchflow/domain"
 )
 
-// Severity is patchflow's severity scale: critical, high, medium, low or
-// unknown. Unknown is its own value and is never guessed into another.
-type Severity string
-
-// Severities, from the most to the least severe; SeverityUnknown when no
-// source says.
-const (
-	SeverityCritical Severity = "critical"
-	SeverityHigh     Severity = "high"
-	SeverityMedium   Severity = "medium"
-	SeverityLow      Severity = "low"
-	SeverityUnknown  Severity = "unknown"
-)
-
-// Rank orders severities: unknown 0, low 1 ... critical 4.
-func (s Severity) Rank() int {
-	switch s {
-	case SeverityCritical:
-		return 4
-	case SeverityHigh:
-		return 3
-	case SeverityMedium:
-		return 2
-	case SeverityLow:
-		return 1
-	}
-	return 0
-}
-
-// Known reports whether s is a severity other than unknown.
-func (s Severity) Known() bool { return s.Rank() > 0 }
-
-// ParseSeverity reads one of patchflow's severity names ("" is unknown).
-func ParseSeverity(s string) (Severity, error) {
-	switch v := Severity(strings.ToLower(strings.TrimSpace(s))); v {
-	case SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityUnknown:
-		return v, nil
-	case "":
-		return SeverityUnknown, nil
-	}
-	return SeverityUnknown, fmt.Errorf("unknown severity %s (want critical, high, medium, low or unknown)", quote(s))
-}
+// Severity is patchflow's severity scale, package domain's: this package
+// maps each source's own words and scores onto it.
+type Severity = domain.Severity
 
 // Severity sources, the first word of severity_source: which kind of
 // statement decided a severity. Distro urgency wins over vendor severity,
@@ -86,13 +48,13 @@ func severityClass(kind string) int {
 func DebianUrgency(u string) Severity {
 	switch strings.TrimRight(strings.ToLower(strings.TrimSpace(u)), "*") {
 	case "high":
-		return SeverityHigh
+		return domain.SeverityHigh
 	case "medium":
-		return SeverityMedium
+		return domain.SeverityMedium
 	case "low", "unimportant":
-		return SeverityLow
+		return domain.SeverityLow
 	}
-	return SeverityUnknown
+	return domain.SeverityUnknown
 }
 
 // UploadUrgency maps a Debian changelog upload urgency (low, medium, high,
@@ -100,15 +62,15 @@ func DebianUrgency(u string) Severity {
 func UploadUrgency(u string) Severity {
 	switch strings.ToLower(strings.TrimSpace(u)) {
 	case "emergency", "critical":
-		return SeverityCritical
+		return domain.SeverityCritical
 	case "high":
-		return SeverityHigh
+		return domain.SeverityHigh
 	case "medium":
-		return SeverityMedium
+		return domain.SeverityMedium
 	case "low":
-		return SeverityLow
+		return domain.SeverityLow
 	}
-	return SeverityUnknown
+	return domain.SeverityUnknown
 }
 
 // VendorSeverity maps a vendor's severity word to a severity: Red Hat,
@@ -118,15 +80,15 @@ func UploadUrgency(u string) Severity {
 func VendorSeverity(s string) Severity {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "critical":
-		return SeverityCritical
+		return domain.SeverityCritical
 	case "important", "high":
-		return SeverityHigh
+		return domain.SeverityHigh
 	case "moderate", "medium":
-		return SeverityMedium
+		return domain.SeverityMedium
 	case "low", "negligible":
-		return SeverityLow
+		return domain.SeverityLow
 	}
-	return SeverityUnknown
+	return domain.SeverityUnknown
 }
 
 // summarySeverity reads a severity prefix such as "Moderate: openssl
@@ -134,7 +96,7 @@ func VendorSeverity(s string) Severity {
 func summarySeverity(summary string) Severity {
 	word, _, ok := strings.Cut(summary, ":")
 	if !ok || len(word) > 12 {
-		return SeverityUnknown
+		return domain.SeverityUnknown
 	}
 	return VendorSeverity(word)
 }
@@ -150,29 +112,29 @@ func CVSSSeverity(vector string) (Severity, float64, error) {
 	case strings.HasPrefix(v, "CVSS:3.1/"):
 		c, err := cvss31.ParseVector(v)
 		if err != nil {
-			return SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
+			return domain.SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
 		}
 		score = c.BaseScore()
 	case strings.HasPrefix(v, "CVSS:3.0/"):
 		c, err := cvss30.ParseVector(v)
 		if err != nil {
-			return SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
+			return domain.SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
 		}
 		score = c.BaseScore()
 	case strings.HasPrefix(v, "CVSS:4.0/"):
 		c, err := cvss40.ParseVector(v)
 		if err != nil {
-			return SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
+			return domain.SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
 		}
 		score = c.Score()
 	case strings.HasPrefix(v, "AV:"):
 		c, err := cvss20.ParseVector(v)
 		if err != nil {
-			return SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
+			return domain.SeverityUnknown, 0, fmt.Errorf("cvss vector %s: %w", quote(v), err)
 		}
 		score = c.BaseScore()
 	default:
-		return SeverityUnknown, 0, fmt.Errorf("cvss vector %s: unknown version (want CVSS:3.0/, CVSS:3.1/, CVSS:4.0/ or a v2 vector)", quote(v))
+		return domain.SeverityUnknown, 0, fmt.Errorf("cvss vector %s: unknown version (want CVSS:3.0/, CVSS:3.1/, CVSS:4.0/ or a v2 vector)", quote(v))
 	}
 	return scoreSeverity(score), score, nil
 }
@@ -180,15 +142,15 @@ func CVSSSeverity(vector string) (Severity, float64, error) {
 func scoreSeverity(score float64) Severity {
 	switch {
 	case score >= 9.0:
-		return SeverityCritical
+		return domain.SeverityCritical
 	case score >= 7.0:
-		return SeverityHigh
+		return domain.SeverityHigh
 	case score >= 4.0:
-		return SeverityMedium
+		return domain.SeverityMedium
 	case score >= 0.1:
-		return SeverityLow
+		return domain.SeverityLow
 	}
-	return SeverityUnknown
+	return domain.SeverityUnknown
 }
 
 // Rating is a severity with the statement that decided it.

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // summarize derives the update-level fields from the findings.
 func (a *UpdateAssessment) summarize(db *DB, rel Release, in UpdateInput, inRange []ChangelogEntry) {
 	sort.SliceStable(a.Fixes, func(i, j int) bool { return idLess(a.Fixes[i].ID, a.Fixes[j].ID) })
 	sort.SliceStable(a.StillOpen, func(i, j int) bool { return idLess(a.StillOpen[i].ID, a.StillOpen[j].ID) })
-	best := Rating{Severity: SeverityUnknown}
+	best := Rating{Severity: domain.SeverityUnknown}
 	var bestEPSS *EPSSScore
 	nonKEV, noEPSS := 0, 0
 	for _, f := range a.Fixes {

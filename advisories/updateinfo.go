@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // UpdateinfoAdvisory is one advisory as `dnf updateinfo info` prints it.
@@ -63,7 +65,7 @@ func ParseUpdateinfoInfo(r io.Reader) ([]UpdateinfoAdvisory, Skips, error) {
 				cur.Severity = summarySeverity(cur.Title)
 			}
 			if cur.Severity == "" {
-				cur.Severity = SeverityUnknown
+				cur.Severity = domain.SeverityUnknown
 			}
 			sortIDs(cur.CVEs)
 			out = append(out, *cur)
@@ -76,7 +78,7 @@ func ParseUpdateinfoInfo(r io.Reader) ([]UpdateinfoAdvisory, Skips, error) {
 		if strings.HasPrefix(text, "==========") && strings.Trim(text, "=") == "" {
 			if rules == 0 {
 				finish()
-				cur = &UpdateinfoAdvisory{Severity: SeverityUnknown}
+				cur = &UpdateinfoAdvisory{Severity: domain.SeverityUnknown}
 				key = ""
 			}
 			rules = (rules + 1) % 2

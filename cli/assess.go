@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/patchflow/patchflow/report"
+	"github.com/patchflow/patchflow/domain"
 	"github.com/patchflow/patchflow/workflows"
 )
 
@@ -185,7 +185,7 @@ func printAssessSummary(io IOStreams, r workflows.AssessResult) {
 	termf(io.Out, "hosts: %d compliant, %d noncompliant, %d exception, %d assessment_failed (of %d)\n",
 		p.Compliant, p.Noncompliant, p.Exception, p.AssessmentFailed, r.Hosts)
 	termf(io.Out, "missing fixes: ")
-	for i, sev := range report.Severities {
+	for i, sev := range domain.Severities {
 		if i > 0 {
 			termf(io.Out, ", ")
 		}

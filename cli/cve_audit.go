@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"context"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -99,21 +99,13 @@ was affected.`,
 }
 
 func cveAuditRun(opts *CVEAuditOptions) error {
-	scopes, err := postureScopes(opts.Policies, opts.IO)
+	in, err := readPosture(opts.Factory, opts.IO, opts.Now, opts.Policies, "cve audit",
+		func(ctx context.Context, r *posture.Reader, scopes []posture.PolicyScope) (report.CVEAuditInput, []string, error) {
+			return r.CVEAudit(ctx, posture.CVEAuditOptions{CVEs: opts.CVEs, Policies: scopes, Lookback: opts.Lookback,
+				TimeZone: opts.TimeZone, Generator: generatorLine(opts.Factory, opts.Args)})
+		})
 	if err != nil {
 		return err
-	}
-	ctx, c, done, err := opts.Factory.connect()
-	if err != nil {
-		return err
-	}
-	defer done()
-	r := &posture.Reader{C: c, Now: opts.Now.now}
-	in, notes, err := r.CVEAudit(ctx, posture.CVEAuditOptions{CVEs: opts.CVEs, Policies: scopes, Lookback: opts.Lookback,
-		TimeZone: opts.TimeZone, Generator: generatorLine(opts.Factory, opts.Args)})
-	printNotes(opts.IO, notes)
-	if err != nil {
-		return temporalError(fmt.Errorf("cve audit of %s: %w", describeScope(scopes), err))
 	}
 	a, err := report.BuildCVEAudit(in)
 	if err != nil {

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -44,6 +46,40 @@ func postureScopes(args []string, io IOStreams) ([]posture.PolicyScope, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// readPosture reads what a report verb needs from the assessments kept in
+// Temporal: gather runs with a posture reader over the policies given
+// with -p; its notes go to the error stream, and its failure names what
+// was read (what) and of which policies.
+func readPosture[T any](f *Factory, io IOStreams, now reportClock, policies []string, what string,
+	gather func(context.Context, *posture.Reader, []posture.PolicyScope) (T, []string, error)) (T, error) {
+	var none T
+	scopes, err := postureScopes(policies, io)
+	if err != nil {
+		return none, err
+	}
+	ctx, c, done, err := f.connect()
+	if err != nil {
+		return none, err
+	}
+	defer done()
+	in, notes, err := gather(ctx, &posture.Reader{C: c, Now: now.now}, scopes)
+	printNotes(io, notes)
+	if err != nil {
+		return none, temporalError(fmt.Errorf("%s of %s: %w", what, describeScope(scopes), err))
+	}
+	return in, nil
+}
+
+// policyArgs is the -p arguments as a report's generator line shows them:
+// file names without their directories.
+func policyArgs(p []string) []string {
+	var out []string
+	for _, v := range p {
+		out = append(out, "-p", filepath.Base(v))
+	}
+	return out
 }
 
 // printNotes tells the user, on the error stream, what a report could not

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,30 +91,14 @@ writes one self-contained HTML file with the trend chart, for an audit.`,
 	return cmd
 }
 
-func policyArgs(p []string) []string {
-	var out []string
-	for _, v := range p {
-		out = append(out, "-p", filepath.Base(v))
-	}
-	return out
-}
-
 func reportComplianceRun(opts *ReportComplianceOptions) error {
-	scopes, err := postureScopes(opts.Policies, opts.IO)
+	in, err := readPosture(opts.Factory, opts.IO, opts.Now, opts.Policies, "compliance report",
+		func(ctx context.Context, r *posture.Reader, scopes []posture.PolicyScope) (report.ComplianceInput, []string, error) {
+			return r.Compliance(ctx, posture.ComplianceOptions{Policies: scopes, TrendLimit: opts.TrendLimit,
+				StaleAfter: opts.StaleAfter, TimeZone: opts.TimeZone, Generator: generatorLine(opts.Factory, opts.Args)})
+		})
 	if err != nil {
 		return err
-	}
-	ctx, c, done, err := opts.Factory.connect()
-	if err != nil {
-		return err
-	}
-	defer done()
-	r := &posture.Reader{C: c, Now: opts.Now.now}
-	in, notes, err := r.Compliance(ctx, posture.ComplianceOptions{Policies: scopes, TrendLimit: opts.TrendLimit,
-		StaleAfter: opts.StaleAfter, TimeZone: opts.TimeZone, Generator: generatorLine(opts.Factory, opts.Args)})
-	printNotes(opts.IO, notes)
-	if err != nil {
-		return temporalError(fmt.Errorf("compliance report of %s: %w", describeScope(scopes), err))
 	}
 	rep, err := report.BuildCompliance(in)
 	if err != nil {

@@ -171,7 +171,7 @@ rollout:
 	if code != ExitOK || err != nil {
 		t.Fatalf("report cycle of the dry run: exit %d, %v\n%s", code, err, errOut)
 	}
-	if dry.State != report.CyclePlanned || dry.Approval.Mode != report.ApprovalPending || len(dry.Waves) != 0 || dry.Verify != nil ||
+	if dry.State != domain.CyclePlanned || dry.Approval.Mode != report.ApprovalPending || len(dry.Waves) != 0 || dry.Verify != nil ||
 		dry.Plan.Entries[0].HistoryRisk != pe.HistoryRisk || dry.Plan.Entries[0].History == nil || dry.Plan.HistoryFrom == nil {
 		t.Errorf("dry run's pack: %s, approval %+v, %d waves, verify %+v, plan %+v", dry.State, dry.Approval, len(dry.Waves), dry.Verify, dry.Plan)
 	}

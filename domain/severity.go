@@ -14,8 +14,13 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
-// KnownSeverities lists the ranked severities, highest first.
-var KnownSeverities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+// Severities lists every severity, the most severe first and
+// SeverityUnknown last: the order of reports and metrics.
+var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityUnknown}
+
+// KnownSeverities lists the ranked severities, highest first (capped, so
+// an append never writes into Severities).
+var KnownSeverities = Severities[:4:4]
 
 // Rank orders severities: critical 4, high 3, medium 2, low 1; unknown
 // and anything else 0.
@@ -35,6 +40,10 @@ func (s Severity) Rank() int {
 
 // Known reports whether s is one of the ranked severities.
 func (s Severity) Known() bool { return s.Rank() > 0 }
+
+// Valid reports whether s is one of Severities: a ranked severity or
+// SeverityUnknown. Reports refuse any other value.
+func (s Severity) Valid() bool { return s.Known() || s == SeverityUnknown }
 
 // OrUnknown returns s when it is a ranked severity, else SeverityUnknown:
 // the value metrics and reports use, so a stray string never becomes a

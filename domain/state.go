@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // HostState is where one host's patch stands (the PatchHostState search
 // attribute). The final states are patched, failed, rolled_back, skipped,
 // needs_repair and canceled.
@@ -85,6 +87,14 @@ const (
 	CycleAborted               CycleState = "aborted"
 	CycleCanceled              CycleState = "canceled"
 )
+
+// CycleStates lists every cycle state: the final ones first, then those
+// of a cycle still running.
+var CycleStates = []CycleState{CycleCompleted, CycleCompletedWithFailures, CycleFailed, CycleAborted, CycleCanceled, CyclePlanned,
+	CycleResolving, CycleScanning, CycleAwaitingApproval, CycleStaging, CycleRollingOut, CyclePaused, CycleParked, CycleRollingBack, CycleVerifying}
+
+// Valid reports whether s is one of CycleStates.
+func (s CycleState) Valid() bool { return slices.Contains(CycleStates, s) }
 
 // Final reports whether s is a final state.
 func (s CycleState) Final() bool {

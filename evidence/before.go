@@ -65,7 +65,7 @@ func findingsOf(host string, at time.Time, refs []int, plan domain.Plan, snap []
 			first = at
 		}
 		x := report.Finding{Package: e.Name, FixedVersion: e.Version, CVEs: e.CVEs, Advisories: e.Advisories,
-			Severity: report.Severity(e.Severity.OrUnknown()), KEV: e.KEV, KEVDueDate: e.KEVDueDate, EPSS: e.EPSS, Risk: e.Risk, FirstSeen: first}
+			Severity: e.Severity.OrUnknown(), KEV: e.KEV, KEVDueDate: e.KEVDueDate, EPSS: e.EPSS, Risk: e.Risk, FirstSeen: first}
 		for _, p := range snap {
 			if p.Name == e.Name {
 				x.Installed = p.Version

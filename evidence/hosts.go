@@ -27,7 +27,7 @@ func (h *cycleHistory) finalHosts(ctx context.Context, c client.Client, res work
 	}
 	out := make([]report.CycleHost, 0, len(page.Hosts))
 	for _, r := range page.Hosts {
-		out = append(out, report.CycleHost{Host: r.Host, Stage: stageOf(r), Result: hostResult(r.State), Reason: r.Reason})
+		out = append(out, report.CycleHost{Host: r.Host, Stage: stageOf(r), Result: report.ResultOf(r.State), Reason: r.Reason})
 	}
 	return out, nil
 }
@@ -78,7 +78,7 @@ func (h *cycleHistory) derivedHosts(w rollout) []report.CycleHost {
 		case o.Wave > 0:
 			stage = fmt.Sprint(o.Wave)
 		}
-		set(report.CycleHost{Host: o.Host, Stage: stage, Result: hostResult(o.State), Reason: o.Reason})
+		set(report.CycleHost{Host: o.Host, Stage: stage, Result: report.ResultOf(o.State), Reason: o.Reason})
 	}
 	if v := h.verify(); v != nil {
 		for _, f := range v.Failed {

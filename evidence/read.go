@@ -52,7 +52,7 @@ func Read(ctx context.Context, c client.Client, cycleID string, o Options) (*rep
 	w := h.waves(res)
 	in := report.CycleEvidenceInput{
 		GeneratedAt: o.Now, TimeZone: o.TimeZone, Generator: o.Generator,
-		CycleID: cycleID, Policy: h.input.Spec.Policy, State: report.CycleState(res.State),
+		CycleID: cycleID, Policy: h.input.Spec.Policy, State: res.State,
 		StartedAt: h.started, FinishedAt: h.closed,
 		Plan:     h.plan(res),
 		Approval: h.approval(res),
@@ -135,7 +135,7 @@ func (h *cycleHistory) plan(res workflows.CycleResult) report.Plan {
 	}
 	for _, e := range res.Plan.Entries {
 		pe := report.PlanEntry{Manager: e.Manager, Package: e.Name, Version: e.Version, CVEs: e.CVEs,
-			Severity: report.Severity(e.Severity.OrUnknown()), KEV: e.KEV, Risk: e.Risk, Hosts: e.Hosts, HistoryRisk: e.HistoryRisk}
+			Severity: e.Severity.OrUnknown(), KEV: e.KEV, Risk: e.Risk, Hosts: e.Hosts, HistoryRisk: e.HistoryRisk}
 		if hist := e.History; hist != nil && hist.Runs > 0 {
 			ph := &report.PlanHistory{Basis: hist.Basis, Runs: hist.Runs, Failed: hist.Failed, RolledBack: hist.RolledBack, Cycles: hist.Cycles}
 			for _, up := range hist.Paths {

@@ -114,7 +114,7 @@ func (r *rollout) addPatchWave(w *report.WaveEvidence, in workflows.WaveInput, o
 		}
 		o.Snapshot, o.SnapshotRef, o.Wave = snap, 0, in.Wave
 		r.outcomes = append(r.outcomes, o)
-		wh := report.WaveHost{Host: o.Host, Result: hostResult(o.State), FinishedAt: o.Finished, Reason: o.Reason, RebootedAt: o.RebootedAt}
+		wh := report.WaveHost{Host: o.Host, Result: report.ResultOf(o.State), FinishedAt: o.Finished, Reason: o.Reason, RebootedAt: o.RebootedAt}
 		if !o.Finished.IsZero() && o.Duration > 0 {
 			wh.StartedAt = o.Finished.Add(-o.Duration)
 		}
@@ -251,16 +251,4 @@ func (h *cycleHistory) verify() *report.FinalVerify {
 		}
 	}
 	return v
-}
-
-// hostResult maps a host state to the report's result: final states by
-// name, any state of a host still running as pending.
-func hostResult(s domain.HostState) report.HostResult {
-	switch s {
-	case domain.HostAwaitingDecision:
-		return report.HostAwaitingDecision
-	case domain.HostPatched, domain.HostFailed, domain.HostRolledBack, domain.HostSkipped, domain.HostNeedsRepair, domain.HostCanceled:
-		return report.HostResult(s)
-	}
-	return report.HostPending
 }

@@ -8,9 +8,10 @@ import (
 // hostKind is the seam between the shared host machinery (namespaces,
 // overlay, sshd, reboot, faults) and what differs per operating system
 // family: the base root file system, the packages in the fleet repository
-// and the per-host files. aptKind (debian.go) is the Debian kind; the dnf
-// kind lives in rpm*.go and registers itself in newRPMKind, the zypper
-// kind in zypper*.go and newZypperKind.
+// and the per-host files. aptKind (debian.go) is the Debian kind; rpmKind
+// (rpmkind.go) provides the dnf and the zypper hosts, one rpmFlavour each
+// (rpmbase.go, zypper_base.go), and registers itself in newRPMKind and
+// newZypperKind.
 type hostKind interface {
 	// name is the package manager the hosts use: "apt", "dnf" or "zypper".
 	name() string
@@ -26,7 +27,7 @@ type hostKind interface {
 	release()
 }
 
-// newRPMKind is set by rpm*.go (in an init function) to provide dnf hosts;
+// newRPMKind is set by rpmkind.go (in an init function) to provide dnf hosts;
 // while it is nil, Config.RPMHosts must be 0. newZypperKind is the same
 // for zypper hosts and Config.ZypperHosts.
 var newRPMKind, newZypperKind func() hostKind

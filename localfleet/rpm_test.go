@@ -70,24 +70,32 @@ func TestRPMRepoCarriesPackagesAndAdvisories(t *testing.T) {
 	}
 }
 
-func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
-	RequireRPM(t)
+// startBesideApt starts cfg, a fleet of one apt host and one host of kind
+// (the rpm-family repository shares the fleet's repository server with
+// the apt one), and returns it with that host's name, which the fleet's
+// inventory lists in the group named for its kind.
+func startBesideApt(t *testing.T, cfg Config, kind string) (*Fleet, string) {
+	t.Helper()
 	start := time.Now()
-	// One host of each kind: the rpm repository shares the fleet's
-	// repository server with the apt one.
-	f := Start(t, Config{Name: "tfr", Subnet: 55, Hosts: 1, RPMHosts: 1})
-	t.Logf("fleet with one apt and one dnf host up in %s", time.Since(start).Round(time.Millisecond))
-	if len(f.Hosts) != 2 || f.Hosts[0].Kind != "apt" || f.Hosts[1].Kind != "dnf" {
-		t.Fatalf("hosts = %+v, want one apt host and one dnf host", f.Hosts)
+	f := Start(t, cfg)
+	t.Logf("fleet with one apt and one %s host up in %s", kind, time.Since(start).Round(time.Millisecond))
+	if len(f.Hosts) != 2 || f.Hosts[0].Kind != "apt" || f.Hosts[1].Kind != kind {
+		t.Fatalf("hosts = %+v, want one apt host and one %s host", f.Hosts, kind)
 	}
 	h := f.Hosts[1].Name
 	inv, err := os.ReadFile(f.InventoryPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(inv), h) || !strings.Contains(string(inv), "dnf") {
-		t.Errorf("inventory %s lacks the dnf host %s in group dnf:\n%s", f.InventoryPath, h, inv)
+	if !strings.Contains(string(inv), "  "+kind+":\n    hosts: ["+h+"]") {
+		t.Errorf("inventory %s lacks the %s host %s in group %s:\n%s", f.InventoryPath, kind, h, kind, inv)
 	}
+	return f, h
+}
+
+func TestDNFHostSeesSecurityAdvisoryAndUpgradesMinimal(t *testing.T) {
+	RequireRPM(t)
+	f, h := startBesideApt(t, Config{Name: "tfr", Subnet: 55, Hosts: 1, RPMHosts: 1}, "dnf")
 	ctx := t.Context()
 	osr, err := f.Exec(ctx, h, "cat", "/etc/os-release")
 	if err != nil {
@@ -149,7 +157,7 @@ func TestPruneRPMBasesKeepsThoseInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	pruneRPMBases(filepath.Join(CacheDir, "rpmbase-new"), t.Logf)
+	dnfFlavour.prune(filepath.Join(CacheDir, "rpmbase-new"), t.Logf)
 	for n, want := range map[string]bool{"rpmbase-new": true, "rpmbase-unused": false, "rpmbase-inuse": true} {
 		_, err := os.Stat(filepath.Join(CacheDir, n))
 		if got := err == nil; got != want {
@@ -164,11 +172,11 @@ func TestRPMBaseBuildFailureIsReturned(t *testing.T) {
 	CacheDir = t.TempDir()
 	t.Cleanup(func() { CacheDir = old })
 	deb := &base{dir: filepath.Join(CacheDir, "base-missing"), rootfs: filepath.Join(CacheDir, "base-missing", "rootfs")}
-	_, err := ensureRPMBase(t.Context(), deb, t.Logf)
+	_, err := dnfFlavour.ensure(t.Context(), deb, t.Logf)
 	if err == nil || !strings.Contains(err.Error(), "copy the Debian base for the rpm base") {
-		t.Fatalf("ensureRPMBase from a missing Debian base = %v, want the copy error", err)
+		t.Fatalf("dnfFlavour.ensure from a missing Debian base = %v, want the copy error", err)
 	}
-	if _, err := os.Stat(filepath.Join(CacheDir, "rpmbase-"+rpmBaseHash(deb.dir), "manifest.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(CacheDir, "rpmbase-"+dnfFlavour.hash(deb.dir), "manifest.json")); err == nil {
 		t.Error("a failed build left a manifest behind, so it would look complete")
 	}
 }

@@ -8,31 +8,37 @@ import (
 )
 
 func init() {
-	newRPMKind = func() hostKind { return &rpmKind{} }
+	newRPMKind = func() hostKind { return &rpmKind{fl: &dnfFlavour} }
+	newZypperKind = func() hostKind { return &rpmKind{fl: &zypperFlavour} }
 }
 
-// RPMRepoPath is where the fleet repository serves the rpm repository,
-// below RepoURL.
-const RPMRepoPath = "rpm/"
+// RPMRepoPath is where the fleet repository serves the dnf hosts' rpm
+// repository, below RepoURL; ZypperRepoPath the zypper hosts'.
+const (
+	RPMRepoPath    = "rpm/"
+	ZypperRepoPath = "zypper/"
+)
 
-// rpmKind provides dnf hosts: a copy of the Debian base with Debian's dnf
-// and rpm inside, an rpm database of their own and the fleet's rpm
-// repository (demo packages with updateinfo) as their only repository.
+// rpmKind provides the hosts of one rpm flavour (dnf or zypper): a copy of
+// the Debian base with the flavour's package manager and rpm inside, an
+// rpm database of their own and the fleet's repository for the flavour
+// (demo packages with updateinfo) as their only repository.
 type rpmKind struct {
-	deb *base
-	rpm *rpmBase
+	fl   *rpmFlavour
+	deb  *base
+	root *rpmRoot
 }
 
-func (k *rpmKind) name() string     { return "dnf" }
-func (k *rpmKind) lowerDir() string { return k.rpm.rootfs }
+func (k *rpmKind) name() string     { return k.fl.kind }
+func (k *rpmKind) lowerDir() string { return k.root.rootfs }
 
 func (k *rpmKind) release() {
-	k.rpm.release()
+	k.root.release()
 	k.deb.release()
 }
 
-// prepare builds (once) the Debian base and the rpm base made from it, and
-// serves the rpm repository below f.RepoDir/rpm.
+// prepare builds (once) the Debian base and the flavour's root made from
+// it, and serves the flavour's repository below f.RepoDir.
 func (k *rpmKind) prepare(ctx context.Context, f *Fleet) error {
 	if err := checkRPMTools(); err != nil {
 		return err
@@ -42,25 +48,18 @@ func (k *rpmKind) prepare(ctx context.Context, f *Fleet) error {
 		return err
 	}
 	k.deb = deb
-	rb, err := ensureRPMBase(ctx, deb, f.cfg.Logf)
+	root, err := k.fl.ensure(ctx, deb, f.cfg.Logf)
 	if err != nil {
 		return err
 	}
-	k.rpm = rb
-	return linkTree(rb.repo, filepath.Join(f.RepoDir, RPMRepoPath))
+	k.root = root
+	return linkTree(root.repo, filepath.Join(f.RepoDir, k.fl.repoPath))
 }
 
-// customize makes the fleet repository the host's only dnf repository.
+// customize makes the fleet repository the host's only repository.
 func (k *rpmKind) customize(f *Fleet, h *host) error {
-	repo := fmt.Sprintf(`# the patchflow test fleet repository (nothing else is reachable)
-[patchflow]
-name=patchflow test fleet
-baseurl=http://%s:%d/%s
-enabled=1
-gpgcheck=0
-skip_if_unavailable=False
-`, f.repoAddr, repoPort, RPMRepoPath)
-	if err := writeInRoot(h.root, "etc/yum.repos.d/patchflow.repo", []byte(repo), 0o644, 0, 0); err != nil {
+	repo := fmt.Sprintf(k.fl.repoConf, f.repoAddr, repoPort, k.fl.repoPath)
+	if err := writeInRoot(h.root, filepath.Join(k.fl.reposDir, "patchflow.repo"), []byte(repo), 0o644, 0, 0); err != nil {
 		return fmt.Errorf("localfleet: host %s: %w", h.Name, err)
 	}
 	return nil

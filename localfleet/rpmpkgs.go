@@ -3,8 +3,6 @@ package localfleet
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -112,39 +110,11 @@ echo %%{version} > %%{buildroot}/opt/%%{name}/VERSION
 // buildRPMs builds the release package and every demo package with
 // rpmbuild into dir (flat, *.noarch.rpm).
 func buildRPMs(ctx context.Context, dir string) error {
-	top, err := os.MkdirTemp("", "patchflow-rpmbuild-")
-	if err != nil {
-		return fmt.Errorf("localfleet: build rpms: %w", err)
-	}
-	defer os.RemoveAll(top)
 	specs := map[string]string{"patchflow-release.spec": rpmReleaseSpec}
 	for _, p := range rpmPackages {
 		specs[p.name+"-"+p.version+".spec"] = p.spec()
 	}
-	for name, spec := range specs {
-		path := filepath.Join(top, name)
-		if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
-			return fmt.Errorf("localfleet: build rpms: %w", err)
-		}
-		// HOME: Debian's rpm reads ~/.rpmmacros; keep the caller's out.
-		if _, err := runIn(ctx, runOpts{env: []string{"HOME=" + top, "SOURCE_DATE_EPOCH=1700000000"}},
-			"rpmbuild", "--quiet", "--define", "_topdir "+top, "-bb", path); err != nil {
-			return fmt.Errorf("localfleet: build rpm from %s: %w", name, err)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("localfleet: build rpms: %w", err)
-	}
-	built, _ := filepath.Glob(filepath.Join(top, "RPMS", "noarch", "*.rpm"))
-	if len(built) != len(specs) {
-		return fmt.Errorf("localfleet: build rpms: rpmbuild made %d packages from %d spec files in %s", len(built), len(specs), top)
-	}
-	for _, b := range built {
-		if err := copyFile(b, filepath.Join(dir, filepath.Base(b))); err != nil {
-			return fmt.Errorf("localfleet: build rpms: %w", err)
-		}
-	}
-	return nil
+	return rpmbuildAll(ctx, "build rpms", specs, "", len(specs), dir)
 }
 
 // updateinfoXML is the repository's advisory list in the updateinfo.xml
@@ -180,27 +150,11 @@ func updateinfoXML() string {
 }
 
 // buildRPMRepo makes a dnf repository in repo from the demo packages in
-// rpms: createrepo_c, then modifyrepo_c adds updateinfo.xml. (Re-running
-// createrepo_c later needs --update --keep-all-metadata, or it drops the
-// updateinfo.)
+// rpms, with updateinfoXML.
 func buildRPMRepo(ctx context.Context, rpms, repo string) error {
-	if err := os.MkdirAll(repo, 0o755); err != nil {
-		return fmt.Errorf("localfleet: rpm repository: %w", err)
-	}
+	files := make([]string, 0, len(rpmPackages))
 	for _, p := range rpmPackages {
-		if err := copyFile(filepath.Join(rpms, p.file()), filepath.Join(repo, p.file())); err != nil {
-			return fmt.Errorf("localfleet: rpm repository: %w", err)
-		}
+		files = append(files, p.file())
 	}
-	if _, err := run(ctx, "createrepo_c", "--quiet", repo); err != nil {
-		return fmt.Errorf("localfleet: rpm repository: %w", err)
-	}
-	ui := filepath.Join(filepath.Dir(repo), "updateinfo.xml")
-	if err := os.WriteFile(ui, []byte(updateinfoXML()), 0o644); err != nil {
-		return fmt.Errorf("localfleet: rpm repository: %w", err)
-	}
-	if _, err := run(ctx, "modifyrepo_c", "--mdtype=updateinfo", ui, filepath.Join(repo, "repodata")); err != nil {
-		return fmt.Errorf("localfleet: rpm repository: add updateinfo: %w", err)
-	}
-	return nil
+	return buildUpdateinfoRepo(ctx, "rpm repository", rpms, repo, files, updateinfoXML())
 }

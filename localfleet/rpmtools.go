@@ -57,3 +57,12 @@ func RequireRPM(t testing.TB) {
 	}
 	t.Skipf("localfleet: skipped: %v", err)
 }
+
+// RequireZypper is Require for tests with zypper hosts: building their
+// packages needs rpmbuild and createrepo_c on the machine (zypper itself
+// is installed inside the hosts). It skips with the apt-get line that
+// installs them, or fails under CI=true.
+func RequireZypper(t testing.TB) {
+	t.Helper()
+	RequireRPM(t)
+}

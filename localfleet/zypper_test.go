@@ -76,20 +76,7 @@ func TestZypperRepoCarriesPackagesAndPatches(t *testing.T) {
 
 func TestZypperHostRunsRealZypper(t *testing.T) {
 	RequireZypper(t)
-	start := time.Now()
-	f := Start(t, Config{Name: "zyt", Subnet: 61, Hosts: 1, ZypperHosts: 1})
-	t.Logf("fleet with one apt and one zypper host up in %s", time.Since(start).Round(time.Millisecond))
-	if len(f.Hosts) != 2 || f.Hosts[0].Kind != "apt" || f.Hosts[1].Kind != "zypper" {
-		t.Fatalf("hosts = %+v, want one apt host and one zypper host", f.Hosts)
-	}
-	h := f.Hosts[1].Name
-	inv, err := os.ReadFile(f.InventoryPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(inv), "  zypper:\n    hosts: ["+h+"]") {
-		t.Errorf("inventory %s lacks the zypper host %s in group zypper:\n%s", f.InventoryPath, h, inv)
-	}
+	f, h := startBesideApt(t, Config{Name: "zyt", Subnet: 61, Hosts: 1, ZypperHosts: 1}, "zypper")
 	ctx := t.Context()
 	q := func(args ...string) string {
 		t.Helper()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/patchflow/patchflow/domain"
@@ -48,18 +50,9 @@ type ComplianceOptions struct {
 func (r *Reader) Compliance(ctx context.Context, opts ComplianceOptions) (report.ComplianceInput, []string, error) {
 	in := report.ComplianceInput{GeneratedAt: r.now(), TimeZone: opts.TimeZone, Generator: opts.Generator,
 		StaleAfter: opts.StaleAfter, SourceMaxAge: opts.SourceMaxAge, SLAs: map[string]report.SLA{}}
-	scopes := opts.Policies
-	if len(scopes) == 0 {
-		names, err := r.AssessedPolicies(ctx)
-		if err != nil {
-			return in, nil, err
-		}
-		if len(names) == 0 {
-			return in, nil, errors.New("no assessment found: run patchflow assess -p POLICY first, or schedule one with patchflow schedule create --assess -p POLICY")
-		}
-		for _, n := range names {
-			scopes = append(scopes, PolicyScope{Name: n})
-		}
+	scopes, err := r.inScope(ctx, opts.Policies)
+	if err != nil {
+		return in, nil, err
 	}
 	limit := opts.TrendLimit
 	if limit <= 0 {
@@ -77,9 +70,7 @@ func (r *Reader) Compliance(ctx context.Context, opts ComplianceOptions) (report
 		}
 		in.Policies = append(in.Policies, s.Name)
 	}
-	for _, s := range g.sources {
-		in.Sources = append(in.Sources, s)
-	}
+	in.Sources = g.sourceInputs()
 	for _, p := range g.trend {
 		in.Trend = append(in.Trend, *p)
 	}
@@ -95,6 +86,25 @@ func (r *Reader) Compliance(ctx context.Context, opts ComplianceOptions) (report
 	return in, g.notes, nil
 }
 
+// inScope returns scopes, or, when there are none, every policy with an
+// assessment.
+func (r *Reader) inScope(ctx context.Context, scopes []PolicyScope) ([]PolicyScope, error) {
+	if len(scopes) > 0 {
+		return scopes, nil
+	}
+	names, err := r.AssessedPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, errors.New("no assessment found: run patchflow assess -p POLICY first, or schedule one with patchflow schedule create --assess -p POLICY")
+	}
+	for _, n := range names {
+		scopes = append(scopes, PolicyScope{Name: n})
+	}
+	return scopes, nil
+}
+
 // gatherer collects one report's facts across policies.
 type gatherer struct {
 	r       *Reader
@@ -104,6 +114,11 @@ type gatherer struct {
 	// trend merges the points of assessments of several policies that
 	// ended in the same second (one point per instant in the report).
 	trend map[time.Time]*report.TrendPoint
+}
+
+// sourceInputs lists the advisory sources gathered (the report sorts them).
+func (g *gatherer) sourceInputs() []report.SourceInput {
+	return slices.Collect(maps.Values(g.sources))
 }
 
 func (g *gatherer) note(format string, args ...any) {
@@ -216,7 +231,7 @@ func (g *gatherer) addPoint(p report.TrendPoint) {
 	old.AssessmentFailed += p.AssessmentFailed
 	old.StaleAssessment += p.StaleAssessment
 	old.Exception += p.Exception
-	for _, sev := range report.Severities {
+	for _, sev := range domain.Severities {
 		old.Missing.Add(sev, p.Missing.Of(sev))
 	}
 }

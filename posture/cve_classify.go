@@ -36,7 +36,7 @@ func (f cveFact) pkgs() []string {
 
 // cveMeta is what the assessments say of a CVE itself.
 type cveMeta struct {
-	severity   report.Severity
+	severity   domain.Severity
 	kev        bool
 	kevDueDate string
 	epss       *float64
@@ -45,7 +45,7 @@ type cveMeta struct {
 // see takes what one finding says of the CVE: the most severe rating
 // seen, KEV when a source lists it.
 func (m *cveMeta) see(sev domain.Severity, kev bool, due string, epss *float64) {
-	s := report.Severity(sev.OrUnknown())
+	s := sev.OrUnknown()
 	if m.severity == "" || s.Rank() > m.severity.Rank() {
 		m.severity = s
 	}

@@ -62,7 +62,7 @@ func TestClassify(t *testing.T) {
 			continue
 		}
 		// The evidence satisfies the report's rules for the state.
-		in := report.CVEAuditInput{GeneratedAt: at, CVEs: []report.CVEEntry{{CVE: tt.cve, Severity: report.SeverityUnknown,
+		in := report.CVEAuditInput{GeneratedAt: at, CVEs: []report.CVEEntry{{CVE: tt.cve, Severity: domain.SeverityUnknown,
 			Hosts: []report.CVEHost{{Host: "web-1", Policy: "web", State: f.state, Evidence: f.ev}}}}}
 		if _, err := report.BuildCVEAudit(in); err != nil {
 			t.Errorf("%s: the report refuses the evidence: %v", tt.name, err)
@@ -70,12 +70,12 @@ func TestClassify(t *testing.T) {
 	}
 	var m cveMeta
 	classify(r, host([]int{0, 1}, nil, ""), "CVE-2023-4911", &m)
-	if m.severity != report.SeverityHigh || !m.kev || m.kevDueDate != "2023-12-12" {
+	if m.severity != domain.SeverityHigh || !m.kev || m.kevDueDate != "2023-12-12" {
 		t.Errorf("glibc's CVE: %+v; want high, KEV due 2023-12-12", m)
 	}
 	m = cveMeta{}
 	classify(r, host([]int{0}, nil, ""), "CVE-2025-59375", &m)
-	if m.kev || m.severity != report.SeverityMedium {
+	if m.kev || m.severity != domain.SeverityMedium {
 		t.Errorf("an update's KEV flag covers all its CVEs, so it says nothing of one of them: %+v", m)
 	}
 }

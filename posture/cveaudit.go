@@ -43,18 +43,9 @@ func (r *Reader) CVEAudit(ctx context.Context, opts CVEAuditOptions) (report.CVE
 	if len(opts.CVEs) == 0 {
 		return in, nil, errors.New("name at least one CVE: patchflow cve audit CVE-YYYY-NNNN")
 	}
-	scopes := opts.Policies
-	if len(scopes) == 0 {
-		names, err := r.AssessedPolicies(ctx)
-		if err != nil {
-			return in, nil, err
-		}
-		if len(names) == 0 {
-			return in, nil, errors.New("no assessment found: run patchflow assess -p POLICY first")
-		}
-		for _, n := range names {
-			scopes = append(scopes, PolicyScope{Name: n})
-		}
+	scopes, err := r.inScope(ctx, opts.Policies)
+	if err != nil {
+		return in, nil, err
 	}
 	lookback := opts.Lookback
 	if lookback <= 0 {
@@ -72,9 +63,7 @@ func (r *Reader) CVEAudit(ctx context.Context, opts CVEAuditOptions) (report.CVE
 	}
 	a.unverified(ctx)
 	a.scheduled(ctx)
-	for _, s := range a.sources {
-		in.Sources = append(in.Sources, s)
-	}
+	in.Sources = a.sourceInputs()
 	in.CVEs = a.entries()
 	return in, a.notes, nil
 }
@@ -224,7 +213,7 @@ func (a *auditor) entries() []report.CVEEntry {
 	out := make([]report.CVEEntry, 0, len(a.cves))
 	for _, c := range a.cves {
 		m := a.meta[c]
-		e := report.CVEEntry{CVE: c, Severity: report.SeverityUnknown, KEV: m.kev, KEVDueDate: m.kevDueDate, EPSS: m.epss}
+		e := report.CVEEntry{CVE: c, Severity: domain.SeverityUnknown, KEV: m.kev, KEVDueDate: m.kevDueDate, EPSS: m.epss}
 		if m.severity != "" {
 			e.Severity = m.severity
 		}

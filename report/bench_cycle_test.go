@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // bigCycleInput is a 10,000-host cycle: staging of 10, a canary of 100,
@@ -18,7 +20,7 @@ func bigCycleInput() CycleEvidenceInput {
 	in.Plan.Entries = nil
 	for i := range 40 {
 		in.Plan.Entries = append(in.Plan.Entries, PlanEntry{Manager: "apt", Package: fmt.Sprintf("lib%02d", i), Version: "2.0-1+deb12u1",
-			CVEs: []string{fmt.Sprintf("CVE-2026-%05d", i)}, Severity: SeverityHigh, Risk: 30, Hosts: 5000})
+			CVEs: []string{fmt.Sprintf("CVE-2026-%05d", i)}, Severity: domain.SeverityHigh, Risk: 30, Hosts: 5000})
 	}
 	in.Before, in.After, in.Waves, in.Rollbacks, in.Hosts, in.Remediation = nil, nil, nil, nil, nil, nil
 	sizes := []int{10, 100, 2000, 2000, 2000, 2000, 1890}

@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/patchflow/patchflow/domain"
+)
 
 // Kinds and schema version written into every report, so a reader of a
 // JSON file knows what it holds and which schema it follows.
@@ -179,7 +183,7 @@ type Totals struct {
 	Hosts int `json:"hosts"`
 	// ByState has one entry per host state, in HostStates order.
 	ByState []StateCount `json:"by_state"`
-	// BySeverity has one entry per severity, in Severities order; excepted
+	// BySeverity has one entry per severity, in domain.Severities order; excepted
 	// fixes are not counted there.
 	BySeverity []SeverityTotal `json:"by_severity"`
 	Missing    int             `json:"missing"`
@@ -255,13 +259,13 @@ type SeverityCounts struct {
 // Add counts one at severity s.
 func (c *SeverityCounts) Add(s Severity, n int) {
 	switch s {
-	case SeverityCritical:
+	case domain.SeverityCritical:
 		c.Critical += n
-	case SeverityHigh:
+	case domain.SeverityHigh:
 		c.High += n
-	case SeverityMedium:
+	case domain.SeverityMedium:
 		c.Medium += n
-	case SeverityLow:
+	case domain.SeverityLow:
 		c.Low += n
 	default:
 		c.Unknown += n
@@ -271,13 +275,13 @@ func (c *SeverityCounts) Add(s Severity, n int) {
 // Of returns the count at severity s.
 func (c SeverityCounts) Of(s Severity) int {
 	switch s {
-	case SeverityCritical:
+	case domain.SeverityCritical:
 		return c.Critical
-	case SeverityHigh:
+	case domain.SeverityHigh:
 		return c.High
-	case SeverityMedium:
+	case domain.SeverityMedium:
 		return c.Medium
-	case SeverityLow:
+	case domain.SeverityLow:
 		return c.Low
 	}
 	return c.Unknown

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // DefaultStaleAfter is how old a host's last complete assessment may be
@@ -75,35 +76,22 @@ type Exception struct {
 // input at once (at most 20), and a report only when there is none.
 func BuildCompliance(in ComplianceInput) (*ComplianceReport, error) {
 	var p problems
-	if in.GeneratedAt.IsZero() {
-		p.add("generated_at is zero: set the time the report describes")
-	}
-	if _, err := loadZone(in.TimeZone); err != nil {
-		p.add("%v", err)
-	}
-	now := utc(in.GeneratedAt)
+	h := headOf(&p, in.GeneratedAt, "set the time the report describes", in.TimeZone, in.Generator, in.Sources, in.SourceMaxAge)
+	now := h.now
 	staleAfter := in.StaleAfter
 	if staleAfter <= 0 {
 		staleAfter = DefaultStaleAfter
-	}
-	srcMax := in.SourceMaxAge
-	if srcMax <= 0 {
-		srcMax = DefaultSourceMaxAge
-	}
-	sources, err := buildSources(in.Sources, srcMax, now)
-	if err != nil {
-		p.add("%v", err)
 	}
 	r := &ComplianceReport{
 		Kind:          KindCompliance,
 		SchemaVersion: SchemaVersion,
 		GeneratedAt:   now,
-		TimeZone:      zoneName(in.TimeZone),
-		Generator:     defaultString(in.Generator, "patchflow"),
-		Sources:       sources,
+		TimeZone:      h.zone,
+		Generator:     h.generator,
+		Sources:       h.sources,
 		Rules: ComplianceRules{
 			StaleAfterSeconds:   seconds(staleAfter),
-			SourceMaxAgeSeconds: seconds(srcMax),
+			SourceMaxAgeSeconds: seconds(h.srcMax),
 			DueSoonFraction:     DueSoonFraction,
 		},
 	}
@@ -114,10 +102,10 @@ func BuildCompliance(in ComplianceInput) (*ComplianceReport, error) {
 	policies = sortedUnique(policies)
 	for _, pol := range policies {
 		sla := in.SLAs[pol]
-		if err := sla.validate(); err != nil {
+		if err := validateSLA(sla); err != nil {
 			p.add("policy %q: %v", excerpt(pol), err)
 		}
-		r.Rules.SLAs = append(r.Rules.SLAs, sla.applied(pol))
+		r.Rules.SLAs = append(r.Rules.SLAs, appliedSLA(sla, pol))
 	}
 	r.Scope = Scope{Policies: nonNil(policies), Selectors: sortedUnique(in.Selectors), Hosts: len(in.Hosts)}
 
@@ -221,7 +209,7 @@ func checkFinding(f *Finding) error {
 	case f.FixedVersion == "":
 		return fmt.Errorf("empty fixed_version: give the candidate or the advisory's fixed version")
 	case !f.Severity.Valid():
-		return fmt.Errorf("severity %q: want one of %v (unknown when no source says)", excerpt(string(f.Severity)), Severities)
+		return fmt.Errorf("severity %q: want one of %v (unknown when no source says)", excerpt(string(f.Severity)), domain.Severities)
 	case f.FirstSeen.IsZero():
 		return fmt.Errorf("first_seen is zero: the SLA clock needs it")
 	case f.EPSS != nil && (*f.EPSS < 0 || *f.EPSS > 1):
@@ -293,21 +281,6 @@ func summarize(fixes []MissingFix, now time.Time) HostSummary {
 	}
 	if !s.NextDue.IsZero() && now.After(s.NextDue) {
 		s.OverdueSeconds = seconds(now.Sub(s.NextDue))
-	}
-	return s
-}
-
-// zoneName normalises the report's zone name ("" is UTC).
-func zoneName(z string) string {
-	if z == "" {
-		return "UTC"
-	}
-	return z
-}
-
-func defaultString(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
 	}
 	return s
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 var day = 24 * time.Hour
@@ -41,25 +43,25 @@ func TestHostStateRules(t *testing.T) {
 		{"never assessed", HostInput{}, nil, StateNeverAssessed},
 		{"failed, never assessed before", HostInput{Failure: &AssessmentFailure{At: now.Add(-time.Hour), Error: "ssh: no route to host"}}, nil, StateAssessmentFailed},
 		{"failed after the last complete one", HostInput{LastAssessed: now.Add(-3 * time.Hour), Failure: &AssessmentFailure{At: now.Add(-time.Hour), Error: "apt lock held"},
-			Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001")}}, nil, StateAssessmentFailed},
+			Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001")}}, nil, StateAssessmentFailed},
 		{"old failure, current assessment", HostInput{LastAssessed: now.Add(-time.Hour), Failure: &AssessmentFailure{At: now.Add(-3 * time.Hour), Error: "timeout"}}, nil, StateCompliant},
-		{"stale beats its fixes", HostInput{LastAssessed: now.Add(-49 * time.Hour), Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001")}}, nil, StateStaleAssessment},
+		{"stale beats its fixes", HostInput{LastAssessed: now.Add(-49 * time.Hour), Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001")}}, nil, StateStaleAssessment},
 		{"stale beats compliant", HostInput{LastAssessed: now.Add(-49 * time.Hour)}, nil, StateStaleAssessment},
 		{"current and clean", HostInput{LastAssessed: now.Add(-47 * time.Hour)}, nil, StateCompliant},
-		{"a fix missing", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityLow, day)}}, nil, StateNoncompliant},
+		{"a fix missing", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityLow, day)}}, nil, StateNoncompliant},
 		{"reboot pending alone stays compliant", HostInput{LastAssessed: now, RebootPending: true}, nil, StateCompliant},
 		{"a reboot-pending fix is still missing", HostInput{LastAssessed: now, RebootPending: true,
-			Missing: []Finding{{Package: "linux-image-amd64", Installed: "6.1.119-1", FixedVersion: "6.1.119-1", CVEs: []string{"CVE-2099-0002"}, Severity: SeverityHigh, FirstSeen: now.Add(-day), RebootPending: true}}},
+			Missing: []Finding{{Package: "linux-image-amd64", Installed: "6.1.119-1", FixedVersion: "6.1.119-1", CVEs: []string{"CVE-2099-0002"}, Severity: domain.SeverityHigh, FirstSeen: now.Add(-day), RebootPending: true}}},
 			nil, StateNoncompliant},
-		{"all fixes excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002")}},
+		{"all fixes excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002")}},
 			[]Exception{{ID: "E1", CVEs: []string{"CVE-2099-0001", "CVE-2099-0002"}, Hosts: []string{"web-1"}, Until: now.Add(day), Reason: "r"}}, StateException},
-		{"one CVE of the fix not excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002")}},
+		{"one CVE of the fix not excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002")}},
 			[]Exception{{ID: "E1", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-1"}, Until: now.Add(day), Reason: "r"}}, StateNoncompliant},
-		{"exception expired at now", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001")}},
+		{"exception expired at now", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001")}},
 			[]Exception{{ID: "E1", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-1"}, Until: now, Reason: "r"}}, StateNoncompliant},
-		{"exception for another host", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001")}},
+		{"exception for another host", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001")}},
 			[]Exception{{ID: "E1", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-2"}, Until: now.Add(day), Reason: "r"}}, StateNoncompliant},
-		{"a fix without CVE cannot be excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", SeverityHigh, day)}},
+		{"a fix without CVE cannot be excepted", HostInput{LastAssessed: now, Missing: []Finding{fix("a", domain.SeverityHigh, day)}},
 			[]Exception{{ID: "E1", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-1"}, Until: now.Add(day), Reason: "r"}}, StateNoncompliant},
 	}
 	for _, c := range cases {
@@ -83,22 +85,22 @@ func TestSLAStatesAndDeadlines(t *testing.T) {
 		due      time.Time
 		slaWidth time.Duration
 	}{
-		{"no SLA for low", web, fix("a", SeverityLow, 400*day), SLANone, "", time.Time{}, 0},
-		{"within: 6 of 20 days left is more than a quarter", web, fix("a", SeverityHigh, 14*day), SLAWithin, SLAFromPolicy, now.Add(6 * day), 20 * day},
-		{"due soon: exactly a quarter left", web, fix("a", SeverityHigh, 15*day), SLADueSoon, SLAFromPolicy, now.Add(5 * day), 20 * day},
-		{"due soon: at the deadline", web, fix("a", SeverityHigh, 20*day), SLADueSoon, SLAFromPolicy, now, 20 * day},
-		{"breached: a second past", web, fix("a", SeverityHigh, 20*day+time.Second), SLABreached, SLAFromPolicy, now.Add(-time.Second), 20 * day},
+		{"no SLA for low", web, fix("a", domain.SeverityLow, 400*day), SLANone, "", time.Time{}, 0},
+		{"within: 6 of 20 days left is more than a quarter", web, fix("a", domain.SeverityHigh, 14*day), SLAWithin, SLAFromPolicy, now.Add(6 * day), 20 * day},
+		{"due soon: exactly a quarter left", web, fix("a", domain.SeverityHigh, 15*day), SLADueSoon, SLAFromPolicy, now.Add(5 * day), 20 * day},
+		{"due soon: at the deadline", web, fix("a", domain.SeverityHigh, 20*day), SLADueSoon, SLAFromPolicy, now, 20 * day},
+		{"breached: a second past", web, fix("a", domain.SeverityHigh, 20*day+time.Second), SLABreached, SLAFromPolicy, now.Add(-time.Second), 20 * day},
 		{"KEV due date earlier than the policy's", web,
-			Finding{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", FirstSeen: now.Add(-day)},
+			Finding{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: domain.SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", FirstSeen: now.Add(-day)},
 			SLABreached, SLAFromKEV, time.Date(2023, 12, 13, 0, 0, 0, 0, time.UTC), 0},
 		{"KEV due date later than the policy's", web,
-			Finding{Package: "x", Installed: "1", FixedVersion: "2", CVEs: []string{"CVE-2099-0003"}, Severity: SeverityCritical, KEV: true, KEVDueDate: "2026-12-31", FirstSeen: now.Add(-day)},
+			Finding{Package: "x", Installed: "1", FixedVersion: "2", CVEs: []string{"CVE-2099-0003"}, Severity: domain.SeverityCritical, KEV: true, KEVDueDate: "2026-12-31", FirstSeen: now.Add(-day)},
 			SLAWithin, SLAFromPolicy, now.Add(6 * day), 7 * day},
 		{"KEV due date ignored when the policy says so", SLA{High: 20 * day},
-			Finding{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", FirstSeen: now.Add(-day)},
+			Finding{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: domain.SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", FirstSeen: now.Add(-day)},
 			SLAWithin, SLAFromPolicy, now.Add(19 * day), 20 * day},
 		{"KEV only, no policy SLA for the severity", SLA{KEVDueDate: true},
-			Finding{Package: "x", Installed: "1", FixedVersion: "2", CVEs: []string{"CVE-2099-0004"}, Severity: SeverityLow, KEV: true, KEVDueDate: "2026-11-30", FirstSeen: now.Add(-2 * day)},
+			Finding{Package: "x", Installed: "1", FixedVersion: "2", CVEs: []string{"CVE-2099-0004"}, Severity: domain.SeverityLow, KEV: true, KEVDueDate: "2026-11-30", FirstSeen: now.Add(-2 * day)},
 			SLAWithin, SLAFromKEV, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), 0},
 	}
 	for _, c := range cases {
@@ -127,7 +129,7 @@ func TestExceptionCoverageNamesTheBindingException(t *testing.T) {
 		{ID: "OLD", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-1"}, Until: now.Add(-day), Reason: "expired"},
 	}
 	r, err := BuildCompliance(ComplianceInput{GeneratedAt: now, Hosts: []HostInput{{Host: "web-1", Policy: "web", LastAssessed: now,
-		Missing: []Finding{fix("a", SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002"), fix("b", SeverityLow, day, "CVE-2099-0003")}}},
+		Missing: []Finding{fix("a", domain.SeverityHigh, day, "CVE-2099-0001", "CVE-2099-0002"), fix("b", domain.SeverityLow, day, "CVE-2099-0003")}}},
 		Exceptions: exc})
 	if err != nil {
 		t.Fatal(err)
@@ -167,11 +169,11 @@ func TestRankingPutsTheHostFurthestOutOfSLAFirst(t *testing.T) {
 	hosts := []HostInput{
 		{Host: "a-clean", LastAssessed: now},
 		{Host: "b-never"},
-		{Host: "c-low-within", LastAssessed: now, Missing: []Finding{fix("p", SeverityLow, day)}},
-		{Host: "d-high-overdue-3d", LastAssessed: now, Missing: []Finding{fix("p", SeverityHigh, 17*day)}},
-		{Host: "e-critical-overdue-3d-two", LastAssessed: now, Missing: []Finding{fix("p", SeverityCritical, 10*day), fix("q", SeverityLow, 93*day)}},
-		{Host: "f-overdue-9d", LastAssessed: now, Missing: []Finding{fix("p", SeverityLow, 99*day)}},
-		{Host: "g-unknown-no-sla", LastAssessed: now, Missing: []Finding{fix("p", SeverityUnknown, 300*day), fix("q", SeverityUnknown, 300*day)}},
+		{Host: "c-low-within", LastAssessed: now, Missing: []Finding{fix("p", domain.SeverityLow, day)}},
+		{Host: "d-high-overdue-3d", LastAssessed: now, Missing: []Finding{fix("p", domain.SeverityHigh, 17*day)}},
+		{Host: "e-critical-overdue-3d-two", LastAssessed: now, Missing: []Finding{fix("p", domain.SeverityCritical, 10*day), fix("q", domain.SeverityLow, 93*day)}},
+		{Host: "f-overdue-9d", LastAssessed: now, Missing: []Finding{fix("p", domain.SeverityLow, 99*day)}},
+		{Host: "g-unknown-no-sla", LastAssessed: now, Missing: []Finding{fix("p", domain.SeverityUnknown, 300*day), fix("q", domain.SeverityUnknown, 300*day)}},
 		{Host: "h-failed", Failure: &AssessmentFailure{At: now, Error: "x"}},
 	}
 	for i := range hosts {
@@ -305,11 +307,11 @@ func TestBuildComplianceNamesEveryProblem(t *testing.T) {
 		Hosts: []HostInput{
 			{Host: "web-1", Policy: "web", LastAssessed: now, Missing: []Finding{
 				{Package: "a", FixedVersion: "2", Severity: "severe", FirstSeen: now},
-				{Package: "b", FixedVersion: "2", Severity: SeverityHigh},
-				{Package: "c", FixedVersion: "2", Severity: SeverityHigh, FirstSeen: now, KEV: true, KEVDueDate: "12/12/2023"},
+				{Package: "b", FixedVersion: "2", Severity: domain.SeverityHigh},
+				{Package: "c", FixedVersion: "2", Severity: domain.SeverityHigh, FirstSeen: now, KEV: true, KEVDueDate: "12/12/2023"},
 			}},
 			{Host: "web-1", Policy: "web"},
-			{Host: "web-2", Policy: "web", Missing: []Finding{fix("a", SeverityLow, day)}},
+			{Host: "web-2", Policy: "web", Missing: []Finding{fix("a", domain.SeverityLow, day)}},
 			{Host: "web-3\x1b[2J", Policy: ""},
 		},
 		Exceptions: []Exception{{ID: "E", CVEs: []string{"CVE-2099-0001"}, Hosts: []string{"web-1"}, Reason: "r"}},

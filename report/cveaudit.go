@@ -151,28 +151,14 @@ func NormalizeCVEID(s string) (string, error) { return domain.NormalizeCVEID(s) 
 // CVEs and hosts, and counts the states. It returns every problem at once.
 func BuildCVEAudit(in CVEAuditInput) (*CVEAudit, error) {
 	var p problems
-	if in.GeneratedAt.IsZero() {
-		p.add("generated_at is zero: set the time the audit describes")
-	}
-	if _, err := loadZone(in.TimeZone); err != nil {
-		p.add("%v", err)
-	}
-	now := utc(in.GeneratedAt)
-	srcMax := in.SourceMaxAge
-	if srcMax <= 0 {
-		srcMax = DefaultSourceMaxAge
-	}
-	sources, err := buildSources(in.Sources, srcMax, now)
-	if err != nil {
-		p.add("%v", err)
-	}
+	h := headOf(&p, in.GeneratedAt, "set the time the audit describes", in.TimeZone, in.Generator, in.Sources, in.SourceMaxAge)
 	a := &CVEAudit{
 		Kind:          KindCVEAudit,
 		SchemaVersion: SchemaVersion,
-		GeneratedAt:   now,
-		TimeZone:      zoneName(in.TimeZone),
-		Generator:     defaultString(in.Generator, "patchflow"),
-		Sources:       sources,
+		GeneratedAt:   h.now,
+		TimeZone:      h.zone,
+		Generator:     h.generator,
+		Sources:       h.sources,
 	}
 	seen := map[string]bool{}
 	for _, e := range in.CVEs {
@@ -188,7 +174,7 @@ func BuildCVEAudit(in CVEAuditInput) (*CVEAudit, error) {
 		seen[id] = true
 		e.CVE = id
 		if !e.Severity.Valid() {
-			p.add("%s: severity %q: want one of %v", id, excerpt(string(e.Severity)), Severities)
+			p.add("%s: severity %q: want one of %v", id, excerpt(string(e.Severity)), domain.Severities)
 		}
 		if e.KEVDueDate != "" {
 			if _, err := time.Parse(dateLayout, e.KEVDueDate); err != nil || !e.KEV {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 func TestCVEAuditOrderTotalsAndText(t *testing.T) {
@@ -78,7 +80,7 @@ func TestCVEAuditStatesNeedTheirEvidence(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.h.Host, c.h.Policy = "web-1", "web"
-			_, err := BuildCVEAudit(CVEAuditInput{GeneratedAt: now, CVEs: []CVEEntry{{CVE: "CVE-2026-0001", Severity: SeverityHigh, Published: pub, Hosts: []CVEHost{c.h}}}})
+			_, err := BuildCVEAudit(CVEAuditInput{GeneratedAt: now, CVEs: []CVEEntry{{CVE: "CVE-2026-0001", Severity: domain.SeverityHigh, Published: pub, Hosts: []CVEHost{c.h}}}})
 			switch {
 			case c.want == "" && err != nil:
 				t.Errorf("rejected: %v", err)

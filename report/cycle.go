@@ -3,72 +3,43 @@ package report
 import (
 	"slices"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
-// CycleState is a patch cycle's state (the names workflows/ uses).
-type CycleState string
+// CycleState is a patch cycle's state, package domain's. Like Severity it
+// has no text methods of its own (workflow payloads carry it); Validate
+// checks it before any writing and after any reading.
+type CycleState = domain.CycleState
 
-// Cycle states: terminal ones first, then the ones of a cycle still running.
-const (
-	CycleCompleted CycleState = "completed"
-	// CycleCompletedWithFailures: the rollout ran to its end within the
-	// failure budget, but some hosts failed or were rolled back.
-	CycleCompletedWithFailures CycleState = "completed_with_failures"
-	CycleFailed                CycleState = "failed"
-	CycleAborted               CycleState = "aborted"
-	CycleCanceled              CycleState = "canceled"
-	CyclePlanned               CycleState = "planned" // a dry run finished
-	CycleResolving             CycleState = "resolving"
-	CycleScanning              CycleState = "scanning"
-	CycleAwaitingApproval      CycleState = "awaiting_approval"
-	CycleStaging               CycleState = "staging"
-	CycleRollingOut            CycleState = "rolling_out"
-	CyclePaused                CycleState = "paused"
-	CycleParked                CycleState = "parked"
-	CycleRollingBack           CycleState = "rolling_back"
-	CycleVerifying             CycleState = "verifying"
-)
-
-// CycleStates lists every cycle state.
-var CycleStates = []CycleState{CycleCompleted, CycleCompletedWithFailures, CycleFailed, CycleAborted, CycleCanceled, CyclePlanned, CycleResolving, CycleScanning,
-	CycleAwaitingApproval, CycleStaging, CycleRollingOut, CyclePaused, CycleParked, CycleRollingBack, CycleVerifying}
-
-// Valid reports whether s is one of CycleStates.
-func (s CycleState) Valid() bool { return slices.Contains(CycleStates, s) }
-
-// Finished reports whether the cycle has ended.
-func (s CycleState) Finished() bool {
-	switch s {
-	case CycleCompleted, CycleCompletedWithFailures, CycleFailed, CycleAborted, CycleCanceled, CyclePlanned:
-		return true
-	}
-	return false
-}
-
-// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
-func (s CycleState) MarshalText() ([]byte, error) { return marshalEnum("cycle state", s, s.Valid()) }
-
-// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
-func (s *CycleState) UnmarshalText(b []byte) error {
-	return unmarshalEnum("cycle state", b, s, CycleStates)
-}
-
-// HostResult is how one host ended in a cycle's wave (the names
-// workflows/ uses for final host states, and pending/awaiting_decision for
-// a cycle still running).
+// HostResult is how one host ended in a cycle's wave. Its vocabulary is
+// narrower than domain.HostState's, so it is a type of its own: a host's
+// final state by name, awaiting_decision, and pending for every state of a
+// host still running (a report says where a host ended, not which step it
+// was at); ResultOf maps one to the other.
 type HostResult string
 
 // Host results.
 const (
-	HostPatched          HostResult = "patched"
-	HostFailed           HostResult = "failed"
-	HostRolledBack       HostResult = "rolled_back"
-	HostNeedsRepair      HostResult = "needs_repair" // a rollback failed: fix by hand
-	HostSkipped          HostResult = "skipped"
-	HostCanceled         HostResult = "canceled" // the cycle was canceled before the host was changed
-	HostAwaitingDecision HostResult = "awaiting_decision"
-	HostPending          HostResult = "pending"
+	HostPatched          = HostResult(domain.HostPatched)
+	HostFailed           = HostResult(domain.HostFailed)
+	HostRolledBack       = HostResult(domain.HostRolledBack)
+	HostNeedsRepair      = HostResult(domain.HostNeedsRepair) // a rollback failed: fix by hand
+	HostSkipped          = HostResult(domain.HostSkipped)
+	HostCanceled         = HostResult(domain.HostCanceled) // the cycle was canceled before the host was changed
+	HostAwaitingDecision = HostResult(domain.HostAwaitingDecision)
+	HostPending          = HostResult(domain.HostPending)
 )
+
+// ResultOf is the result a report gives a host in state s: a final state
+// by name, awaiting_decision as it is, any other state of a host still
+// running as pending.
+func ResultOf(s domain.HostState) HostResult {
+	if s.Final() || s == domain.HostAwaitingDecision {
+		return HostResult(s)
+	}
+	return HostPending
+}
 
 // HostResults lists every host result, in report order.
 var HostResults = []HostResult{HostPatched, HostFailed, HostRolledBack, HostNeedsRepair, HostSkipped, HostCanceled, HostAwaitingDecision, HostPending}

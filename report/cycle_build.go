@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // CycleEvidenceInput is what BuildCycleEvidence needs, read from the
@@ -43,31 +45,17 @@ type CycleEvidenceInput struct {
 // and derives the reboots, result counts and timeline.
 func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	var p problems
-	if in.GeneratedAt.IsZero() {
-		p.add("generated_at is zero: set the time the evidence pack is made")
-	}
-	if _, err := loadZone(in.TimeZone); err != nil {
-		p.add("%v", err)
-	}
-	now := utc(in.GeneratedAt)
-	srcMax := in.SourceMaxAge
-	if srcMax <= 0 {
-		srcMax = DefaultSourceMaxAge
-	}
-	sources, err := buildSources(in.Sources, srcMax, now)
-	if err != nil {
-		p.add("%v", err)
-	}
+	h := headOf(&p, in.GeneratedAt, "set the time the evidence pack is made", in.TimeZone, in.Generator, in.Sources, in.SourceMaxAge)
 	if in.CycleID == "" || in.Policy == "" {
 		p.add("cycle_id and policy must not be empty")
 	}
 	if !in.State.Valid() {
-		p.add("cycle state %q: want one of %v", excerpt(string(in.State)), CycleStates)
+		p.add("cycle state %q: want one of %v", excerpt(string(in.State)), domain.CycleStates)
 	}
 	if in.StartedAt.IsZero() {
 		p.add("started_at is zero: the cycle's start time is required")
 	}
-	if in.State.Finished() && in.FinishedAt.IsZero() {
+	if in.State.Final() && in.FinishedAt.IsZero() {
 		p.add("cycle is %s but finished_at is zero", in.State)
 	}
 	if !in.FinishedAt.IsZero() && in.FinishedAt.Before(in.StartedAt) {
@@ -76,15 +64,15 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	e := &CycleEvidence{
 		Kind:          KindCycleEvidence,
 		SchemaVersion: SchemaVersion,
-		GeneratedAt:   now,
-		TimeZone:      zoneName(in.TimeZone),
-		Generator:     defaultString(in.Generator, "patchflow"),
+		GeneratedAt:   h.now,
+		TimeZone:      h.zone,
+		Generator:     h.generator,
 		CycleID:       in.CycleID,
 		Policy:        in.Policy,
 		State:         in.State,
 		StartedAt:     utc(in.StartedAt),
 		FinishedAt:    utc(in.FinishedAt),
-		Sources:       sources,
+		Sources:       h.sources,
 		Before:        buildFindings("before", in.Before, &p),
 		Plan:          buildPlan(in.Plan, &p),
 		Approval:      buildApproval(in.Approval, &p),
@@ -107,7 +95,7 @@ func BuildCycleEvidence(in CycleEvidenceInput) (*CycleEvidence, error) {
 	e.Reboots = rebootsOf(e.Waves)
 	e.Results = lastResults(e.Waves)
 	if len(e.Hosts) > 0 {
-		e.Results = finalResults(e.Hosts)
+		e.Results = countResults(e.Hosts, CycleHost.result)
 	}
 	e.Timeline = timelineOf(e)
 	return e, nil
@@ -170,7 +158,7 @@ func buildPlan(in Plan, p *problems) Plan {
 			p.add("plan entry %q/%q listed twice: a plan pins one version per package", excerpt(e.Manager), excerpt(e.Package))
 			continue
 		case !e.Severity.Valid():
-			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), Severities)
+			p.add("plan entry %q: severity %q: want one of %v", excerpt(e.Package), excerpt(string(e.Severity)), domain.Severities)
 			continue
 		case e.Risk < 0 || e.Risk > 100 || e.Hosts < 0 || e.HistoryRisk < 0 || e.HistoryRisk > 100:
 			p.add("plan entry %q: risk or history risk outside 0..100, or negative hosts", excerpt(e.Package))
@@ -247,7 +235,7 @@ func buildWaves(in []WaveEvidence, p *problems) []WaveEvidence {
 		}
 		sort.Slice(hosts, func(i, j int) bool { return hosts[i].Host < hosts[j].Host })
 		w.Hosts = hosts
-		w.Results = countResults(hosts)
+		w.Results = countResults(hosts, WaveHost.result)
 		out = append(out, w)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
@@ -286,10 +274,14 @@ func sortedPins(in []Pin) []Pin {
 	return out
 }
 
-func countResults(hosts []WaveHost) []HostResultCount {
+func (h WaveHost) result() HostResult { return h.Result }
+
+// countResults counts hosts per result, one entry per HostResults in
+// order; result reads a host's.
+func countResults[H any](hosts []H, result func(H) HostResult) []HostResultCount {
 	n := map[HostResult]int{}
 	for _, h := range hosts {
-		n[h.Result]++
+		n[result(h)]++
 	}
 	out := make([]HostResultCount, 0, len(HostResults))
 	for _, r := range HostResults {
@@ -315,7 +307,7 @@ func lastResults(waves []WaveEvidence) []HostResultCount {
 	for _, h := range order {
 		hosts = append(hosts, last[h])
 	}
-	return countResults(hosts)
+	return countResults(hosts, WaveHost.result)
 }
 
 func rebootsOf(waves []WaveEvidence) []Reboot {

@@ -78,18 +78,7 @@ func buildCycleHosts(in []CycleHost, p *problems) []CycleHost {
 	return out
 }
 
-// finalResults counts every target host by its final state.
-func finalResults(hosts []CycleHost) []HostResultCount {
-	n := map[HostResult]int{}
-	for _, h := range hosts {
-		n[h.Result]++
-	}
-	out := make([]HostResultCount, 0, len(HostResults))
-	for _, r := range HostResults {
-		out = append(out, HostResultCount{Result: r, Hosts: n[r]})
-	}
-	return out
-}
+func (h CycleHost) result() HostResult { return h.Result }
 
 // approvedText says who or what approved, for the timeline.
 func approvedText(a Approval) string {

@@ -3,58 +3,27 @@ package report
 import (
 	"fmt"
 	"slices"
+
+	"github.com/patchflow/patchflow/domain"
 )
+
+// Severity is patchflow's severity scale, package domain's; Unknown is its
+// own value: a severity is never guessed. It has no text methods of its own
+// (workflow payloads carry domain.Severity, empty included), so every
+// report's Validate checks its severities instead, before any writing and
+// after any reading.
+type Severity = domain.Severity
 
 // Every enum below is a string type with a fixed set of values. Valid says
 // whether a value is one of them; MarshalText refuses any other, so an
 // invalid state can never be written out, and UnmarshalText refuses one on
 // the way in.
 
-// Severity is patchflow's severity scale. Unknown is its own value: a
-// severity is never guessed.
-type Severity string
-
-// Severities, from the most to the least severe.
-const (
-	SeverityCritical Severity = "critical"
-	SeverityHigh     Severity = "high"
-	SeverityMedium   Severity = "medium"
-	SeverityLow      Severity = "low"
-	SeverityUnknown  Severity = "unknown"
-)
-
-// Severities lists every severity in report order (most severe first).
-var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityUnknown}
-
-// Valid reports whether s is one of Severities.
-func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
-
-// Rank orders severities for sorting: critical 4, high 3, medium 2, low 1,
-// unknown 0.
-func (s Severity) Rank() int {
-	switch s {
-	case SeverityCritical:
-		return 4
-	case SeverityHigh:
-		return 3
-	case SeverityMedium:
-		return 2
-	case SeverityLow:
-		return 1
-	}
-	return 0
-}
-
-// MarshalText implements encoding.TextMarshaler; it refuses invalid values.
-func (s Severity) MarshalText() ([]byte, error) { return marshalEnum("severity", s, s.Valid()) }
-
-// UnmarshalText implements encoding.TextUnmarshaler; it refuses invalid values.
-func (s *Severity) UnmarshalText(b []byte) error { return unmarshalEnum("severity", b, s, Severities) }
-
 // HostState is where one host stands against its policy (docs/reports.md
 // gives the exact rules, applied in this order of precedence:
 // assessment_failed, never_assessed, stale_assessment, then compliant,
-// exception or noncompliant from its missing fixes).
+// exception or noncompliant from its missing fixes). It is not
+// domain.HostState, which says how far a host's patch has got.
 type HostState string
 
 // Host states.

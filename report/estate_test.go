@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // The estate the tests render: real Debian fixes (testdata/debian-fixes.tsv),
@@ -35,13 +37,13 @@ type catalogFix struct {
 func loadCatalog(t testing.TB) (real, synthetic []catalogFix) {
 	t.Helper()
 	for _, line := range readTSV(t, "testdata/debian-fixes.tsv") {
-		sev := SeverityMedium
+		sev := domain.SeverityMedium
 		if line[4] == "high" {
-			sev = SeverityHigh
+			sev = domain.SeverityHigh
 		}
 		real = append(real, catalogFix{pkg: line[0], installed: line[1], fixed: line[2], ids: strings.Split(line[5], ","), sev: sev})
 	}
-	sevs := []Severity{SeverityCritical, SeverityHigh, SeverityHigh, SeverityMedium, SeverityMedium, SeverityMedium, SeverityLow, SeverityLow, SeverityUnknown}
+	sevs := []Severity{domain.SeverityCritical, domain.SeverityHigh, domain.SeverityHigh, domain.SeverityMedium, domain.SeverityMedium, domain.SeverityMedium, domain.SeverityLow, domain.SeverityLow, domain.SeverityUnknown}
 	for i, line := range readTSV(t, "testdata/bookworm-packages.tsv") {
 		synthetic = append(synthetic, catalogFix{pkg: line[0], installed: line[1], fixed: line[1] + "+deb12u9",
 			ids: []string{fmt.Sprintf("CVE-2099-%05d", 10000+i)}, sev: sevs[i%len(sevs)]})
@@ -127,7 +129,7 @@ func estateInput(t testing.TB, n int, seed uint64) ComplianceInput {
 			continue
 		case 12: // every missing fix under exception
 			h.Missing = []Finding{
-				{Package: "libexpat1", Installed: "2.5.0-1+deb12u4", FixedVersion: "2.5.0-1+deb12u5", CVEs: real[0].ids, Severity: SeverityMedium, Risk: 20, FirstSeen: now.Add(-40 * 24 * time.Hour)},
+				{Package: "libexpat1", Installed: "2.5.0-1+deb12u4", FixedVersion: "2.5.0-1+deb12u5", CVEs: real[0].ids, Severity: domain.SeverityMedium, Risk: 20, FirstSeen: now.Add(-40 * 24 * time.Hour)},
 			}
 			in.Exceptions = append(in.Exceptions, Exception{ID: "EXC-2026-0042", CVEs: real[0].ids, Hosts: []string{name, "web-001"},
 				Until: now.Add(20 * 24 * time.Hour), Reason: "vendor appliance: expat is not reachable from input; replaced in Q1", By: "alice@example.org", CreatedAt: now.Add(-30 * 24 * time.Hour)})
@@ -167,13 +169,13 @@ func estateInput(t testing.TB, n int, seed uint64) ComplianceInput {
 		if i == 42 || i == 5 {
 			// glibc CVE-2023-4911 (KEV, due 2023-12-12), found on this host 20 days ago.
 			h.Missing = append(h.Missing, Finding{Package: "libc6", Arch: "amd64", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3",
-				CVEs: []string{"CVE-2023-4911"}, Advisories: []string{"DSA-5514-1"}, Severity: SeverityHigh, KEV: true, KEVDueDate: "2023-12-12",
+				CVEs: []string{"CVE-2023-4911"}, Advisories: []string{"DSA-5514-1"}, Severity: domain.SeverityHigh, KEV: true, KEVDueDate: "2023-12-12",
 				EPSS: epss(0.7512), Risk: 83, FirstSeen: now.Add(-20 * 24 * time.Hour)})
 		}
 		if i%17 == 0 {
 			h.RebootPending = true
 			h.Missing = append(h.Missing, Finding{Package: "linux-image-amd64", Installed: "6.1.115-1", FixedVersion: "6.1.119-1",
-				CVEs: []string{"CVE-2099-00001"}, Severity: SeverityHigh, Risk: 40, FirstSeen: now.Add(-3 * 24 * time.Hour), RebootPending: true})
+				CVEs: []string{"CVE-2099-00001"}, Severity: domain.SeverityHigh, Risk: 40, FirstSeen: now.Add(-3 * 24 * time.Hour), RebootPending: true})
 		}
 		in.Hosts = append(in.Hosts, h)
 	}

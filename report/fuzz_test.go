@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // smallReportJSON is a valid three-host report, the seed of FuzzReadCompliance.
@@ -15,7 +17,7 @@ func smallReportJSON(t testing.TB) []byte {
 		Sources: []SourceInput{{Name: "cisa-kev", AsOf: estateNow.Add(-400 * day)}},
 		Hosts: []HostInput{
 			{Host: "web-1", Policy: "web", LastAssessed: estateNow, Missing: []Finding{
-				{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: SeverityHigh,
+				{Package: "libc6", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"}, Severity: domain.SeverityHigh,
 					KEV: true, KEVDueDate: "2023-12-12", EPSS: epss(0.75), Risk: 83, FirstSeen: estateNow.Add(-20 * day)}}},
 			{Host: "web-2", Policy: "web"},
 			{Host: "web-3", Policy: "web", Failure: &AssessmentFailure{At: estateNow, Error: "timeout"}},
@@ -93,7 +95,7 @@ func FuzzHostileValues(f *testing.F) {
 		}
 		in := ComplianceInput{GeneratedAt: estateNow, SLAs: map[string]SLA{"web": {High: day}},
 			Hosts: []HostInput{{Host: host, Policy: "web", LastAssessed: estateNow, Failure: &AssessmentFailure{At: estateNow.Add(time.Hour), Error: reason},
-				Missing: []Finding{{Package: pkg, Installed: pkg, FixedVersion: reason, CVEs: []string{id}, Severity: SeverityHigh, FirstSeen: estateNow.Add(-2 * day)}}}},
+				Missing: []Finding{{Package: pkg, Installed: pkg, FixedVersion: reason, CVEs: []string{id}, Severity: domain.SeverityHigh, FirstSeen: estateNow.Add(-2 * day)}}}},
 			Exceptions: []Exception{{ID: id, CVEs: []string{id}, Hosts: []string{host}, Until: estateNow.Add(day), Reason: reason, By: host}},
 		}
 		r, err := BuildCompliance(in)
@@ -131,7 +133,7 @@ func FuzzHostileValues(f *testing.F) {
 func templateOnly(t *testing.T) string {
 	in := ComplianceInput{GeneratedAt: estateNow, SLAs: map[string]SLA{"web": {High: day}},
 		Hosts: []HostInput{{Host: "h", Policy: "web", LastAssessed: estateNow, Failure: &AssessmentFailure{At: estateNow.Add(time.Hour), Error: "r"},
-			Missing: []Finding{{Package: "p", Installed: "p", FixedVersion: "r", CVEs: []string{"i"}, Severity: SeverityHigh, FirstSeen: estateNow.Add(-2 * day)}}}},
+			Missing: []Finding{{Package: "p", Installed: "p", FixedVersion: "r", CVEs: []string{"i"}, Severity: domain.SeverityHigh, FirstSeen: estateNow.Add(-2 * day)}}}},
 		Exceptions: []Exception{{ID: "i", CVEs: []string{"i"}, Hosts: []string{"h"}, Until: estateNow.Add(day), Reason: "r", By: "h"}},
 	}
 	r, err := BuildCompliance(in)

@@ -3,6 +3,8 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 func intp(v int) *int { return &v }
@@ -23,7 +25,7 @@ func sampleCVEAuditInput() CVEAuditInput {
 		},
 		CVEs: []CVEEntry{
 			{
-				CVE: "cve-2023-4911", Severity: SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", EPSS: epss(0.7512),
+				CVE: "cve-2023-4911", Severity: domain.SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", EPSS: epss(0.7512),
 				Published: time.Date(2023, 10, 3, 17, 0, 0, 0, time.UTC),
 				Hosts: []CVEHost{
 					{Host: "web-001", Policy: "web", State: CVEPatched, Evidence: CVEEvidence{AssessedAt: assessed, CycleID: "cycle/web/2026-11-20T02:00:00Z",
@@ -39,7 +41,7 @@ func sampleCVEAuditInput() CVEAuditInput {
 				},
 			},
 			{
-				CVE: "CVE-2026-56132", Severity: SeverityMedium,
+				CVE: "CVE-2026-56132", Severity: domain.SeverityMedium,
 				Published: now.Add(-10 * 24 * time.Hour),
 				Hosts: []CVEHost{
 					{Host: "web-002", Policy: "web", State: CVEFixNotInRepos, Evidence: CVEEvidence{AssessedAt: assessed,
@@ -49,14 +51,14 @@ func sampleCVEAuditInput() CVEAuditInput {
 				},
 			},
 			{
-				CVE: "CVE-2026-103111", Severity: SeverityHigh,
+				CVE: "CVE-2026-103111", Severity: domain.SeverityHigh,
 				Hosts: []CVEHost{
 					{Host: "web-004", Policy: "web", State: CVEAffectedNoFix, Evidence: CVEEvidence{AssessedAt: assessed,
 						Packages: []PackageEvidence{{Package: "libpcre2-8-0", Installed: "10.42-1+deb12u1"}}, DecidedBy: "debian-tracker"}},
 				},
 			},
 			{
-				CVE: "CVE-2099-00001", Severity: SeverityHigh,
+				CVE: "CVE-2099-00001", Severity: domain.SeverityHigh,
 				Hosts: []CVEHost{
 					{Host: "web-017", Policy: "web", State: CVERebootPending, Evidence: CVEEvidence{AssessedAt: assessed, RunningKernel: "6.1.115-1",
 						Packages: []PackageEvidence{{Package: "linux-image-6.1.0-28-amd64", Installed: "6.1.119-1", FixedVersion: "6.1.119-1"}}}},
@@ -82,13 +84,13 @@ func sampleCycleInput() CycleEvidenceInput {
 	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	at := func(m int) time.Time { return start.Add(time.Duration(m) * time.Minute) }
 	libc := Finding{Package: "libc6", Arch: "amd64", Installed: "2.36-9+deb12u2", FixedVersion: "2.36-9+deb12u3", CVEs: []string{"CVE-2023-4911"},
-		Advisories: []string{"DSA-5514-1"}, Severity: SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", EPSS: epss(0.7512), Risk: 83, FirstSeen: start.Add(-20 * 24 * time.Hour)}
+		Advisories: []string{"DSA-5514-1"}, Severity: domain.SeverityHigh, KEV: true, KEVDueDate: "2023-12-12", EPSS: epss(0.7512), Risk: 83, FirstSeen: start.Add(-20 * 24 * time.Hour)}
 	expat := Finding{Package: "libexpat1", Arch: "amd64", Installed: "2.5.0-1+deb12u4", FixedVersion: "2.5.0-1+deb12u5",
-		CVEs: []string{"CVE-2026-56132", "CVE-2026-102633", "CVE-2026-77214", "CVE-2025-59375"}, Severity: SeverityMedium, Risk: 20, FirstSeen: start.Add(-9 * 24 * time.Hour)}
+		CVEs: []string{"CVE-2026-56132", "CVE-2026-102633", "CVE-2026-77214", "CVE-2025-59375"}, Severity: domain.SeverityMedium, Risk: 20, FirstSeen: start.Add(-9 * 24 * time.Hour)}
 	return CycleEvidenceInput{
 		GeneratedAt: start.Add(6 * time.Hour), TimeZone: "Europe/Berlin", Generator: "patchflow test (report cycle)",
 		Sources: []SourceInput{{Name: "debian-tracker", AsOf: start.Add(-3 * time.Hour)}},
-		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: CycleCompletedWithFailures, StartedAt: start, FinishedAt: at(170),
+		CycleID: "cycle/web/2026-11-20T02:00:00Z", Policy: "web", State: domain.CycleCompletedWithFailures, StartedAt: start, FinishedAt: at(170),
 		Before: []HostFindings{
 			{Host: "web-002", AssessedAt: at(3), Findings: []Finding{expat, libc}},
 			{Host: "web-001", AssessedAt: at(3), Findings: []Finding{libc}},
@@ -96,10 +98,10 @@ func sampleCycleInput() CycleEvidenceInput {
 			{Host: "web-003", Error: "ssh: handshake failed: host key mismatch for web-003"},
 		},
 		Plan: Plan{CreatedAt: at(5), Entries: []PlanEntry{
-			{Manager: "apt", Package: "libexpat1", Version: "2.5.0-1+deb12u5", CVEs: expat.CVEs, Severity: SeverityMedium, Risk: 20, Hosts: 2,
+			{Manager: "apt", Package: "libexpat1", Version: "2.5.0-1+deb12u5", CVEs: expat.CVEs, Severity: domain.SeverityMedium, Risk: 20, Hosts: 2,
 				HistoryRisk: 75, History: &PlanHistory{Basis: "path", Runs: 3, Failed: 2, RolledBack: 2, Cycles: 2,
 					Paths: []UpgradePath{{From: "2.5.0-1+deb12u4", To: "2.5.0-1+deb12u5", Runs: 3, Failed: 2, RolledBack: 2}}}},
-			{Manager: "apt", Package: "libc6", Version: "2.36-9+deb12u3", CVEs: libc.CVEs, Severity: SeverityHigh, KEV: true, Risk: 83, Hosts: 3},
+			{Manager: "apt", Package: "libc6", Version: "2.36-9+deb12u3", CVEs: libc.CVEs, Severity: domain.SeverityHigh, KEV: true, Risk: 83, Hosts: 3},
 		}, HistoryFrom: &HistorySource{Cycles: 4, Waves: 11, Since: start.Add(-90 * 24 * time.Hour)}},
 		Approval: Approval{Mode: ApprovalPlan, By: "alice@example.org", At: at(21), Via: "update", Comment: "CAB-1142",
 			PlanSHA256: "sha256:9f2c4e0d1b7a5c3e8f6a4b2d0c9e7f5a3b1d9c7e5f3a1b9d7c5e3f1a9b7d5c3e", RequestedAt: at(6),
@@ -142,7 +144,7 @@ func sampleCycleInput() CycleEvidenceInput {
 		},
 		After: []HostFindings{
 			{Host: "web-001", AssessedAt: at(165), Findings: []Finding{{Package: "linux-image-6.1.0-28-amd64", Installed: "6.1.119-1", FixedVersion: "6.1.119-1",
-				CVEs: []string{"CVE-2099-00001"}, Severity: SeverityHigh, Risk: 40, FirstSeen: start.Add(-3 * 24 * time.Hour), RebootPending: true}}},
+				CVEs: []string{"CVE-2099-00001"}, Severity: domain.SeverityHigh, Risk: 40, FirstSeen: start.Add(-3 * 24 * time.Hour), RebootPending: true}}},
 			{Host: "stg-001", AssessedAt: at(165)},
 			{Host: "web-002", AssessedAt: at(165), Findings: []Finding{expat, libc}},
 		},

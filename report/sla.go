@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // DueSoonFraction: a fix is due_soon once at most this fraction of its SLA
@@ -11,37 +13,15 @@ import (
 // 7.5 days of a 30-day SLA, 12 hours of a 2-day one.
 const DueSoonFraction = 0.25
 
-// SLA is one policy's time to remediate per severity; 0 means no SLA for
-// that severity (policies.SLA holds the same durations).
-type SLA struct {
-	Critical time.Duration
-	High     time.Duration
-	Medium   time.Duration
-	Low      time.Duration
-	Unknown  time.Duration
-	// KEVDueDate lets a KEV-listed CVE's due date count as a deadline: the
-	// fix is due at the earlier of the policy's deadline and the end of
-	// the KEV due date (UTC).
-	KEVDueDate bool
-}
+// SLA is one policy's time to remediate per severity, package domain's
+// (0 means no SLA for that severity). With KEVDueDate a KEV-listed CVE's
+// fix is due at the earlier of the policy's deadline and the end of the
+// KEV due date (UTC).
+type SLA = domain.SLA
 
-// For returns the SLA of a severity.
-func (s SLA) For(sev Severity) time.Duration {
-	switch sev {
-	case SeverityCritical:
-		return s.Critical
-	case SeverityHigh:
-		return s.High
-	case SeverityMedium:
-		return s.Medium
-	case SeverityLow:
-		return s.Low
-	}
-	return s.Unknown
-}
-
-func (s SLA) validate() error {
-	for _, sev := range Severities {
+// validateSLA refuses a negative SLA: 0 is how a policy says none.
+func validateSLA(s SLA) error {
+	for _, sev := range domain.Severities {
 		if s.For(sev) < 0 {
 			return fmt.Errorf("sla for %s is negative (%s): use 0 for no SLA", sev, s.For(sev))
 		}
@@ -49,7 +29,8 @@ func (s SLA) validate() error {
 	return nil
 }
 
-func (s SLA) applied(policy string) PolicySLA {
+// appliedSLA is s as the report states it applied to policy.
+func appliedSLA(s SLA, policy string) PolicySLA {
 	return PolicySLA{
 		Policy:          policy,
 		CriticalSeconds: seconds(s.Critical),

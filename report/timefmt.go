@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
 	// The zone a report asks for must render the same on every machine,
 	// also one without /usr/share/zoneinfo.
 	_ "time/tzdata"

@@ -3,6 +3,8 @@ package report
 import (
 	"sort"
 	"time"
+
+	"github.com/patchflow/patchflow/domain"
 )
 
 // totalsOf sums the ranked rows.
@@ -11,7 +13,7 @@ func totalsOf(rows []HostRow, sources []SourceFreshness) Totals {
 	byState := map[HostState]int{}
 	type sevAcc struct{ missing, hosts, breached, kev int }
 	bySev := map[Severity]*sevAcc{}
-	for _, s := range Severities {
+	for _, s := range domain.Severities {
 		bySev[s] = &sevAcc{}
 	}
 	for _, r := range rows {
@@ -36,9 +38,9 @@ func totalsOf(rows []HostRow, sources []SourceFreshness) Totals {
 			}
 			hostHas[f.Severity] = true
 		}
-		// Severities in their fixed order, never a map's: this runs in
+		// domain.Severities in their fixed order, never a map's: this runs in
 		// workflow code (assessments), which must be deterministic.
-		for _, s := range Severities {
+		for _, s := range domain.Severities {
 			if hostHas[s] {
 				bySev[s].hosts++
 			}
@@ -47,7 +49,7 @@ func totalsOf(rows []HostRow, sources []SourceFreshness) Totals {
 	for _, s := range HostStates {
 		t.ByState = append(t.ByState, StateCount{State: s, Hosts: byState[s]})
 	}
-	for _, s := range Severities {
+	for _, s := range domain.Severities {
 		a := bySev[s]
 		t.BySeverity = append(t.BySeverity, SeverityTotal{Severity: s, Missing: a.missing, Hosts: a.hosts, Breached: a.breached, KEV: a.kev})
 	}

@@ -59,7 +59,7 @@ type AssessTotals struct {
 }
 
 func (t *AssessTotals) add(o AssessTotals) {
-	for _, sev := range report.Severities {
+	for _, sev := range domain.Severities {
 		t.Missing.Add(sev, o.Missing.Of(sev))
 	}
 	t.KEV += o.KEV
@@ -151,7 +151,7 @@ func addPoint(p *report.TrendPoint, o report.TrendPoint) {
 	p.AssessmentFailed += o.AssessmentFailed
 	p.StaleAssessment += o.StaleAssessment
 	p.Exception += o.Exception
-	for _, sev := range report.Severities {
+	for _, sev := range domain.Severities {
 		p.Missing.Add(sev, o.Missing.Of(sev))
 	}
 }

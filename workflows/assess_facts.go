@@ -20,9 +20,11 @@ type AssessContext struct {
 	Sources    []report.SourceInput `json:"sources,omitempty"`
 }
 
-// ReportSLA is a policy's SLA as package report takes it.
-func ReportSLA(s domain.SLA, kevDueDate bool) report.SLA {
-	return report.SLA{Critical: s.Critical, High: s.High, Medium: s.Medium, Low: s.Low, Unknown: s.Unknown, KEVDueDate: kevDueDate}
+// ReportSLA is a policy's SLA as a report applies it: KEV due dates count
+// when kevDueDate says so, whatever s says.
+func ReportSLA(s domain.SLA, kevDueDate bool) domain.SLA {
+	s.KEVDueDate = kevDueDate
+	return s
 }
 
 // ComplianceHosts turns a shard's facts into the hosts of a compliance
@@ -56,7 +58,7 @@ func Finding(u domain.Pending, assessed time.Time) report.Finding {
 		first = assessed
 	}
 	return report.Finding{Package: u.Name, Installed: u.Installed, FixedVersion: u.Candidate,
-		CVEs: nonNilStrings(u.CVEs), Advisories: u.Advisories, Severity: report.Severity(u.Severity.OrUnknown()),
+		CVEs: nonNilStrings(u.CVEs), Advisories: u.Advisories, Severity: u.Severity.OrUnknown(),
 		KEV: u.KEV, KEVDueDate: u.KEVDueDate, EPSS: u.EPSS, Risk: u.Risk, FirstSeen: first}
 }
 

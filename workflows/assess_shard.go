@@ -100,7 +100,7 @@ func evaluateShard(in AssessShardInput, r AssessShardResult, now time.Time) (rep
 	t.KEV, t.Breached, t.DueSoon, t.Excepted = rep.Totals.KEV, rep.Totals.Breached, rep.Totals.DueSoon, rep.Totals.Excepted
 	for _, h := range rep.Hosts {
 		for _, m := range h.Missing {
-			if m.Severity == report.SeverityCritical && m.Exception == nil {
+			if m.Severity == domain.SeverityCritical && m.Exception == nil {
 				t.OldestCritical = earliest(t.OldestCritical, m.FirstSeen)
 			}
 		}

@@ -47,7 +47,7 @@ func TestAssessmentCountsWhatThePolicyRequires(t *testing.T) {
 	if p.Hosts != 4 || p.Noncompliant != 2 || p.Exception != 1 || p.AssessmentFailed != 1 || p.Compliant != 0 {
 		t.Errorf("point %+v, want 2 noncompliant (h1, h3), 1 exception (h2), 1 assessment_failed (h4)", p)
 	}
-	if got := res.Totals.Missing.Of(report.SeverityHigh); got != 2 || res.Totals.Breached != 2 || res.Totals.Excepted != 1 {
+	if got := res.Totals.Missing.Of(domain.SeverityHigh); got != 2 || res.Totals.Breached != 2 || res.Totals.Excepted != 1 {
 		t.Errorf("totals %+v, want 2 high fixes missing past their SLA, 1 excepted", res.Totals)
 	}
 	if res.Hosts != 4 || res.Failed != 1 || len(res.Shards) != 1 {

@@ -156,7 +156,7 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 	if state == domain.CycleCompleted && r.Noncompliant == 0 {
 		m.Gauge(MetricLastSuccess).Update(float64(now.Unix()))
 	}
-	for _, sev := range append(domain.KnownSeverities, domain.SeverityUnknown) {
+	for _, sev := range domain.Severities {
 		if info := breaches[sev]; info != nil {
 			c.notes.emit(ctx, notify.Event{Type: notify.SLABreached, SLA: info,
 				Reason: fmt.Sprintf("%d %s updates past the %s SLA", info.Updates, sev, durationText(info.SLA))})

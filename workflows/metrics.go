@@ -3,10 +3,9 @@ package workflows
 import (
 	"time"
 
+	"github.com/patchflow/patchflow/domain"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/patchflow/patchflow/report"
 )
 
 // Metrics emitted from workflow code, through workflow.GetMetricsHandler so
@@ -99,7 +98,7 @@ func recordAssessMetrics(ctx workflow.Context, r AssessResult) {
 		{"assessment_failed", p.AssessmentFailed}, {"stale_assessment", p.StaleAssessment}, {"exception", p.Exception}} {
 		metricsFor(ctx, r.Policy, metricTagState, s.state).Gauge(MetricAssessHosts).Update(float64(s.n))
 	}
-	for _, sev := range report.Severities {
+	for _, sev := range domain.Severities {
 		metricsFor(ctx, r.Policy, metricTagSeverity, string(sev)).Gauge(MetricAssessMissing).Update(float64(r.Totals.Missing.Of(sev)))
 	}
 	m := metricsFor(ctx, r.Policy)
