@@ -7,8 +7,27 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
 	"github.com/patchflow/patchflow/report"
 )
+
+// awaitListed waits until visibility lists a workflow for the query.
+func awaitListed(t *testing.T, c client.Client, query string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err == nil && len(resp.Executions) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("visibility never listed %s (last error %v)", query, err)
+		}
+		waitABit()
+	}
+}
 
 // TestPostureAssessmentFailedHalfWay: a later assessment that is stopped
 // while it scans (terminated, as an operator or a crash would leave it)
@@ -54,6 +73,9 @@ func TestPostureAssessmentFailedHalfWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
+	// The report reads the runs from visibility, which learns of the
+	// termination a moment later: wait until it lists the run as ended.
+	awaitListed(t, c, "WorkflowId = '"+id+"' AND ExecutionStatus = 'Terminated'")
 
 	rep, _ := complianceOnPosture(t, "-p", "po-half")
 	if stateCount(rep, report.StateCompliant) != 0 || stateCount(rep, report.StateAssessmentFailed) != 3 {
