@@ -49,10 +49,7 @@ func VotesOf(t *PendingTable) []Vote {
 // so a fleet's votes differ in Since alone; compacted, a shard's votes
 // are bounded by the distinct candidates, not by hosts x updates.
 func CompactVotes(votes []Vote) []Vote {
-	sorted := slices.Clone(votes)
-	slices.SortStableFunc(sorted, func(a, b Vote) int {
-		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
-	})
+	sorted := byFirstListing(votes)
 	idx := map[string]int{}
 	var out []Vote
 	for _, v := range sorted {
@@ -67,9 +64,7 @@ func CompactVotes(votes []Vote) []Vote {
 		o.Listings += v.Listings
 		o.Class = StrongerClass(o.Class, v.Class)
 		o.Vulns = o.Vulns.merge(v.Vulns)
-		if !v.Since.IsZero() && (o.Since.IsZero() || v.Since.Before(o.Since)) {
-			o.Since = v.Since
-		}
+		o.Since = earliestKnown(o.Since, v.Since)
 		if o.Installed != v.Installed {
 			o.Installed = ""
 		}
@@ -101,6 +96,24 @@ func MergeVotes(a, b []Vote) []Vote {
 	return out
 }
 
+// byFirstListing returns the votes ordered by their first listing (host
+// name, then position in its scan): the order plans are made in.
+func byFirstListing(votes []Vote) []Vote {
+	sorted := slices.Clone(votes)
+	slices.SortStableFunc(sorted, func(a, b Vote) int {
+		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
+	})
+	return sorted
+}
+
+// earliestKnown is the earlier of two times, a zero time meaning unknown.
+func earliestKnown(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
 func firstListing(a, b Vote) bool {
 	return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos)) < 0
 }
@@ -108,10 +121,7 @@ func firstListing(a, b Vote) bool {
 // BuildPlanFromVotes is BuildPlan over votes: the plan of the hosts whose
 // scans the votes count, at now (for min_age).
 func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
-	sorted := slices.Clone(votes)
-	slices.SortStableFunc(sorted, func(a, b Vote) int {
-		return cmp.Or(cmp.Compare(a.FirstHost, b.FirstHost), cmp.Compare(a.FirstPos, b.FirstPos))
-	})
+	sorted := byFirstListing(votes)
 	type cand struct {
 		entry PlanEntry
 		votes map[string]int
@@ -129,9 +139,7 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 		}
 		c.entry.Class = StrongerClass(c.entry.Class, v.Class)
 		c.entry.Vulns = c.entry.Vulns.merge(v.Vulns)
-		if !v.Since.IsZero() && (c.entry.Since.IsZero() || v.Since.Before(c.entry.Since)) {
-			c.entry.Since = v.Since
-		}
+		c.entry.Since = earliestKnown(c.entry.Since, v.Since)
 		if c.votes[v.Candidate] == 0 {
 			c.order = append(c.order, v.Candidate)
 		}
