@@ -81,26 +81,14 @@ dpkg-deb --fsys-tarfile ./*.deb | tar -xO "$member"`
 // half-installed) and malformed lines are counted skips.
 func ParseDpkgQuery(out []byte) ([]InstalledPackage, Skips) {
 	var pkgs []InstalledPackage
-	var skips Skips
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	line := 0
-	for sc.Scan() {
-		line++
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 6 {
-			if strings.TrimSpace(sc.Text()) != "" {
-				skips.add(fmt.Sprintf("line %d", line), "want 6 tab-separated fields, got %d", len(f))
-			}
-			continue
-		}
+	skips := eachTabLine(out, 6, func(no int, f []string, skips *Skips) {
 		if strings.TrimSpace(f[0]) != "ii" {
-			continue // not installed: removed with config files kept, or broken
+			return // not installed: removed with config files kept, or broken
 		}
 		p := InstalledPackage{Name: f[1], Version: f[2], Arch: f[3], SourceName: f[4], SourceVersion: f[5]}
 		if !validPackage(p.Name) || (p.SourceName != "" && !validPackage(p.SourceName)) {
-			skips.add(fmt.Sprintf("line %d", line), "invalid package name %s", quote(p.Name))
-			continue
+			skips.add(lineNo(no), "invalid package name %s", quote(p.Name))
+			return
 		}
 		if p.SourceName == p.Name {
 			p.SourceName = ""
@@ -109,10 +97,7 @@ func ParseDpkgQuery(out []byte) ([]InstalledPackage, Skips) {
 			p.SourceVersion = ""
 		}
 		pkgs = append(pkgs, p)
-	}
-	if err := sc.Err(); err != nil {
-		skips.add(fmt.Sprintf("line %d", line+1), "%v", err)
-	}
+	})
 	return pkgs, skips
 }
 
@@ -120,22 +105,10 @@ func ParseDpkgQuery(out []byte) ([]InstalledPackage, Skips) {
 // out; the source name is SOURCERPM without "-VERSION-RELEASE.src.rpm".
 func ParseRPMQuery(out []byte) ([]InstalledPackage, Skips) {
 	var pkgs []InstalledPackage
-	var skips Skips
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	line := 0
-	for sc.Scan() {
-		line++
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 5 {
-			if strings.TrimSpace(sc.Text()) != "" {
-				skips.add(fmt.Sprintf("line %d", line), "want 5 tab-separated fields, got %d", len(f))
-			}
-			continue
-		}
+	skips := eachTabLine(out, 5, func(no int, f []string, skips *Skips) {
 		if !validPackage(f[0]) {
-			skips.add(fmt.Sprintf("line %d", line), "invalid package name %s", quote(f[0]))
-			continue
+			skips.add(lineNo(no), "invalid package name %s", quote(f[0]))
+			return
 		}
 		v := f[2]
 		if f[1] != "(none)" && f[1] != "" && f[1] != "0" {
@@ -146,12 +119,36 @@ func ParseRPMQuery(out []byte) ([]InstalledPackage, Skips) {
 			p.SourceName = ""
 		}
 		pkgs = append(pkgs, p)
-	}
-	if err := sc.Err(); err != nil {
-		skips.add(fmt.Sprintf("line %d", line+1), "%v", err)
-	}
+	})
 	return pkgs, skips
 }
+
+// eachTabLine calls line for every line of out with exactly n
+// tab-separated fields, numbered from 1; other non-blank
+// lines, and a line past maxLine, are counted skips.
+func eachTabLine(out []byte, n int, line func(no int, f []string, skips *Skips)) Skips {
+	var skips Skips
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 4096), maxLine)
+	no := 0
+	for sc.Scan() {
+		no++
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != n {
+			if strings.TrimSpace(sc.Text()) != "" {
+				skips.add(fmt.Sprintf("line %d", no), "want %d tab-separated fields, got %d", n, len(f))
+			}
+			continue
+		}
+		line(no, f, &skips)
+	}
+	if err := sc.Err(); err != nil {
+		skips.add(fmt.Sprintf("line %d", no+1), "%v", err)
+	}
+	return skips
+}
+
+func lineNo(no int) string { return fmt.Sprintf("line %d", no) }
 
 // sourceRPMName turns "openssl-3.0.7-27.el9.src.rpm" into "openssl".
 func sourceRPMName(srpm string) string {
