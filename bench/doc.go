@@ -1,4 +1,4 @@
-// Package bench holds patchflow's benchmarks (DESIGN.md section 7): the
+// Package bench holds patchflow's benchmarks (docs/benchmarks.md): the
 // orchestration overhead of a real cycle against its critical path,
 // patchflow against Ansible and a plain Go ssh loop on the same test
 // fleet, and a 10,000-host simulated fleet through a full cycle on the

@@ -55,8 +55,8 @@ type OverheadResult struct {
 	Hosts  int
 	Wall   time.Duration
 	Stages []Stage
-	// CriticalPath is DESIGN.md 7's: the sum over stages of the slowest
-	// host's patch time plus the bake.
+	// CriticalPath is the strict critical path of docs/benchmarks.md: the
+	// sum over stages of the slowest host's patch time plus the bake.
 	CriticalPath time.Duration
 	// Scan and Verify are the cycle's fleet-wide scan (apt-get update and
 	// pending updates on every host) and final verification, from the
