@@ -250,7 +250,15 @@ func kevText(kev bool) string {
 	return "-"
 }
 
+// printScanErrors prints, on stderr under the table, what the scan of
+// each host could not do: its notes (changelogs unavailable, an advisory
+// source older than a package), then each failed host's error.
 func printScanErrors(w io.Writer, res InventoryScanResult) {
+	for _, hs := range res.Hosts {
+		for _, n := range hs.Notes {
+			termf(w, "note: host %s: %s\n", hs.Host, n)
+		}
+	}
 	for _, hs := range res.Hosts {
 		if hs.Error == nil {
 			continue
