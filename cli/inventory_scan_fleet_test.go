@@ -56,6 +56,57 @@ func TestInventoryScanFleet(t *testing.T) {
 		t.Errorf("JSON result: %+v", res)
 	}
 	scanJSONIdentifiesTheRealFixes(t, f)
+	scanExposuresKeptApart(t, f)
+}
+
+// scanExposuresKeptApart: `inventory scan --exposures` on a real Debian
+// host, with the real vuln-list extract synced, lists the installed
+// packages' vulnerabilities that have no fix to install apart from the
+// pending updates: each in a no-fix state, none of them a CVE a pending
+// update of the same package fixes, and the running kernel is the host's.
+func scanExposuresKeptApart(t *testing.T, f *localfleet.Fleet) {
+	host := f.Hosts[0].Name
+	cache := t.TempDir()
+	if code, _, errOut := run(t, "advisories", "sync", "--sources", advisorySources(t, ""), "--cache", cache); code != ExitOK {
+		t.Fatalf("advisories sync: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := run(t, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+host, "--json", "--exposures", "--advisory-cache", cache)
+	var res InventoryScanResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != ExitOK || len(res.Hosts) != 1 {
+		t.Fatalf("--exposures --json: exit %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	hs := res.Hosts[0]
+	fixes := map[string]bool{}
+	for _, u := range hs.Updates {
+		for _, c := range u.CVEs {
+			fixes[u.Name+" "+c] = true
+		}
+	}
+	noFix := map[string]bool{"no_fix_yet": true, "no_dsa": true, "postponed": true, "end_of_life": true, "undetermined": true, domain.RebootPending: true}
+	for _, e := range hs.Exposures {
+		t.Logf("exposed: %s %s %s %s %s fixed %q", e.Package, e.Version, e.ID, e.State, e.Severity, e.Fixed)
+		if !noFix[e.State] {
+			t.Errorf("exposure %+v is in state %q, not one without a fix to install", e, e.State)
+		}
+		if fixes[e.Package+" "+e.ID] {
+			t.Errorf("exposure %+v is fixed by a pending update of %s: the two lists must stay apart", e, e.Package)
+		}
+	}
+	if !slices.ContainsFunc(hs.Exposures, func(e domain.Exposure) bool { return e.Package == "libpcre2-8-0" && e.ID == "CVE-2026-89161" }) {
+		t.Errorf("exposures %+v lack libpcre2-8-0's CVE-2026-89161 (fixed in unstable only: no fix for bookworm)", hs.Exposures)
+	}
+	uname, err := f.Exec(context.Background(), host, "uname", "-r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.RunningKernel == "" || hs.RunningKernel != strings.TrimSpace(string(uname)) {
+		t.Errorf("running kernel %q, want the host's uname -r %q", hs.RunningKernel, strings.TrimSpace(string(uname)))
+	}
+	code, out, _ = run(t, "inventory", "scan", "-i", f.InventoryPath, "--select", "host="+host, "--exposures", "--advisory-cache", cache, "--no-refresh")
+	if code != ExitOK || !regexp.MustCompile(`(?m)^HOST\s+EXPOSED PACKAGE\s+VERSION\s+VULNERABILITY\s+STATE`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^`+host+`\s+libpcre2-8-0\s+\S+\s+CVE-2026-89161\s+no_fix_yet\s`).MatchString(out) {
+		t.Errorf("--exposures table: exit %d\n%s", code, out)
+	}
 }
 
 // scanJSONIdentifiesTheRealFixes: `inventory scan --json` on a real Debian
