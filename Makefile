@@ -25,10 +25,11 @@ FUZZ_TARGETS ?= policies:FuzzParse policies:FuzzPromQL internal/safetext:FuzzTer
 	inventory:FuzzParseINI inventory:FuzzParseYAML inventory:FuzzCompareNames transport:FuzzQuote \
 	pkgmgr:FuzzValidNameCompare pkgmgr:FuzzUpdateinfo pkgmgr:FuzzZypperXML planfile:FuzzRead \
 	advisories:FuzzChangelog advisories:FuzzDebianTracker advisories:FuzzEPSS advisories:FuzzKEV \
-	advisories:FuzzOSVRecord advisories:FuzzPackageQuery advisories:FuzzSources \
+	advisories:FuzzOSRelease advisories:FuzzOSVRecord advisories:FuzzPackageQuery advisories:FuzzSources \
 	advisories:FuzzUpdateinfoInfo advisories:FuzzVersion advisories:FuzzVulnListRecord \
 	notify:FuzzFit notify:FuzzParseFilter notify:FuzzParseRetryAfter notify:FuzzParseSecret \
-	notify:FuzzVerify report:FuzzHostileValues report:FuzzReadCompliance \
+	notify:FuzzVerify report:FuzzHostileValues report:FuzzReadCompliance report:FuzzReadCycleEvidence \
+	posture:FuzzParseUntil posture:FuzzNewException \
 	deploy/local/temporal-setup:FuzzParsePIDs
 FUZZ_TIME ?= 8s
 fuzz:

@@ -111,6 +111,11 @@ func TestSyncStatusOpen(t *testing.T) {
 	if rep := db.AssessInstalled(bookworm, []InstalledPackage{{Name: "apparmor", Version: "3.0.8-3"}}, ""); rep.NoFix != 1 {
 		t.Errorf("apparmor from the synced tracker: %+v", rep)
 	}
+	// The URL is fetched by the sync that names it, once; status, opening
+	// the cache and matching read the cache and never the network.
+	if n := srv.hits.Load(); n != 1 {
+		t.Errorf("the tracker URL was fetched %d times by one sync, a status, an open and two matches; want 1", n)
+	}
 
 	// A broken download keeps the previous copy.
 	before := st[0]

@@ -188,3 +188,22 @@ func FuzzVersion(f *testing.F) {
 		}
 	})
 }
+
+func FuzzOSRelease(f *testing.F) {
+	f.Add("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n")
+	f.Add("NAME=\"SLES\"\nID=\"sles\"\nID_LIKE=\"suse\"\nVERSION_ID=\"15.5\"\n")
+	f.Add("ID=almalinux\nVERSION_ID='9.4'\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		rel, err := ReleaseFromOSRelease(text)
+		if err != nil {
+			if len(err.Error()) > 200 {
+				t.Fatalf("error of %d bytes quotes too much of the input", len(err.Error()))
+			}
+			return
+		}
+		// A release key is what the host's scan and its JSON show.
+		if !osReleaseIDRe.MatchString(rel.Distro) || !osReleaseVersionRe.MatchString(rel.Version) {
+			t.Fatalf("release %q from %q", rel, text)
+		}
+	})
+}

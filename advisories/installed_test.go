@@ -178,8 +178,16 @@ func TestReleaseFromOSRelease(t *testing.T) {
 			t.Errorf("%q: %v %v, want %s", text, r, err, want)
 		}
 	}
-	if _, err := ReleaseFromOSRelease("NAME=x\n"); err == nil {
-		t.Error("os-release without ID accepted")
+	for text, want := range map[string]string{
+		"NAME=x\n":                                            "os-release has no ID",
+		"ID=\"deb\x1b[2Jian\"\nVERSION_ID=12\n":               `os-release ID "deb\x1b[2Jian" is not lowercase letters`,
+		"ID=ubuntu\nVERSION_ID=\"22.04 LTS\"\n":               `os-release VERSION_ID "22.04 LTS" is not letters`,
+		"ID=debian\nVERSION_CODENAME=\"book worm\"\n":         `os-release: Debian VERSION_CODENAME "book worm" is not a release codename`,
+		"ID=almalinux\nVERSION_ID=" + strings.Repeat("9", 65): "os-release VERSION_ID",
+	} {
+		if _, err := ReleaseFromOSRelease(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
+		}
 	}
 }
 

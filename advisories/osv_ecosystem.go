@@ -12,6 +12,10 @@ var (
 	suseDottedRe  = regexp.MustCompile(` (\d+\.\d+)$`)
 	rhelProductRe = regexp.MustCompile(`^(enterprise_linux|rhel_eus|rhel_aus|rhel_tus|rhel_e4s):(\d+(?:\.\d+)?)(?::|$)`)
 	numericRe     = regexp.MustCompile(`^\d+(?:\.\d+)?$`)
+	// os-release(5): ID and VERSION_ID are lowercase letters, digits,
+	// ".", "_" and "-" (upper case and "~" tolerated in the version).
+	osReleaseIDRe      = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
+	osReleaseVersionRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{0,64}$`)
 )
 
 // EcosystemRelease maps an OSV ecosystem to the release and version
@@ -110,9 +114,15 @@ func ReleaseFromOSRelease(text string) (Release, error) {
 	}
 	id, ver := kv["ID"], kv["VERSION_ID"]
 	major, _, _ := strings.Cut(ver, ".")
-	switch id {
-	case "":
+	switch {
+	case id == "":
 		return Release{}, fmt.Errorf("os-release has no ID")
+	case !osReleaseIDRe.MatchString(id):
+		return Release{}, fmt.Errorf("os-release ID %s is not lowercase letters, digits, '.', '_' and '-'", quote(id))
+	case !osReleaseVersionRe.MatchString(ver):
+		return Release{}, fmt.Errorf("os-release VERSION_ID %s is not letters, digits, '.', '_', '~' and '-'", quote(ver))
+	}
+	switch id {
 	case "debian":
 		code := kv["VERSION_CODENAME"]
 		if code == "" {
@@ -120,6 +130,9 @@ func ReleaseFromOSRelease(text string) (Release, error) {
 		}
 		if code == "" {
 			return Release{}, fmt.Errorf("os-release: Debian without VERSION_CODENAME or a known VERSION_ID (%s)", quote(ver))
+		}
+		if !validCodename(code) {
+			return Release{}, fmt.Errorf("os-release: Debian VERSION_CODENAME %s is not a release codename", quote(code))
 		}
 		return Release{"debian", code}, nil
 	case "ubuntu":

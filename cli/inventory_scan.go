@@ -25,8 +25,11 @@ type InventoryScanOptions struct {
 	Select        []string
 	Parallel      int
 	NoRefresh     bool
-	Timeout       time.Duration
-	JSON          bool
+	// Exposures also lists what the installed packages are exposed to
+	// with no fix to install, apart from the pending updates.
+	Exposures bool
+	Timeout   time.Duration
+	JSON      bool
 	// Dialer reaches ssh hosts; nil means transport.NewSSHDialer().
 	Dialer transport.Dialer
 	// AdvisoryCache is the advisory feeds' cache ("" the default).
@@ -49,9 +52,17 @@ type HostScan struct {
 	Release string          `json:"release,omitempty"`
 	Updates []domain.Update `json:"updates"`
 	// Notes say what the identification could not do on the host.
-	Notes    []string      `json:"notes,omitempty"`
-	Error    *ScanError    `json:"error,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Notes []string `json:"notes,omitempty"`
+	// With --exposures: the vulnerabilities of the installed packages that
+	// no pending update fixes (no fix yet, no DSA, postponed, end of life,
+	// undetermined) and those of the running kernel a newer installed one
+	// fixes (reboot_pending), the running kernel, and whether the host
+	// waits for a reboot.
+	Exposures     []domain.Exposure `json:"exposures,omitempty"`
+	RunningKernel string            `json:"running_kernel,omitempty"`
+	RebootPending bool              `json:"reboot_pending,omitempty"`
+	Error         *ScanError        `json:"error,omitempty"`
+	Duration      time.Duration     `json:"duration_ns"`
 }
 
 // ScanError says which operation failed on a host and why.
@@ -77,6 +88,13 @@ from the candidate's changelog on Debian hosts, dnf's and zypper's
 updateinfo, and the advisory feeds synced with "patchflow advisories sync"
 (--advisory-cache, default $PATCHFLOW_ADVISORY_CACHE or the user cache).
 The scan reads each host's first-seen records but does not write them.
+
+With --exposures the scan also assesses the installed packages and lists,
+in a second table (exposures in --json), the vulnerabilities no pending
+update fixes: no fix yet, no DSA, postponed, end of life, undetermined;
+and those of the running kernel that a newer installed kernel fixes
+(reboot_pending: only the running kernel counts as exposed). They are kept
+apart from the updates, whose fixes are released.
 
 Hosts are scanned in parallel (--parallel, default 10). A host that fails
 is reported with the operation that failed (connect, refresh, ...) and
@@ -109,6 +127,7 @@ selection is invalid, 2 usage error.`,
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 10, "scan at most `N` hosts at once")
 	cmd.Flags().BoolVar(&opts.NoRefresh, "no-refresh", false, "use what the hosts have: skip apt-get update / dnf makecache and download no package to read its changelog")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "give up on a host after `DURATION`")
+	cmd.Flags().BoolVar(&opts.Exposures, "exposures", false, "also list the installed packages' vulnerabilities that no pending update fixes, apart from the updates")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -139,7 +158,7 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 			defer func() { <-sem }()
 			hctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 			defer cancel()
-			res.Hosts[i] = scanHost(hctx, scanner, pool, h, !opts.NoRefresh)
+			res.Hosts[i] = scanHost(hctx, scanner, pool, h, hostscan.Options{Refresh: !opts.NoRefresh, Exposures: opts.Exposures})
 			prog.done(res.Hosts[i])
 		}()
 	}
@@ -158,6 +177,11 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 		if err := printScanTable(opts.IO.Out, res); err != nil {
 			return err
 		}
+		if opts.Exposures {
+			if err := printExposureTable(opts.IO.Out, res); err != nil {
+				return err
+			}
+		}
 		printScanErrors(opts.IO.ErrOut, res)
 	}
 	if res.Failed > 0 {
@@ -168,7 +192,7 @@ func inventoryScanRun(ctx context.Context, opts *InventoryScanOptions) error {
 
 // scanHost connects, detects the package manager and scans the host as a
 // cycle does; the first failure ends the host's scan.
-func scanHost(ctx context.Context, scanner *hostscan.Scanner, pool *transport.Pool, h inventory.Host, refresh bool) HostScan {
+func scanHost(ctx context.Context, scanner *hostscan.Scanner, pool *transport.Pool, h inventory.Host, opt hostscan.Options) HostScan {
 	start := time.Now()
 	hs := HostScan{Host: h.Name, Updates: []domain.Update{}}
 	fail := func(op string, err error) HostScan {
@@ -185,12 +209,13 @@ func scanHost(ctx context.Context, scanner *hostscan.Scanner, pool *transport.Po
 		return fail("detect package manager", err)
 	}
 	hs.Manager = m.Kind()
-	res, err := scanner.Scan(ctx, hostscan.Target{Name: h.Name, Conn: conn, Mgr: m, Sudo: h.Become}, hostscan.Options{Refresh: refresh})
+	res, err := scanner.Scan(ctx, hostscan.Target{Name: h.Name, Conn: conn, Mgr: m, Sudo: h.Become}, opt)
 	if err != nil {
 		op, _, _ := strings.Cut(err.Error(), ":")
 		return fail(op, err)
 	}
 	hs.Release, hs.Updates, hs.Notes = res.Release, res.Updates, res.Notes
+	hs.Exposures, hs.RunningKernel, hs.RebootPending = res.Exposures, res.RunningKernel, res.RebootPending
 	hs.Duration = time.Since(start)
 	return hs
 }
@@ -250,7 +275,15 @@ func kevText(kev bool) string {
 	return "-"
 }
 
+// printScanErrors prints, on stderr under the table, what the scan of
+// each host could not do: its notes (changelogs unavailable, an advisory
+// source older than a package), then each failed host's error.
 func printScanErrors(w io.Writer, res InventoryScanResult) {
+	for _, hs := range res.Hosts {
+		for _, n := range hs.Notes {
+			termf(w, "note: host %s: %s\n", hs.Host, n)
+		}
+	}
 	for _, hs := range res.Hosts {
 		if hs.Error == nil {
 			continue

@@ -328,3 +328,38 @@ func TestPolicyExplainFleetSizeWinsOverTheInventory(t *testing.T) {
 		t.Errorf("budget %d of 20, want 2 (10%% of 20, under count 2)", got.FailureBudget.Effective)
 	}
 }
+
+// TestPolicyExplainVulnerabilityRules: what a policy selects by CVE, KEV
+// and EPSS, and the risk above which a person approves, is what explain
+// says the cycle will do.
+func TestPolicyExplainVulnerabilityRules(t *testing.T) {
+	inv, err := filepath.Abs("../policies/examples/inventory/estate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writeInventory(t, "emergency.yaml", `apiVersion: patchflow/v1
+kind: PatchPolicy
+metadata: {name: cve-now}
+targets: {inventory: `+inv+`, select: [group=estate]}
+patches:
+  classifications: [security]
+  cves: [cve-2024-28757, CVE-2025-59375]
+  kev: true
+  min_epss: 0.2
+approval: {mode: auto, risk_above: 60}
+`)
+	code, out, errOut := explain(t, &PolicyExplainOptions{File: f})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"only fixes of CVE-2024-28757 CVE-2025-59375",
+		"only fixes of KEV-listed CVEs",
+		"only EPSS >= 0.2",
+		"automatic, manual (wait up to 1d, then abort) when a planned update's risk is above 60",
+	} {
+		if !strings.Contains(norm(out), want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+}

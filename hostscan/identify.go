@@ -64,13 +64,15 @@ func (s *Scanner) identify(ctx context.Context, t Target, res *Result, info map[
 	if host.Family == advisories.Deb {
 		s.attachChangelogs(ctx, t, res.Updates, inputs, opt.Refresh, note)
 	}
-	for i, a := range db.AssessUpdates(host, inputs) {
+	assessed := db.AssessUpdates(host, inputs)
+	for i, a := range assessed {
 		res.Updates[i].Vulns = merged(res.Updates[i], a)
 		if a.SecurityFix && res.Updates[i].Class != domain.ClassSecurity {
 			// A fix through a point release is still a security fix.
 			res.Updates[i].Class = domain.ClassSecurity
 		}
 	}
+	res.Notes = append(res.Notes, assessmentNotes(db, res.Updates, assessed)...)
 	if exposures {
 		s.exposures(ctx, t, res, db, host, installed, note)
 	}
