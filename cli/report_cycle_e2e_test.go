@@ -294,6 +294,12 @@ func checkHistoryRiskOnTheFleet(t *testing.T, fleet *localfleet.Fleet, addr, pol
 			t.Fatalf("downgrade demo-app on %s: %v\n%s", h.Name, err, out)
 		}
 	}
+	// Staging proves the plan: demo-lib is pending on the staging host
+	// again, so the plan pins it (on production only the rolled-back host
+	// still has 1.0).
+	if out, err := fleet.Exec(context.Background(), "ev-h1", "apt-get", "install", "-y", "-q", "--allow-downgrades", "demo-lib=1.0"); err != nil {
+		t.Fatalf("downgrade demo-lib on the staging host: %v\n%s", err, out)
+	}
 	dir := t.TempDir()
 	planPath, mdPath := filepath.Join(dir, "plan.json"), filepath.Join(dir, "plan.md")
 	code, out, errOut := run(t, "cycle", "plan", "-p", policy, "-o", planPath, "--markdown", mdPath, "--address", addr)

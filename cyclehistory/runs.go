@@ -206,10 +206,7 @@ func readWave(ctx context.Context, c client.Client, namespace string, w waveRun,
 		if !ok {
 			continue
 		}
-		snap := o.Snapshot
-		if o.SnapshotRef > 0 && o.SnapshotRef <= len(res.Snapshots) {
-			snap = res.Snapshots[o.SnapshotRef-1]
-		}
+		snap := res.SnapshotOf(o)
 		book.Add(domain.HostRun{Cycle: w.cycle, Manager: managerOf(t, in.PlanPins, entries), State: o.State, Reason: o.Reason,
 			Pins: t.PinsFrom(in.PlanPins), Snapshot: snap})
 		n++

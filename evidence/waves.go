@@ -105,14 +105,11 @@ func (r *rollout) addPatchWave(w *report.WaveEvidence, in workflows.WaveInput, o
 		return
 	}
 	for _, o := range out.Outcomes {
-		snap := o.Snapshot
-		if o.SnapshotRef > 0 && o.SnapshotRef <= len(out.Snapshots) {
-			snap = out.Snapshots[o.SnapshotRef-1]
-		}
+		snap := out.SnapshotOf(o)
 		if snap != nil {
 			r.snapshots[o.Host] = snap
 		}
-		o.Snapshot, o.SnapshotRef, o.Wave = snap, 0, in.Wave
+		o.Snapshot, o.SnapshotRef, o.SnapshotSet, o.Wave = snap, 0, nil, in.Wave
 		r.outcomes = append(r.outcomes, o)
 		wh := report.WaveHost{Host: o.Host, Result: report.ResultOf(o.State), FinishedAt: o.Finished, Reason: o.Reason, RebootedAt: o.RebootedAt}
 		if !o.Finished.IsZero() && o.Duration > 0 {
@@ -144,10 +141,7 @@ func (r *rollout) addRollbackWave(ch *child, in workflows.WaveInput, out workflo
 				t = x
 			}
 		}
-		var snap []domain.Pin
-		if t.Snapshot > 0 && t.Snapshot <= len(in.Snapshots) {
-			snap = in.Snapshots[t.Snapshot-1]
-		}
+		snap := in.SnapshotOf(t)
 		if o.Finished.IsZero() {
 			o.Finished = ch.closed
 		}

@@ -29,6 +29,11 @@ const changeStagingFirst = "staging-first"
 // cycle starts (cycleCompat.pinTable).
 const changeWavePinTable = "wave-pin-table"
 
+// changeReviewedStagingFirst gates reviewed plans made as cycles make
+// theirs: from staging's scan, production's pins checked against it
+// (cycleCompat.reviewedStagingFirst).
+const changeReviewedStagingFirst = "reviewed-staging-first"
+
 // changeCompactVotes gates a scan shard's votes merged per candidate
 // (domain.CompactVotes) before they are signalled to the cycle.
 const changeCompactVotes = "compact-votes"
@@ -54,6 +59,11 @@ type cycleCompat struct {
 	// production scan is off the critical path. Updates pending only on
 	// production are left out of the plan as not proven.
 	stagingFirst bool
+	// reviewedStagingFirst (since stagingFirst): `cycle plan` makes its
+	// plan the way a cycle does, from staging's scan, so a reviewed plan
+	// never pins an update staging would not prove. Before it, a reviewed
+	// plan was made from every host's scan.
+	reviewedStagingFirst bool
 	// history: the cycle learns each planned update's history risk from
 	// earlier cycles (one PatchHistory activity once the plan is made),
 	// puts the hosts carrying the riskiest updates first in staging and
@@ -67,11 +77,15 @@ type cycleCompat struct {
 
 // readCycleCompat reads the cycle's change markers in the order every
 // recorded history has them: cycle-v2, staging-first (only under v2),
-// history-risk, wave-pin-table.
+// reviewed-staging-first (only under staging-first), history-risk,
+// wave-pin-table.
 func readCycleCompat(ctx workflow.Context) cycleCompat {
 	c := cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
 	if c.v2 {
 		c.stagingFirst = workflow.GetVersion(ctx, changeStagingFirst, workflow.DefaultVersion, 1) == 1
+	}
+	if c.stagingFirst {
+		c.reviewedStagingFirst = workflow.GetVersion(ctx, changeReviewedStagingFirst, workflow.DefaultVersion, 1) == 1
 	}
 	c.history = workflow.GetVersion(ctx, changeHistoryRisk, workflow.DefaultVersion, 1) == 1
 	c.pinTable = workflow.GetVersion(ctx, changeWavePinTable, workflow.DefaultVersion, 1) == 1

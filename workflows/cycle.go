@@ -101,9 +101,9 @@ func (c *cycleRun) run(ctx workflow.Context) (domain.CycleState, string) {
 		return domain.CycleFailed, reason
 	}
 	c.learnHistory(ctx)
-	if c.production != nil && (c.spec.DryRun || c.rollout.empty() || c.whyManual() != "") {
-		// A dry run, an empty plan and a person at the gate see every
-		// host: the production scan ends first.
+	if c.production != nil && (c.spec.DryRun || c.makePlan != nil || c.rollout.empty() || c.whyManual() != "") {
+		// A dry run, a reviewed plan, an empty plan and a person at the
+		// gate see every host: the production scan ends first.
 		c.awaitProduction(ctx)
 	}
 	c.comp.note(c.scannedTargets(targets).all(), c.rollout.scanFailed, c.rollout.refs)

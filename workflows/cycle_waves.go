@@ -133,12 +133,7 @@ func (c *cycleRun) runWavePart(ctx workflow.Context, n, part int, in WaveInput) 
 		res = c.waveFailed(ctx, n, in, err)
 	}
 	for _, o := range res.Outcomes {
-		switch {
-		case o.SnapshotSet != nil:
-			o.Snapshot, o.SnapshotSet = pinsAt(res.SnapshotPins, o.SnapshotSet), nil
-		case o.SnapshotRef > 0 && o.SnapshotRef <= len(res.Snapshots):
-			o.Snapshot, o.SnapshotRef = res.Snapshots[o.SnapshotRef-1], 0
-		}
+		o.Snapshot, o.SnapshotRef, o.SnapshotSet = res.SnapshotOf(o), 0, nil
 		c.hosts.record(o)
 	}
 	for _, f := range res.LateFailures {

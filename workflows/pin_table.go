@@ -66,3 +66,28 @@ func pinsAt(table []domain.Pin, s *domain.RefSet) []domain.Pin {
 	}
 	return out
 }
+
+// SnapshotOf is the snapshot of one of the wave's outcomes, however the
+// wave sent it: inline, as a reference into Snapshots (waves before
+// wave-pin-table) or as positions in SnapshotPins; nil when none was
+// taken.
+func (r WaveResult) SnapshotOf(o HostResult) []domain.Pin {
+	switch {
+	case o.SnapshotSet != nil:
+		return pinsAt(r.SnapshotPins, o.SnapshotSet)
+	case o.SnapshotRef > 0 && o.SnapshotRef <= len(r.Snapshots):
+		return r.Snapshots[o.SnapshotRef-1]
+	}
+	return o.Snapshot
+}
+
+// SnapshotOf is the snapshot a rollback wave returns target t to.
+func (in WaveInput) SnapshotOf(t HostTarget) []domain.Pin {
+	switch {
+	case t.SnapshotSet != nil:
+		return pinsAt(in.SnapshotPins, t.SnapshotSet)
+	case t.Snapshot > 0 && t.Snapshot <= len(in.Snapshots):
+		return in.Snapshots[t.Snapshot-1]
+	}
+	return nil
+}

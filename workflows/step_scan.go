@@ -50,7 +50,7 @@ func (c *cycleRun) scanAndPlan(ctx workflow.Context, targets targetHosts) {
 		c.recordScanFailures(scan.failed)
 		return
 	}
-	if c.compat.stagingFirst && len(targets.staging) > 0 && c.makePlan == nil {
+	if c.compat.stagingFirst && len(targets.staging) > 0 && (c.makePlan == nil || c.compat.reviewedStagingFirst) {
 		c.scanShards(ctx, targetHosts{staging: targets.staging})
 		c.production = c.startProductionScan(ctx, targets.staging, targets.production)
 		return

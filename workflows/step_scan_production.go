@@ -24,13 +24,16 @@ func (c *cycleRun) startProductionScan(ctx workflow.Context, staging, hosts []st
 	}
 	keys := shardPlanOf(c.rollout.plan.Entries)
 	rules := c.spec.Patches
-	shards := c.startScanShards(ctx, hosts, "scan", ScanShardInput{Plan: &keys, Rules: &rules})
+	shards := c.startScanShards(ctx, hosts, "scan", ScanShardInput{Plan: &keys, Rules: &rules, Fingerprint: c.makePlan != nil})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.done = true }()
 		_ = workflow.Await(detached(ctx), shards.allEnded)
 		planned, nothing, failed := shards.outcome()
 		for _, h := range planned {
 			c.rollout.refs[h.Host] = h.Refs.Refs()
+			if c.makePlan != nil {
+				c.rollout.fingerprints[h.Host] = h
+			}
 		}
 		for _, h := range nothing {
 			c.hosts.skipUnplanned(h)

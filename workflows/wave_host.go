@@ -22,11 +22,7 @@ func (w *waveRun) runHost(ctx workflow.Context, t HostTarget) HostResult {
 		Host: t.Host, Mode: w.in.Mode, Pins: t.PinsFrom(w.in.PlanPins), Steps: w.in.Steps, Checks: w.hostChecks}
 	if w.in.Mode == HostModeRollback {
 		in.Wave, in.Checks, in.Reason = t.Wave, nil, w.in.Reason
-		if t.SnapshotSet != nil {
-			in.Snapshot = pinsAt(w.in.SnapshotPins, t.SnapshotSet)
-		} else if t.Snapshot > 0 && t.Snapshot <= len(w.in.Snapshots) {
-			in.Snapshot = w.in.Snapshots[t.Snapshot-1]
-		}
+		in.Snapshot = w.in.SnapshotOf(t)
 	}
 	return runHostChild(ctx, in, orDefaultDuration(w.in.BusyTimeout, domain.DefaultBusyTimeout), func() bool { return w.p.Aborted || w.canceled })
 }
