@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +22,13 @@ const jsonPostureNamespace = "json-posture"
 // posture runs a command in jsonPostureNamespace and checks its output.
 func (c *jsonChecker) posture(t *testing.T, schema string, want int, args ...string) string {
 	t.Helper()
-	run := func(t *testing.T, args ...string) (int, string, string) {
-		t.Helper()
-		return runPostureIn(t, jsonPostureNamespace, args...)
-	}
-	return c.checkWith(t, run, schema, want, args...)
+	return c.checkWith(t, runJSONPosture, schema, want, args...)
+}
+
+// runJSONPosture runs a command in jsonPostureNamespace.
+func runJSONPosture(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return runPostureIn(t, jsonPostureNamespace, args...)
 }
 
 // jsonPosture walks a policy's posture on the fake estate (hosts with
@@ -34,9 +37,9 @@ func (c *jsonChecker) posture(t *testing.T, schema string, want int, args ...str
 // one unreachable): its compliance before any assessment, an assessment
 // waited for, exceptions added, one revoked, listed in force and all, the
 // compliance report and CVE audit, a cycle that installs the fixes, an
-// assessment started without waiting that verifies them, and the report
-// and audit after it; then the audit of hosts a parked cycle, and then a
-// schedule, will patch.
+// assessment started without waiting that verifies them, the report and
+// audit after it, and the cycle's evidence pack; then the audit of hosts
+// a parked cycle, and then a schedule, will patch.
 func jsonPosture(t *testing.T, c *jsonChecker) {
 	tc, fleet := postureServerIn(t, jsonPostureNamespace)
 	const name = "js-posture"
@@ -136,6 +139,19 @@ func jsonPosture(t *testing.T, c *jsonChecker) {
 	}
 	if len(points) != 2 || points[0] != 0 || points[1] != 12 {
 		t.Errorf("the trend after two assessments has compliant hosts %v; want [0 12]", points)
+	}
+	// The cycle's evidence pack: the findings before and after it, and its
+	// fixes verified by the assessment that followed it, except on the
+	// host that still waits for its reboot.
+	e := c.evidence(t, runJSONPosture, started.CycleID)
+	remedied := map[report.RemediationState][]string{}
+	for _, r := range e.Remediation {
+		remedied[r.State] = append(remedied[r.State], r.Host)
+	}
+	if e.AfterAssessment != second.AssessID || len(e.Before) != 13 || len(e.After) != 13 || len(remedied[report.RemediationVerified]) != 11 ||
+		!slices.Equal(remedied[report.RemediationRebootPending], []string{"js-po-reboot"}) {
+		t.Errorf("the cycle's evidence pack: after %q (want %s), %d hosts before, %d after, remediation %v; want 11 hosts verified, js-po-reboot's reboot pending",
+			e.AfterAssessment, second.AssessID, len(e.Before), len(e.After), remedied)
 	}
 	c.posture(t, "report/cve-audit", ExitOK, audit...)
 	c.posture(t, "report/cve-audit", ExitOK, "cve", "audit", expat.cves[0])

@@ -2,19 +2,13 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/patchflow/patchflow/domain"
-	"github.com/patchflow/patchflow/internal/schematest"
 	"github.com/patchflow/patchflow/localfleet"
-	"github.com/patchflow/patchflow/workflows"
 )
 
 // jsonCases run every command with --json for real and check what it
@@ -33,13 +27,20 @@ var jsonCases = []jsonCase{
 	{"cycle gate", []jsonOutput{
 		{"cycle start", "cycle-start"}, {"cycle status", "cycle-status"}, {"cycle status", "cycle-hosts"}, {"cycle status", "cycle-result"},
 		{"cycle pause", "cycle-control"}, {"cycle approve", "cycle-control"}, {"cycle resume", "cycle-control"}, {"cycle list", "cycle-list"},
+		{"report cycle", "report/cycle-evidence"},
 	}, jsonCycleGate},
 	{"cycle abort", []jsonOutput{{"cycle abort", "cycle-control"}}, jsonCycleAbort},
-	{"cycle outcomes", []jsonOutput{{"cycle start", "cycle-result"}, {"cycle status", "cycle-hosts"}, {"cycle status", "cycle-status"}}, jsonCycleOutcomes},
-	{"cycle plan", []jsonOutput{{"cycle plan", "cycle-result"}, {"cycle start", "cycle-start"}}, jsonCyclePlan},
+	{"cycle outcomes", []jsonOutput{
+		{"cycle start", "cycle-result"}, {"cycle status", "cycle-hosts"}, {"cycle status", "cycle-status"}, {"report cycle", "report/cycle-evidence"},
+	}, jsonCycleOutcomes},
+	{"cycle plan", []jsonOutput{
+		{"cycle plan", "cycle-result"}, {"cycle start", "cycle-start"}, {"cycle status", "cycle-status"}, {"cycle approve", "cycle-control"},
+		{"cycle status", "cycle-result"}, {"report cycle", "report/cycle-evidence"},
+	}, jsonCyclePlan},
 	{"cycle window", []jsonOutput{{"cycle extend-window", "cycle-control"}, {"cycle status", "cycle-status"}}, jsonCycleWindow},
 	{"host decisions", []jsonOutput{
 		{"host retry", "host-decision"}, {"host skip", "host-decision"}, {"host rollback", "host-decision"}, {"cycle status", "cycle-status"},
+		{"report cycle", "report/cycle-evidence"},
 	}, jsonHostDecisions},
 	{"schedules", []jsonOutput{
 		{"schedule create", "schedule-apply"}, {"schedule update", "schedule-apply"}, {"schedule list", "schedule-list"},
@@ -48,60 +49,70 @@ var jsonCases = []jsonCase{
 	}, jsonSchedules},
 	{"posture", []jsonOutput{
 		{"assess", "assess-result"}, {"assess", "assess-start"}, {"exception add", "exception-add"}, {"exception list", "exception-list"},
-		{"report compliance", "report/compliance"}, {"cve audit", "report/cve-audit"},
+		{"report compliance", "report/compliance"}, {"cve audit", "report/cve-audit"}, {"report cycle", "report/cycle-evidence"},
 	}, jsonPosture},
 }
 
 // jsonUnexercised are properties the schemas name that no case's output
 // has, each with the reason; anything else a schema names must appear.
 var jsonUnexercised = map[string]string{
-	"cycle-status.canceling":        "set only while Temporal cancels a cycle",
-	"cycle-status.plan_sha256":      "a cycle applying a reviewed plan: see cycle-result",
-	"cycle-status.hosts_omitted":    "needs more than 200 hosts that did not end patched",
-	"cycle-status.overridden":       "an operator's resume of a parked cycle",
-	"cycle-status.epss":             "the fake fleet's updates carry no EPSS score; inventory scan's real ones may not either",
-	"cycle-status.severity_source":  "the fake fleet's updates name no source",
-	"cycle-status.advisories":       "the fake fleet's updates carry CVEs only",
-	"cycle-status.kev":              "the fake fleet's update is not in KEV",
-	"cycle-status.kev_date_added":   "KEV",
-	"cycle-status.kev_due_date":     "KEV",
-	"cycle-status.risk":             "the fake fleet's updates are rated by severity only",
-	"cycle-status.since":            "the fake fleet's updates have no publication date",
-	"cycle-result.canceling":        "set only while Temporal cancels a cycle",
-	"cycle-result.hosts_omitted":    "needs more than 200 hosts that did not end patched",
-	"cycle-result.current_workflow": "a finished cycle runs no wave",
-	"cycle-result.window":           "the outcome cases run without a window",
-	"cycle-result.timezone":         "window",
-	"cycle-result.open":             "window",
-	"cycle-result.closes":           "window",
-	"cycle-result.next_opens":       "window",
-	"cycle-result.parked_until":     "window",
-	"cycle-result.extended_until":   "window",
-	"cycle-result.host_estimate":    "window",
-	"cycle-result.overridden":       "window",
-	"cycle-result.parks":            "window",
-	"cycle-result.epss":             "the fake fleet's updates carry no EPSS score",
-	"cycle-result.severity_source":  "the fake fleet's updates name no source",
-	"cycle-result.advisories":       "the fake fleet's updates carry CVEs only",
-	"cycle-result.kev":              "the fake fleet's update is not in KEV",
-	"cycle-result.kev_date_added":   "KEV",
-	"cycle-result.kev_due_date":     "KEV",
-	"cycle-result.risk":             "the fake fleet's updates are rated by severity only",
-	"cycle-result.since":            "the fake fleet's updates have no publication date",
-	"schedule-describe.cron":        "the Temporal server turns cron expressions into calendars: describe lists them under calendars",
-	"inventory-scan.kev_date_added": "no update of the test fleet fixes a KEV-listed CVE",
-	"inventory-scan.kev_due_date":   "KEV",
-	"inventory-scan.kev":            "KEV",
-	"inventory-scan.epss":           "the scan runs without synced EPSS data",
-	"assess-result.oldest_critical": "the fake estate's security fixes are medium and high",
-	"assess-result.max_age_seconds": "no advisory source of the posture worker sets a maximum age of its own",
-	"report/compliance.advisories":  "the fake estate's fixes carry CVEs only",
-	"report/compliance.epss":        "the posture worker runs without synced EPSS data",
-	"report/compliance.arch":        "the posture reader sets no fix's architecture",
-	"report/compliance.selectors":   "the posture reader asks for no host selectors",
-	"report/cve-audit.epss":         "the posture worker runs without synced EPSS data",
-	"report/cve-audit.published":    "the posture reader sets no CVE's publication date",
-	"report/cve-audit.decided_by":   "the posture reader names no deciding advisory source",
+	"cycle-status.canceling":               "set only while Temporal cancels a cycle",
+	"cycle-status.hosts_omitted":           "needs more than 200 hosts that did not end patched",
+	"cycle-status.overridden":              "an operator's resume of a parked cycle",
+	"cycle-status.epss":                    "the fake fleet's updates carry no EPSS score; inventory scan's real ones may not either",
+	"cycle-status.severity_source":         "the fake fleet's updates name no source",
+	"cycle-status.advisories":              "the fake fleet's updates carry CVEs only",
+	"cycle-status.kev":                     "the fake fleet's update is not in KEV",
+	"cycle-status.kev_date_added":          "KEV",
+	"cycle-status.kev_due_date":            "KEV",
+	"cycle-status.risk":                    "the fake fleet's updates are rated by severity only",
+	"cycle-status.error":                   "set only when the history of earlier cycles cannot be read (Temporal's visibility store fails)",
+	"cycle-status.signal":                  "patchflow cycle approve sends an update; an approve signal comes from another Temporal client (the Temporal UI, temporal workflow signal)",
+	"cycle-status.comment":                 "patchflow cycle approve sends no comment; another Temporal client's approve can",
+	"cycle-result.canceling":               "set only while Temporal cancels a cycle",
+	"cycle-result.hosts_omitted":           "needs more than 200 hosts that did not end patched",
+	"cycle-result.current_workflow":        "a finished cycle runs no wave",
+	"cycle-result.window":                  "the outcome cases run without a window",
+	"cycle-result.timezone":                "window",
+	"cycle-result.open":                    "window",
+	"cycle-result.closes":                  "window",
+	"cycle-result.next_opens":              "window",
+	"cycle-result.parked_until":            "window",
+	"cycle-result.extended_until":          "window",
+	"cycle-result.host_estimate":           "window",
+	"cycle-result.overridden":              "window",
+	"cycle-result.parks":                   "window",
+	"cycle-result.epss":                    "the fake fleet's updates carry no EPSS score",
+	"cycle-result.severity_source":         "the fake fleet's updates name no source",
+	"cycle-result.advisories":              "the fake fleet's updates carry CVEs only",
+	"cycle-result.kev":                     "the fake fleet's update is not in KEV",
+	"cycle-result.kev_date_added":          "KEV",
+	"cycle-result.kev_due_date":            "KEV",
+	"cycle-result.risk":                    "the fake fleet's updates are rated by severity only",
+	"cycle-result.error":                   "set only when the history of earlier cycles cannot be read (Temporal's visibility store fails)",
+	"cycle-result.signal":                  "patchflow cycle approve sends an update; an approve signal comes from another Temporal client (the Temporal UI, temporal workflow signal)",
+	"cycle-result.comment":                 "patchflow cycle approve sends no comment; another Temporal client's approve can",
+	"schedule-describe.cron":               "the Temporal server turns cron expressions into calendars: describe lists them under calendars",
+	"inventory-scan.kev_date_added":        "no update of the test fleet fixes a KEV-listed CVE",
+	"inventory-scan.kev_due_date":          "KEV",
+	"inventory-scan.kev":                   "KEV",
+	"inventory-scan.epss":                  "the scan runs without synced EPSS data",
+	"assess-result.oldest_critical":        "the fake estate's security fixes are medium and high",
+	"assess-result.max_age_seconds":        "no advisory source of the posture worker sets a maximum age of its own",
+	"report/compliance.advisories":         "the fake estate's fixes carry CVEs only",
+	"report/compliance.epss":               "the posture worker runs without synced EPSS data",
+	"report/compliance.arch":               "the posture reader sets no fix's architecture",
+	"report/compliance.selectors":          "the posture reader asks for no host selectors",
+	"report/cycle-evidence.advisories":     "the fake estate's fixes carry CVEs only",
+	"report/cycle-evidence.epss":           "the posture worker runs without synced EPSS data",
+	"report/cycle-evidence.arch":           "the posture reader sets no fix's architecture",
+	"report/cycle-evidence.reboot_pending": "no assessment sets a finding's reboot_pending: a host that waits for its reboot shows as remediation reboot_pending",
+	"report/cycle-evidence.rebooted_at":    "the fake fleet's installs need no reboot",
+	"report/cycle-evidence.problem":        "the final verify finds every patched host of the fake fleet at its pins",
+	"report/cycle-evidence.comment":        "patchflow cycle approve sends no comment; another Temporal client's approve can",
+	"report/cve-audit.epss":                "the posture worker runs without synced EPSS data",
+	"report/cve-audit.published":           "the posture reader sets no CVE's publication date",
+	"report/cve-audit.decided_by":          "the posture reader names no deciding advisory source",
 }
 
 // jsonVersion: patchflow version --json.
@@ -221,183 +232,6 @@ func jsonAdvisoriesStatus(t *testing.T, c *jsonChecker) {
 		t.Fatalf("advisories sync: exit %d\n%s%s", code, out, errOut)
 	}
 	c.local(t, "advisories-status", ExitOK, "advisories", "status", "--cache", cache)
-}
-
-// jsonFleet names n hosts of a case; the fake fleet fails the install of
-// hosts named with "bad".
-func jsonFleet(prefix string, n int, bad ...string) []string {
-	hosts := make([]string, 0, n+len(bad))
-	for i := 1; i <= n; i++ {
-		hosts = append(hosts, fmt.Sprintf("%s-%02d", prefix, i))
-	}
-	for _, b := range bad {
-		hosts = append(hosts, prefix+"-"+b)
-	}
-	return hosts
-}
-
-// jsonCycleGate: a manual cycle of 40 hosts (two whose install fails),
-// with webhooks to two real local receivers (one answers 410), started
-// without waiting, seen at its approval gate, paused, approved, resumed,
-// then finished: its status, every host, its hosts by state, its result
-// and the cycle list.
-func jsonCycleGate(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	var received atomic.Int64
-	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		received.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer ok.Close()
-	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
-	defer gone.Close()
-	policy := writeFleetPolicy(t, "js-gate", jsonFleet("js-gate", 38, "bad1", "bad2"), `approval: {mode: manual, timeout: 1h}
-rollout:
-  waves: [{name: canary, count: 1}, {name: half, percent: 50, max_parallel: 5}, {name: rest, percent: 100, max_parallel: 10}]
-  failure_budget: {count: 5}
-rollback: {decision_timeout: 1s, on_decision_timeout: skip}
-notifications:
-  webhooks: [{url: "`+ok.URL+`/hook"}, {url: "`+gone.URL+`/hook", events: [cycle.*]}]
-`)
-	var started struct {
-		CycleID string `json:"cycle_id"`
-	}
-	if err := json.Unmarshal([]byte(c.server(t, "cycle-start", ExitOK, "cycle", "start", "-p", policy)), &started); err != nil {
-		t.Fatal(err)
-	}
-	id := started.CycleID
-	awaitState(t, id, domain.CycleAwaitingApproval)
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", id)
-	for _, verb := range []string{"pause", "approve", "resume"} {
-		c.server(t, "cycle-control", ExitOK, "cycle", verb, id)
-	}
-	st := awaitStatus(t, id, "the end of the cycle", func(st workflows.CycleStatus) bool { return st.State.Final() })
-	if st.Counts.Total != 40 || st.Counts.Patched != 38 {
-		t.Errorf("cycle ended %s with %+v; want 38 of 40 hosts patched", st.State, st.Counts)
-	}
-	if n := st.Notifications; n == nil || n.Sent == 0 || int64(n.Sent) != received.Load() || n.Failed == 0 || n.LastError == "" {
-		t.Errorf("notifications %+v, %d received; want every event sent counted, and the receiver that answers 410 failed", n, received.Load())
-	}
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", id)
-	c.server(t, "cycle-hosts", ExitOK, "cycle", "status", id, "--hosts")
-	c.server(t, "cycle-hosts", ExitOK, "cycle", "status", id, "--hosts", "--state", "skipped,rolled_back,failed")
-	c.server(t, "cycle-result", exitOf(st), "cycle", "status", id, "--watch")
-	awaitList(t, "js-gate", id)
-	c.server(t, "cycle-list", ExitOK, "cycle", "list", "--policy", "js-gate")
-	if out := c.server(t, "cycle-list", ExitOK, "cycle", "list", "--policy", "js-no-such-policy"); !strings.Contains(out, `"cycles": []`) {
-		t.Errorf("no cycle lists as []:\n%s", out)
-	}
-}
-
-// exitOf is the exit code a finished cycle's watch gives.
-func exitOf(st workflows.CycleStatus) int {
-	return ExitCode(cycleExit(workflows.CycleResult{CycleStatus: st}))
-}
-
-// jsonCycleAbort aborts a cycle at its approval gate.
-func jsonCycleAbort(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	policy := writeFleetPolicy(t, "js-abort", jsonFleet("js-abort", 5), "approval: {mode: manual, timeout: 1h}\n")
-	id := startOnServer(t, policy)
-	awaitState(t, id, domain.CycleAwaitingApproval)
-	c.server(t, "cycle-control", ExitOK, "cycle", "abort", id, "--rollback")
-	awaitState(t, id, domain.CycleAborted)
-}
-
-// jsonCycleOutcomes: a cycle waited for whose failing hosts are rolled
-// back and then abort it for want of an operator (exit 3), its failed
-// hosts, a dry run, and a dry run whose rules keep every update out.
-func jsonCycleOutcomes(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	failing := writeFleetPolicy(t, "js-fail", jsonFleet("js-fail", 30, "bad1", "bad2", "bad3"), `rollout:
-  waves: [{name: canary, count: 2}, {name: rest, percent: 100, max_parallel: 8}]
-  failure_budget: {count: 5}
-rollback: {decision_timeout: 1s, on_decision_timeout: abort}
-`)
-	var res workflows.CycleResult
-	if err := json.Unmarshal([]byte(c.server(t, "cycle-result", ExitHostsFailed, "cycle", "start", "-p", failing, "--wait")), &res); err != nil {
-		t.Fatal(err)
-	}
-	if res.State != domain.CycleAborted || res.Counts.Failed != 3 {
-		t.Errorf("the failing cycle ended %s with %+v; want aborted with the 3 bad hosts failed", res.State, res.Counts)
-	}
-	c.server(t, "cycle-hosts", ExitOK, "cycle", "status", res.CycleID, "--hosts", "--state", "failed")
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", res.CycleID)
-	dry := writeFleetPolicy(t, "js-dry", jsonFleet("js-dry", 60), "")
-	c.server(t, "cycle-result", ExitOK, "cycle", "start", "-p", dry, "--dry-run")
-	none := writeFleetPolicy(t, "js-none", jsonFleet("js-none", 3), "patches: {reject: [demo-app]}\n")
-	out := c.server(t, "cycle-result", ExitOK, "cycle", "start", "-p", none, "--dry-run")
-	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Plan.Left) != 1 || !strings.Contains(out, `"entries": []`) {
-		t.Errorf("a plan of nothing has entries [] and demo-app left out (%v):\n%.2000s", err, out)
-	}
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", res.CycleID)
-}
-
-// jsonCyclePlan makes a reviewed plan, checks the plan file too, and
-// starts the cycle that applies it.
-func jsonCyclePlan(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	policy := writeFleetPolicy(t, "js-plan", jsonFleet("js-plan", 12), "rollout:\n  waves: [{name: canary, count: 2}, {name: rest, percent: 100, max_parallel: 4}]\n")
-	plan := filepath.Join(t.TempDir(), "plan.json")
-	out := c.server(t, "cycle-result", ExitOK, "cycle", "plan", "-p", policy, "-o", plan)
-	if !strings.Contains(out, `"reviewed_plan"`) {
-		t.Fatalf("cycle plan --json has no reviewed_plan:\n%.2000s", out)
-	}
-	raw, err := os.ReadFile(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schematest.Validate(t, "plan/v1/plan.schema.json", raw)
-	id := c.server(t, "cycle-start", ExitOK, "cycle", "start", "-p", policy, "--plan", plan)
-	var started struct {
-		CycleID string `json:"cycle_id"`
-	}
-	if err := json.Unmarshal([]byte(id), &started); err != nil {
-		t.Fatal(err)
-	}
-	st := awaitStatus(t, started.CycleID, "the end of the plan's cycle", func(st workflows.CycleStatus) bool { return st.State.Final() })
-	c.server(t, "cycle-result", exitOf(st), "cycle", "status", started.CycleID, "--watch")
-}
-
-// jsonCycleWindow: a cycle outside its window parks; its status shows the
-// window; extend-window lets it go on, and its status says until when.
-func jsonCycleWindow(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	policy := writeFleetPolicy(t, "js-window", jsonFleet("js-window", 4), `window: {cron: "0 0 1 1 *", duration: 1h, timezone: Europe/Berlin}
-host: {timeouts: {precheck: 5m, apply: 10m, reboot: 10m, verify: 5m, hook: 5m}}
-`)
-	id := startOnServer(t, policy)
-	awaitState(t, id, domain.CycleParked)
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", id)
-	c.server(t, "cycle-control", ExitOK, "cycle", "extend-window", id, "--duration", "2h")
-	awaitState(t, id, domain.CycleCompleted)
-	if out := c.server(t, "cycle-status", ExitOK, "cycle", "status", id); !strings.Contains(out, `"extended_until"`) {
-		t.Errorf("the status of a cycle whose window was extended says until when:\n%.3000s", out)
-	}
-}
-
-// jsonHostDecisions: hosts waiting for an operator are retried, skipped
-// and rolled back, and a patched host of the running cycle is rolled back
-// by its cycle; the cycle's status while they wait.
-func jsonHostDecisions(t *testing.T, c *jsonChecker) {
-	temporalServer(t)
-	policy := writeFleetPolicy(t, "js-decide", []string{"js-decide-a-ok", "js-decide-b-flaky", "js-decide-c-bad", "js-decide-d-bad"}, `rollout:
-  waves: [{name: canary, count: 1}, {name: rest, percent: 100, max_parallel: 3}]
-  failure_budget: {count: 10}
-rollback: {decision_timeout: 1h}
-`)
-	id := startOnServer(t, policy)
-	for _, h := range []string{"js-decide-b-flaky", "js-decide-c-bad", "js-decide-d-bad"} {
-		awaitHostDecision(t, h)
-	}
-	c.server(t, "cycle-status", ExitOK, "cycle", "status", id)
-	c.server(t, "host-decision", ExitOK, "host", "retry", "js-decide-b-flaky")
-	c.server(t, "host-decision", ExitOK, "host", "skip", "js-decide-c-bad")
-	if out := c.server(t, "host-decision", ExitOK, "host", "rollback", "js-decide-a-ok"); !strings.Contains(out, "rollback requested from "+id) {
-		t.Errorf("host rollback of a patched host:\n%s", out)
-	}
-	c.server(t, "host-decision", ExitOK, "host", "rollback", "js-decide-d-bad")
-	awaitStatus(t, id, "the end of the cycle", func(st workflows.CycleStatus) bool { return st.State.Final() })
 }
 
 // jsonSchedules runs every schedule verb: on a calendar window with
