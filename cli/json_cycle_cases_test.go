@@ -162,7 +162,7 @@ rollback: {decision_timeout: 1s, on_decision_timeout: abort}
 	}
 	c.server(t, "cycle-hosts", ExitOK, "cycle", "status", res.CycleID, "--hosts", "--state", "failed")
 	c.server(t, "cycle-status", ExitOK, "cycle", "status", res.CycleID)
-	if e := c.evidence(t, runOnServer, res.CycleID); e.State != report.CycleAborted || e.Approval.Mode != report.ApprovalAuto || len(e.Hosts) != 33 {
+	if e := c.evidence(t, runOnServer, res.CycleID); e.State != domain.CycleAborted || e.Approval.Mode != report.ApprovalAuto || len(e.Hosts) != 33 {
 		t.Errorf("the failing cycle's evidence pack: %s, approval %+v, %d hosts; want aborted, approved by the policy, 33 hosts", e.State, e.Approval, len(e.Hosts))
 	}
 
@@ -177,7 +177,7 @@ rollback: {decision_timeout: 1s, on_decision_timeout: abort}
 	if pe := planned.Plan.Entries[0]; pe.HistoryRisk == 0 || pe.History == nil || pe.History.Failed < 3 || len(pe.History.Paths) == 0 {
 		t.Errorf("demo-app %s after js-fail's 3 failed hosts: history risk %d, history %+v", pe.Version, pe.HistoryRisk, pe.History)
 	}
-	if e := c.evidence(t, runOnServer, planned.CycleID); e.State != report.CyclePlanned || e.Approval.Mode != report.ApprovalPending ||
+	if e := c.evidence(t, runOnServer, planned.CycleID); e.State != domain.CyclePlanned || e.Approval.Mode != report.ApprovalPending ||
 		len(e.Plan.Entries) != 1 || e.Plan.Entries[0].HistoryRisk != planned.Plan.Entries[0].HistoryRisk || e.Plan.HistoryFrom == nil {
 		t.Errorf("the dry run's evidence pack: %s, approval %+v, plan %+v; want planned, never approved, demo-app's history risk", e.State, e.Approval, e.Plan)
 	}
