@@ -34,6 +34,10 @@ const changeWavePinTable = "wave-pin-table"
 // (cycleCompat.reviewedStagingFirst).
 const changeReviewedStagingFirst = "reviewed-staging-first"
 
+// changeVerifyAfterRollbacks gates a final verify that waits for the
+// host rollbacks an operator asked for (cycleCompat.verifyAfterRollbacks).
+const changeVerifyAfterRollbacks = "verify-after-rollbacks"
+
 // changeCompactVotes gates a scan shard's votes merged per candidate
 // (domain.CompactVotes) before they are signalled to the cycle.
 const changeCompactVotes = "compact-votes"
@@ -73,12 +77,17 @@ type cycleCompat struct {
 	// pinTable: the rollback waves the cycle starts carry snapshots as
 	// positions in one table of distinct pins (see pinTable).
 	pinTable bool
+	// verifyAfterRollbacks: the final verify starts once the host
+	// rollbacks an operator asked for have ended, and a host rolled back
+	// meanwhile is not failed by it. Before, a host half-way through its
+	// rollback could be verified and reported failed.
+	verifyAfterRollbacks bool
 }
 
 // readCycleCompat reads the cycle's change markers in the order every
 // recorded history has them: cycle-v2, staging-first (only under v2),
 // reviewed-staging-first (only under staging-first), history-risk,
-// wave-pin-table.
+// wave-pin-table, verify-after-rollbacks.
 func readCycleCompat(ctx workflow.Context) cycleCompat {
 	c := cycleCompat{v2: workflow.GetVersion(ctx, changeCycleV2, workflow.DefaultVersion, 1) == 1}
 	if c.v2 {
@@ -89,6 +98,7 @@ func readCycleCompat(ctx workflow.Context) cycleCompat {
 	}
 	c.history = workflow.GetVersion(ctx, changeHistoryRisk, workflow.DefaultVersion, 1) == 1
 	c.pinTable = workflow.GetVersion(ctx, changeWavePinTable, workflow.DefaultVersion, 1) == 1
+	c.verifyAfterRollbacks = workflow.GetVersion(ctx, changeVerifyAfterRollbacks, workflow.DefaultVersion, 1) == 1
 	return c
 }
 

@@ -12,6 +12,10 @@ import (
 // later rollback includes it).
 func (c *cycleRun) verifyAll(ctx workflow.Context) {
 	c.setState(ctx, domain.CycleVerifying, "")
+	if c.compat.verifyAfterRollbacks {
+		// A host an operator is rolling back is not the plan's to verify.
+		_ = workflow.Await(ctx, func() bool { return len(c.ctl.requests) == 0 && c.ctl.hostRollbacks == 0 })
+	}
 	var patched []HostTarget
 	for _, h := range c.hosts.order {
 		if r, _ := c.hosts.final(h); r.State == domain.HostPatched {
@@ -19,6 +23,9 @@ func (c *cycleRun) verifyAll(ctx workflow.Context) {
 		}
 	}
 	for _, f := range c.hostBatches(ctx, batchVerify, patched, 2*c.spec.Host.Limits().Verify) {
+		if r, _ := c.hosts.final(f.Host); c.compat.verifyAfterRollbacks && r.State != domain.HostPatched {
+			continue // rolled back by an operator while the verify ran
+		}
 		c.hosts.fail(f.Host, "final verify: "+f.Problem)
 	}
 	c.refreshStages()
