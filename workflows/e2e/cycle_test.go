@@ -91,12 +91,12 @@ func TestCycles(t *testing.T) {
 		if n := e.countWorkflows(q, 7); n != 7 {
 			t.Errorf("visibility query %s found %d host workflows, want 7", q, n)
 		}
-		e.record(id, "cycle_happy_v5.json")
-		e.record(workflows.HostWorkflowID(staging), "host_patched_v5.json")
-		e.record(workflows.WaveID(id, 3), "wave_rest_v5.json")
-		e.record(id+"/scan/1", "scan_shard_v5.json")
-		e.record(id+"/scan/2", "scan_shard_production_v5.json")
-		e.record(id+"/verify/1", "host_batches_v5.json")
+		e.record(id, "cycle_happy_v6.json")
+		e.record(workflows.HostWorkflowID(staging), "host_patched_v6.json")
+		e.record(workflows.WaveID(id, 3), "wave_rest_v6.json")
+		e.record(id+"/scan/1", "scan_shard_v6.json")
+		e.record(id+"/scan/2", "scan_shard_production_v6.json")
+		e.record(id+"/verify/1", "host_batches_v6.json")
 	})
 
 	t.Run("bad library passes staging, breaches the budget in a wave, all rolled back", func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestCycles(t *testing.T) {
 		if n := e.countWorkflows(q, 4); n < 1 {
 			t.Errorf("visibility query %s found %d host workflows", q, n)
 		}
-		e.record(id, "cycle_rollback_all_v5.json")
+		e.record(id, "cycle_rollback_all_v6.json")
 	})
 
 	t.Run("a host failing on a held dpkg lock is retried by an operator update", func(t *testing.T) {

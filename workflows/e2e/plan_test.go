@@ -56,7 +56,7 @@ func TestReviewedPlanCycles(t *testing.T) {
 			t.Errorf("%s: demo-app %s after the plan, which pins 1.0.1", h, v)
 		}
 	}
-	e.record(makeID, "cycle_make_plan_v5.json")
-	e.record(applyID, "cycle_apply_plan_v5.json")
-	e.record(applyID+"/scan/1", "scan_shard_check_v5.json")
+	e.record(makeID, "cycle_make_plan_v6.json")
+	e.record(applyID, "cycle_apply_plan_v6.json")
+	e.record(applyID+"/scan/1", "scan_shard_check_v6.json")
 }
