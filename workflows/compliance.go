@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/patchflow/patchflow/domain"
@@ -73,6 +74,36 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
+// severityMetrics are one severity's time-to-patch and SLA-breach
+// instruments, looked up once per cycle rather than once per update.
+type severityMetrics struct {
+	ttp      client.MetricsTimer
+	breaches client.MetricsCounter
+}
+
+// complianceSlice is how many hosts one coroutine of reportCompliance
+// reads: a large fleet's metrics take longer than the SDK lets one
+// workflow goroutine run without yielding (one second).
+const complianceSlice = 1000
+
+// inSlices calls fn for every item, in order, in coroutines of at most
+// size items each, and returns once all have run. The work is the same as
+// one loop's and issues no command; each coroutine yields when it ends,
+// so no workflow goroutine runs for long.
+func inSlices[T any](ctx workflow.Context, items []T, size int, fn func(T)) {
+	parts := chunk(items, size)
+	done := 0
+	for _, part := range parts {
+		workflow.Go(ctx, func(workflow.Context) {
+			for _, it := range part {
+				fn(it)
+			}
+			done++
+		})
+	}
+	_ = workflow.Await(detached(ctx), func() bool { return done == len(parts) })
+}
+
 // complianceReport is what reportCompliance found at the end of a cycle.
 type complianceReport struct {
 	Compliant    int `json:"compliant"`
@@ -112,7 +143,17 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 			b.Hosts = append(b.Hosts, h)
 		}
 	}
-	for _, h := range b.targets {
+	bySeverity := map[domain.Severity]*severityMetrics{}
+	metricsOf := func(sev domain.Severity) *severityMetrics {
+		m := bySeverity[sev]
+		if m == nil {
+			h := metricsFor(ctx, policy, metricTagSeverity, string(sev))
+			m = &severityMetrics{ttp: h.Timer(MetricTimeToPatch), breaches: h.Counter(MetricSLABreaches)}
+			bySeverity[sev] = m
+		}
+		return m
+	}
+	inSlices(ctx, b.targets, complianceSlice, func(h string) {
 		ups := c.plannedUpdates(h)
 		final, done := c.hosts.final(h)
 		switch {
@@ -131,10 +172,10 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 					continue
 				}
 				ttp := max(at.Sub(u.since), 0)
-				m := metricsFor(ctx, policy, metricTagSeverity, string(u.severity))
-				m.Timer(MetricTimeToPatch).Record(ttp)
+				m := metricsOf(u.severity)
+				m.ttp.Record(ttp)
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && ttp > sla {
-					m.Counter(MetricSLABreaches).Inc(1)
+					m.breaches.Inc(1)
 					breach(h, u.severity)
 				}
 			}
@@ -142,12 +183,12 @@ func (c *cycleRun) reportCompliance(ctx workflow.Context, state domain.CycleStat
 			r.Noncompliant++
 			for _, u := range ups {
 				if sla := c.spec.SLA.For(u.severity); sla > 0 && !u.since.IsZero() && now.Sub(u.since) > sla {
-					metricsFor(ctx, policy, metricTagSeverity, string(u.severity)).Counter(MetricSLABreaches).Inc(1)
+					metricsOf(u.severity).breaches.Inc(1)
 					breach(h, u.severity)
 				}
 			}
 		}
-	}
+	})
 	metricsFor(ctx, policy, metricTagState, ComplianceCompliant).Gauge(MetricComplianceHosts).Update(float64(r.Compliant))
 	metricsFor(ctx, policy, metricTagState, ComplianceNoncompliant).Gauge(MetricComplianceHosts).Update(float64(r.Noncompliant))
 	m := metricsFor(ctx, policy)
