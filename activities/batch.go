@@ -25,7 +25,7 @@ func (a *Activities) ScanHosts(ctx context.Context, in workflows.ScanBatchInput)
 	defer done()
 	results := make([]*hostscan.Result, len(in.Hosts))
 	problems := make([]string, len(in.Hosts))
-	opt := hostscan.Options{Refresh: in.Refresh, Exposures: in.Assess, Kernel: in.Fingerprint}
+	opt := hostscan.Options{Refresh: in.Refresh, Exposures: in.Assess, Kernel: in.Fingerprint, Interactive: in.Interactive}
 	a.forEach(ctx, len(in.Hosts), in.Parallel, func(i int) {
 		var err error
 		for attempt := 1; attempt <= 2; attempt++ {

@@ -291,7 +291,8 @@ func describePatches(r domain.PatchRules) string {
 	for _, l := range []struct {
 		name string
 		list []string
-	}{{"include", r.Include}, {"exclude", r.Exclude}, {"approve", r.Approve}, {"reject", r.Reject}, {"only fixes of", r.CVEs}} {
+	}{{"include", r.Include}, {"exclude", r.Exclude}, {"approve", r.Approve}, {"reject", r.Reject}, {"only fixes of", r.CVEs},
+		{"interactive zypper patches", r.Interactive}} {
 		if len(l.list) > 0 {
 			parts = append(parts, l.name+" "+strings.Join(l.list, " "))
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,41 @@ approval: {mode: auto, risk_above: 60}
 		if !strings.Contains(norm(out), want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestPolicyExplainInteractivePatches: patches.interactive shows in the
+// table and, as written and as the cycle runs it, in --json.
+func TestPolicyExplainInteractivePatches(t *testing.T) {
+	inv, err := filepath.Abs("../policies/examples/inventory/estate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writeInventory(t, "sles.yaml", `apiVersion: patchflow/v1
+kind: PatchPolicy
+metadata: {name: sles}
+targets: {inventory: `+inv+`, select: [group=estate]}
+patches:
+  interactive: [SUSE-SLE-Module-Basesystem-15-SP5-2024-1234, kernel-default]
+`)
+	code, out, errOut := explain(t, &PolicyExplainOptions{File: f})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if want := "interactive zypper patches SUSE-SLE-Module-Basesystem-15-SP5-2024-1234 kernel-default"; !strings.Contains(norm(out), want) {
+		t.Errorf("explain output lacks %q:\n%s", want, out)
+	}
+	code, out, errOut = explain(t, &PolicyExplainOptions{File: f, JSON: true})
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got PolicyExplainResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	want := []string{"SUSE-SLE-Module-Basesystem-15-SP5-2024-1234", "kernel-default"}
+	if !slices.Equal(got.Policy.Patches.Interactive, want) || !slices.Equal(got.Spec.Patches.Interactive, want) {
+		t.Errorf("--json policy.patches.interactive = %q, spec.patches.interactive = %q, want %q both",
+			got.Policy.Patches.Interactive, got.Spec.Patches.Interactive, want)
 	}
 }

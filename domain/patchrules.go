@@ -43,6 +43,13 @@ type PatchRules struct {
 	// seen pending) less than this long ago, so a broken release has time
 	// to be pulled before it is planned. Approved packages bypass it.
 	MinAge time.Duration `json:"min_age,omitempty"`
+	// Interactive lists the zypper patches flagged interactive (they ask
+	// a person something: a reboot, a message, a licence) the policy may
+	// install, each by patch name or by a package the patch updates. The
+	// scan hands it to the zypper driver (pkgmgr Zypper.WithInteractive);
+	// the updates of other interactive patches come marked
+	// (Pending.Interactive) and the plan leaves them out.
+	Interactive []string `json:"interactive,omitempty"`
 }
 
 // Matured returns "" when the update is old enough for MinAge at now (or

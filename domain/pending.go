@@ -30,6 +30,9 @@ type Pending struct {
 	// publication and the time patchflow first saw it pending on the
 	// host; zero when neither is known.
 	Since time.Time `json:"since,omitzero"`
+	// Interactive names the interactive zypper patch holding this version
+	// back (Update.Interactive); a plan leaves it out.
+	Interactive string `json:"interactive,omitempty"`
 }
 
 func (p Pending) key() string {
@@ -39,7 +42,7 @@ func (p Pending) key() string {
 	}
 	return strings.Join([]string{p.Manager, p.Name, p.Installed, p.Candidate, string(p.Class), string(p.Severity), p.SeveritySource,
 		p.Since.UTC().Format(time.RFC3339Nano), strings.Join(p.Advisories, ","), strings.Join(p.CVEs, ","),
-		strconv.FormatBool(p.KEV), p.KEVDateAdded, p.KEVDueDate, epss, strconv.Itoa(p.Risk)}, "\x00")
+		strconv.FormatBool(p.KEV), p.KEVDateAdded, p.KEVDueDate, epss, strconv.Itoa(p.Risk), p.Interactive}, "\x00")
 }
 
 // HostScan is one scanned host: its package manager and the pending

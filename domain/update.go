@@ -22,6 +22,10 @@ type Update struct {
 	// Published is the advisory's issue date when known (dnf and zypper
 	// updateinfo); zero otherwise.
 	Published time.Time `json:"published,omitzero"`
+	// Interactive names the zypper patch flagged interactive that brings
+	// this version when the policy's patches.interactive does not list
+	// it: pending, but never planned.
+	Interactive string `json:"interactive,omitempty"`
 }
 
 // Vulns is what an update fixes, as far as the package manager and the
@@ -63,7 +67,8 @@ func (u Update) Since() time.Time {
 
 // Pending is the update as the plan counts it.
 func (u Update) Pending(manager string) Pending {
-	return Pending{Manager: manager, Name: u.Name, Candidate: u.Candidate, Class: u.Class, Vulns: u.Vulns, Since: u.Since()}
+	return Pending{Manager: manager, Name: u.Name, Candidate: u.Candidate, Class: u.Class, Vulns: u.Vulns, Since: u.Since(),
+		Interactive: u.Interactive}
 }
 
 // PendingWithInstalled is Pending keeping the host's installed version,

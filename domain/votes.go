@@ -65,6 +65,9 @@ func CompactVotes(votes []Vote) []Vote {
 		o.Class = StrongerClass(o.Class, v.Class)
 		o.Vulns = o.Vulns.merge(v.Vulns)
 		o.Since = earliestKnown(o.Since, v.Since)
+		if o.Interactive == "" {
+			o.Interactive = v.Interactive
+		}
 		if o.Installed != v.Installed {
 			o.Installed = ""
 		}
@@ -121,11 +124,12 @@ func firstListing(a, b Vote) bool {
 // BuildPlanFromVotes is BuildPlan over votes: the plan of the hosts whose
 // scans the votes count, at now (for min_age).
 func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
-	sorted := byFirstListing(votes)
+	sorted := withoutHeldWhereOffered(byFirstListing(votes))
 	type cand struct {
 		entry PlanEntry
 		votes map[string]int
 		order []string // candidate versions in first-seen order
+		held  string   // the interactive patch holding the package back
 	}
 	byKey := map[string]*cand{}
 	var keys []string
@@ -136,6 +140,9 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 			c = &cand{entry: PlanEntry{Manager: v.Manager, Name: v.Name, Class: v.Class}, votes: map[string]int{}}
 			byKey[k] = c
 			keys = append(keys, k)
+		}
+		if c.held == "" {
+			c.held = v.Interactive
 		}
 		c.entry.Class = StrongerClass(c.entry.Class, v.Class)
 		c.entry.Vulns = c.entry.Vulns.merge(v.Vulns)
@@ -166,6 +173,9 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 			e.Version = ver
 		}
 		reason := rules.Admit(e)
+		if reason == "" && c.held != "" {
+			reason = heldInteractive(c.held, e.Name)
+		}
 		if reason == "" {
 			reason = rules.Matured(e, now)
 		}
@@ -176,4 +186,38 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 		p.Entries = append(p.Entries, e)
 	}
 	return p
+}
+
+// withoutHeldWhereOffered drops the votes of versions an interactive patch
+// holds back (Pending.Interactive) for packages some host also offers
+// without one: those are planned from the offered versions alone, as if
+// the held ones were not pending. A package only held back keeps its
+// votes, so the plan can say why it is left out.
+func withoutHeldWhereOffered(votes []Vote) []Vote {
+	offered := map[string]bool{}
+	held := false
+	for _, v := range votes {
+		if v.Interactive == "" {
+			offered[v.Manager+"\x00"+v.Name] = true
+		} else {
+			held = true
+		}
+	}
+	if !held {
+		return votes
+	}
+	out := votes[:0:0]
+	for _, v := range votes {
+		if v.Interactive == "" || !offered[v.Manager+"\x00"+v.Name] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// heldInteractive is why a package only an interactive zypper patch brings
+// is left out of the plan.
+func heldInteractive(patch, name string) string {
+	return "zypper patch " + patch + " is flagged interactive (it asks before installing: a reboot, a message or a licence); " +
+		"list " + patch + " or " + name + " in patches.interactive to plan it"
 }

@@ -50,6 +50,11 @@ type Options struct {
 	Exposures bool
 	// Kernel reads the running kernel (for a plan's fingerprints).
 	Kernel bool
+	// Interactive lists the interactive zypper patches (by patch or
+	// package name) the scan offers as any other: the policy's
+	// patches.interactive (pkgmgr Zypper.WithInteractive). The updates of
+	// other interactive patches come marked (domain.Update.Interactive).
+	Interactive []string
 }
 
 // Scanner scans hosts. One Scanner serves a whole process (a worker, or
@@ -83,20 +88,25 @@ func New(feeds *Feeds, logger *slog.Logger) *Scanner {
 // cost what they cannot find, never the scan: a note says so.
 func (s *Scanner) Scan(ctx context.Context, t Target, opt Options) (Result, error) {
 	res := Result{Manager: t.Mgr.Kind(), Updates: []domain.Update{}}
+	mgr := t.Mgr
+	if z, ok := mgr.(*pkgmgr.Zypper); ok && len(opt.Interactive) > 0 {
+		mgr = z.WithInteractive(opt.Interactive...)
+	}
 	if opt.Refresh {
-		if err := t.Mgr.Refresh(ctx); err != nil {
+		if err := mgr.Refresh(ctx); err != nil {
 			return res, fmt.Errorf("refresh: %w", err)
 		}
 	}
-	pending, err := t.Mgr.Pending(ctx)
+	pending, err := mgr.Pending(ctx)
 	if err != nil {
 		return res, fmt.Errorf("list pending updates: %w", err)
 	}
 	for _, u := range pending {
 		res.Updates = append(res.Updates, domain.Update{
 			Name: u.Name, Arch: u.Arch, Installed: u.Installed, Candidate: u.Candidate, Source: u.Source,
-			Class: domain.Class(u.Class),
-			Vulns: domain.Vulns{Severity: domain.Severity(u.Severity).OrUnknown(), Advisories: u.Advisories},
+			Class:       domain.Class(u.Class),
+			Vulns:       domain.Vulns{Severity: domain.Severity(u.Severity).OrUnknown(), Advisories: u.Advisories},
+			Interactive: u.Interactive,
 		})
 	}
 	info := s.updateinfo(ctx, t, res.Updates)

@@ -34,13 +34,13 @@ func TestDNFUpdatesClassifyFromUpdateinfo(t *testing.T) {
 	inst := map[string]string{"demo-app": "1.0.0-1", "demo-lib": "1.0-1", "openssl-libs": "1:3.0.7-24.el9", "zlib": "1.2.11-39.el9", "tzdata": "2025c-1.el9"}
 	got := dnfUpdates(parseRepoquery(repoqueryOut), advs, inst)
 	want := []Update{
-		{"demo-app", "noarch", "1.0.0-1", "1.0.1-1", "patchflow", Security, High, []string{"CVE-2026-0001", "PFSA-2026:0001"}},
-		{"demo-app", "noarch", "1.0.0-1", "1.0.2-1", "patchflow", Feature, SeverityUnknown, []string{"PFEA-2026:0003"}},
-		{"demo-lib", "noarch", "1.0-1", "1.1-1", "patchflow", Bugfix, SeverityUnknown, []string{"PFBA-2026:0002"}},
-		{"openssl-libs", "x86_64", "1:3.0.7-24.el9", "1:3.0.7-27.el9", "baseos", Security, Critical, []string{"CVE-2026-0100", "RHSA-2026:0101"}},
+		{"demo-app", "noarch", "1.0.0-1", "1.0.1-1", "patchflow", Security, High, []string{"CVE-2026-0001", "PFSA-2026:0001"}, ""},
+		{"demo-app", "noarch", "1.0.0-1", "1.0.2-1", "patchflow", Feature, SeverityUnknown, []string{"PFEA-2026:0003"}, ""},
+		{"demo-lib", "noarch", "1.0-1", "1.1-1", "patchflow", Bugfix, SeverityUnknown, []string{"PFBA-2026:0002"}, ""},
+		{"openssl-libs", "x86_64", "1:3.0.7-24.el9", "1:3.0.7-27.el9", "baseos", Security, Critical, []string{"CVE-2026-0100", "RHSA-2026:0101"}, ""},
 		// Only the newest of versions no advisory names, as a feature.
-		{"tzdata", "noarch", "2025c-1.el9", "2026b-1.el9", "baseos", Feature, SeverityUnknown, []string{}},
-		{"zlib", "x86_64", "1.2.11-39.el9", "1.2.11-40.el9", "baseos", Security, SeverityUnknown, []string{"RHSA-2026:0102"}},
+		{"tzdata", "noarch", "2025c-1.el9", "2026b-1.el9", "baseos", Feature, SeverityUnknown, []string{}, ""},
+		{"zlib", "x86_64", "1.2.11-39.el9", "1.2.11-40.el9", "baseos", Security, SeverityUnknown, []string{"RHSA-2026:0102"}, ""},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("dnfUpdates =\n%+v\nwant\n%+v", got, want)
@@ -185,7 +185,7 @@ func TestDNFPendingReadsTheSystemCacheThroughSudo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Update{{"demo-app", "noarch", "1.0.0-1", "1.0.1-1", "patchflow", Security, High, []string{"PFSA-2026:0001"}}}
+	want := []Update{{"demo-app", "noarch", "1.0.0-1", "1.0.1-1", "patchflow", Security, High, []string{"PFSA-2026:0001"}, ""}}
 	if !reflect.DeepEqual(ups, want) {
 		t.Errorf("Pending = %+v, want %+v", ups, want)
 	}

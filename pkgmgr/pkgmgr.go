@@ -57,6 +57,12 @@ type Update struct {
 	Class      Class    `json:"class"`
 	Severity   Severity `json:"severity"`
 	Advisories []string `json:"advisories"` // CVE / DSA / RHSA ids, SUSE patch names, when known
+	// Interactive names the zypper patch flagged interactive (it asks a
+	// person something: a reboot, a message, a licence) that brings this
+	// version, when the driver was not told to include it
+	// (Zypper.WithInteractive): the update is pending, but no plan should
+	// install it. Empty for every other update.
+	Interactive string `json:"interactive,omitempty"`
 }
 
 // Manager is one host's package manager.

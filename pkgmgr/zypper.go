@@ -61,10 +61,13 @@ type Zypper struct {
 // through sudo where the host's user is not root.
 func NewZypper(c transport.Conn, sudo bool) *Zypper { return &Zypper{r: runner{conn: c, sudo: sudo}} }
 
-// WithInteractive returns a copy of z whose Pending also offers the updates
-// of the named patches although zypper flags them interactive (a reboot
-// suggested, a message or a licence to read), which zypper patch and
-// Pending otherwise skip. "*" includes every interactive patch.
+// WithInteractive returns a copy of z whose Pending offers the updates of
+// the listed patches as any other although zypper flags them interactive (a
+// reboot suggested, a message or a licence to read). Each entry names a
+// patch, or a package the patch updates (which includes the whole patch);
+// "*" includes every interactive patch. Pending marks the updates of the
+// interactive patches not listed (Update.Interactive), as zypper patch
+// skips them.
 func (z *Zypper) WithInteractive(patches ...string) *Zypper {
 	c := *z
 	c.withInteractive = append(append([]string(nil), z.withInteractive...), patches...)

@@ -126,8 +126,8 @@ func TestZypperOnFleet(t *testing.T) {
 				t.Errorf("%s %s = %+v, want %s with unknown severity: %s", want.name, want.version, u, want.class, want.why)
 			}
 		}
-		if u, ok := findUpdate(ups, "demo-kernel", zyV1); ok {
-			t.Errorf("Pending offers %+v from an interactive patch (reboot suggested); zypper patch skips those unless asked", u)
+		if u := findZypperUpdate(t, ups, "demo-kernel", zyV1); u.Interactive != localfleet.ZypperInteractivePatch {
+			t.Errorf("Pending offers %+v from an interactive patch (reboot suggested) unmarked; zypper patch skips those unless asked, want it marked %s", u, localfleet.ZypperInteractivePatch)
 		}
 		// Estate packages: a critical security patch, and two pending
 		// versions of a package from patches of different categories.
@@ -141,13 +141,14 @@ func TestZypperOnFleet(t *testing.T) {
 			t.Errorf("estate-04 2.2 = %+v, want security, high", u)
 		}
 
-		with := pkgmgr.NewZypper(c, false).WithInteractive(localfleet.ZypperInteractivePatch)
-		ups, err := with.Pending(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u := findZypperUpdate(t, ups, "demo-kernel", zyV1); u.Class != pkgmgr.Security || u.Severity != pkgmgr.Critical {
-			t.Errorf("with the interactive patch included, demo-kernel %s = %+v, want security, critical", zyV1, u)
+		for _, listed := range []string{localfleet.ZypperInteractivePatch, "demo-kernel"} {
+			ups, err := pkgmgr.NewZypper(c, false).WithInteractive(listed).Pending(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u := findZypperUpdate(t, ups, "demo-kernel", zyV1); u.Class != pkgmgr.Security || u.Severity != pkgmgr.Critical || u.Interactive != "" {
+				t.Errorf("with %s included, demo-kernel %s = %+v, want security, critical, unmarked", listed, zyV1, u)
+			}
 		}
 	})
 

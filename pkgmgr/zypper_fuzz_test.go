@@ -48,7 +48,7 @@ func FuzzZypperXML(f *testing.F) {
 			lockHolder(out)
 		}
 		// The join never panics on whatever parsed.
-		zypperUpdates(out.Updates, pendingPatches(out.Updates), nil, nil, func(string) bool { return true })
+		zypperUpdates(out.Updates, pendingPatches(out.Updates), nil, nil, func(string, []string) bool { return true })
 	})
 }
 

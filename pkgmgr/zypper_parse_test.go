@@ -181,32 +181,32 @@ func TestZypperUpdatesFromCaptures(t *testing.T) {
 	for _, u := range lu {
 		inst[u.Name] = []rpmPkg{{u.Name, u.EditionOld, u.Arch}}
 	}
-	none := func(string) bool { return false }
+	none := func(string, []string) bool { return false }
 	got := zypperUpdates(lu, patches, infos, inst, none)
-	if len(got) != 80 {
-		t.Errorf("%d updates, want 80: 75 estate versions and 5 demo ones (demo-kernel's patch is interactive)", len(got))
+	if len(got) != 81 {
+		t.Errorf("%d updates, want 81: 75 estate versions and 6 demo ones (demo-kernel's marked interactive)", len(got))
 	}
 	want := map[string]Update{
-		"demo-app 1.0.1-150500.3.1": {"demo-app", "noarch", "1.0.0-150500.1.1", "1.0.1-150500.3.1", "patchflow", Security, High, []string{"CVE-2026-0001", "PF-SLE-15-SP5-2026-1001"}},
-		"demo-app 1.0.2-150500.5.1": {"demo-app", "noarch", "1.0.0-150500.1.1", "1.0.2-150500.5.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1003"}},
-		"demo-lib 1.1-150500.3.1":   {"demo-lib", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1002"}},
-		"demo-stack 1.1-150500.3.1": {"demo-stack", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1005"}},
-		"demo-tool 1.1-150500.3.1":  {"demo-tool", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Feature, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1006"}},
-		"estate-01 2.1-150500.3.1":  {"estate-01", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Security, Critical, []string{"CVE-2025-41000", "CVE-2025-41001", "PF-SLE-15-SP5-2026-2001"}},
-		"estate-10 2.1-150500.3.1":  {"estate-10", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2004"}},
-		"estate-22 2.1-150500.3.1":  {"estate-22", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2008"}},
-		"estate-13 2.1-150500.3.1":  {"estate-13", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Feature, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2005"}},
-		"estate-28 2.1-150500.3.1":  {"estate-28", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2010"}},
-		"estate-28 2.2-150500.5.1":  {"estate-28", "noarch", "2.0-150500.1.1", "2.2-150500.5.1", "patchflow", Security, High, []string{"CVE-2026-52028", "PF-SLE-15-SP5-2026-3028"}},
-		"estate-25 2.1-150500.3.1":  {"estate-25", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Security, Low, []string{"CVE-2025-41056", "CVE-2025-41057", "PF-SLE-15-SP5-2026-2009"}},
+		"demo-app 1.0.1-150500.3.1": {"demo-app", "noarch", "1.0.0-150500.1.1", "1.0.1-150500.3.1", "patchflow", Security, High, []string{"CVE-2026-0001", "PF-SLE-15-SP5-2026-1001"}, ""},
+		"demo-app 1.0.2-150500.5.1": {"demo-app", "noarch", "1.0.0-150500.1.1", "1.0.2-150500.5.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1003"}, ""},
+		"demo-lib 1.1-150500.3.1":   {"demo-lib", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1002"}, ""},
+		"demo-stack 1.1-150500.3.1": {"demo-stack", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1005"}, ""},
+		"demo-tool 1.1-150500.3.1":  {"demo-tool", "noarch", "1.0-150500.1.1", "1.1-150500.3.1", "patchflow", Feature, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-1006"}, ""},
+		"estate-01 2.1-150500.3.1":  {"estate-01", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Security, Critical, []string{"CVE-2025-41000", "CVE-2025-41001", "PF-SLE-15-SP5-2026-2001"}, ""},
+		"estate-10 2.1-150500.3.1":  {"estate-10", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2004"}, ""},
+		"estate-22 2.1-150500.3.1":  {"estate-22", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2008"}, ""},
+		"estate-13 2.1-150500.3.1":  {"estate-13", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Feature, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2005"}, ""},
+		"estate-28 2.1-150500.3.1":  {"estate-28", "noarch", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Bugfix, SeverityUnknown, []string{"PF-SLE-15-SP5-2026-2010"}, ""},
+		"estate-28 2.2-150500.5.1":  {"estate-28", "noarch", "2.0-150500.1.1", "2.2-150500.5.1", "patchflow", Security, High, []string{"CVE-2026-52028", "PF-SLE-15-SP5-2026-3028"}, ""},
+		"estate-25 2.1-150500.3.1":  {"estate-25", "x86_64", "2.0-150500.1.1", "2.1-150500.3.1", "patchflow", Security, Low, []string{"CVE-2025-41056", "CVE-2025-41057", "PF-SLE-15-SP5-2026-2009"}, ""},
 	}
 	seen := 0
 	for i, u := range got {
 		if i > 0 && (got[i-1].Name > u.Name || got[i-1].Name == u.Name && Compare("zypper", got[i-1].Candidate, u.Candidate) >= 0) {
 			t.Errorf("updates not sorted by name, then version: %s %s after %s %s", u.Name, u.Candidate, got[i-1].Name, got[i-1].Candidate)
 		}
-		if u.Name == "demo-kernel" {
-			t.Errorf("an interactive patch's update is pending: %+v", u)
+		if (u.Name == "demo-kernel") != (u.Interactive != "") {
+			t.Errorf("update %+v: only demo-kernel's, from an interactive patch not included, is marked interactive", u)
 		}
 		if w, ok := want[u.Name+" "+u.Candidate]; ok {
 			seen++
@@ -218,10 +218,26 @@ func TestZypperUpdatesFromCaptures(t *testing.T) {
 	if seen != len(want) {
 		t.Errorf("found %d of the %d expected updates", seen, len(want))
 	}
-	// Named by WithInteractive, the interactive patch is offered.
-	got = zypperUpdates(lu, patches, infos, inst, func(p string) bool { return p == "PF-SLE-15-SP5-2026-1004" })
-	if u, ok := findUpdateIn(got, "demo-kernel", "1.1-150500.3.1"); !ok || u.Class != Security || u.Severity != Critical {
-		t.Errorf("with the interactive patch included, demo-kernel = %+v (%v), want security, critical", u, ok)
+	if u, ok := findUpdateIn(got, "demo-kernel", "1.1-150500.3.1"); !ok || u.Interactive != "PF-SLE-15-SP5-2026-1004" || u.Class != Security || u.Severity != Critical {
+		t.Errorf("without the interactive patch included, demo-kernel = %+v (%v), want security, critical, marked interactive by PF-SLE-15-SP5-2026-1004", u, ok)
+	}
+	// Listed by WithInteractive, by patch or by package name, the
+	// interactive patch is offered as any other.
+	for _, listed := range []string{"PF-SLE-15-SP5-2026-1004", "demo-kernel", "*"} {
+		z := (&Zypper{}).WithInteractive(listed)
+		got = zypperUpdates(lu, patches, infos, inst, z.includesInteractive)
+		if u, ok := findUpdateIn(got, "demo-kernel", "1.1-150500.3.1"); !ok || u.Interactive != "" || u.Class != Security || u.Severity != Critical {
+			t.Errorf("with %s included, demo-kernel = %+v (%v), want security, critical, not marked", listed, u, ok)
+		}
+	}
+	// Another patch's name, or a package the patch does not update,
+	// includes nothing.
+	for _, listed := range []string{"PF-SLE-15-SP5-2026-1001", "demo-app", "PF-SLE-15-SP5-2026"} {
+		z := (&Zypper{}).WithInteractive(listed)
+		got = zypperUpdates(lu, patches, infos, inst, z.includesInteractive)
+		if u, _ := findUpdateIn(got, "demo-kernel", "1.1-150500.3.1"); u.Interactive == "" {
+			t.Errorf("with only %s listed, demo-kernel = %+v, want it marked interactive", listed, u)
+		}
 	}
 }
 
@@ -240,7 +256,7 @@ func TestZypperUpdatesWithoutPatchesAreFeatures(t *testing.T) {
 	for _, u := range lu {
 		inst[u.Name] = []rpmPkg{{u.Name, u.EditionOld, u.Arch}}
 	}
-	got := zypperUpdates(lu, nil, nil, inst, func(string) bool { return false })
+	got := zypperUpdates(lu, nil, nil, inst, func(string, []string) bool { return false })
 	if len(got) != len(lu) {
 		t.Fatalf("%d updates from %d list-updates entries", len(got), len(lu))
 	}
@@ -372,7 +388,7 @@ func BenchmarkZypperScanParse(b *testing.B) {
 		for _, u := range lu.Updates {
 			inst[u.Name] = []rpmPkg{{u.Name, u.EditionOld, u.Arch}}
 		}
-		if ups := zypperUpdates(lu.Updates, patches, infos, inst, func(string) bool { return false }); len(ups) != 80 {
+		if ups := zypperUpdates(lu.Updates, patches, infos, inst, func(string, []string) bool { return false }); len(ups) != 81 {
 			b.Fatalf("%d updates", len(ups))
 		}
 	}

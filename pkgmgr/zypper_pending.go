@@ -26,8 +26,10 @@ const zyppRawDir = "/var/cache/zypp/raw"
 // install; plus one for the newest version (zypper list-updates) when no
 // patch brings it (Class feature, Severity unknown). Patches zypper holds
 // back until the package stack is patched (its blocked list) are pending
-// all the same. Patches flagged interactive are left out unless
-// WithInteractive names them. Sorted by name, arch, then version.
+// all the same. The updates of patches flagged interactive come marked
+// with the patch's name (Update.Interactive) unless WithInteractive lists
+// the patch or one of its packages: pending, but not to be planned, as
+// zypper patch skips them. Sorted by name, arch, then version.
 func (z *Zypper) Pending(ctx context.Context) ([]Update, error) {
 	lu, err := z.query(ctx, "list pending updates", "list-updates")
 	if err != nil {
@@ -61,9 +63,11 @@ func pendingPatches(ups []zypperUpdate) []zypperUpdate {
 	return out
 }
 
-func (z *Zypper) includesInteractive(patch string) bool {
+// includesInteractive reports whether WithInteractive lists the patch, one
+// of the packages it updates, or "*".
+func (z *Zypper) includesInteractive(patch string, packages []string) bool {
 	for _, p := range z.withInteractive {
-		if p == "*" || p == patch {
+		if p == "*" || p == patch || slices.Contains(packages, p) {
 			return true
 		}
 	}
@@ -93,9 +97,10 @@ func patchKey(alias, id string) string { return alias + "\x00" + id }
 
 // zypperUpdates joins list-updates, the pending patches, their package
 // lists and the installed packages into Updates (see Pending).
-// interactive reports whether an interactive patch is included.
+// interactive reports whether an interactive patch, updating the named
+// packages, is included.
 func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]patchInfo,
-	inst map[string][]rpmPkg, interactive func(patch string) bool) []Update {
+	inst map[string][]rpmPkg, interactive func(patch string, packages []string) bool) []Update {
 	newest := map[string]string{} // name.arch -> newest installed evr
 	for _, ps := range inst {
 		for _, p := range ps {
@@ -107,18 +112,33 @@ func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]p
 	type key struct{ name, arch, evr string }
 	byKey := map[key]*Update{}
 	var order []key
-	skipped := map[key]bool{}
+	// heldBy is the interactive patch holding a version back; offered
+	// versions come from a patch zypper installs without asking, and one
+	// such patch is enough to offer the version.
+	heldBy := map[key]string{}
+	offered := map[key]bool{}
 	for _, p := range patches {
 		info := infos[patchKey(p.Source.Alias, p.Name)]
+		held := false
+		if p.Interactive {
+			names := make([]string, len(info.Packages))
+			for i, pk := range info.Packages {
+				names[i] = pk.Name
+			}
+			held = !interactive(p.Name, names)
+		}
 		for _, pk := range info.Packages {
 			have, ok := newest[pk.Name+"."+pk.Arch]
 			if !ok || Compare("zypper", pk.EVR, have) <= 0 {
 				continue // not installed, or already at this version or newer
 			}
 			k := key{pk.Name, pk.Arch, pk.EVR}
-			if p.Interactive && !interactive(p.Name) {
-				skipped[k] = true
-				continue
+			if held {
+				if _, ok := heldBy[k]; !ok {
+					heldBy[k] = p.Name
+				}
+			} else {
+				offered[k] = true
 			}
 			u := byKey[k]
 			if u == nil {
@@ -147,7 +167,7 @@ func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]p
 			continue
 		}
 		k := key{l.Name, l.Arch, normalizeEVR(l.Edition)}
-		if byKey[k] != nil || skipped[k] {
+		if byKey[k] != nil {
 			continue
 		}
 		have := newest[l.Name+"."+l.Arch]
@@ -161,6 +181,9 @@ func zypperUpdates(lu []zypperUpdate, patches []zypperUpdate, infos map[string]p
 	out := make([]Update, 0, len(order))
 	for _, k := range order {
 		u := *byKey[k]
+		if !offered[k] {
+			u.Interactive = heldBy[k]
+		}
 		sort.Strings(u.Advisories)
 		out = append(out, u)
 	}

@@ -181,6 +181,10 @@ var badFiles = []struct {
 			`testdata/packages.bad.yaml:13:36: patches: approve[3]: ":5.2" is not a package version ([epoch:]version[-release], letters, digits, . + ~ - _); use name or name=version`,
 			`testdata/packages.bad.yaml:14:12: patches: "curl" is both approved (approve[0]) and rejected, got "curl"`,
 			`testdata/packages.bad.yaml:14:18: patches: reject[1]: "1.24 beta" is not a package version ([epoch:]version[-release], letters, digits, . + ~ - _); use name or name=version`,
+			`testdata/packages.bad.yaml:15:62: patches: interactive[1]: "SUSE-SLE-*" is a glob; list exact patch names (SUSE-SLE-...-2024-1234) or package names`,
+			`testdata/packages.bad.yaml:15:76: patches: interactive[2]: "kernel default" is not a zypper patch or RPM package name (letters, digits, - . _ +, not starting with - or .)`,
+			`testdata/packages.bad.yaml:15:107: patches: interactive[4]: "patch:x" is not a zypper patch or RPM package name (letters, digits, - . _ +, not starting with - or .)`,
+			`testdata/packages.bad.yaml:15:118: patches: interactive[5]: "demo-kernel" is listed twice (interactive[3])`,
 		},
 	},
 	{

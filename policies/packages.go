@@ -79,6 +79,20 @@ func ValidPackageGlob(pattern string) error {
 	return nil
 }
 
+// ValidPatchName checks an entry of patches.interactive: a zypper patch
+// name (SUSE-SLE-Module-Basesystem-15-SP5-2024-1234) or an RPM package
+// name, exact: a glob is refused, since a pattern would consent to
+// interactive patches nobody has read.
+func ValidPatchName(name string) error {
+	if strings.ContainsAny(name, "*?[]") {
+		return safetext.Errorf("%q is a glob; list exact patch names (SUSE-SLE-...-2024-1234) or package names", name)
+	}
+	if !rpmName.MatchString(name) || len(name) > 255 {
+		return safetext.Errorf("%q is not a zypper patch or RPM package name (letters, digits, - . _ +, not starting with - or .)", name)
+	}
+	return nil
+}
+
 // PackageRef is an entry of an approve or reject list: a package, optionally
 // at one version.
 type PackageRef struct {

@@ -73,6 +73,7 @@ func (pt Patches) rules() domain.PatchRules {
 		KEV:             pt.KEV,
 		MinEPSS:         pt.MinEPSS,
 		MinAge:          pt.MinAge.Std(),
+		Interactive:     pt.Interactive,
 	}
 }
 

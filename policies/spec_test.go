@@ -45,3 +45,19 @@ notifications:
 		t.Errorf("the named CVE's fix left out: %s", why)
 	}
 }
+
+// TestInteractivePatchesReachTheSpec: patches.interactive, by patch and by
+// package name, is what the cycle hands the scan; a policy without it
+// lists none, so no interactive patch is planned.
+func TestInteractivePatchesReachTheSpec(t *testing.T) {
+	p := parseTest(t, `patches:
+  interactive: [SUSE-SLE-Module-Basesystem-15-SP5-2024-1234, kernel-default]
+`)
+	want := []string{"SUSE-SLE-Module-Basesystem-15-SP5-2024-1234", "kernel-default"}
+	if got := p.CycleSpec().Patches.Interactive; !reflect.DeepEqual(got, want) {
+		t.Errorf("spec's interactive patches = %q, want %q", got, want)
+	}
+	if got := parseTest(t, "").CycleSpec().Patches.Interactive; got != nil {
+		t.Errorf("without patches.interactive the spec lists %q, want none", got)
+	}
+}

@@ -92,6 +92,11 @@ type Patches struct {
 	CVEs    []string `json:"cves" yaml:"cves"`
 	KEV     bool     `json:"kev" yaml:"kev"`
 	MinEPSS float64  `json:"min_epss" yaml:"min_epss"`
+	// Interactive lists the zypper patches flagged interactive (they ask
+	// a person something: a licence, a reboot message) this policy may
+	// install, each by patch name or by a package the patch updates;
+	// exact names, no globs. Other interactive patches are left out.
+	Interactive []string `json:"interactive" yaml:"interactive"`
 }
 
 // Approval says whether a planned cycle waits for an operator.

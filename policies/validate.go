@@ -168,6 +168,16 @@ func (v *validator) patches() {
 	if pt.MinEPSS < 0 || pt.MinEPSS > 1 {
 		v.errf("patches.min_epss", "patches", "min_epss is a probability from 0 to 1, got %g", pt.MinEPSS)
 	}
+	listed := map[string]int{}
+	for i, s := range pt.Interactive {
+		path := fmt.Sprintf("patches.interactive[%d]", i)
+		if err := ValidPatchName(s); err != nil {
+			v.errf(path, "patches", "interactive[%d]: %v", i, err)
+		} else if j, twice := listed[s]; twice {
+			v.errf(path, "patches", "interactive[%d]: %s is listed twice (interactive[%d])", i, quote(s), j)
+		}
+		listed[s] = i
+	}
 }
 
 func (v *validator) approval() {

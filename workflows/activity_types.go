@@ -95,6 +95,11 @@ type ScanBatchInput struct {
 	// Fingerprint also reports each host's installed versions and running
 	// kernel, the state a plan is made from.
 	Fingerprint bool `json:"fingerprint,omitempty"`
+	// Interactive is the policy's patches.interactive: the interactive
+	// zypper patches (by patch or package name) the scan offers as any
+	// other; the updates of the others come marked, and plans leave them
+	// out.
+	Interactive []string `json:"interactive,omitempty"`
 }
 
 // ScanBatchResult holds the batch's scans as a compact table (each

@@ -57,7 +57,7 @@ type AssessShardResult struct {
 // same rules `patchflow report compliance` applies (package report), so
 // the metrics and the report agree.
 func AssessShard(ctx workflow.Context, in AssessShardInput) (AssessShardResult, error) {
-	table, exposures, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, scanForAssessment)
+	table, exposures, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, scanForAssessment, nil)
 	now := workflow.Now(ctx)
 	out := AssessShardResult{Failed: failed}
 	for _, h := range table.Hosts {

@@ -45,6 +45,9 @@ type ScanShardInput struct {
 	// Rules, with Plan, are the policy's: pending updates the rules admit
 	// but the plan does not hold come back as Unproven.
 	Rules *domain.PatchRules `json:"rules,omitempty"`
+	// Interactive is the policy's patches.interactive, for the scan
+	// (ScanBatchInput.Interactive).
+	Interactive []string `json:"interactive,omitempty"`
 }
 
 // ShardVotes is what a shard tells the cycle: the distinct pending updates
@@ -114,7 +117,7 @@ func ScanShard(ctx workflow.Context, in ScanShardInput) (ScanShardResult, error)
 	if in.Fingerprint {
 		mode = scanForFingerprint
 	}
-	table, _, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, mode)
+	table, _, failed := scanInBatches(ctx, in.Inventory, in.Hosts, in.ScanParallel, in.CommandTimeout, mode, in.Interactive)
 	if in.Plan == nil {
 		parent := workflow.GetInfo(ctx).ParentWorkflowExecution
 		if parent == nil {
@@ -180,8 +183,8 @@ func unproven(table *domain.PendingTable, idx map[string]int, rules domain.Patch
 	seen := map[string]bool{}
 	for _, u := range table.Updates {
 		k := u.Manager + "\x00" + u.Name
-		if _, planned := idx[k]; planned || seen[k] {
-			continue
+		if _, planned := idx[k]; planned || seen[k] || u.Interactive != "" {
+			continue // held back by an interactive patch: never planned
 		}
 		e := domain.PlanEntry{Manager: u.Manager, Name: u.Name, Version: u.Candidate, Class: u.Class, Vulns: u.Vulns, Since: u.Since}
 		if rules.Admit(e) != "" || rules.Matured(e, now) != "" {
@@ -209,7 +212,8 @@ const (
 // scanInBatches scans hosts, a batch of hostsPerBatch per activity and a
 // few batches at once, into one compact table (and, for an assessment,
 // the exposures), with the hosts that could not be scanned.
-func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanParallel int, cmdTimeout time.Duration, mode scanMode) (domain.PendingTable, domain.ExposureTable, []HostProblem) {
+func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanParallel int, cmdTimeout time.Duration, mode scanMode,
+	interactive []string) (domain.PendingTable, domain.ExposureTable, []HostProblem) {
 	assess := mode == scanForAssessment
 	cmd := orDefaultDuration(cmdTimeout, domain.DefaultCommandTimeout)
 	inFlight := max(1, orInt(scanParallel, domain.DefaultScanParallel)/batchParallel)
@@ -222,7 +226,7 @@ func scanInBatches(ctx workflow.Context, inventory string, hosts []string, scanP
 			actx := withActivity(ctx, actOptions{timeout: time.Duration(factor) * cmd * time.Duration(1+len(b)/batchParallel),
 				summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
 			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: inventory, Hosts: b,
-				Refresh: true, Parallel: batchParallel, Assess: assess, Fingerprint: mode == scanForFingerprint})
+				Refresh: true, Parallel: batchParallel, Assess: assess, Fingerprint: mode == scanForFingerprint, Interactive: interactive})
 		},
 		failedScanBatch)
 	var table domain.PendingTable

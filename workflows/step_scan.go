@@ -73,7 +73,8 @@ func (c *cycleRun) scan(ctx workflow.Context, targets targetHosts) fleetScan {
 		func(ctx workflow.Context, b []string) workflow.Future {
 			actx := withActivity(ctx, actOptions{timeout: 3 * cmd * time.Duration(1+len(b)/batchParallel),
 				summary: fmt.Sprintf("scan %d hosts: %s..%s", len(b), b[0], b[len(b)-1])})
-			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: c.spec.Inventory.Source, Hosts: b, Refresh: true, Parallel: batchParallel})
+			return workflow.ExecuteActivity(actx, ActScanHosts, ScanBatchInput{Inventory: c.spec.Inventory.Source, Hosts: b, Refresh: true, Parallel: batchParallel,
+				Interactive: c.spec.Patches.Interactive})
 		},
 		failedScanBatch)
 	var s fleetScan

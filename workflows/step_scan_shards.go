@@ -107,6 +107,7 @@ func (c *cycleRun) startScanShards(ctx workflow.Context, hosts []string, verb st
 		shard := in
 		shard.CycleID, shard.Policy, shard.Shard, shard.Hosts = c.st.CycleID, c.spec.Policy, k, part
 		shard.Inventory, shard.ScanParallel, shard.CommandTimeout = c.spec.Inventory.Source, c.spec.ScanParallel, c.spec.Host.Limits().Command
+		shard.Interactive = c.spec.Patches.Interactive
 		f := workflow.ExecuteChildWorkflow(cctx, ScanShard, shard)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			s.errs[k] = f.Get(ctx, &s.results[k])
