@@ -134,7 +134,7 @@ func (m *monitor) watch(ctx context.Context) error {
 				pid = os.Getpid()
 			}
 			srss, _ := procMemMiB(pid)
-			m.logf("%s: %s %s, wave %d: %s; worker RSS %.0f MiB, server RSS %.0f MiB, load %s", m.s.Name, m.id, m.last.State, m.last.Wave, m.progress, rss, srss, loadavg())
+			m.logf("%s: %s %s, wave %d: %s; worker RSS %.0f MiB, server RSS %.0f MiB, load %s", m.s.Name, m.id, m.last.State, m.last.Wave, m.progress, rss, srss, LoadAvg())
 		}
 	}
 }

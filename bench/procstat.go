@@ -125,8 +125,9 @@ func dirBytes(dir string) int64 {
 	return total
 }
 
-// loadavg is /proc/loadavg's three load averages.
-func loadavg() string {
+// LoadAvg is /proc/loadavg's three load averages ("unknown" when it
+// cannot be read), printed beside every table: the machine is shared.
+func LoadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return "unknown"

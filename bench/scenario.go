@@ -184,7 +184,7 @@ func RunScenario(ctx context.Context, t Target, s Scenario) (res ScaleResult, er
 		}
 	}
 	res.Sim = fleet.Stats()
-	res.Load = loadavg()
+	res.Load = LoadAvg()
 	if err == nil && res.Wall > 0 {
 		// Only a cycle that ended has a throughput.
 		res.HostsPerSec = float64(res.Hosts) / res.Wall.Seconds()

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func parse(only, scale, workers string) (options, error) {
 	o := options{only: map[string]bool{}}
 	for _, s := range strings.Split(only, ",") {
 		s = strings.TrimSpace(s)
-		if !contains(benchmarks, s) {
+		if !slices.Contains(benchmarks, s) {
 			return o, fmt.Errorf("-only: unknown benchmark %q (known: %s)", s, strings.Join(benchmarks, ", "))
 		}
 		o.only[s] = true
@@ -135,7 +136,7 @@ func run(o options) error {
 	}
 	defer st.Close()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	fmt.Printf("patchbench %s, %d CPUs, load %s\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), loadavg())
+	fmt.Printf("patchbench %s, %d CPUs, load %s\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), bench.LoadAvg())
 	var failed []error
 	if o.only["overhead"] || o.only["compare"] {
 		if os.Geteuid() != 0 {
@@ -149,7 +150,7 @@ func run(o options) error {
 	var rows []bench.ScaleResult
 	report := func(r bench.ScaleResult, err error) {
 		rows = append(rows, r)
-		fmt.Printf("== %s: histories and payloads, load %s\n", r.Scenario, loadavg())
+		fmt.Printf("== %s: histories and payloads, load %s\n", r.Scenario, bench.LoadAvg())
 		bench.PrintHistories(os.Stdout, r)
 		fmt.Println()
 		if err != nil {
@@ -174,7 +175,7 @@ func run(o options) error {
 		}
 	}
 	if len(rows) > 0 {
-		fmt.Printf("== simulated fleets (latency %v per command), load %s\n", o.latency, loadavg())
+		fmt.Printf("== simulated fleets (latency %v per command), load %s\n", o.latency, bench.LoadAvg())
 		bench.PrintScale(os.Stdout, rows)
 	}
 	if o.jsonPath != "" && len(rows) > 0 {
@@ -226,7 +227,7 @@ func fleetBenchmarks(ctx context.Context, st *bench.Stack, o options, logf func(
 		if err = errors.Join(err, f.Down()); err != nil {
 			return err
 		}
-		fmt.Printf("== orchestration overhead, load %s\n", loadavg())
+		fmt.Printf("== orchestration overhead, load %s\n", bench.LoadAvg())
 		bench.PrintOverhead(os.Stdout, ov)
 		fmt.Println()
 	}
@@ -243,7 +244,7 @@ func fleetBenchmarks(ctx context.Context, st *bench.Stack, o options, logf func(
 		if err = errors.Join(err, f.Down()); err != nil {
 			return err
 		}
-		fmt.Printf("== same task (apt-get update, install demo-app=1.0.1, version check), load %s\n", loadavg())
+		fmt.Printf("== same task (apt-get update, install demo-app=1.0.1, version check), load %s\n", bench.LoadAvg())
 		bench.PrintCompare(os.Stdout, runs)
 		fmt.Println()
 	}
@@ -253,25 +254,4 @@ func fleetBenchmarks(ctx context.Context, st *bench.Stack, o options, logf func(
 		fmt.Println()
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
