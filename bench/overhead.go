@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	commonpb "go.temporal.io/api/common/v1"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -141,19 +142,45 @@ type activityTimes struct {
 
 type span struct{ first, last time.Time }
 
+// readActivityTimes reads a cycle's history and those of its scan and
+// verify children (ScanShard, HostBatches), where a cycle's scans and its
+// final verify run: a span covers the activities of all of them.
 func readActivityTimes(ctx context.Context, c client.Client, id string) (activityTimes, error) {
-	typeOf := map[int64]string{} // scheduled event ID -> activity type
 	h := activityTimes{spans: map[string]*span{}}
-	iter := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	children, err := h.read(ctx, c, id, "")
+	if err != nil {
+		return h, err
+	}
+	started := h.started
+	for _, ch := range children {
+		if _, err := h.read(ctx, c, ch.GetWorkflowId(), ch.GetRunId()); err != nil {
+			return h, err
+		}
+	}
+	h.started = started
+	return h, nil
+}
+
+// read adds one run's activity spans and returns its scan and verify
+// children.
+func (h *activityTimes) read(ctx context.Context, c client.Client, id, runID string) ([]*commonpb.WorkflowExecution, error) {
+	typeOf := map[int64]string{} // scheduled event ID -> activity type
+	var children []*commonpb.WorkflowExecution
+	iter := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for iter.HasNext() {
 		ev, err := iter.Next()
 		if err != nil {
-			return h, fmt.Errorf("history of %s: %w", id, err)
+			return nil, fmt.Errorf("history of %s: %w", id, err)
 		}
 		at := ev.GetEventTime().AsTime()
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
 			h.started = at
+		case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+			a := ev.GetChildWorkflowExecutionStartedEventAttributes()
+			if t := a.GetWorkflowType().GetName(); t == "ScanShard" || t == "HostBatches" {
+				children = append(children, a.GetWorkflowExecution())
+			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			typeOf[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
@@ -171,5 +198,5 @@ func readActivityTimes(ctx context.Context, c client.Client, id string) (activit
 			}
 		}
 	}
-	return h, nil
+	return children, nil
 }

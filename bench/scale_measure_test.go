@@ -31,6 +31,9 @@ func TestScaleMeasuresEveryHistory(t *testing.T) {
 	if res.Unreachable != 1 || res.Counts.Patched != 39 || res.Counts.Failed != 1 || res.Sim.PendingHosts != 0 {
 		t.Errorf("outcome %d patched, %d failed, %d hosts with updates left; want 39, 1 (unreachable), 0", res.Counts.Patched, res.Counts.Failed, res.Sim.PendingHosts)
 	}
+	if res.Scan <= 0 || res.Verify <= 0 {
+		t.Errorf("scan %v and final verify %v: want both measured from the scan shards' and verify batches' histories", res.Scan, res.Verify)
+	}
 	h := res.History
 	if h == nil {
 		t.Fatal("no history report")
