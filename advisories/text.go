@@ -12,20 +12,22 @@ import (
 const maxExcerpt = 40
 
 // quote returns a short, escaped excerpt of s for error messages: at most
-// maxExcerpt bytes, control characters escaped, "..." when cut.
+// maxExcerpt characters once escaped (between the quotes), control and
+// invalid characters escaped, "..." when cut. The bound is on what is
+// printed: an input of invalid bytes escapes to four characters each.
 func quote(s string) string {
-	cut := len(s) > maxExcerpt
-	if cut {
-		s = s[:maxExcerpt]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+	if q := strconv.Quote(s); len(q) <= maxExcerpt+2 {
+		return q
+	}
+	for cut := min(len(s), maxExcerpt); cut > 0; cut-- {
+		if cut < len(s) && !utf8.RuneStart(s[cut]) {
+			continue // never split a character
+		}
+		if q := strconv.Quote(s[:cut]); len(q) <= maxExcerpt+2 {
+			return q + "..."
 		}
 	}
-	q := strconv.Quote(s)
-	if cut {
-		q += "..."
-	}
-	return q
+	return `""...`
 }
 
 // Sanitize escapes control and invalid characters of s for a terminal,
