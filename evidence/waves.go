@@ -121,8 +121,15 @@ func (r *rollout) addPatchWave(w *report.WaveEvidence, in workflows.WaveInput, o
 			}
 		}
 		w.Hosts = append(w.Hosts, wh)
-		if o.State == domain.HostRolledBack || o.State == domain.HostNeedsRepair || strings.Contains(o.Reason, "rolled back to snapshot") {
+		switch {
+		case o.State == domain.HostRolledBack || o.State == domain.HostNeedsRepair || strings.Contains(o.Reason, "rolled back to snapshot"):
 			r.addRollback(o, in.Wave, snap)
+		case !o.RolledBackAt.IsZero():
+			// Rolled back after a failed attempt, then retried by an
+			// operator: the host's own record keeps when.
+			retried := o
+			retried.State, retried.Reason = domain.HostRolledBack, "an attempt failed and was rolled back to snapshot; an operator retried the host, which then ended "+string(o.State)
+			r.addRollback(retried, in.Wave, snap)
 		}
 	}
 	// Hosts of earlier parts that failed this part's checks after the
