@@ -3,6 +3,7 @@ package deploy
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -19,6 +20,10 @@ var ruleTestFiles = []string{
 // they cover it: every alert is seen firing by some test case, and every
 // recording rule is queried by a promql_expr_test with expected samples.
 func TestPromtoolTestRules(t *testing.T) {
+	var groupNames []string
+	for _, g := range loadRules(t).Groups {
+		groupNames = append(groupNames, g.Name)
+	}
 	out, err := runPromtool(t, "prometheus", append([]string{"test", "rules"}, ruleTestFiles...)...)
 	if err != nil {
 		t.Fatalf("promtool test rules %v in prometheus/: %v\n%s", ruleTestFiles, err, out)
@@ -27,8 +32,9 @@ func TestPromtoolTestRules(t *testing.T) {
 	queried := map[string]bool{}
 	for _, f := range ruleTestFiles {
 		var tests struct {
-			RuleFiles []string `yaml:"rule_files"`
-			Tests     []struct {
+			RuleFiles      []string `yaml:"rule_files"`
+			GroupEvalOrder []string `yaml:"group_eval_order"`
+			Tests          []struct {
 				AlertRuleTest []struct {
 					Alertname string           `yaml:"alertname"`
 					ExpAlerts []map[string]any `yaml:"exp_alerts"`
@@ -42,6 +48,11 @@ func TestPromtoolTestRules(t *testing.T) {
 		decodeYAML(t, filepath.Join("prometheus", f), &tests)
 		if len(tests.RuleFiles) != 1 || tests.RuleFiles[0] != "rules.yaml" {
 			t.Errorf("%s: rule_files = %v, want [rules.yaml]", f, tests.RuleFiles)
+		}
+		// promtool 2.42 evaluates groups missing from group_eval_order in
+		// a random order: every group, in the file's order.
+		if !slices.Equal(tests.GroupEvalOrder, groupNames) {
+			t.Errorf("%s: group_eval_order = %v, want rules.yaml's groups in order %v", f, tests.GroupEvalOrder, groupNames)
 		}
 		for _, tc := range tests.Tests {
 			for _, a := range tc.AlertRuleTest {
