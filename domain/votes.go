@@ -64,7 +64,7 @@ func CompactVotes(votes []Vote) []Vote {
 		o.Listings += v.Listings
 		o.Class = StrongerClass(o.Class, v.Class)
 		o.Vulns = o.Vulns.merge(v.Vulns)
-		o.Since = earliestKnown(o.Since, v.Since)
+		o.Since = EarliestKnown(o.Since, v.Since)
 		if o.Interactive == "" {
 			o.Interactive = v.Interactive
 		}
@@ -109,8 +109,8 @@ func byFirstListing(votes []Vote) []Vote {
 	return sorted
 }
 
-// earliestKnown is the earlier of two times, a zero time meaning unknown.
-func earliestKnown(a, b time.Time) time.Time {
+// EarliestKnown is the earlier of two times, a zero time meaning unknown.
+func EarliestKnown(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
 	}
@@ -146,7 +146,7 @@ func BuildPlanFromVotes(votes []Vote, rules PatchRules, now time.Time) Plan {
 		}
 		c.entry.Class = StrongerClass(c.entry.Class, v.Class)
 		c.entry.Vulns = c.entry.Vulns.merge(v.Vulns)
-		c.entry.Since = earliestKnown(c.entry.Since, v.Since)
+		c.entry.Since = EarliestKnown(c.entry.Since, v.Since)
 		if c.votes[v.Candidate] == 0 {
 			c.order = append(c.order, v.Candidate)
 		}

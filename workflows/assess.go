@@ -66,7 +66,7 @@ func (t *AssessTotals) add(o AssessTotals) {
 	t.Breached += o.Breached
 	t.DueSoon += o.DueSoon
 	t.Excepted += o.Excepted
-	t.OldestCritical = earliest(t.OldestCritical, o.OldestCritical)
+	t.OldestCritical = domain.EarliestKnown(t.OldestCritical, o.OldestCritical)
 }
 
 // AssessID is the workflow ID of an assessment of policy started at start.

@@ -101,7 +101,7 @@ func evaluateShard(in AssessShardInput, r AssessShardResult, now time.Time) (rep
 	for _, h := range rep.Hosts {
 		for _, m := range h.Missing {
 			if m.Severity == domain.SeverityCritical && m.Exception == nil {
-				t.OldestCritical = earliest(t.OldestCritical, m.FirstSeen)
+				t.OldestCritical = domain.EarliestKnown(t.OldestCritical, m.FirstSeen)
 			}
 		}
 	}

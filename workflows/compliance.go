@@ -63,17 +63,6 @@ func (c *cycleRun) plannedUpdates(host string) []plannedUpdate {
 	return ups
 }
 
-// earliest returns the earlier of two times, ignoring zero ones.
-func earliest(a, b time.Time) time.Time {
-	switch {
-	case a.IsZero():
-		return b
-	case b.IsZero() || a.Before(b):
-		return a
-	}
-	return b
-}
-
 // severityMetrics are one severity's time-to-patch and SLA-breach
 // instruments, looked up once per cycle rather than once per update.
 type severityMetrics struct {
